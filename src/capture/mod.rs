@@ -1,0 +1,130 @@
+//! Where packets come from. This is one of the two layers that do I/O (the other is
+//! [`crate::output`]).
+//!
+//! Everything above this module sees packets only through the [`PacketSource`] trait, so a
+//! live interface or a faster offline reader can be added without touching reassembly,
+//! decoding or output. A source hands out [`RawPacket`]s in capture order, each with its
+//! 1-based frame number, and reports environment failures (unreadable file, truncated last
+//! record) as [`CaptureError`]s: those are the only failures that abort a run.
+
+mod file;
+
+pub use file::FileSource;
+
+use std::fmt;
+
+/// A capture timestamp, kept at the precision the file provides (micro- or nanoseconds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    /// Seconds since the Unix epoch.
+    pub secs: i64,
+    /// Nanoseconds within the second (always below 1e9).
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    pub const fn new(secs: i64, nanos: u32) -> Self {
+        Timestamp { secs, nanos }
+    }
+
+    /// Time from `earlier` to `self` in nanoseconds (negative when `self` is earlier).
+    pub fn nanos_since(&self, earlier: Timestamp) -> i128 {
+        (self.secs as i128 - earlier.secs as i128) * 1_000_000_000 + self.nanos as i128
+            - earlier.nanos as i128
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// Seconds with nine decimals: `1136064496.123456000`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:09}", self.secs, self.nanos)
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    /// A JSON number with exactly nine decimals, so no precision is lost to floating point.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match serde_json::value::RawValue::from_string(self.to_string()) {
+            Ok(raw) => raw.serialize(s),
+            Err(_) => s.serialize_f64(self.secs as f64 + self.nanos as f64 / 1e9),
+        }
+    }
+}
+
+/// The link-layer header type of a capture (a DLT / LINKTYPE value).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LinkType {
+    /// DLT_NULL (0): BSD loopback, 4-byte address family in host byte order.
+    Null,
+    /// DLT_EN10MB (1): Ethernet II, possibly with 802.1Q / QinQ tags.
+    Ethernet,
+    /// DLT_RAW (12 or 14 on some systems, LINKTYPE_RAW 101): a bare IPv4 or IPv6 packet.
+    Raw,
+    /// DLT_LOOP (108): OpenBSD loopback, 4-byte address family in network byte order.
+    Loop,
+    /// DLT_LINUX_SLL (113): Linux cooked capture v1.
+    LinuxSll,
+    /// LINKTYPE_IPV4 (228): a bare IPv4 packet.
+    Ipv4,
+    /// LINKTYPE_IPV6 (229): a bare IPv6 packet.
+    Ipv6,
+    /// DLT_LINUX_SLL2 (276): Linux cooked capture v2.
+    LinuxSll2,
+    /// Anything else; packets of such a link type are skipped.
+    Other(i32),
+}
+
+impl LinkType {
+    pub fn from_dlt(dlt: i32) -> LinkType {
+        match dlt {
+            0 => LinkType::Null,
+            1 => LinkType::Ethernet,
+            12 | 14 | 101 => LinkType::Raw,
+            108 => LinkType::Loop,
+            113 => LinkType::LinuxSll,
+            228 => LinkType::Ipv4,
+            229 => LinkType::Ipv6,
+            276 => LinkType::LinuxSll2,
+            other => LinkType::Other(other),
+        }
+    }
+}
+
+/// One captured frame, borrowed from the source until the next call.
+#[derive(Clone, Copy, Debug)]
+pub struct RawPacket<'a> {
+    /// 1-based frame number, counted across every file of the run.
+    pub index: u64,
+    pub ts: Timestamp,
+    pub linktype: LinkType,
+    /// The captured bytes (`caplen` of them).
+    pub data: &'a [u8],
+    /// Length of the frame on the wire; larger than `data.len()` when the snaplen cut it.
+    pub origlen: u32,
+}
+
+/// An environment failure while reading packets. Only these abort a run.
+#[derive(Debug)]
+pub struct CaptureError {
+    /// What was being read (a file name, `-` for standard input, an interface).
+    pub source: String,
+    /// What went wrong, in one line.
+    pub message: String,
+}
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.source, self.message)
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+/// A stream of packets in capture order.
+///
+/// `next_packet` returns `Ok(None)` at the end of input. After an `Err`, the source is
+/// finished: callers stop reading and report the error once everything decoded so far
+/// has been output.
+pub trait PacketSource {
+    fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, CaptureError>;
+}
