@@ -13,3 +13,38 @@ pub mod flow;
 pub mod msnp;
 pub mod net;
 pub mod reassembly;
+
+use serde::Serialize;
+
+/// Which way bytes travel on a connection. The point of view is always the client's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Direction {
+    /// Client to server (`>>>` in dialogues).
+    #[serde(rename = "c2s")]
+    ClientToServer,
+    /// Server to client (`<<<` in dialogues).
+    #[serde(rename = "s2c")]
+    ServerToClient,
+}
+
+impl Direction {
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ClientToServer => Direction::ServerToClient,
+            Direction::ServerToClient => Direction::ClientToServer,
+        }
+    }
+
+    /// 0 for client to server, 1 for server to client: an index into per-direction arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// `"c2s"` or `"s2c"`, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::ClientToServer => "c2s",
+            Direction::ServerToClient => "s2c",
+        }
+    }
+}

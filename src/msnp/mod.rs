@@ -1,2 +1,81 @@
 //! The MSNP decoder: framing each direction into commands and payloads, the command grammar,
-//! and what commands mean.
+//! and what commands mean. Pure: bytes in, frames and anomalies out.
+
+use std::fmt;
+
+/// A protocol dialect, by its MSNP version number (`MSNP8` is `Dialect(8)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Dialect(pub u8);
+
+impl Dialect {
+    /// Parses `MSNP8` (case-insensitive). `CVR0` and anything else give `None`.
+    pub fn parse(s: &str) -> Option<Dialect> {
+        let s = s.as_bytes();
+        if s.len() < 5 || !s[..4].eq_ignore_ascii_case(b"MSNP") {
+            return None;
+        }
+        let n: u8 = std::str::from_utf8(&s[4..]).ok()?.parse().ok()?;
+        (1..=99).contains(&n).then_some(Dialect(n))
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MSNP{}", self.0)
+    }
+}
+
+impl serde::Serialize for Dialect {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A command name: three upper-case letters, or a three-digit error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Verb(pub [u8; 3]);
+
+impl Verb {
+    pub const fn new(s: &[u8; 3]) -> Verb {
+        Verb(*s)
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("???")
+    }
+
+    /// The error number when this verb is a three-digit error code.
+    pub fn error_code(&self) -> Option<u16> {
+        if self.0.iter().all(u8::is_ascii_digit) {
+            Some(self.0.iter().fold(0u16, |n, d| n * 10 + (d - b'0') as u16))
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialect_names() {
+        assert_eq!(Dialect::parse("MSNP8"), Some(Dialect(8)));
+        assert_eq!(Dialect::parse("msnp18"), Some(Dialect(18)));
+        assert_eq!(Dialect::parse("CVR0"), None);
+        assert_eq!(Dialect::parse("MSNP"), None);
+        assert_eq!(Dialect(11).to_string(), "MSNP11");
+    }
+
+    #[test]
+    fn error_verbs() {
+        assert_eq!(Verb::new(b"217").error_code(), Some(217));
+        assert_eq!(Verb::new(b"MSG").error_code(), None);
+    }
+}
