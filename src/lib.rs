@@ -8,10 +8,14 @@
 //!   meaning) → session (roles, TrID pairing) → event → output (table, dialogue, JSON)
 //! ```
 
+pub mod app;
 pub mod capture;
+pub mod cli;
 pub mod flow;
 pub mod msnp;
 pub mod net;
+pub mod output;
+pub mod pipeline;
 pub mod reassembly;
 
 use serde::Serialize;

@@ -36,12 +36,19 @@ impl FileSource {
 
     fn error(&self, name: &str, err: impl std::fmt::Display) -> CaptureError {
         let message = err.to_string();
+        let message = message.strip_prefix("libpcap error: ").unwrap_or(&message);
+        // libpcap often names the file itself; say it once.
         let message = message
-            .strip_prefix("libpcap error: ")
-            .unwrap_or(&message)
+            .strip_prefix(name)
+            .and_then(|m| m.strip_prefix(": "))
+            .unwrap_or(message)
             .to_string();
         CaptureError {
-            source: if name == "-" { "<stdin>".into() } else { name.into() },
+            source: if name == "-" {
+                "<stdin>".into()
+            } else {
+                name.into()
+            },
             message,
         }
     }
@@ -95,10 +102,10 @@ impl PacketSource for FileSource {
                 Ok((ts, origlen)) => {
                     self.index += 1;
                     // At nanosecond precision libpcap puts nanoseconds in the `tv_usec` field.
-                    let nanos = (ts.tv_usec as i64).clamp(0, 999_999_999) as u32;
+                    let nanos = i64::from(ts.tv_usec).clamp(0, 999_999_999) as u32;
                     return Ok(Some(RawPacket {
                         index: self.index,
-                        ts: Timestamp::new(ts.tv_sec as i64, nanos),
+                        ts: Timestamp::new(i64::from(ts.tv_sec), nanos),
                         linktype,
                         data: &self.buf,
                         origlen,

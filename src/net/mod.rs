@@ -61,7 +61,9 @@ pub enum Decoded<'a> {
     /// Not TCP, not IP, an unsupported link type, or an IPv4 fragment held for reassembly.
     Ignored,
     /// A malformed frame, named by a stable dotted anomaly name (`net.*`).
-    Anomaly { name: &'static str },
+    Anomaly {
+        name: &'static str,
+    },
 }
 
 /// Decodes frames into TCP segments. Stateful only for IPv4 fragment reassembly, which is bounded.

@@ -1,0 +1,35 @@
+# The two commands a newcomer types: `make run` and `make test`. Both install what the
+# project needs first (libpcap's headers; Rust must already be there).
+
+CAPTURE ?= captures/etherdump_msn.pcap
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test deps build lint fmt golden
+
+deps:
+	@if ! pkg-config --exists libpcap 2>/dev/null && [ ! -e /usr/include/pcap/pcap.h ]; then \
+		echo "installing libpcap-dev"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpcap-dev; \
+	fi
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
+
+build: deps
+	cargo build --release
+
+run: build
+	./target/release/msnsniff flows $(CAPTURE)
+
+test: deps
+	cargo test --all-targets
+
+lint: deps
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+# Rewrite the golden files under tests/golden/ from the current output.
+golden: deps
+	UPDATE_GOLDEN=1 cargo test --test golden

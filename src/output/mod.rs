@@ -1,0 +1,6 @@
+//! Everything that writes: the formats a user reads (tables, dialogues, JSON) and the files
+//! `--dump` writes. This is one of the two layers that do I/O (the other is
+//! [`crate::capture`]). Formatters take pushed events and know nothing about packets or the CLI.
+
+pub mod flows;
+pub mod text;

@@ -1,0 +1,97 @@
+//! Wires the stages together in one single-threaded loop: packets from a [`PacketSource`],
+//! through [`NetDecoder`] and the [`FlowTable`], into a [`FlowConsumer`].
+//!
+//! The loop is the only place that knows the order of the stages. It guarantees that events
+//! reach the consumer in capture order, that announcements the consumer makes (a switchboard
+//! address seen in `XFR`) reach the flow table before the next packet, and that everything is
+//! flushed at the end, even when the source fails part way (a truncated last record): the
+//! source's error is returned with the summary, after the flush.
+
+use crate::capture::{CaptureError, PacketSource, Timestamp};
+use crate::flow::{At, Expectation, FlowConfig, FlowEvent, FlowTable};
+use crate::net::{Decoded, NetDecoder};
+use std::io;
+
+/// Whatever takes the flow table's events: the `flows` report, the MSNP decoder.
+pub trait FlowConsumer {
+    /// One event, in capture order. An error here (an output failure) stops the run.
+    fn event(&mut self, ev: &FlowEvent<'_>) -> io::Result<()>;
+
+    /// Connections the protocol announced since the last call.
+    fn take_expectations(&mut self) -> Vec<Expectation> {
+        Vec::new()
+    }
+}
+
+/// How a run went.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    /// Frames read.
+    pub frames: u64,
+    /// MSN connections found.
+    pub msn_connections: u64,
+    /// The source's failure, if it stopped early. Everything before it was processed.
+    pub capture_error: Option<CaptureError>,
+}
+
+/// Reads every packet of `source` and feeds the consumer. Returns early only when the consumer
+/// fails (an output error); a failing source ends the run normally, with the error in the summary.
+pub fn run(
+    source: &mut dyn PacketSource,
+    config: FlowConfig,
+    consumer: &mut dyn FlowConsumer,
+) -> io::Result<RunSummary> {
+    let mut net = NetDecoder::new();
+    let mut table = FlowTable::new(config);
+    let mut summary = RunSummary::default();
+    let mut last = At {
+        frame: 0,
+        ts: Timestamp::default(),
+    };
+    let mut failure: Option<io::Error> = None;
+    loop {
+        let packet = match source.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(e) => {
+                summary.capture_error = Some(e);
+                break;
+            }
+        };
+        summary.frames += 1;
+        last = At {
+            frame: packet.index,
+            ts: packet.ts,
+        };
+        match net.decode(&packet) {
+            Decoded::Tcp(seg) => {
+                table.segment(&seg, &mut |ev| forward(consumer, &mut failure, ev));
+            }
+            Decoded::Ignored => {}
+            Decoded::Anomaly { name } => {
+                table.net_anomaly(last, name, &mut |ev| forward(consumer, &mut failure, ev));
+            }
+        }
+        if let Some(e) = failure.take() {
+            return Err(e);
+        }
+        for e in consumer.take_expectations() {
+            table.expect(e);
+        }
+    }
+    table.finish(last, &mut |ev| forward(consumer, &mut failure, ev));
+    if let Some(e) = failure.take() {
+        return Err(e);
+    }
+    summary.msn_connections = table.msn_connections();
+    Ok(summary)
+}
+
+/// Passes one event on, remembering the consumer's first failure.
+fn forward(consumer: &mut dyn FlowConsumer, failure: &mut Option<io::Error>, ev: FlowEvent<'_>) {
+    if failure.is_none()
+        && let Err(e) = consumer.event(&ev)
+    {
+        *failure = Some(e);
+    }
+}
