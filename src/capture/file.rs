@@ -102,10 +102,10 @@ impl PacketSource for FileSource {
                 Ok((ts, origlen)) => {
                     self.index += 1;
                     // At nanosecond precision libpcap puts nanoseconds in the `tv_usec` field.
-                    let nanos = i64::from(ts.tv_usec).clamp(0, 999_999_999) as u32;
+                    let (secs, nanos) = timeval_parts(ts.tv_sec, ts.tv_usec);
                     return Ok(Some(RawPacket {
                         index: self.index,
-                        ts: Timestamp::new(i64::from(ts.tv_sec), nanos),
+                        ts: Timestamp::new(secs, nanos),
                         linktype,
                         data: &self.buf,
                         origlen,
@@ -121,4 +121,11 @@ impl PacketSource for FileSource {
             }
         }
     }
+}
+
+/// Seconds and nanoseconds of a libpcap timestamp read at nanosecond precision (libpcap then
+/// puts nanoseconds in `tv_usec`). Generic because the field widths differ between platforms.
+fn timeval_parts(sec: impl Into<i64>, usec: impl Into<i64>) -> (i64, u32) {
+    let nanos = usec.into().clamp(0, 999_999_999) as u32;
+    (sec.into(), nanos)
 }
