@@ -2,7 +2,17 @@
 //! reports how the run went as an exit status. The binary's `main` only maps the result.
 
 use crate::capture::{CaptureError, FileSource};
-use crate::cli::{CaptureArgs, Cli, Command, FlowsArgs, FlowsFormat};
+use crate::cli::{
+    CaptureArgs, ChannelArg, Cli, ColorArg, Command, FlowsArgs, FlowsFormat, NotesArg, ReadArgs,
+    ReadFormat,
+};
+use crate::event::{Channel, Sink};
+use crate::output::dialogue::{Dialogue, Notes};
+use crate::output::json::{JsonArray, JsonLines};
+use crate::output::select::{Select, Selection};
+use crate::session::Decoder;
+use clap::CommandFactory;
+use std::io::IsTerminal;
 use crate::flow::FlowConfig;
 use crate::output::flows::{FlowsReport, json, table};
 use crate::pipeline;
@@ -22,6 +32,22 @@ pub struct Outcome {
 pub fn run(cli: Cli) -> io::Result<Outcome> {
     match cli.command {
         Command::Flows(args) => flows(args),
+        Command::Read(args) => read(args),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "msnsniff", &mut io::stdout());
+            Ok(Outcome {
+                found_msn: true,
+                capture_error: None,
+            })
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut io::stdout())?;
+            Ok(Outcome {
+                found_msn: true,
+                capture_error: None,
+            })
+        }
     }
 }
 
@@ -62,6 +88,60 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
     out.flush()?;
     Ok(Outcome {
         found_msn: summary.msn_connections > 0,
+        capture_error: summary.capture_error,
+    })
+}
+
+/// Whether to colour: `auto` colours a terminal unless NO_COLOR is set (to anything but "").
+fn use_color(arg: ColorArg) -> bool {
+    match arg {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+fn read(args: ReadArgs) -> io::Result<Outcome> {
+    let (mut source, config) = source_and_config(&args.capture);
+    let stdout = io::stdout();
+    let out = io::BufWriter::new(stdout.lock());
+    let mut sink: Box<dyn Sink> = match args.format {
+        ReadFormat::Dialogue => {
+            let notes = match args.notes {
+                NotesArg::None => Notes::None,
+                NotesArg::Brief => Notes::Brief,
+                NotesArg::Full => Notes::Full,
+            };
+            Box::new(Dialogue::new(out, notes, use_color(args.color), args.group))
+        }
+        ReadFormat::Jsonl => Box::new(JsonLines::new(out)),
+        ReadFormat::Json => Box::new(JsonArray::new(out)),
+    };
+    let selection = Selection {
+        channels: args
+            .only
+            .iter()
+            .map(|c| match c {
+                ChannelArg::Ns => Channel::Ns,
+                ChannelArg::Sb => Channel::Sb,
+                ChannelArg::Msnc => Channel::Msnc,
+            })
+            .collect(),
+        flows: args.flows.clone(),
+        principal: args.principal.clone(),
+        verbs: args.verb.clone(),
+    };
+    let mut select = Select::new(sink.as_mut(), selection);
+    let mut decoder = Decoder::new(&mut select);
+    let summary = pipeline::run(&mut source, config, &mut decoder)?;
+    let commands = decoder.commands;
+    drop(decoder);
+    select.finish()?;
+    Ok(Outcome {
+        found_msn: summary.msn_connections > 0 && commands > 0,
         capture_error: summary.capture_error,
     })
 }

@@ -4,6 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXAMPLES: &str = "\
 Examples:
+  msnsniff read capture.pcap                  the annotated dialogue of every MSN connection
+  msnsniff read --group --notes full a.pcap   one connection after another, every note
+  msnsniff read --only msnc --principal alice@hotmail.com a.pcap
+                                              just alice's chats
+  msnsniff read --format jsonl a.pcap | jq 'select(.verb == \"MSG\")'
   msnsniff flows capture.pcap                 table of the MSN connections
   msnsniff flows --format jsonl capture.pcap  the same, one JSON object a line
   msnsniff flows --dump out/ capture.pcap     write out/N.client and out/N.server
@@ -24,6 +29,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Print the annotated dialogue of every MSN connection in a capture (or JSON events).
+    ///
+    /// `>>>` marks what the client sent, `<<<` what the server sent, `<o>` a note. Line ends
+    /// are shown literally (`\r\n`) so that newlines can be counted. Connections are
+    /// interleaved in capture order unless `--group` is given. Exit status: 0 when MSN traffic
+    /// was decoded, 1 when the capture held none, 2 on errors.
+    #[command(after_help = EXAMPLES)]
+    Read(ReadArgs),
     /// List the TCP connections that carry MSN traffic, with their reassembly statistics.
     ///
     /// One row per connection: id, first and last time, client and server, packets and bytes
@@ -31,6 +44,15 @@ pub enum Command {
     /// status: 0 when MSN connections were found, 1 when none, 2 on errors.
     #[command(after_help = EXAMPLES)]
     Flows(FlowsArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the man page (roff) built from these same definitions.
+    Man,
 }
 
 /// Which capture to read and what counts as MSN traffic.
@@ -91,4 +113,81 @@ pub enum FlowsFormat {
     Jsonl,
     /// One JSON array.
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReadFormat::Dialogue)]
+    pub format: ReadFormat,
+
+    /// Which `<o>` notes to print.
+    #[arg(long, value_enum, default_value_t = NotesArg::Brief)]
+    pub notes: NotesArg,
+
+    /// Print one connection after another instead of interleaving them in capture order.
+    #[arg(long)]
+    pub group: bool,
+
+    /// Colour: client blue, server green, notes bluish green, line ends light grey. `auto`
+    /// colours only a terminal, and not when NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
+    /// Only these channels (comma-separated): ns, sb, msnc.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "CHANNELS")]
+    pub only: Vec<ChannelArg>,
+
+    /// Only this connection (an id from `msnsniff flows`; repeatable).
+    #[arg(long = "flow", value_name = "N")]
+    pub flows: Vec<u64>,
+
+    /// Only the connections of this signed-in user.
+    #[arg(long, value_name = "HANDLE")]
+    pub principal: Option<String>,
+
+    /// Only these commands (comma-separated), e.g. MSG,NLN; errors by number, e.g. 217.
+    #[arg(long, value_delimiter = ',', value_name = "VERBS")]
+    pub verb: Vec<String>,
+
+    /// No progress bar, even when stderr is a terminal.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReadFormat {
+    /// The annotated dialogue (>>> / <<< / <o>).
+    Dialogue,
+    /// One JSON event a line, flushed per event.
+    Jsonl,
+    /// One JSON array of events.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NotesArg {
+    /// No notes: only what crossed the wire.
+    None,
+    /// Connections, gaps, anomalies and what commands mean.
+    Brief,
+    /// Also reply delays and every change of role, dialect or user.
+    Full,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ChannelArg {
+    Ns,
+    Sb,
+    Msnc,
 }

@@ -11,12 +11,14 @@
 pub mod app;
 pub mod capture;
 pub mod cli;
+pub mod event;
 pub mod flow;
 pub mod msnp;
 pub mod net;
 pub mod output;
 pub mod pipeline;
 pub mod reassembly;
+pub mod session;
 
 use serde::Serialize;
 

@@ -1,1 +1,405 @@
+//! Table tests of the flow table: detection, sides, ids, closing, bounds.
 
+use super::*;
+use crate::net::TcpFlags;
+
+const C: &str = "10.0.0.1:50000";
+const S: &str = "10.0.0.2:1863";
+/// Initial sequence numbers near the wrap, so every test crosses it.
+const CISN: u32 = u32::MAX - 3;
+const SISN: u32 = u32::MAX - 1;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Rec {
+    Opened(u64, String, String),
+    Data(u64, Direction, u64, Vec<u8>),
+    Gap(u64, Direction, u64, u64, GapReason),
+    Fin(u64, Direction),
+    Anomaly(Option<u64>, &'static str),
+    Closed(u64, Closing),
+}
+
+struct Harness {
+    table: FlowTable,
+    recs: Vec<Rec>,
+    summaries: Vec<FlowSummary>,
+    frame: u64,
+    secs: i64,
+}
+
+fn flags(s: &str) -> TcpFlags {
+    let mut f = 0;
+    for c in s.chars() {
+        f |= match c {
+            'S' => TcpFlags::SYN,
+            'A' => TcpFlags::ACK,
+            'F' => TcpFlags::FIN,
+            'R' => TcpFlags::RST,
+            'P' => TcpFlags::PSH,
+            _ => panic!("flag {c}"),
+        };
+    }
+    TcpFlags(f)
+}
+
+impl Harness {
+    fn new() -> Harness {
+        Harness::with(FlowConfig::default())
+    }
+
+    fn with(config: FlowConfig) -> Harness {
+        Harness {
+            table: FlowTable::new(config),
+            recs: Vec::new(),
+            summaries: Vec::new(),
+            frame: 0,
+            secs: 1_000_000,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn seg(&mut self, src: &str, dst: &str, seq: u32, ack: u32, fl: &str, payload: &[u8]) {
+        self.frame += 1;
+        let seg = TcpSegment {
+            index: self.frame,
+            ts: Timestamp::new(self.secs, 0),
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            seq,
+            ack,
+            flags: flags(fl),
+            payload,
+            missing: 0,
+        };
+        let (recs, sums) = (&mut self.recs, &mut self.summaries);
+        self.table.segment(&seg, &mut |ev| record(recs, sums, ev));
+    }
+
+    fn finish(&mut self) {
+        let at = At {
+            frame: self.frame,
+            ts: Timestamp::new(self.secs, 0),
+        };
+        let (recs, sums) = (&mut self.recs, &mut self.summaries);
+        self.table.finish(at, &mut |ev| record(recs, sums, ev));
+    }
+
+    /// SYN, SYN/ACK, ACK between `c` and `s`.
+    fn handshake(&mut self, c: &str, s: &str) {
+        self.seg(c, s, CISN, 0, "S", b"");
+        self.seg(s, c, SISN, CISN.wrapping_add(1), "SA", b"");
+        self.seg(c, s, CISN.wrapping_add(1), SISN.wrapping_add(1), "A", b"");
+    }
+
+    fn opened(&self) -> Vec<(u64, String, String)> {
+        self.recs
+            .iter()
+            .filter_map(|r| match r {
+                Rec::Opened(id, c, s) => Some((*id, c.clone(), s.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn bytes(&self, flow: u64, dir: Direction) -> Vec<u8> {
+        let mut out = Vec::new();
+        for r in &self.recs {
+            if let Rec::Data(f, d, off, b) = r
+                && *f == flow
+                && *d == dir
+            {
+                assert_eq!(*off as usize, out.len(), "data out of order");
+                out.extend_from_slice(b);
+            }
+        }
+        out
+    }
+}
+
+fn record(recs: &mut Vec<Rec>, sums: &mut Vec<FlowSummary>, ev: FlowEvent<'_>) {
+    recs.push(match ev {
+        FlowEvent::Opened {
+            flow,
+            client,
+            server,
+            ..
+        } => Rec::Opened(flow, client.to_string(), server.to_string()),
+        FlowEvent::Data {
+            flow,
+            dir,
+            offset,
+            bytes,
+            ..
+        } => Rec::Data(flow, dir, offset, bytes.to_vec()),
+        FlowEvent::Gap {
+            flow,
+            dir,
+            offset,
+            len,
+            reason,
+            ..
+        } => Rec::Gap(flow, dir, offset, len, reason),
+        FlowEvent::Fin { flow, dir, .. } => Rec::Fin(flow, dir),
+        FlowEvent::Anomaly { flow, name, .. } => Rec::Anomaly(flow, name),
+        FlowEvent::Closed { summary, .. } => {
+            sums.push(summary.clone());
+            Rec::Closed(summary.id, summary.closing)
+        }
+    });
+}
+
+use Direction::{ClientToServer as C2S, ServerToClient as S2C};
+
+#[test]
+fn syn_to_msn_port_opens_a_connection_with_the_syn_sender_as_client() {
+    let mut h = Harness::new();
+    h.handshake(C, S);
+    h.seg(C, S, CISN.wrapping_add(1), SISN.wrapping_add(1), "PA", b"VER 1 MSNP8 CVR0\r\n");
+    h.seg(S, C, SISN.wrapping_add(1), CISN.wrapping_add(19), "PA", b"VER 1 MSNP8 CVR0\r\n");
+    h.finish();
+    assert_eq!(h.opened(), vec![(1, C.into(), S.into())]);
+    assert_eq!(h.bytes(1, C2S), b"VER 1 MSNP8 CVR0\r\n");
+    assert_eq!(h.bytes(1, S2C), b"VER 1 MSNP8 CVR0\r\n");
+    let s = &h.summaries[0];
+    assert_eq!(s.detection, Detection::Port { port: 1863 });
+    assert_eq!(s.opening, Opening::Syn);
+    assert_eq!(s.closing, Closing::Open);
+    assert_eq!((s.client_packets, s.server_packets), (3, 2));
+    assert_eq!((s.client_bytes, s.server_bytes), (18, 18));
+}
+
+#[test]
+fn syn_ack_seen_first_still_makes_the_port_side_the_server() {
+    let mut h = Harness::new();
+    h.seg(S, C, SISN, CISN.wrapping_add(1), "SA", b"");
+    h.seg(C, S, CISN.wrapping_add(1), SISN.wrapping_add(1), "PA", b"USR 1 x\r\n");
+    h.finish();
+    assert_eq!(h.opened(), vec![(1, C.into(), S.into())]);
+    assert_eq!(h.summaries[0].opening, Opening::SynAck);
+    assert_eq!(h.bytes(1, C2S), b"USR 1 x\r\n");
+}
+
+#[test]
+fn midstream_pickup_uses_the_port_to_pick_sides() {
+    let mut h = Harness::new();
+    // The server speaks first in the capture.
+    h.seg(S, C, 5000, 7000, "PA", b"NLN NLN bob@x Bob\r\n");
+    h.seg(C, S, 7000, 5019, "PA", b"PNG\r\n");
+    h.finish();
+    assert_eq!(h.opened(), vec![(1, C.into(), S.into())]);
+    assert_eq!(h.summaries[0].opening, Opening::Midstream);
+    assert_eq!(h.bytes(1, S2C), b"NLN NLN bob@x Bob\r\n");
+}
+
+#[test]
+fn ephemeral_port_1863_talking_http_is_not_msn() {
+    let mut h = Harness::new();
+    let c = "10.0.0.1:1863";
+    let s = "10.0.0.9:80";
+    h.handshake(c, s);
+    h.seg(c, s, CISN.wrapping_add(1), SISN.wrapping_add(1), "PA", b"GET / HTTP/1.1\r\n\r\n");
+    h.finish();
+    assert!(h.opened().is_empty(), "{:?}", h.recs);
+    // Mid-stream too: no SYN to tell the client, but port 80 is a well-known service port.
+    let mut h = Harness::new();
+    h.seg(c, s, 100, 200, "PA", b"GET / HTTP/1.1\r\n\r\n");
+    h.finish();
+    assert!(h.opened().is_empty(), "{:?}", h.recs);
+}
+
+#[test]
+fn msnp_on_another_port_is_found_by_its_first_bytes() {
+    let mut h = Harness::new();
+    let c = "10.0.0.1:40000";
+    let s = "10.0.0.3:5000";
+    h.handshake(c, s);
+    // The first command arrives in two pieces.
+    h.seg(c, s, CISN.wrapping_add(1), SISN.wrapping_add(1), "PA", b"VER 1 MS");
+    assert!(h.opened().is_empty());
+    h.seg(c, s, CISN.wrapping_add(9), SISN.wrapping_add(1), "PA", b"NP8 CVR0\r\n");
+    h.seg(s, c, SISN.wrapping_add(1), CISN.wrapping_add(19), "PA", b"VER 1 MSNP8\r\n");
+    h.finish();
+    assert_eq!(h.opened(), vec![(1, c.into(), s.into())]);
+    assert_eq!(h.summaries[0].detection, Detection::Content);
+    assert_eq!(h.bytes(1, C2S), b"VER 1 MSNP8 CVR0\r\n");
+    assert_eq!(h.bytes(1, S2C), b"VER 1 MSNP8\r\n");
+    // Its handshake packets count too.
+    assert_eq!(h.summaries[0].client_packets, 4);
+}
+
+#[test]
+fn other_traffic_on_other_ports_is_ignored() {
+    let mut h = Harness::new();
+    let c = "10.0.0.1:40000";
+    let s = "10.0.0.3:5000";
+    h.handshake(c, s);
+    h.seg(c, s, CISN.wrapping_add(1), SISN.wrapping_add(1), "PA", b"HELO mail\r\n");
+    h.finish();
+    assert!(h.opened().is_empty());
+}
+
+#[test]
+fn content_found_midstream_makes_the_command_sender_the_client() {
+    let mut h = Harness::new();
+    let a = "10.0.0.3:6000";
+    let b = "10.0.0.4:6001";
+    // `b` sends first but says nothing MSNP-like yet (an empty ACK), then `a` sends VER MSNFTP.
+    h.seg(b, a, 10, 20, "A", b"");
+    h.seg(a, b, 20, 10, "PA", b"VER MSNFTP\r\n");
+    h.finish();
+    assert_eq!(h.opened(), vec![(1, a.into(), b.into())]);
+    assert_eq!(h.bytes(1, C2S), b"VER MSNFTP\r\n");
+}
+
+#[test]
+fn announced_address_is_msn_whatever_its_port() {
+    let mut h = Harness::new();
+    let sb = "10.0.0.7:1864";
+    h.table.expect(Expectation {
+        server: sb.parse().unwrap(),
+        kind: ExpectedKind::Switchboard,
+        announced_by: 1,
+        cookie: Some("123.456".into()),
+    });
+    h.seg(sb, C, SISN, CISN.wrapping_add(1), "SA", b"");
+    h.finish();
+    assert_eq!(h.opened(), vec![(1, C.into(), sb.into())]);
+    assert_eq!(
+        h.summaries[0].detection,
+        Detection::Announced {
+            kind: ExpectedKind::Switchboard,
+            announced_by: 1
+        }
+    );
+}
+
+#[test]
+fn ids_follow_first_appearance_and_finish_closes_in_id_order() {
+    let mut h = Harness::new();
+    let c2 = "10.0.0.1:50001";
+    let c3 = "[2001:db8::1]:50002";
+    let s3 = "[2001:db8::2]:1863";
+    h.seg(c2, S, 10, 0, "S", b"");
+    h.seg(C, S, 20, 0, "S", b"");
+    h.seg(c3, s3, 30, 0, "S", b"");
+    h.finish();
+    assert_eq!(
+        h.opened(),
+        vec![
+            (1, c2.into(), S.into()),
+            (2, C.into(), S.into()),
+            (3, c3.into(), s3.into())
+        ]
+    );
+    let closed: Vec<u64> = h.summaries.iter().map(|s| s.id).collect();
+    assert_eq!(closed, vec![1, 2, 3]);
+    assert_eq!(h.summaries[2].server.to_string(), "[2001:db8::2]:1863");
+}
+
+#[test]
+fn fin_both_ways_closes_and_a_new_syn_on_the_tuple_is_a_new_connection() {
+    let mut h = Harness::new();
+    h.handshake(C, S);
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    h.seg(C, S, c1, s1, "PA", b"OUT\r\n");
+    h.seg(C, S, c1.wrapping_add(5), s1, "FA", b"");
+    h.seg(S, C, s1, c1.wrapping_add(6), "FA", b"");
+    assert_eq!(h.recs.last(), Some(&Rec::Closed(1, Closing::Fin)));
+    // A stray retransmitted ACK after the close is absorbed, not a new connection.
+    h.seg(C, S, c1.wrapping_add(6), s1.wrapping_add(1), "A", b"");
+    assert_eq!(h.opened().len(), 1);
+    // Port reuse.
+    h.seg(C, S, 12345, 0, "S", b"");
+    h.seg(C, S, 12346, 0, "PA", b"VER 2\r\n");
+    h.finish();
+    assert_eq!(h.opened().len(), 2);
+    assert_eq!(h.bytes(2, C2S), b"VER 2\r\n");
+}
+
+#[test]
+fn rst_closes_and_says_who_sent_it() {
+    let mut h = Harness::new();
+    h.handshake(C, S);
+    h.seg(S, C, SISN.wrapping_add(1), 0, "R", b"");
+    h.finish();
+    assert_eq!(h.summaries.len(), 1);
+    assert_eq!(h.summaries[0].closing, Closing::Rst);
+    assert_eq!(h.summaries[0].reset_by, Some(S2C));
+}
+
+#[test]
+fn half_closed_at_end_of_input() {
+    let mut h = Harness::new();
+    h.handshake(C, S);
+    h.seg(C, S, CISN.wrapping_add(1), SISN.wrapping_add(1), "FA", b"");
+    h.finish();
+    assert_eq!(h.summaries[0].closing, Closing::HalfClosed);
+}
+
+#[test]
+fn acked_hole_becomes_a_gap_with_direction_offset_and_length() {
+    let mut h = Harness::new();
+    h.handshake(C, S);
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    h.seg(C, S, c1, s1, "PA", b"AAAA");
+    // 4 bytes never captured, then more.
+    h.seg(C, S, c1.wrapping_add(8), s1, "PA", b"CCCC");
+    h.seg(S, C, s1, c1.wrapping_add(12), "A", b"");
+    h.finish();
+    assert!(h.recs.contains(&Rec::Gap(1, C2S, 4, 4, GapReason::Acked)), "{:?}", h.recs);
+    let s = &h.summaries[0];
+    assert_eq!((s.gap_count, s.gap_bytes), (1, 4));
+    assert_eq!(s.client_bytes, 8);
+    assert_eq!(s.gaps[0].dir, C2S);
+}
+
+#[test]
+fn least_recently_active_connection_is_evicted_at_the_cap() {
+    let mut h = Harness::with(FlowConfig {
+        max_connections: 2,
+        ..FlowConfig::default()
+    });
+    h.seg("10.0.0.1:1", S, 1, 0, "S", b"");
+    h.seg("10.0.0.1:2", S, 1, 0, "S", b"");
+    h.seg("10.0.0.1:1", S, 2, 0, "PA", b"x"); // connection 1 is now the fresher one
+    h.seg("10.0.0.1:3", S, 1, 0, "S", b"");
+    assert_eq!(h.recs.iter().filter(|r| matches!(r, Rec::Closed(2, Closing::Evicted))).count(), 1);
+    h.finish();
+    assert_eq!(h.summaries.len(), 3);
+    assert_eq!(h.summaries[0].anomalies.get("flow.evicted"), Some(&1));
+}
+
+#[test]
+fn a_hole_open_past_the_idle_timeout_becomes_a_gap() {
+    let mut h = Harness::new();
+    h.handshake(C, S);
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    h.seg(C, S, c1.wrapping_add(10), s1, "PA", b"late");
+    h.secs += IDLE_TIMEOUT_SECS + 5;
+    h.seg("10.0.0.5:1", S, 1, 0, "S", b"");
+    assert!(
+        h.recs.contains(&Rec::Gap(1, C2S, 0, 10, GapReason::Idle)),
+        "{:?}",
+        h.recs
+    );
+    assert!(h.recs.contains(&Rec::Data(1, C2S, 10, b"late".to_vec())));
+    // The connection itself lives on.
+    h.seg(C, S, c1.wrapping_add(14), s1, "PA", b"more");
+    h.finish();
+    assert_eq!(h.opened().len(), 2);
+    assert_eq!(h.summaries[0].client_bytes, 8);
+}
+
+#[test]
+fn recognises_msnp_openings() {
+    assert_eq!(looks_like_msnp(b"VER 1 MSNP8 CVR0\r\n"), Some(true));
+    assert_eq!(looks_like_msnp(b"VER 3 MSNP18 MSNP17 CVR0\r\n"), Some(true));
+    assert_eq!(looks_like_msnp(b"VER MSNFTP\r\n"), Some(true));
+    assert_eq!(looks_like_msnp(b"USR 1 alice@x 123.456\r\n"), Some(true));
+    assert_eq!(looks_like_msnp(b"ANS 1 bob@x 849.52 1175\r\n"), Some(true));
+    assert_eq!(looks_like_msnp(b"VER 1 SOMETHING\r\n"), Some(false));
+    assert_eq!(looks_like_msnp(b"USR x y\r\n"), Some(false));
+    assert_eq!(looks_like_msnp(b"GET / HTTP/1.1\r\n"), Some(false));
+    assert_eq!(looks_like_msnp(b"VE"), None);
+    assert_eq!(looks_like_msnp(b"GE"), Some(false));
+}

@@ -3,4 +3,7 @@
 //! [`crate::capture`]). Formatters take pushed events and know nothing about packets or the CLI.
 
 pub mod flows;
+pub mod dialogue;
+pub mod json;
+pub mod select;
 pub mod text;

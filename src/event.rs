@@ -1,0 +1,228 @@
+//! The events the decoder produces and every output format consumes.
+//!
+//! These types are the public JSON interface (`--format jsonl` / `json`): field names are
+//! stable, and `docs/events.md` documents each one with an example. Every event carries
+//! `type`, `flow` (the connection id of `msnsniff flows`), `frame` (1-based frame number of the
+//! packet that completed it) and `ts` (capture time, seconds with nine decimals).
+
+use crate::Direction;
+use crate::capture::Timestamp;
+use crate::flow::{Closing, Detection, FlowSummary, Opening};
+use crate::msnp::Dialect;
+use crate::reassembly::GapReason;
+use serde::Serialize;
+use std::net::SocketAddr;
+
+/// What a connection is, as far as the decoder can tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Role {
+    /// Dispatch server: negotiates, then redirects the client with `XFR ... NS`.
+    #[serde(rename = "DS")]
+    Dispatch,
+    /// Notification server: login, presence, lists.
+    #[serde(rename = "NS")]
+    Notification,
+    /// Switchboard: one conversation.
+    #[serde(rename = "SB")]
+    Switchboard,
+    /// MSNFTP file transfer between two clients.
+    #[serde(rename = "MSNFTP")]
+    FileTransfer,
+    #[serde(rename = "unknown")]
+    Unknown,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Dispatch => "DS",
+            Role::Notification => "NS",
+            Role::Switchboard => "SB",
+            Role::FileTransfer => "MSNFTP",
+            Role::Unknown => "unknown",
+        }
+    }
+}
+
+/// Which protocol a line belongs to: the notification server's, the switchboard's, or the
+/// client-to-client protocol carried inside switchboard messages (and MSNFTP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Channel {
+    #[serde(rename = "NS")]
+    Ns,
+    #[serde(rename = "SB")]
+    Sb,
+    #[serde(rename = "MSNC")]
+    Msnc,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Ns => "NS",
+            Channel::Sb => "SB",
+            Channel::Msnc => "MSNC",
+        }
+    }
+}
+
+/// How the line ended on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineEnd {
+    /// `\r\n`
+    Crlf,
+    /// A bare `\n`.
+    Lf,
+    /// No end: the stream was cut (gap or end of capture) in the middle of the line.
+    None,
+}
+
+/// A reply's link to its request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ReplyTo {
+    /// Frame of the request.
+    pub frame: u64,
+    /// Time from request to reply, in milliseconds.
+    pub delay_ms: f64,
+}
+
+/// Where a connection's dialect came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DialectSource {
+    /// The server's `VER` reply.
+    Ver,
+    /// The notification server connection that announced this switchboard.
+    Inherited,
+    /// Later evidence (login method, client id, commands only some dialects have).
+    Inferred,
+}
+
+/// One decoded command (a line and its payload, if any).
+#[derive(Clone, Debug, Serialize)]
+pub struct CommandEvent {
+    pub flow: u64,
+    pub frame: u64,
+    pub ts: Timestamp,
+    pub dir: Direction,
+    pub role: Role,
+    pub channel: Channel,
+    pub dialect: Option<Dialect>,
+    pub verb: String,
+    pub trid: Option<u32>,
+    /// Raw parameters after the verb and TrID (bytes that are not UTF-8 as `\xNN`).
+    pub params: Vec<String>,
+    /// Named parameters for this verb, direction and dialect (URL-decoded where the protocol
+    /// encodes them, with the raw value under `<name>_raw` when it differs).
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// The declared payload length, or null for commands without a payload.
+    pub payload_len: Option<u64>,
+    /// Payload bytes actually received, when fewer than declared (a gap or the end cut it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_received: Option<u64>,
+    /// The payload as text, when it is valid UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    /// The payload in base64, when it is not valid UTF-8 (binary P2P data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_base64: Option<String>,
+    pub line_end: LineEnd,
+    /// Stream offset of the line's first byte in its direction.
+    pub offset: u64,
+    /// For a reply: the request it answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<ReplyTo>,
+    /// A short plain-English explanation, when the command's meaning is not obvious.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The raw command line as sent (without its line end; escaped like `params`).
+    #[serde(skip)]
+    pub line: Vec<u8>,
+    /// The raw payload bytes.
+    #[serde(skip)]
+    pub payload_bytes: Option<Vec<u8>>,
+}
+
+/// What the decoder knows about a connection.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConnectionInfo {
+    pub flow: u64,
+    pub frame: u64,
+    pub ts: Timestamp,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub role: Role,
+    /// Why the role was chosen.
+    pub role_reason: String,
+    pub dialect: Option<Dialect>,
+    pub dialect_source: Option<DialectSource>,
+    pub detection: Detection,
+    pub opening: Opening,
+    /// The notification-server connection that announced this one (switchboards, transfers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub announced_by: Option<u64>,
+    /// The signed-in user's handle, once known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+}
+
+/// Everything the decoder reports, in capture order.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A connection is first reported (at its first decoded line, gap or close, so that its
+    /// role can already be told); later changes come as `connection_update`.
+    ConnectionOpened(ConnectionInfo),
+    /// The role, dialect, link or principal of a connection changed.
+    ConnectionUpdate(ConnectionInfo),
+    Command(Box<CommandEvent>),
+    /// Bytes of one direction that were never captured.
+    Gap {
+        flow: u64,
+        frame: u64,
+        ts: Timestamp,
+        dir: Direction,
+        offset: u64,
+        len: u64,
+        reason: GapReason,
+    },
+    /// Something odd but survivable, with a stable dotted name.
+    Anomaly {
+        flow: Option<u64>,
+        frame: u64,
+        ts: Timestamp,
+        dir: Option<Direction>,
+        name: &'static str,
+        detail: String,
+    },
+    /// The connection is over (or the capture is).
+    ConnectionClosed {
+        flow: u64,
+        frame: u64,
+        ts: Timestamp,
+        role: Role,
+        closing: Closing,
+        summary: FlowSummary,
+    },
+}
+
+impl Event {
+    /// The connection the event belongs to, if any.
+    pub fn flow(&self) -> Option<u64> {
+        match self {
+            Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) => Some(c.flow),
+            Event::Command(c) => Some(c.flow),
+            Event::Gap { flow, .. } | Event::ConnectionClosed { flow, .. } => Some(*flow),
+            Event::Anomaly { flow, .. } => *flow,
+        }
+    }
+}
+
+/// Whatever takes the decoder's events: the dialogue printer, the JSON writer.
+pub trait Sink {
+    fn event(&mut self, ev: &Event) -> std::io::Result<()>;
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,358 @@
+//! The annotated dialogue: the notation of the classic MSN protocol documentation.
+//!
+//! ```text
+//! >>> VER 1 MSNP8 CVR0\r\n          what the client sent (blue)
+//! <<< VER 1 MSNP8 CVR0\r\n          what the server sent (green)
+//! <o> a note about what happened    (bluish green)
+//! ```
+//!
+//! Guarantees: the end of every line is shown literally (`\r\n`, or `\n` where only a newline
+//! was sent; light grey when coloured), so newlines can be counted; a payload is shown under
+//! its command line, line by line with the same prefix, and a binary part as a short hex dump;
+//! control bytes and invalid UTF-8 from the capture are escaped (`\x1b`), never written raw.
+//! When the output moves from one connection to another, a `<o>` line says which.
+
+use crate::Direction;
+use crate::event::{CommandEvent, ConnectionInfo, Event, LineEnd, Role, Sink};
+use crate::flow::{Closing, Detection, Opening};
+use crate::output::text::{escape_bytes, utc};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// How many `<o>` notes to print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Notes {
+    /// None at all: only what crossed the wire.
+    None,
+    /// Connections opening and closing, gaps, anomalies, and what commands mean.
+    Brief,
+    /// Also reply delays and every change of role, dialect or principal.
+    Full,
+}
+
+/// Bytes of a binary payload shown in the hex dump (a P2P header is 48).
+pub const HEXDUMP_BYTES: usize = 64;
+
+const BLUE: &str = "\x1b[34m";
+const GREEN: &str = "\x1b[32m";
+const CYAN: &str = "\x1b[36m";
+const GREY: &str = "\x1b[37m";
+const RESET: &str = "\x1b[0m";
+
+/// Writes the dialogue of every event it is given.
+pub struct Dialogue<W: Write> {
+    out: W,
+    notes: Notes,
+    color: bool,
+    /// The connection of the last line printed.
+    current: Option<u64>,
+    /// Roles of open connections, for the header printed when the output switches connection.
+    roles: BTreeMap<u64, Role>,
+    /// With `--group`: each connection's text, printed when it closes.
+    groups: Option<BTreeMap<u64, String>>,
+}
+
+impl<W: Write> Dialogue<W> {
+    pub fn new(out: W, notes: Notes, color: bool, group: bool) -> Self {
+        Dialogue {
+            out,
+            notes,
+            color,
+            current: None,
+            roles: BTreeMap::new(),
+            groups: group.then(BTreeMap::new),
+        }
+    }
+
+    fn paint(&self, s: &mut String, color: &str, text: &str) {
+        if self.color {
+            s.push_str(color);
+            s.push_str(text);
+            s.push_str(RESET);
+        } else {
+            s.push_str(text);
+        }
+    }
+
+    fn note(&self, s: &mut String, text: &str) {
+        let mut line = String::from("<o> ");
+        line.push_str(&escape_bytes(text.as_bytes()));
+        self.paint(s, CYAN, &line);
+        s.push('\n');
+    }
+
+    /// One line from the wire with its prefix and its line-end marker.
+    fn wire_line(&self, s: &mut String, dir: Direction, text: &[u8], end: LineEnd) {
+        let (prefix, color) = match dir {
+            Direction::ClientToServer => (">>> ", BLUE),
+            Direction::ServerToClient => ("<<< ", GREEN),
+        };
+        let mut body = String::from(prefix);
+        body.push_str(&escape_bytes(text));
+        self.paint(s, color, &body);
+        let marker = match end {
+            LineEnd::Crlf => "\\r\\n",
+            LineEnd::Lf => "\\n",
+            LineEnd::None => "",
+        };
+        if !marker.is_empty() {
+            self.paint(s, GREY, marker);
+        }
+        s.push('\n');
+    }
+
+    fn header(&mut self, s: &mut String, flow: u64) {
+        if self.groups.is_some() || self.current == Some(flow) {
+            return;
+        }
+        if self.current.is_some() && self.notes > Notes::None {
+            let role = self.roles.get(&flow).copied().unwrap_or(Role::Unknown);
+            self.note(s, &format!("-- connection {flow} ({}) --", role.as_str()));
+        }
+        self.current = Some(flow);
+    }
+
+    fn opened(&mut self, s: &mut String, c: &ConnectionInfo) {
+        self.roles.insert(c.flow, c.role);
+        self.current = Some(c.flow);
+        if self.notes == Notes::None {
+            return;
+        }
+        let dialect = c.dialect.map_or("dialect unknown".to_string(), |d| d.to_string());
+        let how = match c.opening {
+            Opening::Syn => "",
+            Opening::SynAck => ", handshake partly captured",
+            Opening::Midstream => ", picked up mid-stream",
+        };
+        let found = match &c.detection {
+            Detection::Port { port } => format!("port {port}"),
+            Detection::Announced { announced_by, .. } => format!("announced on connection {announced_by}"),
+            Detection::Content => "its first bytes".to_string(),
+        };
+        self.note(
+            s,
+            &format!(
+                "{} connection {} {} {} -> {}, {}{} (found by {}; {})",
+                utc(c.ts),
+                c.flow,
+                c.role.as_str(),
+                c.client,
+                c.server,
+                dialect,
+                how,
+                found,
+                c.role_reason
+            ),
+        );
+    }
+
+    fn command(&mut self, s: &mut String, c: &CommandEvent) {
+        self.wire_line(s, c.dir, &c.line, c.line_end);
+        if let Some(p) = &c.payload_bytes {
+            self.payload(s, c.dir, p);
+            if let Some(got) = c.payload_received {
+                let declared = c.payload_len.unwrap_or(0);
+                if self.notes > Notes::None {
+                    self.note(
+                        s,
+                        &format!("payload cut short: {got} of the {declared} declared bytes arrived"),
+                    );
+                }
+            }
+        }
+        if self.notes == Notes::None {
+            return;
+        }
+        if let Some(n) = &c.note {
+            self.note(s, n);
+        }
+        if self.notes == Notes::Full
+            && let (Some(r), Some(trid)) = (&c.reply_to, c.trid)
+        {
+            self.note(
+                s,
+                &format!("reply to trid {trid} (frame {}) after {:.0} ms", r.frame, r.delay_ms),
+            );
+        }
+    }
+
+    /// A payload: text lines with their own line-end markers; a binary part as a hex dump.
+    fn payload(&self, s: &mut String, dir: Direction, p: &[u8]) {
+        let split = binary_start(p);
+        let (text, binary) = p.split_at(split);
+        let mut rest = text;
+        while !rest.is_empty() {
+            match rest.iter().position(|&b| b == b'\n') {
+                Some(n) => {
+                    let (line, end) = match rest[..n].strip_suffix(b"\r") {
+                        Some(l) => (l, LineEnd::Crlf),
+                        None => (&rest[..n], LineEnd::Lf),
+                    };
+                    self.wire_line(s, dir, line, end);
+                    rest = &rest[n + 1..];
+                }
+                None => {
+                    self.wire_line(s, dir, rest, LineEnd::None);
+                    rest = &[];
+                }
+            }
+        }
+        if !binary.is_empty() {
+            let mut head = format!("[{} bytes of binary data", binary.len());
+            if binary.len() > HEXDUMP_BYTES {
+                let _ = write!(head, ", the first {HEXDUMP_BYTES} shown");
+            }
+            head.push(']');
+            self.wire_line(s, dir, head.as_bytes(), LineEnd::None);
+            for (i, chunk) in binary.chunks(16).take(HEXDUMP_BYTES / 16).enumerate() {
+                let mut line = format!("{:04x}  ", i * 16);
+                for b in chunk {
+                    let _ = write!(line, "{b:02x} ");
+                }
+                for _ in chunk.len()..16 {
+                    line.push_str("   ");
+                }
+                line.push(' ');
+                line.extend(chunk.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }));
+                self.wire_line(s, dir, line.as_bytes(), LineEnd::None);
+            }
+        }
+    }
+
+    fn closed(&mut self, s: &mut String, flow: u64, ts: crate::capture::Timestamp, closing: Closing, summary: &crate::flow::FlowSummary) {
+        self.roles.remove(&flow);
+        if self.notes == Notes::None {
+            return;
+        }
+        let how = match (closing, summary.reset_by) {
+            (Closing::Fin, _) => "closed (FIN both ways)".to_string(),
+            (Closing::HalfClosed, _) => "half-closed when the capture ended".to_string(),
+            (Closing::Rst, Some(Direction::ClientToServer)) => "reset by the client".to_string(),
+            (Closing::Rst, Some(Direction::ServerToClient)) => "reset by the server".to_string(),
+            (Closing::Rst, None) => "reset".to_string(),
+            (Closing::Open, _) => "still open when the capture ended".to_string(),
+            (Closing::Evicted, _) => "dropped to make room for newer connections".to_string(),
+        };
+        self.note(
+            s,
+            &format!(
+                "{} connection {flow} {how}: {} bytes from the client, {} from the server",
+                utc(ts),
+                summary.client_bytes,
+                summary.server_bytes
+            ),
+        );
+    }
+
+    fn emit(&mut self, flow: Option<u64>, text: String, closing: bool) -> io::Result<()> {
+        match (&mut self.groups, flow) {
+            (Some(groups), Some(f)) => {
+                groups.entry(f).or_default().push_str(&text);
+                if closing && let Some(t) = groups.remove(&f) {
+                    self.out.write_all(t.as_bytes())?;
+                    self.out.write_all(b"\n")?;
+                }
+                Ok(())
+            }
+            _ => self.out.write_all(text.as_bytes()),
+        }
+    }
+}
+
+/// Where a payload stops being text: after the MIME header block when the body is binary
+/// (P2P), or at 0 for a payload that is not text at all.
+fn binary_start(p: &[u8]) -> usize {
+    // Text may hold stray control characters (they are escaped when shown); binary data
+    // (P2P headers) is rarely valid UTF-8 and nearly always holds NUL bytes.
+    let is_text = |b: &[u8]| std::str::from_utf8(b).is_ok() && !b.contains(&0);
+    if is_text(p) {
+        return p.len();
+    }
+    match p.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(n) if is_text(&p[..n + 4]) => n + 4,
+        _ => 0,
+    }
+}
+
+impl<W: Write> Sink for Dialogue<W> {
+    fn event(&mut self, ev: &Event) -> io::Result<()> {
+        let mut s = String::new();
+        let flow = ev.flow();
+        if let Some(f) = flow
+            && !matches!(ev, Event::ConnectionOpened(_))
+        {
+            self.header(&mut s, f);
+        }
+        let mut closing = false;
+        match ev {
+            Event::ConnectionOpened(c) => self.opened(&mut s, c),
+            Event::ConnectionUpdate(c) => {
+                self.roles.insert(c.flow, c.role);
+                if self.notes == Notes::Full {
+                    let dialect = c.dialect.map_or("unknown".to_string(), |d| d.to_string());
+                    let principal = c.principal.as_deref().unwrap_or("unknown");
+                    self.note(
+                        &mut s,
+                        &format!(
+                            "connection {} is {} ({}), dialect {}, user {}",
+                            c.flow,
+                            c.role.as_str(),
+                            c.role_reason,
+                            dialect,
+                            principal
+                        ),
+                    );
+                }
+            }
+            Event::Command(c) => self.command(&mut s, c),
+            Event::Gap { dir, len, .. } => {
+                if self.notes > Notes::None {
+                    let side = match dir {
+                        Direction::ClientToServer => "client",
+                        Direction::ServerToClient => "server",
+                    };
+                    self.note(&mut s, &format!("{len} bytes from the {side} are missing"));
+                }
+            }
+            Event::Anomaly { name, detail, .. } => {
+                if self.notes > Notes::None {
+                    let text = if detail.is_empty() { format!("anomaly {name}") } else { format!("anomaly {name}: {detail}") };
+                    self.note(&mut s, &text);
+                }
+            }
+            Event::ConnectionClosed { flow, ts, closing: c, summary, .. } => {
+                self.closed(&mut s, *flow, *ts, *c, summary);
+                closing = true;
+            }
+        }
+        if s.is_empty() {
+            return Ok(());
+        }
+        self.emit(flow, s, closing)
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if let Some(groups) = self.groups.take() {
+            for (_, t) in groups {
+                self.out.write_all(t.as_bytes())?;
+            }
+        }
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_part_starts_after_the_mime_headers() {
+        assert_eq!(binary_start(b"MIME-Version: 1.0\r\n\r\nhello"), 26);
+        let mut p = b"Content-Type: application/x-msnmsgrp2p\r\nP2P-Dest: a@b\r\n\r\n".to_vec();
+        let head = p.len();
+        p.extend_from_slice(&[0, 1, 2, 0xff]);
+        assert_eq!(binary_start(&p), head);
+        assert_eq!(binary_start(&[0xff, 0xfe]), 0);
+    }
+}

@@ -1,0 +1,200 @@
+//! Evidence from single commands: what a command says about its connection's role and
+//! dialect, who is signed in, and which connections it announces. Pure functions of one
+//! command; the session decides what to do with the evidence.
+
+use crate::Direction;
+use crate::event::{Channel, Role};
+use crate::flow::ExpectedKind;
+use crate::msnp::command::Command;
+use crate::msnp::{Dialect, catalog};
+
+const C2S: Direction = Direction::ClientToServer;
+const S2C: Direction = Direction::ServerToClient;
+
+/// Authentication methods of a notification-server `USR` (the SB `USR` has a handle there).
+const AUTH_METHODS: [&str; 5] = ["MD5", "TWN", "SSO", "SHA", "CTP"];
+
+/// The role a command points to, with the reason shown to the user.
+pub fn role_evidence(cmd: &Command, dir: Direction, logged_in: bool) -> Option<(Role, &'static str)> {
+    let p = |i: usize| cmd.params.get(i).map(String::as_str);
+    Some(match (dir, cmd.verb.as_str()) {
+        (C2S, "VER") if cmd.params.iter().any(|w| w == "MSNFTP") => {
+            (Role::FileTransfer, "the client opened with VER MSNFTP")
+        }
+        (S2C, "VER") if cmd.params.iter().any(|w| w == "MSNFTP") => {
+            (Role::FileTransfer, "the peer answered VER MSNFTP")
+        }
+        (C2S, "TFR") | (S2C, "FIL") => (Role::FileTransfer, "MSNFTP transfer commands"),
+        (C2S, "VER") | (C2S, "CVR") | (C2S, "INF") => {
+            (Role::Notification, "the client negotiated a dialect and logged in (VER/CVR/USR)")
+        }
+        (C2S, "USR") if p(0).is_some_and(|m| AUTH_METHODS.contains(&m)) => {
+            (Role::Notification, "the client logged in with USR")
+        }
+        (C2S, "USR") if cmd.params.len() >= 2 => {
+            (Role::Switchboard, "the client joined with USR handle cookie")
+        }
+        (C2S, "ANS") => (Role::Switchboard, "the client answered an invitation with ANS"),
+        (C2S, "CAL") => (Role::Switchboard, "the client invited someone with CAL"),
+        (S2C, "IRO") | (S2C, "JOI") | (S2C, "BYE") | (S2C, "ACK") | (S2C, "NAK") => {
+            (Role::Switchboard, "the server sent switchboard commands (IRO/JOI/BYE/ACK)")
+        }
+        (S2C, "MSG") if p(0) == Some("Hotmail") => {
+            (Role::Notification, "the server relayed a message from Hotmail")
+        }
+        (S2C, "MSG") if p(0).is_some_and(|h| h.contains('@')) => {
+            (Role::Switchboard, "the server relayed a message from another user")
+        }
+        (S2C, "XFR") if p(0) == Some("NS") && !logged_in => {
+            (Role::Dispatch, "the server redirected the client with XFR NS")
+        }
+        (S2C, "NLN" | "ILN" | "FLN" | "CHL" | "LST" | "LSG" | "SYN" | "RNG" | "UBX" | "GCF"
+        | "SBS" | "ADL" | "NOT" | "GTC" | "BLP" | "PRP" | "BPR" | "QNG" | "XFR") => {
+            (Role::Notification, "the server sent notification-server commands")
+        }
+        (C2S, "CHG" | "PNG" | "SYN" | "ADL" | "UUX" | "XFR" | "QRY" | "BLP" | "PRP") => {
+            (Role::Notification, "the client sent notification-server commands")
+        }
+        _ => return None,
+    })
+}
+
+/// The dialect the server chose in its `VER` reply.
+pub fn dialect_from_ver(cmd: &Command, dir: Direction) -> Option<Dialect> {
+    if dir != S2C || cmd.verb.as_str() != "VER" {
+        return None;
+    }
+    cmd.params.iter().find_map(|w| Dialect::parse(w))
+}
+
+/// A dialect guessed from a command when `VER` was not captured: the lowest dialect that has
+/// the command in this form, or the usual dialect of the client's capability level.
+pub fn dialect_evidence(cmd: &Command, dir: Direction) -> Option<Dialect> {
+    let p0 = cmd.params.first().map(String::as_str);
+    let lowest = match (dir, cmd.verb.as_str()) {
+        (C2S, "USR") if p0 == Some("SSO") => Some(15),
+        (C2S, "USR") if p0 == Some("TWN") => Some(8),
+        (C2S, "ADL" | "RML" | "FQY") | (S2C, "ADL" | "UBN") => Some(13),
+        (C2S, "UUM") | (S2C, "UBM") => Some(14),
+        (C2S, "UUX") | (S2C, "UBX" | "GCF") => Some(11),
+        (C2S, "ADC") => Some(10),
+        _ => None,
+    };
+    if let Some(n) = lowest {
+        return Some(Dialect(n));
+    }
+    // A client id (its MSNC level) in the places that carry one.
+    let id_at = match (dir, cmd.verb.as_str()) {
+        (C2S, "CHG") => 1,
+        (S2C, "JOI") => 2,
+        (S2C, "IRO") => 4,
+        _ => return None,
+    };
+    let id = cmd.params.get(id_at)?;
+    let caps = id.split(':').next()?.parse::<u32>().ok()?;
+    catalog::infer_dialect_from_client_id(caps)
+}
+
+/// The signed-in user's handle, when a command names it.
+pub fn principal(cmd: &Command, dir: Direction, role: Role) -> Option<String> {
+    let p = &cmd.params;
+    let handle = match (dir, cmd.verb.as_str()) {
+        // NS login: USR trid TWN I handle / MD5 I handle / SSO I handle
+        (C2S, "USR") if p.len() >= 3 && AUTH_METHODS.contains(&p[0].as_str()) && p[1] == "I" => &p[2],
+        // NS: USR trid OK handle ...
+        (S2C, "USR") if p.len() >= 2 && p[0] == "OK" && role != Role::Switchboard => &p[1],
+        // SB: USR trid handle cookie, ANS trid handle cookie sid, USR trid OK handle name
+        (C2S, "USR") if p.len() >= 2 && !AUTH_METHODS.contains(&p[0].as_str()) => &p[0],
+        (C2S, "ANS") if p.len() >= 2 => &p[0],
+        (S2C, "USR") if p.len() >= 2 && p[0] == "OK" => &p[1],
+        _ => return None,
+    };
+    // MSNP16+ endpoints: handle;{guid}
+    let bare = handle.split(';').next().unwrap_or(handle);
+    bare.contains('@').then(|| bare.to_ascii_lowercase())
+}
+
+/// A connection this command announces: (address, cookie, kind).
+pub fn announcement(cmd: &Command, dir: Direction, payload: Option<&[u8]>) -> Option<(String, String, ExpectedKind)> {
+    let p = &cmd.params;
+    let cookie_after = |i: usize| {
+        if p.get(i).map(String::as_str) == Some("CKI") {
+            p.get(i + 1).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    match (dir, cmd.verb.as_str()) {
+        // XFR trid SB addr CKI cookie ...
+        (S2C, "XFR") if p.first().map(String::as_str) == Some("SB") => {
+            Some((p.get(1)?.clone(), cookie_after(2), ExpectedKind::Switchboard))
+        }
+        // XFR trid NS addr ...
+        (S2C, "XFR") if p.first().map(String::as_str) == Some("NS") => {
+            Some((p.get(1)?.clone(), String::new(), ExpectedKind::Notification))
+        }
+        // RNG session-id addr CKI cookie handle name ...
+        (S2C, "RNG") => Some((p.get(1)?.clone(), cookie_after(2), ExpectedKind::Switchboard)),
+        // An accepted MSNFTP invitation names the listening address.
+        (_, "MSG") => invitation_address(payload?),
+        _ => None,
+    }
+}
+
+/// `IP-Address` and `Port` of an accepted `text/x-msmsgsinvite` file transfer.
+fn invitation_address(body: &[u8]) -> Option<(String, String, ExpectedKind)> {
+    let text = std::str::from_utf8(body).ok()?;
+    if !text.contains("text/x-msmsgsinvite") || !text.contains("Invitation-Command: ACCEPT") {
+        return None;
+    }
+    let field = |name: &str| {
+        text.split("\r\n")
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(": ")))
+            .map(str::trim)
+    };
+    let ip = field("IP-Address")?;
+    let port = field("Port").unwrap_or("6891");
+    let addr = if ip.contains(':') { format!("[{ip}]:{port}") } else { format!("{ip}:{port}") };
+    Some((addr, field("AuthCookie").unwrap_or_default().to_string(), ExpectedKind::FileTransfer))
+}
+
+/// The cookie a client presents to join a switchboard (`USR trid handle cookie`,
+/// `ANS trid handle cookie session-id`).
+pub fn presented_cookie(cmd: &Command, dir: Direction) -> Option<String> {
+    if dir != C2S {
+        return None;
+    }
+    let p = &cmd.params;
+    match cmd.verb.as_str() {
+        "USR" if p.len() >= 2 && !AUTH_METHODS.contains(&p[0].as_str()) => Some(p[1].clone()),
+        "ANS" if p.len() >= 2 => Some(p[1].clone()),
+        _ => None,
+    }
+}
+
+/// The channel of a line: MSG bodies exchanged through a switchboard are the client-to-client
+/// protocol (MSNC); MSNFTP is client-to-client too; everything else follows the server.
+pub fn channel(role: Role, cmd: &Command, dir: Direction) -> Channel {
+    let verb = cmd.verb.as_str();
+    match role {
+        Role::FileTransfer => Channel::Msnc,
+        Role::Switchboard if verb == "MSG" => Channel::Msnc,
+        Role::Switchboard => Channel::Sb,
+        Role::Dispatch | Role::Notification => Channel::Ns,
+        Role::Unknown => {
+            // Without a role: a client MSG with an ack mode is switchboard chat.
+            let ack_mode = cmd.params.first().map(String::as_str);
+            let from_user = cmd.params.first().is_some_and(|h| h.contains('@'));
+            if verb == "MSG"
+                && ((dir == C2S && matches!(ack_mode, Some("A" | "N" | "U" | "D")))
+                    || (dir == S2C && from_user))
+            {
+                Channel::Msnc
+            } else if matches!(verb, "IRO" | "JOI" | "BYE" | "CAL" | "ANS" | "ACK" | "NAK") {
+                Channel::Sb
+            } else {
+                Channel::Ns
+            }
+        }
+    }
+}
