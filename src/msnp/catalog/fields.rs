@@ -439,20 +439,25 @@ fn property(f: &mut Fields, code: Option<&str>, value: Option<&str>) {
 /// BPR: `[list-version] [handle] PROP value`.
 fn bpr(f: &mut Fields, l: Line<'_>) {
     let mut i = 0;
-    if l.p.len() >= 4 && l.p.digits(0) {
+    if l.p.len() >= 3 && l.p.digits(0) {
         f.num("list_version", l.p.get(0));
         i = 1;
     }
-    if l.p.len() >= i + 3 {
+    if l.p.get(i).is_some_and(|s| !is_property_code(s)) && l.p.len() > i + 1 {
         f.handle("handle", l.p.get(i));
         i += 1;
     }
     property(f, l.p.get(i), l.p.get(i + 1));
 }
 
-/// PRP: `[list-version] PROP [value]`.
+/// Property codes are three upper-case letters (`PHH`, `MFN`).
+fn is_property_code(s: &str) -> bool {
+    s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// PRP: `[list-version] PROP [value]`. An empty value deletes the property.
 fn prp(f: &mut Fields, l: Line<'_>) {
-    let versioned = !l.c2s() && l.p.len() >= 3 && l.p.digits(0);
+    let versioned = !l.c2s() && l.p.digits(0) && l.p.get(1).is_some_and(is_property_code);
     let i = usize::from(versioned);
     if versioned {
         f.num("list_version", l.p.get(0));

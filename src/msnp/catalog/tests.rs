@@ -615,6 +615,26 @@ fn gtc_blp_prp_bpr() {
 }
 
 #[test]
+fn deleted_properties_have_no_value() {
+    assert_eq!(
+        fields(S2C, Some(7), "PRP 43 PHH"),
+        json!({"list_version": 43, "property": "PHH", "property_name": "home phone"})
+    );
+    assert_eq!(
+        fields_trid(S2C, Some(7), "BPR 44 bob@hotmail.com PHW", false),
+        json!({"list_version": 44, "handle": "bob@hotmail.com", "property": "PHW", "property_name": "work phone"})
+    );
+    assert_eq!(
+        fields_trid(S2C, Some(10), "BPR bob@hotmail.com HSB 1", false),
+        json!({"handle": "bob@hotmail.com", "property": "HSB", "property_name": "has a blog", "value": "1"})
+    );
+    assert_eq!(
+        fields_trid(S2C, Some(8), "BPR MOB", false),
+        json!({"property": "MOB", "property_name": "may be paged"})
+    );
+}
+
+#[test]
 fn add_rem_rea() {
     assert_eq!(
         fields(C2S, Some(7), "ADD FL bob@hotmail.com Bob 1"),
