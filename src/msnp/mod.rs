@@ -1,6 +1,11 @@
 //! The MSNP decoder: framing each direction into commands and payloads, the command grammar,
 //! and what commands mean. Pure: bytes in, frames and anomalies out.
 
+pub mod catalog;
+pub mod challenge;
+pub mod errors;
+pub mod urlcode;
+
 use std::fmt;
 
 /// A protocol dialect, by its MSNP version number (`MSNP8` is `Dialect(8)`).
