@@ -7,15 +7,15 @@ use crate::cli::{
     ReadFormat,
 };
 use crate::event::{Channel, Sink};
+use crate::flow::FlowConfig;
 use crate::output::dialogue::{Dialogue, Notes};
+use crate::output::flows::{FlowsReport, json, table};
 use crate::output::json::{JsonArray, JsonLines};
 use crate::output::select::{Select, Selection};
+use crate::pipeline;
 use crate::session::Decoder;
 use clap::CommandFactory;
 use std::io::IsTerminal;
-use crate::flow::FlowConfig;
-use crate::output::flows::{FlowsReport, json, table};
-use crate::pipeline;
 use std::io::{self, Write};
 
 /// How a run ended, when it did not fail outright.
@@ -98,8 +98,7 @@ fn use_color(arg: ColorArg) -> bool {
         ColorArg::Always => true,
         ColorArg::Never => false,
         ColorArg::Auto => {
-            io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     }
 }

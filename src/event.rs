@@ -79,7 +79,7 @@ pub enum LineEnd {
 }
 
 /// A reply's link to its request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct ReplyTo {
     /// Frame of the request.
     pub frame: u64,

@@ -154,8 +154,22 @@ use Direction::{ClientToServer as C2S, ServerToClient as S2C};
 fn syn_to_msn_port_opens_a_connection_with_the_syn_sender_as_client() {
     let mut h = Harness::new();
     h.handshake(C, S);
-    h.seg(C, S, CISN.wrapping_add(1), SISN.wrapping_add(1), "PA", b"VER 1 MSNP8 CVR0\r\n");
-    h.seg(S, C, SISN.wrapping_add(1), CISN.wrapping_add(19), "PA", b"VER 1 MSNP8 CVR0\r\n");
+    h.seg(
+        C,
+        S,
+        CISN.wrapping_add(1),
+        SISN.wrapping_add(1),
+        "PA",
+        b"VER 1 MSNP8 CVR0\r\n",
+    );
+    h.seg(
+        S,
+        C,
+        SISN.wrapping_add(1),
+        CISN.wrapping_add(19),
+        "PA",
+        b"VER 1 MSNP8 CVR0\r\n",
+    );
     h.finish();
     assert_eq!(h.opened(), vec![(1, C.into(), S.into())]);
     assert_eq!(h.bytes(1, C2S), b"VER 1 MSNP8 CVR0\r\n");
@@ -172,7 +186,14 @@ fn syn_to_msn_port_opens_a_connection_with_the_syn_sender_as_client() {
 fn syn_ack_seen_first_still_makes_the_port_side_the_server() {
     let mut h = Harness::new();
     h.seg(S, C, SISN, CISN.wrapping_add(1), "SA", b"");
-    h.seg(C, S, CISN.wrapping_add(1), SISN.wrapping_add(1), "PA", b"USR 1 x\r\n");
+    h.seg(
+        C,
+        S,
+        CISN.wrapping_add(1),
+        SISN.wrapping_add(1),
+        "PA",
+        b"USR 1 x\r\n",
+    );
     h.finish();
     assert_eq!(h.opened(), vec![(1, C.into(), S.into())]);
     assert_eq!(h.summaries[0].opening, Opening::SynAck);
@@ -197,7 +218,14 @@ fn ephemeral_port_1863_talking_http_is_not_msn() {
     let c = "10.0.0.1:1863";
     let s = "10.0.0.9:80";
     h.handshake(c, s);
-    h.seg(c, s, CISN.wrapping_add(1), SISN.wrapping_add(1), "PA", b"GET / HTTP/1.1\r\n\r\n");
+    h.seg(
+        c,
+        s,
+        CISN.wrapping_add(1),
+        SISN.wrapping_add(1),
+        "PA",
+        b"GET / HTTP/1.1\r\n\r\n",
+    );
     h.finish();
     assert!(h.opened().is_empty(), "{:?}", h.recs);
     // Mid-stream too: no SYN to tell the client, but port 80 is a well-known service port.
@@ -214,10 +242,31 @@ fn msnp_on_another_port_is_found_by_its_first_bytes() {
     let s = "10.0.0.3:5000";
     h.handshake(c, s);
     // The first command arrives in two pieces.
-    h.seg(c, s, CISN.wrapping_add(1), SISN.wrapping_add(1), "PA", b"VER 1 MS");
+    h.seg(
+        c,
+        s,
+        CISN.wrapping_add(1),
+        SISN.wrapping_add(1),
+        "PA",
+        b"VER 1 MS",
+    );
     assert!(h.opened().is_empty());
-    h.seg(c, s, CISN.wrapping_add(9), SISN.wrapping_add(1), "PA", b"NP8 CVR0\r\n");
-    h.seg(s, c, SISN.wrapping_add(1), CISN.wrapping_add(19), "PA", b"VER 1 MSNP8\r\n");
+    h.seg(
+        c,
+        s,
+        CISN.wrapping_add(9),
+        SISN.wrapping_add(1),
+        "PA",
+        b"NP8 CVR0\r\n",
+    );
+    h.seg(
+        s,
+        c,
+        SISN.wrapping_add(1),
+        CISN.wrapping_add(19),
+        "PA",
+        b"VER 1 MSNP8\r\n",
+    );
     h.finish();
     assert_eq!(h.opened(), vec![(1, c.into(), s.into())]);
     assert_eq!(h.summaries[0].detection, Detection::Content);
@@ -233,7 +282,14 @@ fn other_traffic_on_other_ports_is_ignored() {
     let c = "10.0.0.1:40000";
     let s = "10.0.0.3:5000";
     h.handshake(c, s);
-    h.seg(c, s, CISN.wrapping_add(1), SISN.wrapping_add(1), "PA", b"HELO mail\r\n");
+    h.seg(
+        c,
+        s,
+        CISN.wrapping_add(1),
+        SISN.wrapping_add(1),
+        "PA",
+        b"HELO mail\r\n",
+    );
     h.finish();
     assert!(h.opened().is_empty());
 }
@@ -346,7 +402,11 @@ fn acked_hole_becomes_a_gap_with_direction_offset_and_length() {
     h.seg(C, S, c1.wrapping_add(8), s1, "PA", b"CCCC");
     h.seg(S, C, s1, c1.wrapping_add(12), "A", b"");
     h.finish();
-    assert!(h.recs.contains(&Rec::Gap(1, C2S, 4, 4, GapReason::Acked)), "{:?}", h.recs);
+    assert!(
+        h.recs.contains(&Rec::Gap(1, C2S, 4, 4, GapReason::Acked)),
+        "{:?}",
+        h.recs
+    );
     let s = &h.summaries[0];
     assert_eq!((s.gap_count, s.gap_bytes), (1, 4));
     assert_eq!(s.client_bytes, 8);
@@ -363,7 +423,13 @@ fn least_recently_active_connection_is_evicted_at_the_cap() {
     h.seg("10.0.0.1:2", S, 1, 0, "S", b"");
     h.seg("10.0.0.1:1", S, 2, 0, "PA", b"x"); // connection 1 is now the fresher one
     h.seg("10.0.0.1:3", S, 1, 0, "S", b"");
-    assert_eq!(h.recs.iter().filter(|r| matches!(r, Rec::Closed(2, Closing::Evicted))).count(), 1);
+    assert_eq!(
+        h.recs
+            .iter()
+            .filter(|r| matches!(r, Rec::Closed(2, Closing::Evicted)))
+            .count(),
+        1
+    );
     h.finish();
     assert_eq!(h.summaries.len(), 3);
     assert_eq!(h.summaries[0].anomalies.get("flow.evicted"), Some(&1));

@@ -3,7 +3,9 @@
 
 pub mod catalog;
 pub mod challenge;
+pub mod command;
 pub mod errors;
+pub mod framer;
 pub mod urlcode;
 
 use std::fmt;

@@ -119,7 +119,9 @@ impl<W: Write> Dialogue<W> {
         if self.notes == Notes::None {
             return;
         }
-        let dialect = c.dialect.map_or("dialect unknown".to_string(), |d| d.to_string());
+        let dialect = c
+            .dialect
+            .map_or("dialect unknown".to_string(), |d| d.to_string());
         let how = match c.opening {
             Opening::Syn => "",
             Opening::SynAck => ", handshake partly captured",
@@ -127,7 +129,9 @@ impl<W: Write> Dialogue<W> {
         };
         let found = match &c.detection {
             Detection::Port { port } => format!("port {port}"),
-            Detection::Announced { announced_by, .. } => format!("announced on connection {announced_by}"),
+            Detection::Announced { announced_by, .. } => {
+                format!("announced on connection {announced_by}")
+            }
             Detection::Content => "its first bytes".to_string(),
         };
         self.note(
@@ -156,7 +160,9 @@ impl<W: Write> Dialogue<W> {
                 if self.notes > Notes::None {
                     self.note(
                         s,
-                        &format!("payload cut short: {got} of the {declared} declared bytes arrived"),
+                        &format!(
+                            "payload cut short: {got} of the {declared} declared bytes arrived"
+                        ),
                     );
                 }
             }
@@ -172,7 +178,10 @@ impl<W: Write> Dialogue<W> {
         {
             self.note(
                 s,
-                &format!("reply to trid {trid} (frame {}) after {:.0} ms", r.frame, r.delay_ms),
+                &format!(
+                    "reply to trid {trid} (frame {}) after {:.0} ms",
+                    r.frame, r.delay_ms
+                ),
             );
         }
     }
@@ -214,13 +223,26 @@ impl<W: Write> Dialogue<W> {
                     line.push_str("   ");
                 }
                 line.push(' ');
-                line.extend(chunk.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }));
+                line.extend(chunk.iter().map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                }));
                 self.wire_line(s, dir, line.as_bytes(), LineEnd::None);
             }
         }
     }
 
-    fn closed(&mut self, s: &mut String, flow: u64, ts: crate::capture::Timestamp, closing: Closing, summary: &crate::flow::FlowSummary) {
+    fn closed(
+        &mut self,
+        s: &mut String,
+        flow: u64,
+        ts: crate::capture::Timestamp,
+        closing: Closing,
+        summary: &crate::flow::FlowSummary,
+    ) {
         self.roles.remove(&flow);
         if self.notes == Notes::None {
             return;
@@ -317,11 +339,21 @@ impl<W: Write> Sink for Dialogue<W> {
             }
             Event::Anomaly { name, detail, .. } => {
                 if self.notes > Notes::None {
-                    let text = if detail.is_empty() { format!("anomaly {name}") } else { format!("anomaly {name}: {detail}") };
+                    let text = if detail.is_empty() {
+                        format!("anomaly {name}")
+                    } else {
+                        format!("anomaly {name}: {detail}")
+                    };
                     self.note(&mut s, &text);
                 }
             }
-            Event::ConnectionClosed { flow, ts, closing: c, summary, .. } => {
+            Event::ConnectionClosed {
+                flow,
+                ts,
+                closing: c,
+                summary,
+                ..
+            } => {
                 self.closed(&mut s, *flow, *ts, *c, summary);
                 closing = true;
             }

@@ -41,14 +41,16 @@ impl<W: Write> JsonArray<W> {
 
 impl<W: Write> Sink for JsonArray<W> {
     fn event(&mut self, ev: &Event) -> io::Result<()> {
-        self.out.write_all(if self.first { b"[\n" } else { b",\n" })?;
+        self.out
+            .write_all(if self.first { b"[\n" } else { b",\n" })?;
         self.first = false;
         serde_json::to_writer(&mut self.out, ev)?;
         Ok(())
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.out.write_all(if self.first { b"[]\n" } else { b"\n]\n" })?;
+        self.out
+            .write_all(if self.first { b"[]\n" } else { b"\n]\n" })?;
         self.out.flush()
     }
 }

@@ -2,8 +2,8 @@
 //! `--dump` writes. This is one of the two layers that do I/O (the other is
 //! [`crate::capture`]). Formatters take pushed events and know nothing about packets or the CLI.
 
-pub mod flows;
 pub mod dialogue;
+pub mod flows;
 pub mod json;
 pub mod select;
 pub mod text;

@@ -117,7 +117,11 @@ impl Sink for Select<'_> {
         };
         if let Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) = ev {
             self.roles.insert(flow, c.role);
-            let previous = self.verdicts.get(&flow).copied().unwrap_or(Verdict::Undecided);
+            let previous = self
+                .verdicts
+                .get(&flow)
+                .copied()
+                .unwrap_or(Verdict::Undecided);
             if previous == Verdict::Undecided {
                 let v = self.connection_verdict(flow, c.principal.as_deref());
                 self.verdicts.insert(flow, v);
@@ -132,7 +136,11 @@ impl Sink for Select<'_> {
                 }
             }
         }
-        let verdict = self.verdicts.get(&flow).copied().unwrap_or(Verdict::Undecided);
+        let verdict = self
+            .verdicts
+            .get(&flow)
+            .copied()
+            .unwrap_or(Verdict::Undecided);
         let closing = matches!(ev, Event::ConnectionClosed { .. });
         let result = match verdict {
             Verdict::Keep if self.event_passes(ev) => self.inner.event(ev),

@@ -15,7 +15,11 @@ const S2C: Direction = Direction::ServerToClient;
 const AUTH_METHODS: [&str; 5] = ["MD5", "TWN", "SSO", "SHA", "CTP"];
 
 /// The role a command points to, with the reason shown to the user.
-pub fn role_evidence(cmd: &Command, dir: Direction, logged_in: bool) -> Option<(Role, &'static str)> {
+pub fn role_evidence(
+    cmd: &Command,
+    dir: Direction,
+    logged_in: bool,
+) -> Option<(Role, &'static str)> {
     let p = |i: usize| cmd.params.get(i).map(String::as_str);
     Some(match (dir, cmd.verb.as_str()) {
         (C2S, "VER") if cmd.params.iter().any(|w| w == "MSNFTP") => {
@@ -25,36 +29,50 @@ pub fn role_evidence(cmd: &Command, dir: Direction, logged_in: bool) -> Option<(
             (Role::FileTransfer, "the peer answered VER MSNFTP")
         }
         (C2S, "TFR") | (S2C, "FIL") => (Role::FileTransfer, "MSNFTP transfer commands"),
-        (C2S, "VER") | (C2S, "CVR") | (C2S, "INF") => {
-            (Role::Notification, "the client negotiated a dialect and logged in (VER/CVR/USR)")
-        }
+        (C2S, "VER") | (C2S, "CVR") | (C2S, "INF") => (
+            Role::Notification,
+            "the client negotiated a dialect and logged in (VER/CVR/USR)",
+        ),
         (C2S, "USR") if p(0).is_some_and(|m| AUTH_METHODS.contains(&m)) => {
             (Role::Notification, "the client logged in with USR")
         }
-        (C2S, "USR") if cmd.params.len() >= 2 => {
-            (Role::Switchboard, "the client joined with USR handle cookie")
-        }
-        (C2S, "ANS") => (Role::Switchboard, "the client answered an invitation with ANS"),
+        (C2S, "USR") if cmd.params.len() >= 2 => (
+            Role::Switchboard,
+            "the client joined with USR handle cookie",
+        ),
+        (C2S, "ANS") => (
+            Role::Switchboard,
+            "the client answered an invitation with ANS",
+        ),
         (C2S, "CAL") => (Role::Switchboard, "the client invited someone with CAL"),
-        (S2C, "IRO") | (S2C, "JOI") | (S2C, "BYE") | (S2C, "ACK") | (S2C, "NAK") => {
-            (Role::Switchboard, "the server sent switchboard commands (IRO/JOI/BYE/ACK)")
-        }
-        (S2C, "MSG") if p(0) == Some("Hotmail") => {
-            (Role::Notification, "the server relayed a message from Hotmail")
-        }
-        (S2C, "MSG") if p(0).is_some_and(|h| h.contains('@')) => {
-            (Role::Switchboard, "the server relayed a message from another user")
-        }
-        (S2C, "XFR") if p(0) == Some("NS") && !logged_in => {
-            (Role::Dispatch, "the server redirected the client with XFR NS")
-        }
-        (S2C, "NLN" | "ILN" | "FLN" | "CHL" | "LST" | "LSG" | "SYN" | "RNG" | "UBX" | "GCF"
-        | "SBS" | "ADL" | "NOT" | "GTC" | "BLP" | "PRP" | "BPR" | "QNG" | "XFR") => {
-            (Role::Notification, "the server sent notification-server commands")
-        }
-        (C2S, "CHG" | "PNG" | "SYN" | "ADL" | "UUX" | "XFR" | "QRY" | "BLP" | "PRP") => {
-            (Role::Notification, "the client sent notification-server commands")
-        }
+        (S2C, "IRO") | (S2C, "JOI") | (S2C, "BYE") | (S2C, "ACK") | (S2C, "NAK") => (
+            Role::Switchboard,
+            "the server sent switchboard commands (IRO/JOI/BYE/ACK)",
+        ),
+        (S2C, "MSG") if p(0) == Some("Hotmail") => (
+            Role::Notification,
+            "the server relayed a message from Hotmail",
+        ),
+        (S2C, "MSG") if p(0).is_some_and(|h| h.contains('@')) => (
+            Role::Switchboard,
+            "the server relayed a message from another user",
+        ),
+        (S2C, "XFR") if p(0) == Some("NS") && !logged_in => (
+            Role::Dispatch,
+            "the server redirected the client with XFR NS",
+        ),
+        (
+            S2C,
+            "NLN" | "ILN" | "FLN" | "CHL" | "LST" | "LSG" | "SYN" | "RNG" | "UBX" | "GCF" | "SBS"
+            | "ADL" | "NOT" | "GTC" | "BLP" | "PRP" | "BPR" | "QNG" | "XFR",
+        ) => (
+            Role::Notification,
+            "the server sent notification-server commands",
+        ),
+        (C2S, "CHG" | "PNG" | "SYN" | "ADL" | "UUX" | "XFR" | "QRY" | "BLP" | "PRP") => (
+            Role::Notification,
+            "the client sent notification-server commands",
+        ),
         _ => return None,
     })
 }
@@ -100,7 +118,9 @@ pub fn principal(cmd: &Command, dir: Direction, role: Role) -> Option<String> {
     let p = &cmd.params;
     let handle = match (dir, cmd.verb.as_str()) {
         // NS login: USR trid TWN I handle / MD5 I handle / SSO I handle
-        (C2S, "USR") if p.len() >= 3 && AUTH_METHODS.contains(&p[0].as_str()) && p[1] == "I" => &p[2],
+        (C2S, "USR") if p.len() >= 3 && AUTH_METHODS.contains(&p[0].as_str()) && p[1] == "I" => {
+            &p[2]
+        }
         // NS: USR trid OK handle ...
         (S2C, "USR") if p.len() >= 2 && p[0] == "OK" && role != Role::Switchboard => &p[1],
         // SB: USR trid handle cookie, ANS trid handle cookie sid, USR trid OK handle name
@@ -115,7 +135,11 @@ pub fn principal(cmd: &Command, dir: Direction, role: Role) -> Option<String> {
 }
 
 /// A connection this command announces: (address, cookie, kind).
-pub fn announcement(cmd: &Command, dir: Direction, payload: Option<&[u8]>) -> Option<(String, String, ExpectedKind)> {
+pub fn announcement(
+    cmd: &Command,
+    dir: Direction,
+    payload: Option<&[u8]>,
+) -> Option<(String, String, ExpectedKind)> {
     let p = &cmd.params;
     let cookie_after = |i: usize| {
         if p.get(i).map(String::as_str) == Some("CKI") {
@@ -126,15 +150,21 @@ pub fn announcement(cmd: &Command, dir: Direction, payload: Option<&[u8]>) -> Op
     };
     match (dir, cmd.verb.as_str()) {
         // XFR trid SB addr CKI cookie ...
-        (S2C, "XFR") if p.first().map(String::as_str) == Some("SB") => {
-            Some((p.get(1)?.clone(), cookie_after(2), ExpectedKind::Switchboard))
-        }
+        (S2C, "XFR") if p.first().map(String::as_str) == Some("SB") => Some((
+            p.get(1)?.clone(),
+            cookie_after(2),
+            ExpectedKind::Switchboard,
+        )),
         // XFR trid NS addr ...
         (S2C, "XFR") if p.first().map(String::as_str) == Some("NS") => {
             Some((p.get(1)?.clone(), String::new(), ExpectedKind::Notification))
         }
         // RNG session-id addr CKI cookie handle name ...
-        (S2C, "RNG") => Some((p.get(1)?.clone(), cookie_after(2), ExpectedKind::Switchboard)),
+        (S2C, "RNG") => Some((
+            p.get(1)?.clone(),
+            cookie_after(2),
+            ExpectedKind::Switchboard,
+        )),
         // An accepted MSNFTP invitation names the listening address.
         (_, "MSG") => invitation_address(payload?),
         _ => None,
@@ -154,8 +184,16 @@ fn invitation_address(body: &[u8]) -> Option<(String, String, ExpectedKind)> {
     };
     let ip = field("IP-Address")?;
     let port = field("Port").unwrap_or("6891");
-    let addr = if ip.contains(':') { format!("[{ip}]:{port}") } else { format!("{ip}:{port}") };
-    Some((addr, field("AuthCookie").unwrap_or_default().to_string(), ExpectedKind::FileTransfer))
+    let addr = if ip.contains(':') {
+        format!("[{ip}]:{port}")
+    } else {
+        format!("{ip}:{port}")
+    };
+    Some((
+        addr,
+        field("AuthCookie").unwrap_or_default().to_string(),
+        ExpectedKind::FileTransfer,
+    ))
 }
 
 /// The cookie a client presents to join a switchboard (`USR trid handle cookie`,

@@ -21,9 +21,9 @@ mod classify;
 use crate::Direction;
 use crate::capture::Timestamp;
 use crate::event::{
-    Channel, CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, ReplyTo, Role, Sink,
+    CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, ReplyTo, Role, Sink,
 };
-use crate::flow::{At, Detection, ExpectedKind, Expectation, FlowEvent, Opening};
+use crate::flow::{At, Detection, Expectation, ExpectedKind, FlowEvent, Opening};
 use crate::msnp::command::Command;
 use crate::msnp::framer::{Eol, Frame, Framer, FramerEvent};
 use crate::msnp::{Dialect, catalog, challenge};
@@ -86,7 +86,15 @@ impl<'s> Decoder<'s> {
         }
     }
 
-    fn opened(&mut self, flow: u64, at: At, client: SocketAddr, server: SocketAddr, detection: &Detection, opening: Opening) {
+    fn opened(
+        &mut self,
+        flow: u64,
+        at: At,
+        client: SocketAddr,
+        server: SocketAddr,
+        detection: &Detection,
+        opening: Opening,
+    ) {
         let (role, reason, announced_by) = match detection {
             Detection::Announced { kind, announced_by } => {
                 let (role, what) = match kind {
@@ -94,7 +102,11 @@ impl<'s> Decoder<'s> {
                     ExpectedKind::FileTransfer => (Role::FileTransfer, "file transfer"),
                     ExpectedKind::Notification => (Role::Notification, "notification server"),
                 };
-                (role, format!("{what} address announced on connection {announced_by}"), Some(*announced_by))
+                (
+                    role,
+                    format!("{what} address announced on connection {announced_by}"),
+                    Some(*announced_by),
+                )
             }
             _ => (Role::Unknown, "no command seen yet".to_string(), None),
         };
@@ -165,10 +177,20 @@ impl<'s> Decoder<'s> {
         }
     }
 
-    fn framer_event(&mut self, flow: u64, dir: Direction, at: At, ev: FramerEvent) -> io::Result<()> {
+    fn framer_event(
+        &mut self,
+        flow: u64,
+        dir: Direction,
+        at: At,
+        ev: FramerEvent,
+    ) -> io::Result<()> {
         match ev {
             FramerEvent::Frame(frame) => self.frame(flow, dir, at, frame),
-            FramerEvent::Anomaly { name, offset, detail } => {
+            FramerEvent::Anomaly {
+                name,
+                offset,
+                detail,
+            } => {
                 self.report(flow)?;
                 let detail = if detail.is_empty() {
                     format!("at offset {offset}")
@@ -192,7 +214,7 @@ impl<'s> Decoder<'s> {
         let cmd = &frame.command;
         let mut notes: Vec<String> = Vec::new();
         let mut updated = false;
-        let mut announce: Option<(String, String, ExpectedKind)> = None;
+                let announce;
         let mut link_cookie: Option<String> = None;
         {
             let Some(conn) = self.conns.get_mut(&flow) else {
@@ -200,11 +222,10 @@ impl<'s> Decoder<'s> {
             };
             // Role.
             if let Some((role, reason)) = classify::role_evidence(cmd, dir, conn.logged_in) {
-                let upgrade = match (conn.info.role, role) {
-                    (Role::Unknown, _) => true,
-                    (Role::Notification, Role::Dispatch) => true,
-                    _ => false,
-                };
+                let upgrade = matches!(
+                    (conn.info.role, role),
+                    (Role::Unknown, _) | (Role::Notification, Role::Dispatch)
+                );
                 if upgrade && conn.info.role != role {
                     conn.info.role = role;
                     conn.info.role_reason = reason.to_string();
@@ -213,7 +234,9 @@ impl<'s> Decoder<'s> {
             }
             // Dialect.
             if let Some(d) = classify::dialect_from_ver(cmd, dir) {
-                if conn.info.dialect != Some(d) || conn.info.dialect_source != Some(DialectSource::Ver) {
+                if conn.info.dialect != Some(d)
+                    || conn.info.dialect_source != Some(DialectSource::Ver)
+                {
                     conn.info.dialect = Some(d);
                     conn.info.dialect_source = Some(DialectSource::Ver);
                     updated = true;
@@ -226,17 +249,24 @@ impl<'s> Decoder<'s> {
                 updated = true;
             }
             // Who is signed in.
-            if let Some(handle) = classify::principal(cmd, dir, conn.info.role) {
-                if conn.info.principal.as_deref() != Some(handle.as_str()) {
-                    conn.info.principal = Some(handle);
-                    updated = true;
-                }
+            if let Some(handle) = classify::principal(cmd, dir, conn.info.role)
+                && conn.info.principal.as_deref() != Some(handle.as_str())
+            {
+                conn.info.principal = Some(handle);
+                updated = true;
             }
-            if dir == Direction::ServerToClient && cmd.verb.as_str() == "USR" && cmd.params.first().is_some_and(|p| p == "OK") {
+            if dir == Direction::ServerToClient
+                && cmd.verb.as_str() == "USR"
+                && cmd.params.first().is_some_and(|p| p == "OK")
+            {
                 conn.logged_in = true;
             }
             // Switchboard and file-transfer announcements; the switchboard's own cookie.
-            announce = classify::announcement(cmd, dir, frame.payload.as_ref().map(|p| p.bytes.as_slice()));
+            announce = classify::announcement(
+                cmd,
+                dir,
+                frame.payload.as_ref().map(|p| p.bytes.as_slice()),
+            );
             if conn.info.role == Role::Switchboard || conn.info.role == Role::Unknown {
                 link_cookie = classify::presented_cookie(cmd, dir);
             }
@@ -246,7 +276,13 @@ impl<'s> Decoder<'s> {
                 Ok(server) => {
                     let dialect = self.conns.get(&flow).and_then(|c| c.info.dialect);
                     if kind == &ExpectedKind::Switchboard && !cookie.is_empty() {
-                        self.remember_cookie(cookie.clone(), CookieInfo { ns_flow: flow, dialect });
+                        self.remember_cookie(
+                            cookie.clone(),
+                            CookieInfo {
+                                ns_flow: flow,
+                                dialect,
+                            },
+                        );
                     }
                     self.expectations.push(Expectation {
                         server,
@@ -275,13 +311,22 @@ impl<'s> Decoder<'s> {
             if conn.info.announced_by != Some(info.ns_flow) {
                 conn.info.announced_by = Some(info.ns_flow);
                 updated = true;
-                notes.push(format!("cookie matches the switchboard offered on connection {}", info.ns_flow));
+                notes.push(format!(
+                    "cookie matches the switchboard offered on connection {}",
+                    info.ns_flow
+                ));
             }
             if conn.info.role == Role::Unknown {
                 conn.info.role = Role::Switchboard;
-                conn.info.role_reason = format!("presented a switchboard cookie from connection {}", info.ns_flow);
+                conn.info.role_reason = format!(
+                    "presented a switchboard cookie from connection {}",
+                    info.ns_flow
+                );
             }
-            if conn.info.dialect_source != Some(DialectSource::Ver) && info.dialect.is_some() && conn.info.dialect != info.dialect {
+            if conn.info.dialect_source != Some(DialectSource::Ver)
+                && info.dialect.is_some()
+                && conn.info.dialect != info.dialect
+            {
                 conn.info.dialect = info.dialect;
                 conn.info.dialect_source = Some(DialectSource::Inherited);
             }
@@ -321,23 +366,32 @@ impl<'s> Decoder<'s> {
 
         // Challenges.
         let verb = cmd.verb.as_str();
-        let mut fields = catalog::named_fields(cmd.verb, dir, dialect, &cmd.params, cmd.trid.is_some());
+        let mut fields =
+            catalog::named_fields(cmd.verb, dir, dialect, &cmd.params, cmd.trid.is_some());
         if dir == Direction::ServerToClient && verb == "CHL" {
             conn.challenge = cmd.params.first().cloned();
         }
-        if dir == Direction::ClientToServer
-            && verb == "QRY"
-            && let (Some(nonce), Some(pid), Some(p)) = (conn.challenge.take(), cmd.params.first(), &frame.payload)
+        let qry = (dir == Direction::ClientToServer && verb == "QRY")
+            .then(|| conn.challenge.take())
+            .flatten();
+        if let Some(nonce) = qry
+            && let Some(pid) = cmd.params.first()
+            && let Some(p) = &frame.payload
         {
             let answer = String::from_utf8_lossy(&p.bytes).to_string();
             let (word, note) = match challenge::check_challenge(dialect, &nonce, pid, &answer) {
-                challenge::ChallengeCheck::Valid { product_id } => {
-                    ("valid", format!("challenge answered correctly (product id {product_id})"))
+                challenge::ChallengeCheck::Valid { product_id } => (
+                    "valid",
+                    format!("challenge answered correctly (product id {product_id})"),
+                ),
+                challenge::ChallengeCheck::Invalid => {
+                    ("invalid", "challenge answer is wrong".to_string())
                 }
-                challenge::ChallengeCheck::Invalid => ("invalid", "challenge answer is wrong".to_string()),
                 challenge::ChallengeCheck::UnknownKey => (
                     "unknown_key",
-                    format!("challenge answer cannot be checked: no known key for product id {pid}"),
+                    format!(
+                        "challenge answer cannot be checked: no known key for product id {pid}"
+                    ),
                 ),
             };
             fields.insert("challenge".into(), word.into());
@@ -348,7 +402,9 @@ impl<'s> Decoder<'s> {
         }
 
         let channel = classify::channel(role, cmd, dir);
-        let (payload_len, payload_received, payload, payload_base64, payload_bytes) = match frame.payload {
+        let (payload_len, payload_received, payload, payload_base64, payload_bytes) = match frame
+            .payload
+        {
             None => (None, None, None, None, None),
             Some(p) => {
                 let received = (p.bytes.len() as u64 != p.declared).then_some(p.bytes.len() as u64);
@@ -430,17 +486,37 @@ impl<'s> Decoder<'s> {
 impl FlowConsumer for Decoder<'_> {
     fn event(&mut self, ev: &FlowEvent<'_>) -> io::Result<()> {
         match ev {
-            FlowEvent::Opened { flow, at, client, server, detection, opening } => {
+            FlowEvent::Opened {
+                flow,
+                at,
+                client,
+                server,
+                detection,
+                opening,
+            } => {
                 self.opened(*flow, *at, *client, *server, detection, *opening);
                 Ok(())
             }
-            FlowEvent::Data { flow, at, dir, offset, bytes } => {
+            FlowEvent::Data {
+                flow,
+                at,
+                dir,
+                offset,
+                bytes,
+            } => {
                 if let Some(c) = self.conns.get_mut(flow) {
                     c.framers[dir.index()].push(*offset, bytes);
                 }
                 self.drain(*flow, *dir, *at)
             }
-            FlowEvent::Gap { flow, at, dir, offset, len, reason } => {
+            FlowEvent::Gap {
+                flow,
+                at,
+                dir,
+                offset,
+                len,
+                reason,
+            } => {
                 self.drain(*flow, *dir, *at)?;
                 self.report(*flow)?;
                 self.sink.event(&Event::Gap {
@@ -458,7 +534,13 @@ impl FlowConsumer for Decoder<'_> {
                 self.drain(*flow, *dir, *at)
             }
             FlowEvent::Fin { flow, at, dir, .. } => self.finish_dir(*flow, *dir, *at),
-            FlowEvent::Anomaly { flow, at, dir, name, detail } => {
+            FlowEvent::Anomaly {
+                flow,
+                at,
+                dir,
+                name,
+                detail,
+            } => {
                 if let Some(f) = flow {
                     self.report(*f)?;
                 }
@@ -476,7 +558,10 @@ impl FlowConsumer for Decoder<'_> {
                 self.finish_dir(flow, Direction::ClientToServer, *at)?;
                 self.finish_dir(flow, Direction::ServerToClient, *at)?;
                 self.report(flow)?;
-                let role = self.conns.remove(&flow).map_or(Role::Unknown, |c| c.info.role);
+                let role = self
+                    .conns
+                    .remove(&flow)
+                    .map_or(Role::Unknown, |c| c.info.role);
                 self.sink.event(&Event::ConnectionClosed {
                     flow,
                     frame: at.frame,
@@ -499,7 +584,11 @@ pub fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..4 {
             if i <= chunk.len() {

@@ -1,0 +1,98 @@
+//! Golden outputs: every capture in `captures/` is run through `msnsniff` and the output is
+//! compared with `tests/golden/<capture>.<kind>`. After an intended change, regenerate them
+//! with `UPDATE_GOLDEN=1 cargo test --test golden` (or `make golden`) and review the diff.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const HEADER: &str = "# golden output: do not edit; regenerate with `make golden`\n";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn captures() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("captures"))
+        .expect("captures/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng")
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn run(args: &[&str], capture: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_msnsniff"))
+        .args(args)
+        .arg(capture)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("msnsniff runs");
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "msnsniff {args:?} {} failed: {}",
+        capture.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("output is UTF-8")
+}
+
+/// Compares `actual` with the golden file, or rewrites it under UPDATE_GOLDEN.
+fn check(name: &str, actual: &str) -> Result<(), String> {
+    let path = root().join("tests/golden").join(name);
+    let actual = format!("{HEADER}{actual}");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &actual).expect("write golden file");
+        return Ok(());
+    }
+    let expected = std::fs::read_to_string(&path)
+        .map_err(|e| format!("{}: {e} (run `make golden` to create it)", path.display()))?;
+    if expected == actual {
+        return Ok(());
+    }
+    let first = expected
+        .lines()
+        .zip(actual.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+    let show = |s: &str| {
+        s.lines()
+            .skip(first.saturating_sub(3))
+            .take(12)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Err(format!(
+        "{} differs from line {}:\n```expected\n{}\n```\n```actual\n{}\n```",
+        path.display(),
+        first + 1,
+        show(&expected),
+        show(&actual)
+    ))
+}
+
+fn golden(kind: &str, args: &[&str]) {
+    let mut failures = Vec::new();
+    for cap in captures() {
+        let name = cap.file_stem().unwrap().to_string_lossy().to_string();
+        if let Err(e) = check(&format!("{name}.{kind}"), &run(args, &cap)) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn flows_tables() {
+    golden("flows.txt", &["flows"]);
+}
+
+#[test]
+fn flows_jsonl() {
+    golden("flows.jsonl", &["flows", "--format", "jsonl"]);
+}
