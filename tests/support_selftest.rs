@@ -12,6 +12,8 @@ struct Read {
     frames: Vec<(i64, i64, u32, u32, Vec<u8>)>, // secs, frac, caplen, len, data
 }
 
+// `tv_sec`/`tv_usec` are `i64` on this platform but not everywhere.
+#[allow(clippy::unnecessary_cast)]
 fn read_back(p: &Pcap, precision: Precision) -> Read {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t.pcap");
@@ -22,8 +24,8 @@ fn read_back(p: &Pcap, precision: Precision) -> Read {
     loop {
         match cap.next_packet() {
             Ok(pkt) => frames.push((
-                i64::from(pkt.header.ts.tv_sec),
-                i64::from(pkt.header.ts.tv_usec),
+                pkt.header.ts.tv_sec as i64,
+                pkt.header.ts.tv_usec as i64,
                 pkt.header.caplen,
                 pkt.header.len,
                 pkt.data.to_vec(),
