@@ -9,7 +9,7 @@ use crate::cli::{
 use crate::event::{Channel, Sink};
 use crate::flow::FlowConfig;
 use crate::output::dialogue::{Dialogue, Notes};
-use crate::output::flows::{FlowsReport, json, table};
+use crate::output::flows::{FlowsReport, table};
 use crate::output::json::{JsonArray, JsonLines};
 use crate::output::select::{Select, Selection};
 use crate::pipeline;
@@ -75,13 +75,12 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
         }
         FlowsFormat::Jsonl => {
             for r in &rows {
-                serde_json::to_writer(&mut out, &json(r))?;
+                serde_json::to_writer(&mut out, r)?;
                 out.write_all(b"\n")?;
             }
         }
         FlowsFormat::Json => {
-            let all: Vec<_> = rows.iter().map(json).collect();
-            serde_json::to_writer_pretty(&mut out, &all)?;
+            serde_json::to_writer_pretty(&mut out, &rows)?;
             out.write_all(b"\n")?;
         }
     }

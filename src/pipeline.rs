@@ -72,12 +72,20 @@ pub fn run(
                 table.net_anomaly(last, name, &mut |ev| forward(consumer, &mut failure, ev));
             }
         }
+        // Fragment timeouts and evictions found while handling this frame.
+        while let Some(name) = net.take_anomaly() {
+            table.net_anomaly(last, name, &mut |ev| forward(consumer, &mut failure, ev));
+        }
         if let Some(e) = failure.take() {
             return Err(e);
         }
         for e in consumer.take_expectations() {
             table.expect(e);
         }
+    }
+    net.finish();
+    while let Some(name) = net.take_anomaly() {
+        table.net_anomaly(last, name, &mut |ev| forward(consumer, &mut failure, ev));
     }
     table.finish(last, &mut |ev| forward(consumer, &mut failure, ev));
     if let Some(e) = failure.take() {

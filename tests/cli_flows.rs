@@ -30,13 +30,23 @@ fn jsonl(o: &Output) -> Vec<Value> {
         .collect()
 }
 
+const VER: &[u8] = b"VER 1 MSNP8 CVR0\r\n";
+const VER_REPLY: &[u8] = b"VER 1 MSNP8\r\n";
+const CVR: &[u8] = b"CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS alice@example.com\r\n";
+
 /// A small NS session: handshake, a few commands each way, FIN both ways.
 fn ns_session(p: &mut Pcap, client: &str, server: &str) {
-    let mut c = Conv::new(LINKTYPE_ETHERNET, client, server, u32::MAX - 10, 0xffff_fff0);
+    let mut c = Conv::new(
+        LINKTYPE_ETHERNET,
+        client,
+        server,
+        u32::MAX - 10,
+        0xffff_fff0,
+    );
     c.handshake(p);
-    c.client(p, b"VER 1 MSNP8 CVR0\r\n");
-    c.server(p, b"VER 1 MSNP8\r\n");
-    c.client(p, b"CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS alice@example.com\r\n");
+    c.client(p, VER);
+    c.server(p, VER_REPLY);
+    c.client(p, CVR);
     c.client_fin(p);
     c.server_fin(p);
 }
@@ -63,8 +73,8 @@ fn a_capture_with_msn_traffic_exits_0_with_one_row_per_connection() {
     assert_eq!(rows[0]["server"], "10.0.0.2:1863");
     assert_eq!(rows[1]["client"], "[2001:db8::1]:50001");
     assert_eq!(rows[1]["server"], "[2001:db8::2]:1863");
-    assert_eq!(rows[0]["client_bytes"], 18 + 72);
-    assert_eq!(rows[0]["server_bytes"], 13);
+    assert_eq!(rows[0]["client_bytes"], VER.len() + CVR.len());
+    assert_eq!(rows[0]["server_bytes"], VER_REPLY.len());
     assert_eq!(rows[0]["closing"], "fin");
     assert_eq!(rows[0]["opening"], "syn");
     assert!(rows[0]["gaps"].as_array().unwrap().is_empty());
@@ -73,7 +83,10 @@ fn a_capture_with_msn_traffic_exits_0_with_one_row_per_connection() {
     let t = msnsniff(&["flows", &f]);
     assert_eq!(t.status.code(), Some(0));
     let table = stdout(&t);
-    assert!(table.contains("10.0.0.1:50000") && table.contains("[2001:db8::2]:1863"), "{table}");
+    assert!(
+        table.contains("10.0.0.1:50000") && table.contains("[2001:db8::2]:1863"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -124,7 +137,7 @@ fn a_truncated_last_record_still_outputs_what_came_before() {
     assert!(stderr(&o).contains("cut.pcap"));
     let rows = jsonl(&o);
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["client_bytes"], 18 + 72);
+    assert_eq!(rows[0]["client_bytes"], VER.len() + CVR.len());
 }
 
 #[test]
@@ -152,7 +165,12 @@ fn standard_input_and_several_files_read_as_one_capture() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(&a.to_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&a.to_bytes())
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(jsonl(&o).len(), 1);
@@ -162,7 +180,13 @@ fn standard_input_and_several_files_read_as_one_capture() {
 fn dump_writes_each_direction_in_order_without_the_gaps() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = Pcap::new(LINKTYPE_ETHERNET);
-    let mut c = Conv::new(LINKTYPE_ETHERNET, "10.0.0.1:50000", "10.0.0.2:1863", u32::MAX - 2, 100);
+    let mut c = Conv::new(
+        LINKTYPE_ETHERNET,
+        "10.0.0.1:50000",
+        "10.0.0.2:1863",
+        u32::MAX - 2,
+        100,
+    );
     c.handshake(&mut p);
     let s0 = c.client_seq();
     // Out of order, with a retransmission and an overlap.
@@ -176,7 +200,14 @@ fn dump_writes_each_direction_in_order_without_the_gaps() {
     c.server(&mut p, b"hello");
     let f = write(dir.path(), "d.pcap", &p);
     let out = dir.path().join("dump");
-    let o = msnsniff(&["flows", "--format", "jsonl", "--dump", out.to_str().unwrap(), &f]);
+    let o = msnsniff(&[
+        "flows",
+        "--format",
+        "jsonl",
+        "--dump",
+        out.to_str().unwrap(),
+        &f,
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(std::fs::read(out.join("1.client")).unwrap(), b"ABCDEFGHLMN");
     assert_eq!(std::fs::read(out.join("1.server")).unwrap(), b"hello");
@@ -251,9 +282,21 @@ fn nanosecond_timestamps_are_kept() {
     let mut p = Pcap::nanosecond(LINKTYPE_ETHERNET);
     p.frame_ns(
         1_136_000_000_123_456_789,
-        &tcp_frame(LINKTYPE_ETHERNET, "10.0.0.1:50000", "10.0.0.2:1863", 1, 0, "S", b""),
+        &tcp_frame(
+            LINKTYPE_ETHERNET,
+            "10.0.0.1:50000",
+            "10.0.0.2:1863",
+            1,
+            0,
+            "S",
+            b"",
+        ),
     );
     let f = write(dir.path(), "ns.pcap", &p);
     let o = msnsniff(&["flows", "--format", "jsonl", &f]);
-    assert!(stdout(&o).contains("\"first_ts\":1136000000.123456789"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("\"first_ts\":1136000000.123456789"),
+        "{}",
+        stdout(&o)
+    );
 }

@@ -216,8 +216,3 @@ fn detection_word(d: &Detection) -> String {
         Detection::Content => "content".into(),
     }
 }
-
-/// One JSON object per connection.
-pub fn json(s: &FlowSummary) -> serde_json::Value {
-    serde_json::to_value(s).unwrap_or(serde_json::Value::Null)
-}

@@ -12,7 +12,9 @@
 //!   [`HISTORY`] delivered bytes).
 //! - Keep-alive probes (zero or one byte at the byte before the next expected) are dropped
 //!   without a word.
-//! - A hole the peer acknowledged past can never fill: it becomes a `Gap` (`Acked`). So do
+//! - A hole the peer acknowledged past can never fill: it becomes a `Gap` (`Acked`) once
+//!   [`ACK_GRACE`] more packets have passed without filling it (mirror ports reorder an ACK
+//!   ahead of its data). So do
 //!   the holes left at [`HalfStream::finish`] (end of input, idle timeout, eviction, reset),
 //!   bytes cut by the snaplen (`Truncated`), and the first hole when the buffer is over its
 //!   cap (`Capacity`, with `tcp.buffer_full`).
@@ -29,6 +31,11 @@ pub const HISTORY: usize = 64 * 1024;
 /// A segment further than this ahead of the next expected byte is not part of this stream
 /// (a sequence number from another connection, or garbage).
 pub const MAX_JUMP: u64 = 1 << 30;
+
+/// Packets of a direction (its segments and the peer's ACKs) that may pass after an ACK went
+/// past a hole before the hole is declared lost. Captures from a switch's mirror port often
+/// show an ACK a few packets before the data it acknowledges.
+pub const ACK_GRACE: u32 = 8;
 
 /// A piece of the out-of-order buffer.
 #[derive(Debug)]
@@ -69,6 +76,10 @@ pub struct HalfStream {
     history: VecDeque<u8>,
     /// Highest offset seen in any segment, to tell an ACK of a lost FIN from missing data.
     highest: u64,
+    /// Everything before this offset was acknowledged by the peer.
+    acked_upto: u64,
+    /// Packets left before the holes below `acked_upto` are given up (0: no countdown).
+    ack_grace: u32,
 }
 
 impl HalfStream {
@@ -85,6 +96,8 @@ impl HalfStream {
             finished: false,
             history: VecDeque::new(),
             highest: 0,
+            acked_upto: 0,
+            ack_grace: 0,
         }
     }
 
@@ -231,6 +244,7 @@ impl HalfStream {
         }
         self.drain(emit);
         self.enforce_limits(emit);
+        self.tick(emit);
     }
 
     /// The peer acknowledged every byte before `ack`: holes below it will never fill.
@@ -257,8 +271,29 @@ impl HalfStream {
             // One past everything seen: the ACK of a FIN the capture missed, not a lost byte.
             return;
         }
-        self.give_up_until(upto, GapReason::Acked, emit);
-        self.drain(emit);
+        if upto > self.acked_upto {
+            self.acked_upto = upto;
+            if self.ack_grace == 0 {
+                self.ack_grace = ACK_GRACE + 1;
+            }
+        }
+        self.tick(emit);
+    }
+
+    /// Counts one packet against the grace given to holes that were acknowledged past, and
+    /// gives them up when it runs out.
+    fn tick(&mut self, emit: &mut dyn FnMut(HalfEvent<'_>)) {
+        if self.next >= self.acked_upto {
+            self.ack_grace = 0;
+            return;
+        }
+        if self.ack_grace > 0 {
+            self.ack_grace -= 1;
+            if self.ack_grace == 0 {
+                self.give_up_until(self.acked_upto, GapReason::Acked, emit);
+                self.drain(emit);
+            }
+        }
     }
 
     /// No more segments will come: every hole becomes a gap, everything buffered is
@@ -272,6 +307,9 @@ impl HalfStream {
             .last_key_value()
             .map(|(k, c)| k + c.len())
             .unwrap_or(self.next);
+        // Holes the peer acknowledged past are reported as such.
+        let acked = self.acked_upto.min(end.max(self.fin.unwrap_or(0)));
+        self.give_up_until(acked, GapReason::Acked, emit);
         self.give_up_until(end, reason, emit);
         if let Some(f) = self.fin
             && f > self.next

@@ -214,7 +214,7 @@ impl<'s> Decoder<'s> {
         let cmd = &frame.command;
         let mut notes: Vec<String> = Vec::new();
         let mut updated = false;
-                let announce;
+        let announce;
         let mut link_cookie: Option<String> = None;
         {
             let Some(conn) = self.conns.get_mut(&flow) else {

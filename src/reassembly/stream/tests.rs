@@ -140,18 +140,38 @@ fn overlap_with_different_bytes_keeps_the_first_copy_and_says_so() {
 }
 
 #[test]
-fn a_hole_acked_past_becomes_a_gap() {
+fn a_hole_acked_past_becomes_a_gap_after_the_grace_packets() {
     let mut t = T::new();
     t.seg(0, b"ab").seg(5, b"fg").ack(7);
+    for _ in 1..ACK_GRACE {
+        t.ack(7);
+    }
+    assert_eq!(t.picture(), "ab", "still waiting for the hole");
+    t.ack(7);
     assert_eq!(t.picture(), "ab___fg");
     assert!(t.evs.contains(&Ev::Gap(2, 3, GapReason::Acked)));
+}
+
+#[test]
+fn an_ack_seen_before_the_data_it_acknowledges_is_not_a_gap() {
+    let mut t = T::new();
+    t.seg(0, b"ab").ack(7).seg(5, b"fg").ack(7).seg(2, b"cde");
+    assert_eq!(t.picture(), "abcdefg");
+    assert!(t.evs.iter().all(|e| !matches!(e, Ev::Gap(..))));
 }
 
 #[test]
 fn an_ack_beyond_everything_seen_reports_the_missing_tail() {
     let mut t = T::new();
     t.seg(0, b"ab").ack(6);
+    for _ in 0..ACK_GRACE {
+        t.ack(6);
+    }
     assert_eq!(t.evs.last(), Some(&Ev::Gap(2, 4, GapReason::Acked)));
+    // At the end of input, an acknowledged hole is still reported as acknowledged.
+    let mut t = T::new();
+    t.seg(0, b"ab").seg(5, b"f").ack(6).finish();
+    assert!(t.evs.contains(&Ev::Gap(2, 3, GapReason::Acked)));
 }
 
 #[test]
