@@ -418,6 +418,10 @@ impl FlowTable {
             *s.anomalies.entry("capture.truncated").or_default() += 1;
         }
 
+        if bare_syn && dir == Direction::ClientToServer {
+            // The client's SYN, even when it shows up after the SYN/ACK.
+            conn.summary.opening = Opening::Syn;
+        }
         let is_msn = conn.state == State::Msn;
         let Conn {
             halves,

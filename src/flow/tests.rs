@@ -201,6 +201,25 @@ fn syn_ack_seen_first_still_makes_the_port_side_the_server() {
 }
 
 #[test]
+fn syn_ack_captured_before_the_syn_is_one_connection() {
+    let mut h = Harness::new();
+    h.seg(S, C, SISN, CISN.wrapping_add(1), "SA", b"");
+    h.seg(C, S, CISN, 0, "S", b"");
+    h.seg(
+        C,
+        S,
+        CISN.wrapping_add(1),
+        SISN.wrapping_add(1),
+        "PA",
+        b"VER 1 MSNP8\r\n",
+    );
+    h.finish();
+    assert_eq!(h.opened(), vec![(1, C.into(), S.into())]);
+    assert_eq!(h.summaries[0].opening, Opening::Syn);
+    assert_eq!(h.bytes(1, C2S), b"VER 1 MSNP8\r\n");
+}
+
+#[test]
 fn midstream_pickup_uses_the_port_to_pick_sides() {
     let mut h = Harness::new();
     // The server speaks first in the capture.
