@@ -24,7 +24,6 @@ use crate::event::{
     CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, ReplyTo, Role, Sink,
 };
 use crate::flow::{At, Detection, Expectation, ExpectedKind, FlowEvent, Opening};
-use crate::msnp::command::Command;
 use crate::msnp::framer::{Eol, Frame, Framer, FramerEvent};
 use crate::msnp::{Dialect, catalog, challenge};
 use crate::pipeline::FlowConsumer;
@@ -599,11 +598,6 @@ pub fn base64(bytes: &[u8]) -> String {
         }
     }
     out
-}
-
-#[allow(dead_code)]
-fn command_is(cmd: &Command, verb: &str) -> bool {
-    cmd.verb.as_str() == verb
 }
 
 #[cfg(test)]

@@ -1,1 +1,328 @@
+//! Tests of the session layer: roles, dialects, pairing, challenges, announcements, channels.
 
+use super::*;
+use crate::flow::{Closing, FlowSummary};
+use std::collections::BTreeMap;
+
+#[derive(Default)]
+struct Collect(Vec<Event>);
+
+impl Sink for Collect {
+    fn event(&mut self, ev: &Event) -> io::Result<()> {
+        self.0.push(ev.clone());
+        Ok(())
+    }
+}
+
+const C2S: Direction = Direction::ClientToServer;
+const S2C: Direction = Direction::ServerToClient;
+
+/// Feeds flow events to a decoder, keeping stream offsets and frame numbers.
+struct Feed {
+    frame: u64,
+    offsets: HashMap<(u64, Direction), u64>,
+    expectations: Vec<Expectation>,
+}
+
+impl Feed {
+    fn new() -> Feed {
+        Feed {
+            frame: 0,
+            offsets: HashMap::new(),
+            expectations: Vec::new(),
+        }
+    }
+
+    fn at(&mut self) -> At {
+        self.frame += 1;
+        At {
+            frame: self.frame,
+            ts: Timestamp::new(1_000 + self.frame as i64, 0),
+        }
+    }
+
+    fn open(&mut self, d: &mut Decoder<'_>, flow: u64, server: &str, detection: Detection) {
+        let at = self.at();
+        d.event(&FlowEvent::Opened {
+            flow,
+            at,
+            client: "10.0.0.1:5000".parse().unwrap(),
+            server: server.parse().unwrap(),
+            detection: &detection,
+            opening: Opening::Syn,
+        })
+        .unwrap();
+    }
+
+    fn data(&mut self, d: &mut Decoder<'_>, flow: u64, dir: Direction, bytes: &[u8]) {
+        let at = self.at();
+        let off = self.offsets.entry((flow, dir)).or_default();
+        let offset = *off;
+        *off += bytes.len() as u64;
+        d.event(&FlowEvent::Data {
+            flow,
+            at,
+            dir,
+            offset,
+            bytes,
+        })
+        .unwrap();
+        self.expectations.extend(d.take_expectations());
+    }
+
+    fn gap(&mut self, d: &mut Decoder<'_>, flow: u64, dir: Direction, len: u64) {
+        let at = self.at();
+        let off = self.offsets.entry((flow, dir)).or_default();
+        let offset = *off;
+        *off += len;
+        d.event(&FlowEvent::Gap {
+            flow,
+            at,
+            dir,
+            offset,
+            len,
+            reason: crate::reassembly::GapReason::Acked,
+        })
+        .unwrap();
+    }
+
+    fn close(&mut self, d: &mut Decoder<'_>, flow: u64) {
+        let at = self.at();
+        let summary = FlowSummary {
+            id: flow,
+            client: "10.0.0.1:5000".parse().unwrap(),
+            server: "10.0.0.2:1863".parse().unwrap(),
+            first_ts: at.ts,
+            last_ts: at.ts,
+            first_frame: 1,
+            detection: Detection::Content,
+            opening: Opening::Syn,
+            closing: Closing::Fin,
+            reset_by: None,
+            client_packets: 0,
+            server_packets: 0,
+            client_bytes: 0,
+            server_bytes: 0,
+            gap_count: 0,
+            gap_bytes: 0,
+            gaps: Vec::new(),
+            anomalies: BTreeMap::new(),
+        };
+        d.event(&FlowEvent::Closed {
+            at,
+            summary: &summary,
+        })
+        .unwrap();
+    }
+}
+
+fn port() -> Detection {
+    Detection::Port { port: 1863 }
+}
+
+fn commands(evs: &[Event]) -> Vec<&CommandEvent> {
+    evs.iter()
+        .filter_map(|e| match e {
+            Event::Command(c) => Some(c.as_ref()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn last_info(evs: &[Event], flow: u64) -> &ConnectionInfo {
+    evs.iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) if c.flow == flow => Some(c),
+            _ => None,
+        })
+        .expect("connection reported")
+}
+
+#[test]
+fn a_login_makes_a_notification_server_and_the_ver_reply_sets_the_dialect() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    f.open(&mut d, 1, "10.0.0.2:1863", port());
+    f.data(&mut d, 1, C2S, b"VER 1 MSNP8 CVR0\r\n");
+    f.data(&mut d, 1, S2C, b"VER 1 MSNP8 CVR0\r\n");
+    f.data(&mut d, 1, C2S, b"USR 2 TWN I alice@example.com\r\n");
+    f.data(&mut d, 1, S2C, b"USR 2 OK alice@example.com Alice 1 0\r\n");
+    drop(d);
+    let evs = sink.0;
+    assert!(matches!(&evs[0], Event::ConnectionOpened(c) if c.role == Role::Notification));
+    let info = last_info(&evs, 1);
+    assert_eq!(info.dialect, Some(Dialect(8)));
+    assert_eq!(info.dialect_source, Some(DialectSource::Ver));
+    assert_eq!(info.principal.as_deref(), Some("alice@example.com"));
+    let cmds = commands(&evs);
+    assert_eq!(cmds.len(), 4);
+    assert_eq!(cmds[0].dialect, None, "the dialect is not known before the reply");
+    assert_eq!(cmds[1].dialect, Some(Dialect(8)));
+    assert_eq!(cmds[1].trid, Some(1));
+    assert_eq!(cmds[1].reply_to.unwrap().frame, 2);
+    assert_eq!(cmds[3].reply_to.unwrap().frame, 4);
+    assert!(cmds.iter().all(|c| c.channel == Channel::Ns));
+}
+
+#[test]
+fn xfr_ns_before_login_makes_a_dispatch_server_and_announces_the_ns() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    f.open(&mut d, 1, "10.0.0.2:1863", port());
+    f.data(&mut d, 1, C2S, b"VER 1 MSNP8 CVR0\r\nCVR 2 0x0409 winnt 5.1 i386 MSNMSGR 6.0 MSMSGS a@b.c\r\nUSR 3 TWN I a@b.c\r\n");
+    f.data(&mut d, 1, S2C, b"VER 1 MSNP8 CVR0\r\nXFR 3 NS 10.0.0.9:1863 0 10.0.0.2:1863\r\n");
+    drop(d);
+    assert_eq!(last_info(&sink.0, 1).role, Role::Dispatch);
+    assert_eq!(f.expectations.len(), 1);
+    assert_eq!(f.expectations[0].kind, ExpectedKind::Notification);
+    assert_eq!(f.expectations[0].server.to_string(), "10.0.0.9:1863");
+}
+
+#[test]
+fn a_switchboard_offer_is_announced_and_its_connection_linked_and_given_the_dialect() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    f.open(&mut d, 1, "10.0.0.2:1863", port());
+    f.data(&mut d, 1, C2S, b"VER 1 MSNP11 CVR0\r\n");
+    f.data(&mut d, 1, S2C, b"VER 1 MSNP11\r\n");
+    f.data(&mut d, 1, C2S, b"XFR 9 SB\r\n");
+    f.data(&mut d, 1, S2C, b"XFR 9 SB 10.0.0.7:1864 CKI 123.456.789\r\n");
+    assert_eq!(f.expectations.len(), 1);
+    assert_eq!(f.expectations[0].server.to_string(), "10.0.0.7:1864");
+    assert_eq!(f.expectations[0].cookie.as_deref(), Some("123.456.789"));
+    assert_eq!(f.expectations[0].announced_by, 1);
+
+    f.open(
+        &mut d,
+        2,
+        "10.0.0.7:1864",
+        Detection::Announced {
+            kind: ExpectedKind::Switchboard,
+            announced_by: 1,
+        },
+    );
+    f.data(&mut d, 2, C2S, b"USR 1 alice@example.com 123.456.789\r\n");
+    f.data(&mut d, 2, S2C, b"USR 1 OK alice@example.com Alice\r\n");
+    f.data(&mut d, 2, C2S, b"CAL 2 bob@example.com\r\n");
+    f.data(&mut d, 2, S2C, b"CAL 2 RINGING 11752013\r\nJOI bob@example.com Bob\r\n");
+    f.data(&mut d, 2, C2S, b"MSG 3 N 4\r\nhi!!");
+    f.close(&mut d, 2);
+    drop(d);
+    let evs = sink.0;
+    let info = last_info(&evs, 2);
+    assert_eq!(info.role, Role::Switchboard);
+    assert_eq!(info.announced_by, Some(1));
+    assert_eq!(info.dialect, Some(Dialect(11)));
+    assert_eq!(info.dialect_source, Some(DialectSource::Inherited));
+    assert_eq!(info.principal.as_deref(), Some("alice@example.com"));
+    let sb: Vec<_> = commands(&evs).into_iter().filter(|c| c.flow == 2).collect();
+    let joi = sb.iter().find(|c| c.verb == "JOI").unwrap();
+    assert_eq!(joi.trid, None);
+    assert_eq!(joi.channel, Channel::Sb);
+    let msg = sb.iter().find(|c| c.verb == "MSG").unwrap();
+    assert_eq!(msg.channel, Channel::Msnc);
+    assert_eq!(msg.payload_len, Some(4));
+    assert_eq!(msg.payload.as_deref(), Some("hi!!"));
+    assert!(matches!(evs.last(), Some(Event::ConnectionClosed { flow: 2, role: Role::Switchboard, .. })));
+}
+
+#[test]
+fn rng_announces_a_switchboard_and_ans_links_to_it() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    f.open(&mut d, 1, "10.0.0.2:1863", port());
+    f.data(&mut d, 1, S2C, b"RNG 11752013 10.0.0.8:1863 CKI 849102291.520491113 bob@example.com Bob\r\n");
+    assert_eq!(f.expectations[0].server.to_string(), "10.0.0.8:1863");
+    f.open(&mut d, 2, "10.0.0.8:1863", port());
+    f.data(&mut d, 2, C2S, b"ANS 1 alice@example.com 849102291.520491113 11752013\r\n");
+    drop(d);
+    let info = last_info(&sink.0, 2);
+    assert_eq!(info.role, Role::Switchboard);
+    assert_eq!(info.announced_by, Some(1));
+}
+
+#[test]
+fn a_correct_challenge_answer_is_shown_as_valid_and_a_wrong_one_as_invalid() {
+    for (answer_ok, word) in [(true, "valid"), (false, "invalid")] {
+        let mut sink = Collect::default();
+        let mut d = Decoder::new(&mut sink);
+        let mut f = Feed::new();
+        f.open(&mut d, 1, "10.0.0.2:1863", port());
+        f.data(&mut d, 1, C2S, b"VER 1 MSNP8 CVR0\r\n");
+        f.data(&mut d, 1, S2C, b"VER 1 MSNP8\r\n");
+        f.data(&mut d, 1, S2C, b"CHL 0 15570131571988941333\r\n");
+        let mut answer = challenge::answer_md5("15570131571988941333", "Q1P7W2E4J9R8U3S5");
+        if !answer_ok {
+            answer = "0".repeat(32);
+        }
+        let line = format!("QRY 10 msmsgs@msnmsgr.com 32\r\n{answer}");
+        f.data(&mut d, 1, C2S, line.as_bytes());
+        drop(d);
+        let qry = commands(&sink.0).into_iter().find(|c| c.verb == "QRY").unwrap().clone();
+        assert_eq!(qry.fields.get("challenge").and_then(|v| v.as_str()), Some(word), "{:?}", qry.note);
+        assert!(qry.note.is_some());
+    }
+}
+
+#[test]
+fn unprompted_presence_has_no_trid_and_a_note() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    f.open(&mut d, 1, "10.0.0.2:1863", port());
+    f.data(&mut d, 1, C2S, b"VER 1 MSNP8 CVR0\r\n");
+    f.data(&mut d, 1, S2C, b"VER 1 MSNP8\r\nNLN BSY bob@example.com Bob%20(busy) 1073791084\r\n");
+    drop(d);
+    let nln = commands(&sink.0).into_iter().find(|c| c.verb == "NLN").unwrap().clone();
+    assert_eq!(nln.trid, None);
+    assert_eq!(nln.fields.get("status").and_then(|v| v.as_str()), Some("BSY"));
+    assert_eq!(nln.fields.get("friendly_name").and_then(|v| v.as_str()), Some("Bob (busy)"));
+    assert!(nln.note.as_deref().unwrap_or("").contains("Busy"), "{:?}", nln.note);
+}
+
+#[test]
+fn a_switchboard_seen_without_its_announcement_is_found_by_its_commands_and_dialect_inferred() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    f.open(&mut d, 1, "10.0.0.2:1863", port());
+    f.data(&mut d, 1, C2S, b"USR 1 alice@example.com 1234.5678\r\n");
+    // A WLM 8.1 client id: MSNC7, usually MSNP14.
+    f.data(&mut d, 1, S2C, b"USR 1 OK alice@example.com Alice\r\nJOI bob@example.com Bob 1342177312\r\n");
+    drop(d);
+    let info = last_info(&sink.0, 1);
+    assert_eq!(info.role, Role::Switchboard);
+    assert_eq!(info.dialect_source, Some(DialectSource::Inferred));
+    assert!(info.dialect.is_some());
+}
+
+#[test]
+fn a_gap_is_reported_and_the_framer_resynchronises() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    f.open(&mut d, 1, "10.0.0.2:1863", port());
+    f.data(&mut d, 1, S2C, b"VER 1 MSNP8\r\nNLN NLN bob@exa");
+    f.gap(&mut d, 1, S2C, 10);
+    f.data(&mut d, 1, S2C, b"xample.com Bob\r\nFLN bob@example.com\r\n");
+    drop(d);
+    let evs = sink.0;
+    assert!(evs.iter().any(|e| matches!(e, Event::Gap { len: 10, .. })));
+    let verbs: Vec<_> = commands(&evs).iter().map(|c| c.verb.clone()).collect();
+    assert_eq!(verbs.first().map(String::as_str), Some("VER"));
+    assert_eq!(verbs.last().map(String::as_str), Some("FLN"));
+}
+
+#[test]
+fn base64_encodes_like_the_standard() {
+    assert_eq!(base64(b""), "");
+    assert_eq!(base64(b"f"), "Zg==");
+    assert_eq!(base64(b"fo"), "Zm8=");
+    assert_eq!(base64(b"foo"), "Zm9v");
+    assert_eq!(base64(&[0xff, 0x00, 0x10, 0x80]), "/wAQgA==");
+}
