@@ -3,6 +3,13 @@
 
 use std::fmt;
 
+pub mod command;
+pub mod framer;
+pub mod rules;
+
+pub use command::{Command, LineError, parse_command_line};
+pub use framer::{Eol, Frame, Framer, FramerEvent, Payload};
+
 /// A protocol dialect, by its MSNP version number (`MSNP8` is `Dialect(8)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Dialect(pub u8);
