@@ -6,9 +6,13 @@ pub mod challenge;
 pub mod command;
 pub mod errors;
 pub mod framer;
+pub mod rules;
 pub mod urlcode;
 
 use std::fmt;
+
+pub use command::{Command, LineError, parse_command_line};
+pub use framer::{Eol, Frame, Framer, FramerEvent, Payload};
 
 /// A protocol dialect, by its MSNP version number (`MSNP8` is `Dialect(8)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
