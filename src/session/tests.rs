@@ -1,6 +1,7 @@
 //! Tests of the session layer: roles, dialects, pairing, challenges, announcements, channels.
 
 use super::*;
+use crate::event::Channel;
 use crate::flow::{Closing, FlowSummary};
 use std::collections::BTreeMap;
 
