@@ -128,25 +128,28 @@ impl<W: Write> Dialogue<W> {
             Opening::Midstream => ", picked up mid-stream",
         };
         let found = match &c.detection {
-            Detection::Port { port } => format!("port {port}"),
+            Detection::Port { .. } => String::new(),
             Detection::Announced { announced_by, .. } => {
-                format!("announced on connection {announced_by}")
+                format!(", announced on connection {announced_by}")
             }
-            Detection::Content => "its first bytes".to_string(),
+            Detection::Content => ", found by its first bytes".to_string(),
+        };
+        let why = match c.role {
+            Role::Unknown => format!("role unknown ({})", c.role_reason),
+            r => format!("{} because {}", r.as_str(), c.role_reason),
         };
         self.note(
             s,
             &format!(
-                "{} connection {} {} {} -> {}, {}{} (found by {}; {})",
+                "{} connection {} opened: {} -> {}, {}{}{}; {}",
                 utc(c.ts),
                 c.flow,
-                c.role.as_str(),
                 c.client,
                 c.server,
                 dialect,
                 how,
                 found,
-                c.role_reason
+                why
             ),
         );
     }
@@ -239,6 +242,7 @@ impl<W: Write> Dialogue<W> {
         &mut self,
         s: &mut String,
         flow: u64,
+        role: Role,
         ts: crate::capture::Timestamp,
         closing: Closing,
         summary: &crate::flow::FlowSummary,
@@ -259,8 +263,9 @@ impl<W: Write> Dialogue<W> {
         self.note(
             s,
             &format!(
-                "{} connection {flow} {how}: {} bytes from the client, {} from the server",
+                "{} connection {flow} ({}) {how}: {} bytes from the client, {} from the server",
                 utc(ts),
+                role.as_str(),
                 summary.client_bytes,
                 summary.server_bytes
             ),
@@ -350,11 +355,12 @@ impl<W: Write> Sink for Dialogue<W> {
             Event::ConnectionClosed {
                 flow,
                 ts,
+                role,
                 closing: c,
                 summary,
                 ..
             } => {
-                self.closed(&mut s, *flow, *ts, *c, summary);
+                self.closed(&mut s, *flow, *role, *ts, *c, summary);
                 closing = true;
             }
         }

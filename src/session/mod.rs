@@ -271,36 +271,35 @@ impl<'s> Decoder<'s> {
             }
         }
         if let Some((addr, cookie, kind)) = &announce {
-            match addr.parse::<SocketAddr>() {
-                Ok(server) => {
-                    let dialect = self.conns.get(&flow).and_then(|c| c.info.dialect);
-                    if kind == &ExpectedKind::Switchboard && !cookie.is_empty() {
-                        self.remember_cookie(
-                            cookie.clone(),
-                            CookieInfo {
-                                ns_flow: flow,
-                                dialect,
-                            },
-                        );
-                    }
-                    self.expectations.push(Expectation {
-                        server,
-                        kind: *kind,
-                        announced_by: flow,
-                        cookie: (!cookie.is_empty()).then(|| cookie.clone()),
-                    });
-                }
-                Err(_) => {
-                    self.report(flow)?;
-                    self.sink.event(&Event::Anomaly {
-                        flow: Some(flow),
-                        frame: at.frame,
-                        ts: at.ts,
-                        dir: Some(dir),
-                        name: "msnp.bad_address",
-                        detail: format!("announced address {addr:?} is not ip:port"),
-                    })?;
-                }
+            let dialect = self.conns.get(&flow).and_then(|c| c.info.dialect);
+            if kind == &ExpectedKind::Switchboard && !cookie.is_empty() {
+                self.remember_cookie(
+                    cookie.clone(),
+                    CookieInfo {
+                        ns_flow: flow,
+                        dialect,
+                    },
+                );
+            }
+            // A host name (Escargot announces `host:port`) cannot be matched to a capture's
+            // addresses; the switchboard is then found by its first bytes and linked by cookie.
+            if let Ok(server) = addr.parse::<SocketAddr>() {
+                self.expectations.push(Expectation {
+                    server,
+                    kind: *kind,
+                    announced_by: flow,
+                    cookie: (!cookie.is_empty()).then(|| cookie.clone()),
+                });
+            } else if !looks_like_host_port(addr) {
+                self.report(flow)?;
+                self.sink.event(&Event::Anomaly {
+                    flow: Some(flow),
+                    frame: at.frame,
+                    ts: at.ts,
+                    dir: Some(dir),
+                    name: "msnp.bad_address",
+                    detail: format!("announced address {addr:?} is not host:port"),
+                })?;
             }
         }
         if let Some(cookie) = link_cookie
@@ -441,7 +440,9 @@ impl<'s> Decoder<'s> {
             line: frame.line,
             payload_bytes,
         };
-        let info = conn.info.clone();
+        let mut info = conn.info.clone();
+        info.frame = at.frame;
+        info.ts = at.ts;
         if !was_reported {
             self.report(flow)?;
         } else if updated {
@@ -575,6 +576,20 @@ impl FlowConsumer for Decoder<'_> {
 
     fn take_expectations(&mut self) -> Vec<Expectation> {
         std::mem::take(&mut self.expectations)
+    }
+}
+
+/// Whether `s` is `hostname:port`.
+fn looks_like_host_port(s: &str) -> bool {
+    match s.rsplit_once(':') {
+        Some((host, port)) => {
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+                && port.parse::<u16>().is_ok()
+        }
+        None => false,
     }
 }
 

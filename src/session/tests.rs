@@ -159,7 +159,10 @@ fn a_login_makes_a_notification_server_and_the_ver_reply_sets_the_dialect() {
     assert_eq!(info.principal.as_deref(), Some("alice@example.com"));
     let cmds = commands(&evs);
     assert_eq!(cmds.len(), 4);
-    assert_eq!(cmds[0].dialect, None, "the dialect is not known before the reply");
+    assert_eq!(
+        cmds[0].dialect, None,
+        "the dialect is not known before the reply"
+    );
     assert_eq!(cmds[1].dialect, Some(Dialect(8)));
     assert_eq!(cmds[1].trid, Some(1));
     assert_eq!(cmds[1].reply_to.unwrap().frame, 2);
@@ -174,7 +177,12 @@ fn xfr_ns_before_login_makes_a_dispatch_server_and_announces_the_ns() {
     let mut f = Feed::new();
     f.open(&mut d, 1, "10.0.0.2:1863", port());
     f.data(&mut d, 1, C2S, b"VER 1 MSNP8 CVR0\r\nCVR 2 0x0409 winnt 5.1 i386 MSNMSGR 6.0 MSMSGS a@b.c\r\nUSR 3 TWN I a@b.c\r\n");
-    f.data(&mut d, 1, S2C, b"VER 1 MSNP8 CVR0\r\nXFR 3 NS 10.0.0.9:1863 0 10.0.0.2:1863\r\n");
+    f.data(
+        &mut d,
+        1,
+        S2C,
+        b"VER 1 MSNP8 CVR0\r\nXFR 3 NS 10.0.0.9:1863 0 10.0.0.2:1863\r\n",
+    );
     drop(d);
     assert_eq!(last_info(&sink.0, 1).role, Role::Dispatch);
     assert_eq!(f.expectations.len(), 1);
@@ -191,7 +199,12 @@ fn a_switchboard_offer_is_announced_and_its_connection_linked_and_given_the_dial
     f.data(&mut d, 1, C2S, b"VER 1 MSNP11 CVR0\r\n");
     f.data(&mut d, 1, S2C, b"VER 1 MSNP11\r\n");
     f.data(&mut d, 1, C2S, b"XFR 9 SB\r\n");
-    f.data(&mut d, 1, S2C, b"XFR 9 SB 10.0.0.7:1864 CKI 123.456.789\r\n");
+    f.data(
+        &mut d,
+        1,
+        S2C,
+        b"XFR 9 SB 10.0.0.7:1864 CKI 123.456.789\r\n",
+    );
     assert_eq!(f.expectations.len(), 1);
     assert_eq!(f.expectations[0].server.to_string(), "10.0.0.7:1864");
     assert_eq!(f.expectations[0].cookie.as_deref(), Some("123.456.789"));
@@ -209,7 +222,12 @@ fn a_switchboard_offer_is_announced_and_its_connection_linked_and_given_the_dial
     f.data(&mut d, 2, C2S, b"USR 1 alice@example.com 123.456.789\r\n");
     f.data(&mut d, 2, S2C, b"USR 1 OK alice@example.com Alice\r\n");
     f.data(&mut d, 2, C2S, b"CAL 2 bob@example.com\r\n");
-    f.data(&mut d, 2, S2C, b"CAL 2 RINGING 11752013\r\nJOI bob@example.com Bob\r\n");
+    f.data(
+        &mut d,
+        2,
+        S2C,
+        b"CAL 2 RINGING 11752013\r\nJOI bob@example.com Bob\r\n",
+    );
     f.data(&mut d, 2, C2S, b"MSG 3 N 4\r\nhi!!");
     f.close(&mut d, 2);
     drop(d);
@@ -228,7 +246,14 @@ fn a_switchboard_offer_is_announced_and_its_connection_linked_and_given_the_dial
     assert_eq!(msg.channel, Channel::Msnc);
     assert_eq!(msg.payload_len, Some(4));
     assert_eq!(msg.payload.as_deref(), Some("hi!!"));
-    assert!(matches!(evs.last(), Some(Event::ConnectionClosed { flow: 2, role: Role::Switchboard, .. })));
+    assert!(matches!(
+        evs.last(),
+        Some(Event::ConnectionClosed {
+            flow: 2,
+            role: Role::Switchboard,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -237,10 +262,20 @@ fn rng_announces_a_switchboard_and_ans_links_to_it() {
     let mut d = Decoder::new(&mut sink);
     let mut f = Feed::new();
     f.open(&mut d, 1, "10.0.0.2:1863", port());
-    f.data(&mut d, 1, S2C, b"RNG 11752013 10.0.0.8:1863 CKI 849102291.520491113 bob@example.com Bob\r\n");
+    f.data(
+        &mut d,
+        1,
+        S2C,
+        b"RNG 11752013 10.0.0.8:1863 CKI 849102291.520491113 bob@example.com Bob\r\n",
+    );
     assert_eq!(f.expectations[0].server.to_string(), "10.0.0.8:1863");
     f.open(&mut d, 2, "10.0.0.8:1863", port());
-    f.data(&mut d, 2, C2S, b"ANS 1 alice@example.com 849102291.520491113 11752013\r\n");
+    f.data(
+        &mut d,
+        2,
+        C2S,
+        b"ANS 1 alice@example.com 849102291.520491113 11752013\r\n",
+    );
     drop(d);
     let info = last_info(&sink.0, 2);
     assert_eq!(info.role, Role::Switchboard);
@@ -264,8 +299,17 @@ fn a_correct_challenge_answer_is_shown_as_valid_and_a_wrong_one_as_invalid() {
         let line = format!("QRY 10 msmsgs@msnmsgr.com 32\r\n{answer}");
         f.data(&mut d, 1, C2S, line.as_bytes());
         drop(d);
-        let qry = commands(&sink.0).into_iter().find(|c| c.verb == "QRY").unwrap().clone();
-        assert_eq!(qry.fields.get("challenge").and_then(|v| v.as_str()), Some(word), "{:?}", qry.note);
+        let qry = commands(&sink.0)
+            .into_iter()
+            .find(|c| c.verb == "QRY")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            qry.fields.get("challenge").and_then(|v| v.as_str()),
+            Some(word),
+            "{:?}",
+            qry.note
+        );
         assert!(qry.note.is_some());
     }
 }
@@ -277,13 +321,32 @@ fn unprompted_presence_has_no_trid_and_a_note() {
     let mut f = Feed::new();
     f.open(&mut d, 1, "10.0.0.2:1863", port());
     f.data(&mut d, 1, C2S, b"VER 1 MSNP8 CVR0\r\n");
-    f.data(&mut d, 1, S2C, b"VER 1 MSNP8\r\nNLN BSY bob@example.com Bob%20(busy) 1073791084\r\n");
+    f.data(
+        &mut d,
+        1,
+        S2C,
+        b"VER 1 MSNP8\r\nNLN BSY bob@example.com Bob%20(busy) 1073791084\r\n",
+    );
     drop(d);
-    let nln = commands(&sink.0).into_iter().find(|c| c.verb == "NLN").unwrap().clone();
+    let nln = commands(&sink.0)
+        .into_iter()
+        .find(|c| c.verb == "NLN")
+        .unwrap()
+        .clone();
     assert_eq!(nln.trid, None);
-    assert_eq!(nln.fields.get("status").and_then(|v| v.as_str()), Some("BSY"));
-    assert_eq!(nln.fields.get("friendly_name").and_then(|v| v.as_str()), Some("Bob (busy)"));
-    assert!(nln.note.as_deref().unwrap_or("").contains("Busy"), "{:?}", nln.note);
+    assert_eq!(
+        nln.fields.get("status").and_then(|v| v.as_str()),
+        Some("BSY")
+    );
+    assert_eq!(
+        nln.fields.get("friendly_name").and_then(|v| v.as_str()),
+        Some("Bob (busy)")
+    );
+    assert!(
+        nln.note.as_deref().unwrap_or("").contains("Busy"),
+        "{:?}",
+        nln.note
+    );
 }
 
 #[test]
@@ -294,7 +357,12 @@ fn a_switchboard_seen_without_its_announcement_is_found_by_its_commands_and_dial
     f.open(&mut d, 1, "10.0.0.2:1863", port());
     f.data(&mut d, 1, C2S, b"USR 1 alice@example.com 1234.5678\r\n");
     // A WLM 8.1 client id: MSNC7, usually MSNP14.
-    f.data(&mut d, 1, S2C, b"USR 1 OK alice@example.com Alice\r\nJOI bob@example.com Bob 1342177312\r\n");
+    f.data(
+        &mut d,
+        1,
+        S2C,
+        b"USR 1 OK alice@example.com Alice\r\nJOI bob@example.com Bob 1342177312\r\n",
+    );
     drop(d);
     let info = last_info(&sink.0, 1);
     assert_eq!(info.role, Role::Switchboard);
