@@ -352,12 +352,13 @@ impl Framer {
 
     /// Stream offset just past the last byte pushed.
     fn end(&self) -> u64 {
-        self.pos + (self.buf.len() - self.head) as u64
+        self.pos.saturating_add((self.buf.len() - self.head) as u64)
     }
 
     fn consume(&mut self, n: usize) {
         self.head += n;
-        self.pos += n as u64;
+        // Saturating: offsets come from the caller; a stream never reaches 2^64 bytes.
+        self.pos = self.pos.saturating_add(n as u64);
         self.scan_from = 0;
     }
 
@@ -684,7 +685,7 @@ impl Framer {
             }
             Mode::Payload { frame, payload } => {
                 let need = payload.declared - payload.bytes.len() as u64;
-                let until = self.pos + need;
+                let until = self.pos.saturating_add(need);
                 self.anomaly(
                     anomaly::CUT_PAYLOAD,
                     frame.offset,

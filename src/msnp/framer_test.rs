@@ -586,6 +586,45 @@ fn stats_count_resyncs_and_skipped_bytes() {
 }
 
 #[test]
+fn gap_while_resyncing_reports_what_was_skipped_before_it() {
+    let mut framer = Framer::new(S2C);
+    framer.set_midstream();
+    framer.push(0, b"junk junk");
+    assert_eq!(framer.next_event(None), None);
+    framer.gap(9, 3);
+    framer.push(12, b"OUT\r\n");
+    let mut ev = Vec::new();
+    while let Some(e) = framer.next_event(None) {
+        ev.push(e);
+    }
+    assert_eq!(details(&ev), ["msnp.resync: skipped 9 bytes before a gap"]);
+    assert_eq!(picture(&ev), ["OUT -"]);
+}
+
+#[test]
+fn stream_starting_with_a_gap_resyncs() {
+    let mut framer = Framer::new(S2C);
+    framer.gap(0, 10);
+    framer.push(10, b"x\nOUT\r\n");
+    let mut ev = Vec::new();
+    while let Some(e) = framer.next_event(None) {
+        ev.push(e);
+    }
+    assert_eq!(anomalies(&ev), [anomaly::RESYNC]);
+    assert_eq!(frames(&ev)[0].offset, 12);
+}
+
+#[test]
+fn offsets_near_the_top_do_not_overflow() {
+    let mut framer = Framer::new(C2S);
+    framer.push(u64::MAX - 4, b"MSG 1 N 9\r\nab");
+    framer.gap(u64::MAX - 1, 10);
+    framer.push(u64::MAX, b"OUT\r\n");
+    while framer.next_event(None).is_some() {}
+    framer.finish();
+}
+
+#[test]
 fn looks_like_command_patterns() {
     assert_eq!(looks_like_command(b"MSG "), Some(true));
     assert_eq!(looks_like_command(b"PNG\r\n"), Some(true));

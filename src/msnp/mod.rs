@@ -12,7 +12,8 @@ pub mod urlcode;
 use std::fmt;
 
 pub use command::{Command, LineError, parse_command_line};
-pub use framer::{Eol, Frame, Framer, FramerEvent, Payload};
+pub use framer::{Eol, Frame, Framer, FramerEvent, FramerStats, Payload};
+pub use rules::Shape;
 
 /// A protocol dialect, by its MSNP version number (`MSNP8` is `Dialect(8)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
