@@ -6,13 +6,15 @@ use crate::cli::{
     CaptureArgs, ChannelArg, Cli, ColorArg, Command, FlowsArgs, FlowsFormat, NotesArg, ReadArgs,
     ReadFormat,
 };
-use crate::event::{Channel, Sink};
+use crate::event::{Channel, Discard, Sink};
 use crate::flow::FlowConfig;
+use crate::flow::{Expectation, FlowEvent};
 use crate::output::dialogue::{Dialogue, Notes};
 use crate::output::flows::{FlowsReport, table};
 use crate::output::json::{JsonArray, JsonLines};
 use crate::output::select::{Select, Selection};
 use crate::pipeline;
+use crate::pipeline::FlowConsumer;
 use crate::session::Decoder;
 use clap::CommandFactory;
 use std::io::IsTerminal;
@@ -63,7 +65,14 @@ fn source_and_config(c: &CaptureArgs) -> (FileSource, FlowConfig) {
 fn flows(args: FlowsArgs) -> io::Result<Outcome> {
     let (mut source, config) = source_and_config(&args.capture);
     let mut report = FlowsReport::new(args.dump.clone())?;
-    let summary = pipeline::run(&mut source, config, &mut report)?;
+    // The decoder runs too, for the switchboards and transfers the protocol announces.
+    let mut discard = Discard;
+    let mut both = DecodeAndReport {
+        decoder: Decoder::new(&mut discard),
+        report: &mut report,
+    };
+    let summary = pipeline::run(&mut source, config, &mut both)?;
+    drop(both);
     let rows = report.finish()?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -142,4 +151,21 @@ fn read(args: ReadArgs) -> io::Result<Outcome> {
         found_msn: summary.msn_connections > 0 && commands > 0,
         capture_error: summary.capture_error,
     })
+}
+
+/// Feeds each flow event to the decoder (for its announcements) and to the flows report.
+struct DecodeAndReport<'a> {
+    decoder: Decoder<'a>,
+    report: &'a mut FlowsReport,
+}
+
+impl FlowConsumer for DecodeAndReport<'_> {
+    fn event(&mut self, ev: &FlowEvent<'_>) -> io::Result<()> {
+        self.decoder.event(ev)?;
+        self.report.event(ev)
+    }
+
+    fn take_expectations(&mut self) -> Vec<Expectation> {
+        self.decoder.take_expectations()
+    }
 }

@@ -226,3 +226,13 @@ pub trait Sink {
         Ok(())
     }
 }
+
+/// A sink that drops every event: for runs that want the decoder's side effects (the
+/// connections it announces) but not its output.
+pub struct Discard;
+
+impl Sink for Discard {
+    fn event(&mut self, _ev: &Event) -> std::io::Result<()> {
+        Ok(())
+    }
+}

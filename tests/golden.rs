@@ -96,3 +96,21 @@ fn flows_tables() {
 fn flows_jsonl() {
     golden("flows.jsonl", &["flows", "--format", "jsonl"]);
 }
+
+#[test]
+fn dialogues() {
+    golden("dialogue.txt", &["read", "--color", "never"]);
+}
+
+#[test]
+fn dialogues_with_every_note() {
+    golden(
+        "dialogue-full.txt",
+        &["read", "--color", "never", "--notes", "full", "--group"],
+    );
+}
+
+#[test]
+fn json_events() {
+    golden("events.jsonl", &["read", "--format", "jsonl"]);
+}
