@@ -13,8 +13,8 @@
 //! - Keep-alive probes (zero or one byte at the byte before the next expected) are dropped
 //!   without a word.
 //! - A hole the peer acknowledged past can never fill: it becomes a `Gap` (`Acked`) once
-//!   [`ACK_GRACE`] more packets have passed without filling it (mirror ports reorder an ACK
-//!   ahead of its data). So do
+//!   the sender has sent [`ACK_GRACE`] more segments without filling it (mirror ports reorder
+//!   an ACK well ahead of its data). So do
 //!   the holes left at [`HalfStream::finish`] (end of input, idle timeout, eviction, reset),
 //!   bytes cut by the snaplen (`Truncated`), and the first hole when the buffer is over its
 //!   cap (`Capacity`, with `tcp.buffer_full`).
@@ -32,9 +32,11 @@ pub const HISTORY: usize = 64 * 1024;
 /// (a sequence number from another connection, or garbage).
 pub const MAX_JUMP: u64 = 1 << 30;
 
-/// Packets of a direction (its segments and the peer's ACKs) that may pass after an ACK went
-/// past a hole before the hole is declared lost. Captures from a switch's mirror port often
-/// show an ACK a few packets before the data it acknowledges.
+/// Data segments the sender may send after the peer acknowledged past a hole before the hole
+/// is declared lost. Captures from a switch's mirror port often show an ACK well before the
+/// data it acknowledges; a sender that has moved on by this many segments is not going to
+/// fill the hole. (A hole at the end of what the sender sent is declared at the end of input
+/// or at the idle timeout.)
 pub const ACK_GRACE: u32 = 8;
 
 /// A piece of the out-of-order buffer.
@@ -273,15 +275,14 @@ impl HalfStream {
         }
         if upto > self.acked_upto {
             self.acked_upto = upto;
-            if self.ack_grace == 0 {
-                self.ack_grace = ACK_GRACE + 1;
+            if self.ack_grace == 0 && self.next < upto {
+                self.ack_grace = ACK_GRACE;
             }
         }
-        self.tick(emit);
     }
 
-    /// Counts one packet against the grace given to holes that were acknowledged past, and
-    /// gives them up when it runs out.
+    /// Counts one of the sender's segments against the grace given to holes that were
+    /// acknowledged past, and gives them up when it runs out.
     fn tick(&mut self, emit: &mut dyn FnMut(HalfEvent<'_>)) {
         if self.next >= self.acked_upto {
             self.ack_grace = 0;
