@@ -49,8 +49,10 @@ pub struct Dialogue<W: Write> {
     current: Option<u64>,
     /// Roles of open connections, for the header printed when the output switches connection.
     roles: BTreeMap<u64, Role>,
-    /// With `--group`: each connection's text, printed when it closes.
-    groups: Option<BTreeMap<u64, String>>,
+    /// With `--group`: each connection's text and whether it has closed. A connection is
+    /// printed once it and every connection with a smaller id that has anything to show have
+    /// closed (so memory holds the connections still open, and those waiting behind them).
+    groups: Option<BTreeMap<u64, (String, bool)>>,
 }
 
 impl<W: Write> Dialogue<W> {
@@ -275,8 +277,15 @@ impl<W: Write> Dialogue<W> {
     fn emit(&mut self, flow: Option<u64>, text: String, closing: bool) -> io::Result<()> {
         match (&mut self.groups, flow) {
             (Some(groups), Some(f)) => {
-                groups.entry(f).or_default().push_str(&text);
-                if closing && let Some(t) = groups.remove(&f) {
+                let g = groups.entry(f).or_default();
+                g.0.push_str(&text);
+                g.1 |= closing;
+                // Print finished connections in id order, as far as no open one comes first.
+                while let Some(entry) = groups.first_entry() {
+                    if !entry.get().1 {
+                        break;
+                    }
+                    let (t, _) = entry.remove();
                     self.out.write_all(t.as_bytes())?;
                     self.out.write_all(b"\n")?;
                 }
@@ -287,17 +296,31 @@ impl<W: Write> Dialogue<W> {
     }
 }
 
-/// Where a payload stops being text: after the MIME header block when the body is binary
-/// (P2P), or at 0 for a payload that is not text at all.
+/// Where a payload stops being text. A MIME body declared as `text/...` is text whatever it
+/// holds (stray bytes are escaped when shown); a P2P body (`application/x-msnmsgrp2p`) is
+/// binary after its headers; otherwise text is what is valid UTF-8 without NUL bytes.
 fn binary_start(p: &[u8]) -> usize {
-    // Text may hold stray control characters (they are escaped when shown); binary data
-    // (P2P headers) is rarely valid UTF-8 and nearly always holds NUL bytes.
     let is_text = |b: &[u8]| std::str::from_utf8(b).is_ok() && !b.contains(&0);
+    let head_end = p.windows(4).position(|w| w == b"\r\n\r\n").map(|n| n + 4);
+    if let Some(end) = head_end {
+        let head = String::from_utf8_lossy(&p[..end]).to_ascii_lowercase();
+        let ctype = head
+            .split("\r\n")
+            .find_map(|l| l.strip_prefix("content-type:"))
+            .map(str::trim)
+            .unwrap_or("");
+        if ctype.starts_with("text/") {
+            return p.len();
+        }
+        if ctype.starts_with("application/x-msnmsgrp2p") {
+            return end;
+        }
+    }
     if is_text(p) {
         return p.len();
     }
-    match p.windows(4).position(|w| w == b"\r\n\r\n") {
-        Some(n) if is_text(&p[..n + 4]) => n + 4,
+    match head_end {
+        Some(n) if is_text(&p[..n]) => n,
         _ => 0,
     }
 }
@@ -372,8 +395,9 @@ impl<W: Write> Sink for Dialogue<W> {
 
     fn finish(&mut self) -> io::Result<()> {
         if let Some(groups) = self.groups.take() {
-            for (_, t) in groups {
+            for (_, (t, _)) in groups {
                 self.out.write_all(t.as_bytes())?;
+                self.out.write_all(b"\n")?;
             }
         }
         self.out.flush()
@@ -392,5 +416,9 @@ mod tests {
         p.extend_from_slice(&[0, 1, 2, 0xff]);
         assert_eq!(binary_start(&p), head);
         assert_eq!(binary_start(&[0xff, 0xfe]), 0);
+        let t = b"Content-Type: text/plain; charset=UTF-8\r\n\r\nhi \x00\xff";
+        assert_eq!(binary_start(t), t.len());
+        let p2p = b"Content-Type: application/x-msnmsgrp2p\r\n\r\nplain ascii";
+        assert_eq!(binary_start(p2p), p2p.len() - 11);
     }
 }
