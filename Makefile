@@ -18,7 +18,7 @@ build: deps
 	cargo build --release
 
 run: build
-	./target/release/msnsniff flows $(CAPTURE)
+	./target/release/msnsniff read $(CAPTURE)
 
 test: deps
 	cargo test --all-targets

@@ -12,6 +12,7 @@ use crate::flow::{Expectation, FlowEvent};
 use crate::output::dialogue::{Dialogue, Notes};
 use crate::output::flows::{FlowsReport, table};
 use crate::output::json::{JsonArray, JsonLines};
+use crate::output::progress::Progress;
 use crate::output::select::{Select, Selection};
 use crate::pipeline;
 use crate::pipeline::FlowConsumer;
@@ -53,8 +54,12 @@ pub fn run(cli: Cli) -> io::Result<Outcome> {
     }
 }
 
-fn source_and_config(c: &CaptureArgs) -> (FileSource, FlowConfig) {
-    let source = FileSource::new(c.files.clone(), c.filter());
+fn source_and_config(c: &CaptureArgs) -> (Progress<FileSource>, FlowConfig) {
+    let source = Progress::new(
+        FileSource::new(c.files.clone(), c.filter()),
+        &c.files,
+        c.quiet,
+    );
     let config = FlowConfig {
         ports: c.ports(),
         ..FlowConfig::default()

@@ -72,6 +72,10 @@ pub struct CaptureArgs {
     /// A BPF filter expression (tcpdump syntax), after `--`.
     #[arg(last = true, value_name = "FILTER")]
     pub filter: Vec<String>,
+
+    /// No progress line on stderr (it is shown only for large files, on a terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 impl CaptureArgs {
@@ -152,10 +156,6 @@ pub struct ReadArgs {
     /// Only these commands (comma-separated), e.g. MSG,NLN; errors by number, e.g. 217.
     #[arg(long, value_delimiter = ',', value_name = "VERBS")]
     pub verb: Vec<String>,
-
-    /// No progress bar, even when stderr is a terminal.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

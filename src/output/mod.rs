@@ -5,5 +5,6 @@
 pub mod dialogue;
 pub mod flows;
 pub mod json;
+pub mod progress;
 pub mod select;
 pub mod text;
