@@ -13,6 +13,7 @@ pub mod capture;
 pub mod cli;
 pub mod event;
 pub mod flow;
+pub mod fuzzing;
 pub mod msnp;
 pub mod net;
 pub mod output;
