@@ -21,7 +21,7 @@ run: build
 	./target/release/msnsniff read $(CAPTURE)
 
 test: deps
-	cargo test --all-targets
+	cargo test
 
 lint: deps
 	cargo fmt --all -- --check

@@ -395,3 +395,86 @@ fn base64_encodes_like_the_standard() {
     assert_eq!(base64(b"foo"), "Zm9v");
     assert_eq!(base64(&[0xff, 0x00, 0x10, 0x80]), "/wAQgA==");
 }
+
+/// Reference §10 quirk 25: the server pushes a challenge in the middle of the client's
+/// exchange, and pings come without TrIDs; replies still pair with their own requests.
+#[test]
+fn quirk_25_interleaved_challenges_and_pings_do_not_confuse_pairing() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    f.open(&mut d, 1, "10.0.0.2:1863", port());
+    f.data(&mut d, 1, C2S, b"VER 1 MSNP8 CVR0\r\n");
+    f.data(&mut d, 1, S2C, b"VER 1 MSNP8\r\n");
+    f.data(&mut d, 1, C2S, b"SYN 2 0\r\nCHG 3 NLN 0\r\nPNG\r\n");
+    f.data(
+        &mut d,
+        1,
+        S2C,
+        b"CHL 0 29409134351025259292\r\nQNG 50\r\nCHG 3 NLN 0\r\nSYN 2 0\r\n",
+    );
+    drop(d);
+    let cmds = commands(&sink.0);
+    let find = |verb: &str, dir| {
+        cmds.iter()
+            .find(|c| c.verb == verb && c.dir == dir)
+            .unwrap()
+    };
+    assert_eq!(find("CHG", S2C).reply_to.unwrap().frame, 4);
+    assert_eq!(find("SYN", S2C).reply_to.unwrap().frame, 4);
+    assert!(find("CHL", S2C).reply_to.is_none(), "TrID 0 is not a reply");
+    assert_eq!(find("QNG", S2C).trid, None);
+    assert_eq!(find("PNG", C2S).trid, None);
+}
+
+/// Quirk 18: `MSG Hotmail Hotmail len` from the NS has no TrID and is NS traffic, not a chat.
+#[test]
+fn quirk_18_hotmail_messages_are_ns_channel() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    f.open(&mut d, 1, "10.0.0.2:1863", port());
+    f.data(&mut d, 1, S2C, b"MSG Hotmail Hotmail 5\r\nhello");
+    drop(d);
+    let msg = commands(&sink.0)[0].clone();
+    assert_eq!(msg.trid, None);
+    assert_eq!(msg.channel, Channel::Ns);
+    assert_eq!(last_info(&sink.0, 1).role, Role::Notification);
+}
+
+/// Quirk 10: handles come as `handle;{guid}` (MSNP16 endpoints) and in any case; the
+/// principal is the bare handle, lower case.
+#[test]
+fn quirk_10_endpoint_handles_give_the_bare_principal() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    f.open(&mut d, 1, "10.0.0.2:1863", port());
+    f.data(
+        &mut d,
+        1,
+        C2S,
+        b"USR 1 Alice@Example.com;{f52973b6-c926-4bad-9ba8-7c1e840e4ab0} 1234.5678\r\n",
+    );
+    drop(d);
+    assert_eq!(
+        last_info(&sink.0, 1).principal.as_deref(),
+        Some("alice@example.com")
+    );
+}
+
+/// Quirk 6: an error takes the place of the reply and pairs with the request's TrID.
+#[test]
+fn quirk_6_errors_pair_with_their_request_and_are_explained() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    f.open(&mut d, 1, "10.0.0.2:1863", port());
+    f.data(&mut d, 1, C2S, b"CAL 7 nobody@example.com\r\n");
+    f.data(&mut d, 1, S2C, b"217 7\r\n");
+    drop(d);
+    let err = commands(&sink.0)[1].clone();
+    assert_eq!(err.verb, "217");
+    assert_eq!(err.reply_to.unwrap().frame, 2);
+    assert!(err.note.unwrap().contains("217"));
+}
