@@ -194,7 +194,7 @@ impl<'s> Decoder<'s> {
                 let detail = if detail.is_empty() {
                     format!("at offset {offset}")
                 } else {
-                    format!("{detail} (at offset {offset})")
+                    detail
                 };
                 self.sink.event(&Event::Anomaly {
                     flow: Some(flow),

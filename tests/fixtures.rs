@@ -1,0 +1,594 @@
+//! The synthetic fixtures in `captures/synthetic_*.pcap`, built here from scripted sessions
+//! with the test pcap writer: one per dialect family (MD5 logins of MSNP2-7, TWN of MSNP8-12,
+//! ADL/FQY of MSNP13-14, SSO of MSNP15-18), one of reassembly edge cases, one of hostile text.
+//!
+//! The test checks that each committed file is exactly what its builder makes, so a fixture
+//! cannot drift from the script that documents it. `UPDATE_FIXTURES=1 cargo test --test
+//! fixtures` rewrites them (then `make golden` for their golden outputs).
+
+mod support;
+
+use msnsniff::msnp::challenge::{answer_md5, answer_msnp11};
+use std::path::PathBuf;
+use support::*;
+
+const E: u32 = LINKTYPE_ETHERNET;
+
+/// A payload command: `head len\r\n` then the body.
+fn payload(head: &str, body: &[u8]) -> Vec<u8> {
+    let mut v = format!("{head} {}\r\n", body.len()).into_bytes();
+    v.extend_from_slice(body);
+    v
+}
+
+/// A MIME message body.
+fn mime(content_type: &str, extra: &str, text: &[u8]) -> Vec<u8> {
+    let mut v =
+        format!("MIME-Version: 1.0\r\nContent-Type: {content_type}\r\n{extra}\r\n").into_bytes();
+    v.extend_from_slice(text);
+    v
+}
+
+fn text_msg(text: &[u8]) -> Vec<u8> {
+    mime(
+        "text/plain; charset=UTF-8",
+        "X-MMS-IM-Format: FN=Segoe%20UI; EF=; CO=0; CS=1; PF=0\r\n",
+        text,
+    )
+}
+
+fn typing(handle: &str) -> Vec<u8> {
+    mime(
+        "text/x-msmsgscontrol",
+        &format!("TypingUser: {handle}\r\n"),
+        b"\r\n",
+    )
+}
+
+/// Plays a script: `>` lines from the client, `<` from the server.
+fn play(p: &mut Pcap, c: &mut Conv, script: &[(char, Vec<u8>)]) {
+    for (who, bytes) in script {
+        match who {
+            '>' => c.client(p, bytes),
+            _ => c.server(p, bytes),
+        }
+    }
+}
+
+fn c(s: &str) -> (char, Vec<u8>) {
+    ('>', s.as_bytes().to_vec())
+}
+fn s(x: &str) -> (char, Vec<u8>) {
+    ('<', x.as_bytes().to_vec())
+}
+fn cb(b: Vec<u8>) -> (char, Vec<u8>) {
+    ('>', b)
+}
+fn sb(b: Vec<u8>) -> (char, Vec<u8>) {
+    ('<', b)
+}
+
+/// MSNP2-7: dispatch, MD5 login, list sync with TrIDs, presence, an MD5 challenge, a
+/// switchboard with a refused invitation (217), typing, texts, ACK, BYE.
+fn msnp7_md5() -> Pcap {
+    let mut p = Pcap::new(E);
+    let me = "alice@hotmail.com";
+    let mut ds = Conv::new(
+        E,
+        "192.168.1.10:1025",
+        "207.46.104.20:1863",
+        0xfffff000,
+        0x1000,
+    );
+    ds.handshake(&mut p);
+    play(
+        &mut p,
+        &mut ds,
+        &[
+            c("VER 0 MSNP7 MSNP6 MSNP5 MSNP4 CVR0\r\n"),
+            s("VER 0 MSNP7\r\n"),
+            c("INF 1\r\n"),
+            s("INF 1 MD5\r\n"),
+            c(&format!("USR 2 MD5 I {me}\r\n")),
+            s("XFR 2 NS 207.46.106.35:1863 0 207.46.104.20:1863\r\n"),
+        ],
+    );
+    ds.server_fin(&mut p);
+    ds.client_fin(&mut p);
+
+    let mut ns = Conv::new(
+        E,
+        "192.168.1.10:1026",
+        "207.46.106.35:1863",
+        0x7000_0000,
+        0xffff_ff00,
+    );
+    ns.handshake(&mut p);
+    let chl = "15570131571988941333";
+    let md5 = answer_md5("1013928519.693957190", "secret");
+    play(
+        &mut p,
+        &mut ns,
+        &[
+            c("VER 3 MSNP7 CVR0\r\n"),
+            s("VER 3 MSNP7\r\n"),
+            c("INF 4\r\n"),
+            s("INF 4 MD5\r\n"),
+            c(&format!("USR 5 MD5 I {me}\r\n")),
+            s("USR 5 MD5 S 1013928519.693957190\r\n"),
+            c(&format!("USR 6 MD5 S {md5}\r\n")),
+            s(&format!("USR 6 OK {me} Alice%20A. 1\r\n")),
+            c("SYN 7 0\r\n"),
+            s(concat!(
+                "SYN 7 12\r\nGTC 7 12 A\r\nBLP 7 12 AL\r\n",
+                "LSG 7 12 1 2 0 Other%20Contacts 0\r\nLSG 7 12 2 2 1 Work 0\r\n",
+                "LST 7 FL 12 1 2 bob@hotmail.com Bob 0\r\nLST 7 FL 12 2 2 carol@hotmail.com Carol 1\r\n",
+                "LST 7 AL 12 1 1 bob@hotmail.com Bob\r\nLST 7 BL 12 0 0\r\nLST 7 RL 12 1 1 bob@hotmail.com Bob\r\n"
+            )),
+            c("CHG 8 NLN\r\n"),
+            s("CHG 8 NLN\r\nILN 8 NLN bob@hotmail.com Bob\r\n"),
+            s(&format!("CHL 0 {chl}\r\n")),
+            cb(payload(
+                "QRY 9 msmsgs@msnmsgr.com",
+                answer_md5(chl, "Q1P7W2E4J9R8U3S5").as_bytes(),
+            )),
+            s("QRY 9\r\n"),
+            s("NLN AWY bob@hotmail.com Bob\r\n"),
+            c("REA 10 alice@hotmail.com Alice%20in%20Wonderland\r\n"),
+            s("REA 10 13 alice@hotmail.com Alice%20in%20Wonderland\r\n"),
+            c("XFR 11 SB\r\n"),
+            s("XFR 11 SB 207.46.108.37:1863 CKI 17262740.1050826919.32308\r\n"),
+            c("PNG\r\n"),
+            s("QNG\r\n"),
+        ],
+    );
+
+    let mut sbc = Conv::new(
+        E,
+        "192.168.1.10:1027",
+        "207.46.108.37:1863",
+        0x10,
+        0xffff_fffe,
+    );
+    sbc.handshake(&mut p);
+    play(
+        &mut p,
+        &mut sbc,
+        &[
+            c(&format!("USR 1 {me} 17262740.1050826919.32308\r\n")),
+            s(&format!("USR 1 OK {me} Alice%20A.\r\n")),
+            c("CAL 2 carol@hotmail.com\r\n"),
+            s("217 2\r\n"),
+            c("CAL 3 bob@hotmail.com\r\n"),
+            s("CAL 3 RINGING 11752013\r\n"),
+            s("JOI bob@hotmail.com Bob\r\n"),
+            cb(payload("MSG 4 U", &typing(me))),
+            cb(payload(
+                "MSG 5 A",
+                &text_msg(b"hi bob\r\n\r\nsecond paragraph"),
+            )),
+            s("ACK 5\r\n"),
+            sb(payload(
+                "MSG bob@hotmail.com Bob",
+                &text_msg("hello alice, ça va?".as_bytes()),
+            )),
+            s("BYE bob@hotmail.com\r\n"),
+            c("OUT\r\n"),
+        ],
+    );
+    sbc.client_fin(&mut p);
+    sbc.server_fin(&mut p);
+    ns.client(&mut p, b"OUT\r\n");
+    ns.client_fin(&mut p);
+    ns.server_fin(&mut p);
+    p
+}
+
+/// MSNP8-12 (MSNP11): TWN login, the SYN stream without TrIDs, client ids and MSNObjects,
+/// personal messages (UUX/UBX), an MSNP11 challenge, a profile from Hotmail, a notification,
+/// and an invitation (RNG) to a switchboard on port 1864.
+fn msnp11_twn() -> Pcap {
+    let mut p = Pcap::new(E);
+    let me = "alice@hotmail.com";
+    let mut ns = Conv::new(E, "10.1.1.5:3001", "207.46.0.10:1863", 0x1234, 0xffff_f000);
+    ns.handshake(&mut p);
+    let chl = "22210219642164014968";
+    let qry = answer_msnp11(chl, "PROD0090YUAUV{2B", "YMM8C_H7KCQ2S_KL");
+    let psm = b"<Data><PSM>at the beach</PSM><CurrentMedia></CurrentMedia></Data>";
+    let profile = mime(
+        "text/x-msmsgsprofile; charset=UTF-8",
+        "LoginTime: 1136000000\r\nEmailEnabled: 1\r\nMemberIdHigh: 1\r\nMemberIdLow: 2\r\nlang_preference: 1033\r\ncountry: US\r\nKid: 0\r\nFlags: 1073742915\r\nsid: 507\r\nClientIP: 10.1.1.5\r\nClientPort: 3001\r\n",
+        b"",
+    );
+    let note = b"<NOTIFICATION ver=\"2\" id=\"1\" siteid=\"111100200\" siteurl=\"http://calendar.msn.com\"><TO pid=\"0x1:0x2\" name=\"alice@hotmail.com\"/><MSG pri=\"1\" id=\"1\"><ACTION url=\"a.asp\"/><SUBSCR url=\"s.asp\"/><BODY lang=\"1033\">Meeting at 3</BODY></MSG></NOTIFICATION>";
+    play(
+        &mut p,
+        &mut ns,
+        &[
+            c("VER 1 MSNP11 MSNP10 CVR0\r\n"),
+            s("VER 1 MSNP11\r\n"),
+            c(&format!(
+                "CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 7.0.0816 msmsgs {me}\r\n"
+            )),
+            s(
+                "CVR 2 7.0.0816 7.0.0816 7.0.0425 http://download.microsoft.com/download/msn.exe http://messenger.msn.com\r\n",
+            ),
+            c(&format!("USR 3 TWN I {me}\r\n")),
+            s(
+                "USR 3 TWN S lc=1033,id=507,tw=40,fs=1,ru=http%3A%2F%2Fmessenger%2Emsn%2Ecom,ct=1136000000,kpp=1,kv=7,ver=2.1.6000.1,rn=abcdefgh,tpf=0123456789abcdef\r\n",
+            ),
+            c("USR 4 TWN S t=ticket123&p=profile456\r\n"),
+            s(&format!("USR 4 OK {me} 1 0\r\n")),
+            sb(payload("MSG Hotmail Hotmail", &profile)),
+            s("SBS 0 null\r\n"),
+            c("SYN 5 2005-04-23T18:57:44.8130000-07:00 2005-04-23T18:57:54.2070000-07:00\r\n"),
+            s(concat!(
+                "SYN 5 2005-04-23T18:57:44.8130000-07:00 2005-04-23T18:57:54.2070000-07:00 2 1\r\n",
+                "GTC A\r\nBLP AL\r\nPRP MFN Alice%20A.\r\n",
+                "LSG Friends 9b6b4a4d-6b7c-4a4b-9c3b-2e0c8e1c7a11\r\n",
+                "LST N=bob@hotmail.com F=Bob C=1a2b3c4d-0000-0000-0000-000000000001 11 9b6b4a4d-6b7c-4a4b-9c3b-2e0c8e1c7a11\r\n",
+                "BPR PHH 555%201234\r\n",
+                "LST N=carol@hotmail.com F=Carol%20%E2%98%BA C=1a2b3c4d-0000-0000-0000-000000000002 3\r\n"
+            )),
+            c("CHG 6 NLN 1342177280 0\r\n"),
+            s("CHG 6 NLN 1342177280 0\r\n"),
+            s(
+                "ILN 6 NLN bob@hotmail.com Bob 1342177312 %3Cmsnobj%20Creator%3D%22bob%40hotmail.com%22%20Size%3D%2223000%22%20Type%3D%223%22%2F%3E\r\n",
+            ),
+            sb(payload("UBX bob@hotmail.com", psm)),
+            cb(payload(
+                "UUX 7",
+                b"<Data><PSM>busy coding</PSM><CurrentMedia></CurrentMedia></Data>",
+            )),
+            s("UUX 7 0\r\n"),
+            s(&format!("CHL 0 {chl}\r\n")),
+            cb(payload("QRY 8 PROD0090YUAUV{2B", qry.as_bytes())),
+            s("QRY 8\r\n"),
+            sb(payload("NOT", note)),
+            s("NLN BSY carol@hotmail.com Carol%20%E2%98%BA 1342177280 0\r\n"),
+            s("RNG 987654321 207.46.27.44:1864 CKI 1136000111.22233 bob@hotmail.com Bob\r\n"),
+            c("PNG\r\n"),
+            s("QNG 50\r\n"),
+        ],
+    );
+    let mut sw = Conv::new(E, "10.1.1.5:3002", "207.46.27.44:1864", 0xffff_ff80, 0x5555);
+    sw.handshake(&mut p);
+    play(
+        &mut p,
+        &mut sw,
+        &[
+            c(&format!("ANS 1 {me} 1136000111.22233 987654321\r\n")),
+            s("IRO 1 1 1 bob@hotmail.com Bob\r\n"),
+            s("ANS 1 OK\r\n"),
+            sb(payload(
+                "MSG bob@hotmail.com Bob",
+                &typing("bob@hotmail.com"),
+            )),
+            sb(payload(
+                "MSG bob@hotmail.com Bob",
+                &text_msg("lunch? 🍕".as_bytes()),
+            )),
+            cb(payload("MSG 2 N", &text_msg(b"sure, noon"))),
+            sb(payload(
+                "MSG bob@hotmail.com Bob",
+                &mime("text/x-msnmsgr-datacast", "", b"ID: 1\r\n\r\n"),
+            )),
+            s("BYE bob@hotmail.com 1\r\n"),
+        ],
+    );
+    sw.server_fin(&mut p);
+    sw.client_fin(&mut p);
+    ns.client(&mut p, b"OUT\r\n");
+    ns.server(&mut p, b"OUT OTH\r\n");
+    ns.server_fin(&mut p);
+    ns.client_fin(&mut p);
+    p
+}
+
+/// MSNP13-14 (MSNP14): ADL and FQY with XML payloads both ways, an error with a payload,
+/// the pushed GCF, UUN/UBN, Yahoo interop (UUM/UBM), and the MSNP13+ XFR SB layout.
+fn msnp14_adl() -> Pcap {
+    let mut p = Pcap::new(E);
+    let me = "alice@live.com";
+    let mut ns = Conv::new(E, "172.16.0.9:49200", "65.54.239.20:1863", 0xfffffff0, 42);
+    ns.handshake(&mut p);
+    let adl = b"<ml l=\"1\"><d n=\"hotmail.com\"><c n=\"bob\" l=\"3\" t=\"1\"/><c n=\"carol\" l=\"1\" t=\"1\"/></d><d n=\"yahoo.com\"><c n=\"yuki\" l=\"1\" t=\"32\"/></d></ml>";
+    let fqy = b"<ml><d n=\"yahoo.com\"><c n=\"yuki\"/></d></ml>";
+    let fqy_reply = b"<ml><d n=\"yahoo.com\"><c n=\"yuki\" t=\"32\"/></d></ml>";
+    let gcf = b"<Policies><Policy type=\"SHIELDS\"><config><shield><cli maj=\"7\" min=\"0\" minbld=\"0\" maxbld=\"9999\" deny=\" \"/></shield></config></Policy></Policies>";
+    let bad = b"<ml><d n=\"x\"><c n=\"\"/></d></ml>";
+    play(
+        &mut p,
+        &mut ns,
+        &[
+            c("VER 1 MSNP14 MSNP13 CVR0\r\n"),
+            s("VER 1 MSNP14\r\n"),
+            c(&format!(
+                "CVR 2 0x0409 winnt 6.0 i386 MSNMSGR 8.1.0178 msmsgs {me}\r\n"
+            )),
+            s(
+                "CVR 2 8.1.0178 8.1.0178 8.1.0178 http://msgr.dlservice.microsoft.com http://messenger.msn.com\r\n",
+            ),
+            c(&format!("USR 3 TWN I {me}\r\n")),
+            s(
+                "USR 3 TWN S ct=1,rver=5,wp=FS_40SEC_0_COMPACT,lc=1033,id=507,ru=http:%2F%2Fmessenger.msn.com,tw=0,kpp=1,kv=4,ver=2.1.6000.1,rn=1lgjBfIL,tpf=b0735e3a873dfb5e\r\n",
+            ),
+            c("USR 4 TWN S t=abc&p=def\r\n"),
+            s(&format!("USR 4 OK {me} 1 0\r\n")),
+            sb(payload("GCF 0", gcf)),
+            cb(payload("ADL 5", adl)),
+            s("ADL 5 OK\r\n"),
+            cb(payload("FQY 6", fqy)),
+            sb(payload("FQY 6", fqy_reply)),
+            cb(payload("ADL 7", bad)),
+            sb(payload("241 7", bad)),
+            c("CHG 8 NLN 1986655788 0\r\n"),
+            s("CHG 8 NLN 1986655788 0\r\n"),
+            s("ILN 8 NLN bob@hotmail.com 1 Bob 1986655788 0\r\n"),
+            s("ILN 8 AWY yuki@yahoo.com 32 Yuki 0\r\n"),
+            sb(payload(
+                "UBX bob@hotmail.com 1",
+                b"<Data><PSM></PSM><CurrentMedia></CurrentMedia></Data>",
+            )),
+            cb(payload(
+                "UUN 9 bob@hotmail.com 1",
+                b"<SNM opcode=\"SNM\" csid=\"{5f6f7a8b-0000-0000-0000-000000000001}\" />",
+            )),
+            s("UUN 9 OK\r\n"),
+            sb(payload(
+                "UBN bob@hotmail.com 1",
+                b"<SNM opcode=\"ACK\" csid=\"{5f6f7a8b-0000-0000-0000-000000000001}\" />",
+            )),
+            cb(payload(
+                "UUM 10 yuki@yahoo.com 32 1",
+                &text_msg(b"hi from msn"),
+            )),
+            sb(payload(
+                "UBM yuki@yahoo.com 32 alice@live.com 1 1",
+                &text_msg(b"hi from yahoo"),
+            )),
+            c("XFR 11 SB\r\n"),
+            s("XFR 11 SB 65.54.228.15:1863 CKI 2081154848.1208212.1234 U messenger.msn.com 1\r\n"),
+        ],
+    );
+    let mut sw = Conv::new(E, "172.16.0.9:49201", "65.54.228.15:1863", 7, 8);
+    sw.handshake(&mut p);
+    play(
+        &mut p,
+        &mut sw,
+        &[
+            c(&format!("USR 1 {me} 2081154848.1208212.1234\r\n")),
+            s(&format!("USR 1 OK {me} Alice\r\n")),
+            c("CAL 2 bob@hotmail.com\r\n"),
+            s("CAL 2 RINGING 2081154848\r\n"),
+            s("JOI bob@hotmail.com Bob 1986655788\r\n"),
+            cb(payload("MSG 3 N", &text_msg(b"ping"))),
+            sb(payload("MSG bob@hotmail.com Bob", &text_msg(b"pong"))),
+            c("OUT\r\n"),
+        ],
+    );
+    sw.client_fin(&mut p);
+    sw.server_fin(&mut p);
+    ns.client(&mut p, b"OUT\r\n");
+    ns.client_fin(&mut p);
+    ns.server_fin(&mut p);
+    p
+}
+
+/// MSNP15-18 (MSNP18): SSO login, network-prefixed handles and endpoints, caps:capsex client
+/// ids, endpoint data, PUT/NFY/SDG, and an MSNP16+ switchboard (IRO/JOI per endpoint).
+fn msnp18_sso() -> Pcap {
+    let mut p = Pcap::new(E);
+    let me = "alice@live.com";
+    let guid = "{f52973b6-c926-4bad-9ba8-7c1e840e4ab0}";
+    let mut ns = Conv::new(
+        E,
+        "[2001:db8::10]:50100",
+        "[2001:db8:1::5]:1863",
+        0xffff_0000,
+        0xfffffffe,
+    );
+    ns.handshake(&mut p);
+    let uux = format!(
+        "<Data><PSM>hello</PSM><CurrentMedia></CurrentMedia><MachineGuid>{guid}</MachineGuid><DDP></DDP><SignatureSound></SignatureSound><Scene></Scene><ColorScheme>-3</ColorScheme></Data>"
+    );
+    let put = format!(
+        "Routing: 1.0\r\nTo: 1:{me}\r\nFrom: 1:{me};epid={guid}\r\n\r\nReliability: 1.0\r\n\r\nPublication: 1.0\r\nUri: /user\r\nContent-Type: application/user+xml\r\nContent-Length: 23\r\n\r\n<user><s n=\"IM\"/></user>"
+    );
+    let nfy = "Routing: 1.0\r\nTo: 1:alice@live.com\r\nFrom: 1:bob@hotmail.com\r\n\r\nReliability: 1.0\r\n\r\nNotification: 1.0\r\nUri: /user\r\nContent-Type: application/user+xml\r\nContent-Length: 23\r\n\r\n<user><s n=\"IM\"/></user>";
+    let sdg = format!(
+        "Routing: 1.0\r\nTo: 1:bob@hotmail.com\r\nFrom: 1:{me};epid={guid}\r\n\r\nReliability: 1.0\r\n\r\nMessaging: 2.0\r\nMessage-Type: Nudge\r\nContent-Type: Text/plain\r\nContent-Length: 0\r\n\r\n"
+    );
+    play(&mut p, &mut ns, &[
+        c("VER 1 MSNP18 MSNP17 CVR0\r\n"),
+        s("VER 1 MSNP18\r\n"),
+        c(&format!("CVR 2 0x0409 winnt 6.1.0 i386 MSNMSGR 14.0.8117.0416 msmsgs {me}\r\n")),
+        s("CVR 2 14.0.8117.0416 14.0.8117.0416 14.0.8117.0416 http://msgr.dlservice.microsoft.com http://messenger.msn.com\r\n"),
+        c(&format!("USR 3 SSO I {me}\r\n")),
+        s("GCF 0 11\r\n<Policies/>"),
+        s("USR 3 SSO S MBI_KEY_OLD 8CLhG/xfgYZ7TyRQ/jIAWyDmd/w4R4GF2yKLS6tYrnjzi4cFag/Nr+hxsfg5zlCf\r\n"),
+        c(&format!("USR 4 SSO S t=EwCoARAnAAAU&p= HAAAAAEAAAADZgAABIAAAAgAAAAUAAAASAAAAAAAAAAAAAAA {guid}\r\n")),
+        s(&format!("USR 4 OK {me} 1 0\r\n")),
+        s("SBS 0 null\r\n"),
+        cb(payload("ADL 5", b"<ml l=\"1\"><d n=\"hotmail.com\"><c n=\"bob\" l=\"3\" t=\"1\"/></d></ml>")),
+        s("ADL 5 OK\r\n"),
+        cb(payload("UUX 6", uux.as_bytes())),
+        s("UUX 6 0\r\n"),
+        c("CHG 7 NLN 2789003324:48 0\r\n"),
+        s("CHG 7 NLN 2789003324:48 0\r\n"),
+        s("ILN 7 NLN 1:bob@hotmail.com Bob 2789003324:48 0\r\n"),
+        sb(payload("UBX 1:bob@hotmail.com", b"<Data><PSM>at work</PSM><CurrentMedia></CurrentMedia><EndpointData id=\"{0d0e0f10-0000-0000-0000-000000000002}\"><Capabilities>2789003324:48</Capabilities></EndpointData></Data>")),
+        cb(payload("PUT 8", put.as_bytes())),
+        s("PUT 8 OK 0\r\n"),
+        sb(payload("NFY PUT", nfy.as_bytes())),
+        cb(payload("SDG 9", sdg.as_bytes())),
+        c("XFR 10 SB\r\n"),
+        s("XFR 10 SB 207.46.70.33:1863 CKI 1743299616.1432412.92154 U messenger.msn.com 1\r\n"),
+    ]);
+    let mut sw = Conv::new(E, "[2001:db8::10]:50101", "[2001:db8:1::9]:1863", 100, 200);
+    // The switchboard is on another address than announced (IPv6 vs IPv4): found by content.
+    sw.handshake(&mut p);
+    play(
+        &mut p,
+        &mut sw,
+        &[
+            c(&format!("USR 1 {me};{guid} 1743299616.1432412.92154\r\n")),
+            s(&format!("USR 1 OK {me};{guid} Alice\r\n")),
+            c("CAL 2 bob@hotmail.com\r\n"),
+            s("CAL 2 RINGING 1743299616\r\n"),
+            s("JOI bob@hotmail.com;{0d0e0f10-0000-0000-0000-000000000002} Bob 2789003324:48\r\n"),
+            s("JOI bob@hotmail.com Bob 2789003324:48\r\n"),
+            cb(payload(
+                "MSG 3 N",
+                &text_msg("new dialects, same old \r\n chat".as_bytes()),
+            )),
+            c("OUT\r\n"),
+        ],
+    );
+    sw.client_fin(&mut p);
+    sw.server_fin(&mut p);
+    ns.client(&mut p, b"OUT\r\n");
+    ns.client_fin(&mut p);
+    ns.server_fin(&mut p);
+    p
+}
+
+/// Reassembly edge cases in MSNP8: a message split over three segments, five commands in one
+/// segment, a segment sent out of order and retransmitted, a hole the server's peer
+/// acknowledges past, a connection picked up mid-stream, and one that ends with RST.
+fn edge_segmentation() -> Pcap {
+    let mut p = Pcap::new(E);
+    let me = "dave@hotmail.com";
+    let mut ns = Conv::new(
+        E,
+        "10.9.9.9:1100",
+        "207.46.1.1:1863",
+        0xffff_fffa,
+        0xffff_fff9,
+    );
+    ns.handshake(&mut p);
+    ns.client(&mut p, b"VER 1 MSNP8 CVR0\r\n");
+    ns.server(&mut p, b"VER 1 MSNP8\r\n");
+    ns.client(&mut p, format!("USR 2 TWN I {me}\r\n").as_bytes());
+    ns.server(&mut p, format!("USR 2 OK {me} Dave 1 0\r\n").as_bytes());
+    // Five commands in one segment.
+    ns.server(&mut p, b"ILN 0 NLN a@x.com A 0\r\nILN 0 AWY b@x.com B 0\r\nILN 0 BSY c@x.com C 0\r\nNLN IDL d@x.com D 0\r\nFLN e@x.com\r\n");
+    // A message split over three segments, the second sent after the third, then resent.
+    let msg = payload(
+        "MSG Hotmail Hotmail",
+        &mime(
+            "text/x-msmsgsinitialemailnotification; charset=UTF-8",
+            "",
+            b"Inbox-Unread: 3\r\nFolders-Unread: 0\r\n\r\n",
+        ),
+    );
+    let (a, rest) = msg.split_at(20);
+    let (b, c3) = rest.split_at(30);
+    let s0 = ns.server_seq();
+    let ack = ns.client_seq();
+    ns.raw(&mut p, false, s0, ack, "A", a);
+    ns.raw(
+        &mut p,
+        false,
+        s0.wrapping_add((a.len() + b.len()) as u32),
+        ack,
+        "PA",
+        c3,
+    );
+    ns.raw(&mut p, false, s0.wrapping_add(a.len() as u32), ack, "A", b);
+    ns.raw(&mut p, false, s0.wrapping_add(a.len() as u32), ack, "A", b);
+    let after_msg = s0.wrapping_add(msg.len() as u32);
+    // A segment the capture never saw: the client acknowledges past it.
+    let lost = b"NLN NLN f@x.com F 0\r\n";
+    let next = b"FLN a@x.com\r\n";
+    ns.raw(
+        &mut p,
+        false,
+        after_msg.wrapping_add(lost.len() as u32),
+        ack,
+        "PA",
+        next,
+    );
+    let end = after_msg.wrapping_add((lost.len() + next.len()) as u32);
+    ns.raw(&mut p, true, ack, end, "A", b"");
+    for i in 0..8u32 {
+        let line = format!("NLN NLN g{i}@x.com G 0\r\n");
+        let seq = end.wrapping_add(i * line.len() as u32);
+        ns.raw(&mut p, false, seq, ack, "PA", line.as_bytes());
+    }
+    ns.client_rst(&mut p);
+
+    // Picked up mid-stream: no handshake, the first server bytes start inside a line.
+    let mut mid = Conv::new(E, "10.9.9.9:1101", "207.46.1.2:1863", 5000, 9000);
+    mid.server(&mut p, b"ail.com Eve 0\r\nNLN BRB f@x.com F 0\r\n");
+    mid.client(&mut p, b"PNG\r\n");
+    mid.server(&mut p, b"QNG\r\n");
+    p
+}
+
+/// Chat text and names that try to act on a terminal or a page: escape sequences, BEL, NUL,
+/// invalid UTF-8, HTML and script.
+fn hostile_text() -> Pcap {
+    let mut p = Pcap::new(E);
+    let me = "mallory@hotmail.com";
+    let mut sw = Conv::new(E, "10.6.6.6:2000", "207.46.2.2:1863", 1, 2);
+    sw.handshake(&mut p);
+    play(
+        &mut p,
+        &mut sw,
+        &[
+            c(&format!("USR 1 {me} 1234.5678\r\n")),
+            s(&format!("USR 1 OK {me} %1B%5B31mMal%1B%5B0m\r\n")),
+            c("CAL 2 victim@hotmail.com\r\n"),
+            s("CAL 2 RINGING 42\r\n"),
+            sb(b"JOI victim@hotmail.com \xff\xfeVic\x1b[5m\r\n".to_vec()),
+            cb(payload(
+                "MSG 3 N",
+                &text_msg(b"\x1b[31mred\x1b[0m \x1b]0;pwned\x07 \x1b[2J\x1b[H"),
+            )),
+            cb(payload(
+                "MSG 4 N",
+                &text_msg(b"<script>alert('x')</script> &amp; <b>bold</b>"),
+            )),
+            cb(payload(
+                "MSG 5 N",
+                &text_msg(b"nul\x00byte, bad utf-8 \xc3\x28, bare\rcr"),
+            )),
+            sb(payload("MSG victim@hotmail.com Vic", &text_msg(b"\x1b[6n"))),
+        ],
+    );
+    sw.client_fin(&mut p);
+    sw.server_fin(&mut p);
+    p
+}
+
+fn fixtures() -> Vec<(&'static str, Pcap)> {
+    vec![
+        ("synthetic_msnp7_md5", msnp7_md5()),
+        ("synthetic_msnp11_twn", msnp11_twn()),
+        ("synthetic_msnp14_adl", msnp14_adl()),
+        ("synthetic_msnp18_sso", msnp18_sso()),
+        ("synthetic_edge_segmentation", edge_segmentation()),
+        ("synthetic_hostile_text", hostile_text()),
+    ]
+}
+
+#[test]
+fn committed_fixtures_are_what_their_builders_make() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let update = std::env::var_os("UPDATE_FIXTURES").is_some();
+    let mut stale = Vec::new();
+    for (name, pcap) in fixtures() {
+        let path = dir.join(format!("{name}.pcap"));
+        let bytes = pcap.to_bytes();
+        if update {
+            std::fs::write(&path, &bytes).unwrap();
+        } else if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
+            stale.push(name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale fixtures {stale:?}: run UPDATE_FIXTURES=1 cargo test --test fixtures"
+    );
+}
