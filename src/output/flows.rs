@@ -134,13 +134,11 @@ pub fn table(summaries: &[FlowSummary]) -> String {
     t.set_header([
         "id",
         "first (UTC)",
-        "last (UTC)",
+        "last",
         "client",
         "server",
-        "c→s pkts",
-        "c→s bytes",
-        "s→c pkts",
-        "s→c bytes",
+        "c→s pkt/B",
+        "s→c pkt/B",
         "gaps",
         "open / close",
         "found by",
@@ -161,22 +159,28 @@ pub fn table(summaries: &[FlowSummary]) -> String {
                 .collect::<Vec<_>>()
                 .join("\n")
         };
+        let (first, last) = (utc(s.first_ts), utc(s.last_ts));
+        // The last time without its date when both are on the same day.
+        let last = match (first.split_once(' '), last.split_once(' ')) {
+            (Some((d1, _)), Some((d2, time))) if d1 == d2 => time.to_string(),
+            _ => last,
+        };
         t.add_row([
             s.id.to_string(),
-            utc(s.first_ts),
-            utc(s.last_ts),
+            first,
+            last,
             s.client.to_string(),
             s.server.to_string(),
-            s.client_packets.to_string(),
-            s.client_bytes.to_string(),
-            s.server_packets.to_string(),
-            s.server_bytes.to_string(),
+            format!("{} / {}", s.client_packets, s.client_bytes),
+            format!("{} / {}", s.server_packets, s.server_bytes),
             gaps,
             format!("{} / {}", opening_word(s.opening), closing_word(s)),
             detection_word(&s.detection),
             anomalies,
         ]);
     }
+    // One line per row, whatever the terminal's width: wrapped cells would break addresses
+    // and times apart.
     t.to_string()
 }
 
