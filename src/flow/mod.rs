@@ -512,7 +512,7 @@ impl FlowTable {
                 Some([false, false]) => Closing::Open,
                 _ => Closing::HalfClosed,
             };
-            self.flush(key, at, GapReason::Eof, emit);
+            self.flush(key, at, GapReason::Eof, true, emit);
             self.close_or_drop(key, at, closing, emit);
         }
         self.conns.clear();
@@ -699,7 +699,15 @@ impl FlowTable {
     }
 
     /// Gives up every hole of both directions of an MSN connection.
-    fn flush(&mut self, key: Key, at: At, reason: GapReason, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+    /// With `close`, the streams end; without, only their holes are given up.
+    fn flush(
+        &mut self,
+        key: Key,
+        at: At,
+        reason: GapReason,
+        close: bool,
+        emit: &mut dyn FnMut(FlowEvent<'_>),
+    ) {
         if let Some(conn) = self.conns.get_mut(&key)
             && conn.state == State::Msn
         {
@@ -710,8 +718,12 @@ impl FlowTable {
                 ..
             } = conn;
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                halves[dir.index()]
-                    .finish(reason, &mut |ev| deliver(summary, fin, at, dir, ev, emit));
+                let mut sink = |ev: HalfEvent<'_>| deliver(summary, fin, at, dir, ev, emit);
+                if close {
+                    halves[dir.index()].finish(reason, &mut sink);
+                } else {
+                    halves[dir.index()].give_up_holes(reason, &mut sink);
+                }
             }
         }
     }
@@ -753,7 +765,7 @@ impl FlowTable {
             self.decide(key, true, emit);
         }
         if self.conns.get(&key).is_some_and(|c| c.state == State::Msn) {
-            self.flush(key, at, GapReason::Evicted, emit);
+            self.flush(key, at, GapReason::Evicted, true, emit);
             self.close_or_drop(key, at, closing, emit);
         }
         if let Some(conn) = self.conns.remove(&key) {
@@ -795,13 +807,9 @@ impl FlowTable {
         for key in quiet {
             match self.conns.get(&key).map(|c| &c.state) {
                 Some(State::Msn) => {
-                    self.flush(key, at, GapReason::Idle, emit);
+                    self.flush(key, at, GapReason::Idle, false, emit);
                     if let Some(c) = self.conns.get_mut(&key) {
                         c.idle_flushed = true;
-                        c.halves = [
-                            HalfStream::new(self.config.limits),
-                            HalfStream::new(self.config.limits),
-                        ];
                     }
                 }
                 Some(State::Candidate) => self.decide(key, true, emit),

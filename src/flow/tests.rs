@@ -468,11 +468,16 @@ fn a_hole_open_past_the_idle_timeout_becomes_a_gap() {
         h.recs
     );
     assert!(h.recs.contains(&Rec::Data(1, C2S, 10, b"late".to_vec())));
-    // The connection itself lives on.
+    // The connection itself lives on, and its stream carries on at the right offset.
     h.seg(C, S, c1.wrapping_add(14), s1, "PA", b"more");
     h.finish();
     assert_eq!(h.opened().len(), 2);
     assert_eq!(h.summaries[0].client_bytes, 8);
+    assert!(
+        h.recs.contains(&Rec::Data(1, C2S, 14, b"more".to_vec())),
+        "{:?}",
+        h.recs
+    );
 }
 
 #[test]

@@ -324,6 +324,24 @@ impl HalfStream {
         self.history = VecDeque::new();
     }
 
+    /// Gives up every hole (the connection went quiet: what is missing is not coming) and
+    /// delivers what was buffered behind them. Unlike [`HalfStream::finish`], the stream stays
+    /// open: later segments carry on at their offsets.
+    pub fn give_up_holes(&mut self, reason: GapReason, emit: &mut dyn FnMut(HalfEvent<'_>)) {
+        if self.finished {
+            return;
+        }
+        let end = self
+            .buffer
+            .last_key_value()
+            .map(|(k, c)| k + c.len())
+            .unwrap_or(self.next);
+        let acked = self.acked_upto.min(end);
+        self.give_up_until(acked, GapReason::Acked, emit);
+        self.give_up_until(end, reason, emit);
+        self.drain(emit);
+    }
+
     /// Reports the holes before `upto` as gaps and delivers the chunks between them.
     fn give_up_until(&mut self, upto: u64, reason: GapReason, emit: &mut dyn FnMut(HalfEvent<'_>)) {
         while self.next < upto {

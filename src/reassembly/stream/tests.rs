@@ -419,3 +419,15 @@ proptest! {
         prop_assert_eq!(got, stream);
     }
 }
+
+#[test]
+fn giving_up_holes_keeps_the_stream_open() {
+    let mut t = T::new();
+    t.seg(0, b"a").seg(3, b"d");
+    let evs = &mut t.evs;
+    t.s.give_up_holes(GapReason::Idle, &mut |e| evs.push(own(e)));
+    assert!(t.evs.contains(&Ev::Gap(1, 2, GapReason::Idle)));
+    t.seg(4, b"e");
+    assert_eq!(t.picture(), "a__de");
+    assert!(t.anomalies().is_empty());
+}
