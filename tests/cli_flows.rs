@@ -300,3 +300,44 @@ fn nanosecond_timestamps_are_kept() {
         stdout(&o)
     );
 }
+
+#[test]
+fn bytes_cut_by_the_snaplen_are_a_gap_not_garbage() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(LINKTYPE_ETHERNET);
+    let mut c = Conv::new(LINKTYPE_ETHERNET, "10.0.0.1:50000", "10.0.0.2:1863", 1, 2);
+    c.handshake(&mut p);
+    let seq = c.client_seq();
+    let line = b"MSG 1 N 20\r\n01234567890123456789";
+    let frame = c.frame(true, seq, c.server_seq(), "PA", line);
+    // Keep only the first 10 bytes of the payload.
+    let keep = frame.len() - line.len() + 10;
+    p.push_cut(&frame[..keep], frame.len() as u32);
+    c.raw(
+        &mut p,
+        true,
+        seq.wrapping_add(line.len() as u32),
+        c.server_seq(),
+        "PA",
+        b"PNG\r\n",
+    );
+    let f = write(dir.path(), "cut.pcap", &p);
+    let out = dir.path().join("dump");
+    let o = msnsniff(&[
+        "flows",
+        "--format",
+        "jsonl",
+        "--dump",
+        out.to_str().unwrap(),
+        &f,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let row = &jsonl(&o)[0];
+    assert_eq!(row["gaps"][0]["reason"], "truncated");
+    assert_eq!(row["gaps"][0]["offset"], 10);
+    assert_eq!(row["gaps"][0]["len"], line.len() - 10);
+    assert_eq!(
+        std::fs::read(out.join("1.client")).unwrap(),
+        b"MSG 1 N 20PNG\r\n"
+    );
+}

@@ -114,3 +114,18 @@ fn dialogues_with_every_note() {
 fn json_events() {
     golden("events.jsonl", &["read", "--format", "jsonl"]);
 }
+
+#[test]
+fn pcapng_reads_like_the_same_capture_in_pcap() {
+    let dir = root().join("captures");
+    let pcap = run(
+        &["read", "--format", "jsonl"],
+        &dir.join("synthetic_msnp11_twn.pcap"),
+    );
+    let ng = run(
+        &["read", "--format", "jsonl"],
+        &dir.join("synthetic_msnp11_twn_pcapng.pcapng"),
+    );
+    assert!(!pcap.is_empty());
+    assert_eq!(pcap, ng);
+}
