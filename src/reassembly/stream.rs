@@ -303,21 +303,8 @@ impl HalfStream {
         if self.finished {
             return;
         }
-        let end = self
-            .buffer
-            .last_key_value()
-            .map(|(k, c)| k + c.len())
-            .unwrap_or(self.next);
-        // Holes the peer acknowledged past are reported as such.
-        let acked = self.acked_upto.min(end.max(self.fin.unwrap_or(0)));
-        self.give_up_until(acked, GapReason::Acked, emit);
-        self.give_up_until(end, reason, emit);
-        if let Some(f) = self.fin
-            && f > self.next
-        {
-            self.gap(f - self.next, reason, emit);
-        }
-        self.drain(emit);
+        let end = self.buffered_end().max(self.fin.unwrap_or(0));
+        self.give_up_holes_until(end, reason, emit);
         self.finished = true;
         self.buffer.clear();
         self.buffered = 0;
@@ -328,16 +315,28 @@ impl HalfStream {
     /// delivers what was buffered behind them. Unlike [`HalfStream::finish`], the stream stays
     /// open: later segments carry on at their offsets.
     pub fn give_up_holes(&mut self, reason: GapReason, emit: &mut dyn FnMut(HalfEvent<'_>)) {
-        if self.finished {
-            return;
+        if !self.finished {
+            self.give_up_holes_until(self.buffered_end(), reason, emit);
         }
-        let end = self
-            .buffer
+    }
+
+    /// The offset just past the last buffered byte (or `next` when nothing is buffered).
+    fn buffered_end(&self) -> u64 {
+        self.buffer
             .last_key_value()
             .map(|(k, c)| k + c.len())
-            .unwrap_or(self.next);
-        let acked = self.acked_upto.min(end);
-        self.give_up_until(acked, GapReason::Acked, emit);
+            .unwrap_or(self.next)
+    }
+
+    /// Gives up the holes before `end`: those the peer acknowledged past as `Acked`, the rest
+    /// with `reason`; delivers what lies between them, and the FIN if reached.
+    fn give_up_holes_until(
+        &mut self,
+        end: u64,
+        reason: GapReason,
+        emit: &mut dyn FnMut(HalfEvent<'_>),
+    ) {
+        self.give_up_until(self.acked_upto.min(end), GapReason::Acked, emit);
         self.give_up_until(end, reason, emit);
         self.drain(emit);
     }
