@@ -160,7 +160,7 @@ pub struct ReadArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ReadFormat {
-    /// The annotated dialogue (>>> / <<< / <o>).
+    /// The annotated dialogue (`>>>` / `<<<` / `<o>`).
     Dialogue,
     /// One JSON event a line, flushed per event.
     Jsonl,

@@ -7,6 +7,41 @@
 //!   MSN detection) → reassembly (per-direction byte streams) → msnp (framing, grammar,
 //!   meaning) → session (roles, TrID pairing) → event → output (table, dialogue, JSON)
 //! ```
+//!
+//! Only [`capture`] and [`output`] do I/O; everything between is pure and deterministic. The
+//! public event types are in [`event`], and [`pipeline::run`] drives the stages.
+//!
+//! # Example: a capture file to events
+//!
+//! ```
+//! use msnsniff::capture::FileSource;
+//! use msnsniff::event::{Event, Sink};
+//! use msnsniff::flow::FlowConfig;
+//! use msnsniff::session::Decoder;
+//!
+//! /// Counts the commands of each verb.
+//! #[derive(Default)]
+//! struct Count(std::collections::BTreeMap<String, usize>);
+//!
+//! impl Sink for Count {
+//!     fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+//!         if let Event::Command(c) = ev {
+//!             *self.0.entry(c.verb.clone()).or_default() += 1;
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/ppa_suspectemployeechat.pcap");
+//! let mut source = FileSource::new(vec![path.to_string()], None);
+//! let mut count = Count::default();
+//! let mut decoder = Decoder::new(&mut count);
+//! let run = msnsniff::pipeline::run(&mut source, FlowConfig::default(), &mut decoder)?;
+//! drop(decoder);
+//! assert_eq!(run.msn_connections, 1);
+//! assert_eq!(count.0["MSG"], 20);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 pub mod app;
 pub mod capture;
