@@ -329,3 +329,61 @@ fn help_completions_and_man_page_come_from_the_cli_definitions() {
     let man = text(&msnsniff(&["man"]));
     assert!(man.contains(".TH msnsniff"));
 }
+
+/// An accepted MSNC0 file-transfer invitation names an address; the MSNFTP connection that
+/// follows, on port 6891 (not a known port), is found, linked, and decoded as MSNFTP.
+#[test]
+fn an_accepted_file_invitation_announces_the_msnftp_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(LINKTYPE_ETHERNET);
+    let mut sb = Conv::new(LINKTYPE_ETHERNET, "10.0.0.1:50001", "10.0.0.7:1863", 1, 2);
+    sb.handshake(&mut p);
+    sb.client(&mut p, b"USR 1 alice@example.com 1.2\r\n");
+    sb.server(&mut p, b"USR 1 OK alice@example.com Alice\r\n");
+    let accept = b"MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinvite; charset=UTF-8\r\n\r\nInvitation-Command: ACCEPT\r\nInvitation-Cookie: 57496\r\nIP-Address: 10.0.0.9\r\nPort: 6891\r\nAuthCookie: 41728291\r\nLaunch-Application: FALSE\r\nRequest-Data: IP-Address:\r\n\r\n";
+    let mut msg = format!("MSG bob@example.com Bob {}\r\n", accept.len()).into_bytes();
+    msg.extend_from_slice(accept);
+    sb.server(&mut p, &msg);
+    // The receiver (alice) connects to the sender's listening port and talks first.
+    let mut ft = Conv::new(LINKTYPE_ETHERNET, "10.0.0.1:50002", "10.0.0.9:6891", 10, 20);
+    ft.handshake(&mut p);
+    ft.client(&mut p, b"VER MSNFTP\r\n");
+    ft.server(&mut p, b"VER MSNFTP\r\n");
+    ft.client(&mut p, b"USR alice@example.com 41728291\r\n");
+    ft.server(&mut p, b"FIL 5\r\n");
+    ft.client(&mut p, b"TFR\r\n");
+    ft.server(&mut p, b"\x00\x05\x00hello");
+    ft.client(&mut p, b"BYE 16777989\r\n");
+    ft.server_fin(&mut p);
+    ft.client_fin(&mut p);
+    let path = dir.path().join("ft.pcap");
+    p.write(&path);
+    let f = path.to_str().unwrap();
+
+    let flows: Vec<Value> = text(&msnsniff(&["flows", "--format", "jsonl", f]))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(flows.len(), 2);
+    assert_eq!(flows[1]["server"], "10.0.0.9:6891");
+    assert_eq!(flows[1]["detection"]["by"], "announced");
+    assert_eq!(flows[1]["detection"]["kind"], "file_transfer");
+    assert_eq!(flows[1]["detection"]["announced_by"], 1);
+
+    let events: Vec<Value> = text(&msnsniff(&["read", "--format", "jsonl", f]))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let closed = events
+        .iter()
+        .find(|e| e["type"] == "connection_closed" && e["flow"] == 2)
+        .unwrap();
+    assert_eq!(closed["role"], "MSNFTP");
+    let ver = events
+        .iter()
+        .find(|e| e["type"] == "command" && e["flow"] == 2)
+        .unwrap();
+    assert_eq!(ver["verb"], "VER");
+    assert_eq!(ver["channel"], "MSNC");
+    assert_eq!(ver["dir"], "c2s");
+}
