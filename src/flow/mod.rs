@@ -53,6 +53,12 @@ pub const MAX_CONNECTIONS: usize = 65_536;
 /// means the missing bytes are not coming.
 pub const IDLE_TIMEOUT_SECS: i64 = 300;
 
+/// Capture time after which a hole the peer acknowledged past is given up, whatever the
+/// sender does. Mirror ports show an ACK ahead of its data by microseconds to milliseconds;
+/// a segment the capture really lost leaves the bytes after it waiting, and with them, say,
+/// the `XFR ... SB` reply that announces the next connection.
+pub const ACK_GRACE_NANOS: i128 = 500_000_000;
+
 /// Announced addresses remembered at once; the oldest is forgotten past that.
 pub const MAX_EXPECTED: usize = 4096;
 
@@ -263,6 +269,8 @@ struct Conn {
     /// by who happened to send first).
     sides_known: bool,
     halves: [HalfStream; 2],
+    /// Since when each direction has had a hole its peer acknowledged past.
+    acked_hole_since: [Option<Timestamp>; 2],
     fin: [bool; 2],
     client_isn: Option<u32>,
     /// Candidate only: the packets waited so far.
@@ -429,6 +437,7 @@ impl FlowTable {
             fin,
             held,
             client_isn,
+            acked_hole_since,
             ..
         } = conn;
         // MSN connections pass bytes straight from the packet; candidates hold a copy until
@@ -464,6 +473,20 @@ impl FlowTable {
                 seg.flags.fin(),
                 &mut |ev| sink(ev, dir),
             );
+        }
+        // Holes acknowledged past for longer than the grace are not coming.
+        for d in [Direction::ClientToServer, Direction::ServerToClient] {
+            let since = &mut acked_hole_since[d.index()];
+            if !halves[d.index()].has_acked_hole() {
+                *since = None;
+            } else if let Some(t) = *since {
+                if seg.ts.nanos_since(t) >= ACK_GRACE_NANOS {
+                    halves[d.index()].give_up_acked_holes(&mut |ev| sink(ev, d));
+                    *since = None;
+                }
+            } else {
+                *since = Some(seg.ts);
+            }
         }
         if seg.flags.rst() {
             for d in [Direction::ClientToServer, Direction::ServerToClient] {
@@ -576,6 +599,7 @@ impl FlowTable {
                 HalfStream::new(self.config.limits),
                 HalfStream::new(self.config.limits),
             ],
+            acked_hole_since: [None; 2],
             fin: [false; 2],
             client_isn: None,
             sniff_packets: 0,

@@ -493,3 +493,41 @@ fn recognises_msnp_openings() {
     assert_eq!(looks_like_msnp(b"VE"), None);
     assert_eq!(looks_like_msnp(b"GE"), Some(false));
 }
+
+#[test]
+fn an_acknowledged_hole_is_given_up_after_the_grace_time() {
+    let mut h = Harness::new();
+    h.handshake(C, S);
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    h.seg(S, C, s1, c1, "PA", b"VER 1 MSNP8\r\n");
+    // 10 bytes lost; the client acknowledges past them; the server sends a little more.
+    h.seg(S, C, s1.wrapping_add(23), c1, "PA", b"QNG 50\r\n");
+    h.seg(C, S, c1, s1.wrapping_add(31), "A", b"");
+    assert!(
+        !h.recs.iter().any(|r| matches!(r, Rec::Gap(..))),
+        "not at once: it may be reordering"
+    );
+    // A second later the server sends its next line: the hole is not coming.
+    let at = h.frame;
+    h.secs += 1;
+    h.seg(
+        S,
+        C,
+        s1.wrapping_add(31),
+        c1,
+        "PA",
+        b"XFR 9 SB 10.0.0.7:1864 CKI 1.2\r\n",
+    );
+    assert!(
+        h.recs.contains(&Rec::Gap(1, S2C, 13, 10, GapReason::Acked)),
+        "{:?}",
+        h.recs
+    );
+    assert!(h.recs.contains(&Rec::Data(
+        1,
+        S2C,
+        31,
+        b"XFR 9 SB 10.0.0.7:1864 CKI 1.2\r\n".to_vec()
+    )));
+    assert!(h.frame > at);
+}

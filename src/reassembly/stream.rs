@@ -14,7 +14,8 @@
 //!   without a word.
 //! - A hole the peer acknowledged past can never fill: it becomes a `Gap` (`Acked`) once
 //!   the sender has sent [`ACK_GRACE`] more segments without filling it (mirror ports reorder
-//!   an ACK well ahead of its data). So do
+//!   an ACK well ahead of its data), or when the caller gives up on it by time
+//!   ([`HalfStream::give_up_acked_holes`]). So do
 //!   the holes left at [`HalfStream::finish`] (end of input, idle timeout, eviction, reset),
 //!   bytes cut by the snaplen (`Truncated`), and the first hole when the buffer is over its
 //!   cap (`Capacity`, with `tcp.buffer_full`).
@@ -309,6 +310,21 @@ impl HalfStream {
         self.buffer.clear();
         self.buffered = 0;
         self.history = VecDeque::new();
+    }
+
+    /// Whether a hole lies before a point the peer acknowledged (and is waiting out its grace).
+    pub fn has_acked_hole(&self) -> bool {
+        !self.finished && self.next < self.acked_upto
+    }
+
+    /// Gives up the holes the peer acknowledged past, now (the caller decided the grace is
+    /// over, e.g. by capture time), and delivers what was buffered behind them.
+    pub fn give_up_acked_holes(&mut self, emit: &mut dyn FnMut(HalfEvent<'_>)) {
+        if self.has_acked_hole() {
+            self.ack_grace = 0;
+            self.give_up_until(self.acked_upto, GapReason::Acked, emit);
+            self.drain(emit);
+        }
     }
 
     /// Gives up every hole (the connection went quiet: what is missing is not coming) and
