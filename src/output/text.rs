@@ -53,11 +53,6 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     out
 }
 
-/// Like [`escape_bytes`], for text that is already a `String`.
-pub fn escape_str(s: &str) -> String {
-    escape_bytes(s.as_bytes())
-}
-
 fn push_hex_char(out: &mut String, c: char) {
     let n = c as u32;
     if n <= 0xff {
@@ -89,6 +84,6 @@ mod tests {
         assert_eq!(escape_bytes(b"hi\x1b[31mred"), "hi\\x1b[31mred");
         assert_eq!(escape_bytes(b"caf\xc3\xa9 \xff"), "café \\xff");
         assert_eq!(escape_bytes(b"a\r\nb\x00"), "a\\x0d\\x0ab\\x00");
-        assert_eq!(escape_str("\u{9b}x"), "\\x9bx");
+        assert_eq!(escape_bytes("\u{9b}x".as_bytes()), "\\x9bx");
     }
 }

@@ -423,7 +423,7 @@ impl<'s> Decoder<'s> {
             dialect,
             verb: verb.to_string(),
             trid: cmd.trid,
-            params: cmd.params.clone(),
+            params: frame.command.params,
             fields,
             payload_len,
             payload_received,
