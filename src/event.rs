@@ -9,6 +9,7 @@ use crate::Direction;
 use crate::capture::Timestamp;
 use crate::flow::{Closing, Detection, FlowSummary, Opening};
 use crate::msnp::Dialect;
+use crate::msnp::named::Fields;
 use crate::reassembly::GapReason;
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -95,7 +96,8 @@ pub enum DialectSource {
     Ver,
     /// The notification server connection that announced this switchboard.
     Inherited,
-    /// Later evidence (login method, client id, commands only some dialects have).
+    /// Later evidence (login method, client id, commands only some dialects have): a lower
+    /// bound, with its basis in [`ConnectionInfo::dialect_basis`].
     Inferred,
 }
 
@@ -114,8 +116,8 @@ pub struct CommandEvent {
     /// Raw parameters after the verb and TrID (bytes that are not UTF-8 as `\xNN`).
     pub params: Vec<String>,
     /// Named parameters for this verb, direction and dialect (URL-decoded where the protocol
-    /// encodes them, with the raw value under `<name>_raw` when it differs).
-    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// encodes them; JSON adds the raw value under `<name>_raw` when it differs).
+    pub fields: Fields,
     /// The declared payload length, or null for commands without a payload.
     pub payload_len: Option<u64>,
     /// Payload bytes actually received, when fewer than declared (a gap or the end cut it).
@@ -157,6 +159,10 @@ pub struct ConnectionInfo {
     pub role_reason: String,
     pub dialect: Option<Dialect>,
     pub dialect_source: Option<DialectSource>,
+    /// For an inferred dialect: what it was inferred from (`ADL`, `USR SSO`, `a participant's
+    /// client capabilities in JOI`). The dialect is then a lower bound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect_basis: Option<String>,
     pub detection: Detection,
     pub opening: Opening,
     /// The notification-server connection that announced this one (switchboards, transfers).

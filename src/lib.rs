@@ -44,6 +44,7 @@
 //! ```
 
 pub mod app;
+pub mod bounded;
 pub mod capture;
 pub mod cli;
 pub mod event;

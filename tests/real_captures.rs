@@ -221,6 +221,10 @@ fn synthetic_challenges_are_checked() {
                 _ => None,
             })
             .unwrap();
-        assert_eq!(qry.fields["challenge"], "valid", "{name}");
+        assert_eq!(
+            qry.fields.text(msnsniff::msnp::named::Name::Challenge),
+            Some("valid"),
+            "{name}"
+        );
     }
 }

@@ -357,7 +357,12 @@ mod tests {
 
     fn verb_strategy() -> impl Strategy<Value = Verb> {
         prop_oneof![
-            proptest::sample::select(rules::TABLE.iter().map(|e| e.verb).collect::<Vec<_>>()),
+            proptest::sample::select(
+                crate::msnp::verbs::VERBS
+                    .iter()
+                    .map(|e| e.verb)
+                    .collect::<Vec<_>>()
+            ),
             "[A-Z]{3}".prop_map(|s| Verb::new(s.as_bytes().try_into().unwrap())),
             "[1-9][0-9]{2}".prop_map(|s| Verb::new(s.as_bytes().try_into().unwrap())),
         ]

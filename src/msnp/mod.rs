@@ -1,13 +1,14 @@
 //! The MSNP decoder: framing each direction into commands and payloads, the command grammar,
 //! and what commands mean. Pure: bytes in, frames and anomalies out.
 
-pub mod catalog;
 pub mod challenge;
 pub mod command;
 pub mod errors;
 pub mod framer;
+pub mod named;
 pub mod rules;
 pub mod urlcode;
+pub mod verbs;
 
 use std::fmt;
 

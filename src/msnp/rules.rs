@@ -1,11 +1,13 @@
-//! The one table that says, per verb and direction, whether a command line carries a TrID and
-//! whether a payload follows it (and which field holds its byte count).
+//! The framing rules: per verb and direction, whether a command line carries a TrID and
+//! whether a payload follows it (and which field holds its byte count). The rule of each verb
+//! is a column of its row in the verb table ([`super::verbs::VERBS`]); this module says what
+//! the rules mean and applies them ([`shape`]).
 //!
 //! Why it exists: MSNP cannot be framed or split into fields without this knowledge. "The first
 //! field is a number, so it is a TrID" is wrong for `QNG 50`, `IPG 123`, `NOT 456` and MSNP8
 //! `LSG 0 Other%20Contacts 0`; "the last field is a number, so it is a length" is wrong for
-//! `BYE bob@x 1`, `XFR … 1`, `CHG 1 NLN 0` (ref §2.3, §2.4). Every such decision lives here, in
-//! [`TABLE`], so the framer ([`super::framer`]) and the grammar ([`super::command`]) contain no
+//! `BYE bob@x 1`, `XFR … 1`, `CHG 1 NLN 0` (ref §2.3, §2.4). Every such decision lives in the
+//! verb table and here, so the framer ([`super::framer`]) and the grammar ([`super::command`]) contain no
 //! special cases of their own.
 //!
 //! Guarantees: [`shape`] is a pure, total function (any verb, any fields, any dialect) and never
@@ -64,13 +66,13 @@
 //!   this guess can be wrong.
 //! * Every other known verb: never (`BYE bob@x 1`, `QNG 50`, `XFR … 1`, `CHG trid NLN 0`).
 
-use super::{Dialect, Verb};
+use super::{Dialect, Verb, verbs};
 use crate::Direction;
 
 /// What the rules say about one command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
-    /// The verb is in [`TABLE`] or is a three-digit error code.
+    /// The verb has a row in the verb table or is a three-digit error code.
     pub known: bool,
     /// Field 0 is the TrID slot.
     pub trid: bool,
@@ -104,131 +106,11 @@ pub enum Len {
     IfLastNumeric,
 }
 
-/// The rule for one direction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Side {
-    pub trid: Trid,
-    pub len: Len,
-}
-
-/// One verb's rules, per direction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Entry {
-    pub verb: Verb,
-    pub c2s: Side,
-    pub s2c: Side,
-}
-
-const fn e(verb: &[u8; 3], c2s: (Trid, Len), s2c: (Trid, Len)) -> Entry {
-    Entry {
-        verb: Verb::new(verb),
-        c2s: Side {
-            trid: c2s.0,
-            len: c2s.1,
-        },
-        s2c: Side {
-            trid: s2c.0,
-            len: s2c.1,
-        },
-    }
-}
-
-use Len::{Always, IfField1Numeric, IfLastNumeric};
-use Trid::{IfNumeric, Lsg, Lst};
-
-const REQ: (Trid, Len) = (Trid::Yes, Len::No);
-const NONE: (Trid, Len) = (Trid::No, Len::No);
-
-/// The table, sorted by verb. Letter verbs only; three-digit errors are handled by [`shape`].
-/// A verb that only exists in one direction gets the same rule on both sides (tolerance for a
-/// connection whose sides were guessed wrong).
-pub const TABLE: &[Entry] = &[
-    e(b"ACK", REQ, REQ),
-    e(b"ADC", REQ, REQ),
-    e(b"ADD", REQ, REQ),
-    e(b"ADG", REQ, REQ),
-    e(b"ADL", (Trid::Yes, Always), (Trid::Yes, IfField1Numeric)),
-    e(b"ANS", REQ, REQ),
-    e(b"BLP", REQ, (IfNumeric, Len::No)),
-    e(b"BPR", NONE, NONE),
-    e(b"BYE", NONE, NONE),
-    e(b"CAL", REQ, REQ),
-    e(b"CHG", REQ, REQ),
-    e(b"CHL", REQ, REQ),
-    e(b"CVQ", REQ, REQ),
-    e(b"CVR", REQ, REQ),
-    e(b"DEL", (Trid::Yes, Always), (Trid::Yes, IfLastNumeric)),
-    e(b"FLN", NONE, NONE),
-    e(b"FND", REQ, REQ),
-    e(b"FQY", (Trid::Yes, Always), (Trid::Yes, Always)),
-    e(b"FSL", (IfNumeric, Always), (IfNumeric, Always)),
-    e(b"GCF", REQ, (Trid::Yes, Always)),
-    e(b"GET", (Trid::Yes, Always), (Trid::Yes, IfLastNumeric)),
-    e(b"GSB", REQ, REQ),
-    e(b"GTC", REQ, (IfNumeric, Len::No)),
-    e(b"ILN", REQ, REQ),
-    e(b"IMS", REQ, REQ),
-    e(b"INF", REQ, REQ),
-    e(b"IPG", (Trid::No, Always), (Trid::No, Always)),
-    e(b"IRO", REQ, REQ),
-    e(b"JOI", NONE, NONE),
-    e(b"LSG", REQ, (Lsg, Len::No)),
-    e(b"LST", REQ, (Lst, Len::No)),
-    e(b"MSG", (Trid::Yes, Always), (Trid::No, Always)),
-    e(b"NAK", REQ, REQ),
-    e(b"NFY", (Trid::No, Always), (Trid::No, Always)),
-    e(b"NLN", NONE, NONE),
-    e(b"NOT", (Trid::No, Always), (Trid::No, Always)),
-    e(b"OUT", NONE, NONE),
-    e(b"PAG", (Trid::Yes, Always), (Trid::Yes, IfLastNumeric)),
-    e(b"PGD", (Trid::Yes, Always), (Trid::Yes, IfLastNumeric)),
-    e(b"PNG", NONE, NONE),
-    e(b"PRP", REQ, (IfNumeric, Len::No)),
-    e(b"PUT", (Trid::Yes, Always), (Trid::Yes, IfLastNumeric)),
-    e(b"QNG", NONE, NONE),
-    e(b"QRY", (Trid::Yes, Always), REQ),
-    e(b"REA", REQ, REQ),
-    e(b"REG", REQ, REQ),
-    e(b"REM", REQ, REQ),
-    e(b"RFS", (IfNumeric, Len::No), (IfNumeric, Len::No)),
-    e(b"RMG", REQ, REQ),
-    e(b"RML", (Trid::Yes, Always), (Trid::Yes, IfField1Numeric)),
-    e(b"RNG", NONE, NONE),
-    e(b"SBP", REQ, REQ),
-    e(b"SBS", REQ, REQ),
-    e(b"SDC", (Trid::Yes, Always), (Trid::Yes, IfLastNumeric)),
-    e(b"SDG", (Trid::Yes, Always), (Trid::Yes, Always)),
-    e(b"SND", REQ, REQ),
-    e(b"SYN", REQ, REQ),
-    e(b"UBM", (Trid::No, Always), (Trid::No, Always)),
-    e(b"UBN", (Trid::No, Always), (Trid::No, Always)),
-    e(b"UBX", (Trid::No, Always), (Trid::No, Always)),
-    e(b"URL", REQ, REQ),
-    e(b"USR", REQ, REQ),
-    e(b"UUM", (Trid::Yes, Always), (Trid::Yes, IfLastNumeric)),
-    e(b"UUN", (Trid::Yes, Always), (Trid::Yes, IfLastNumeric)),
-    e(b"UUX", (Trid::Yes, Always), (Trid::Yes, IfField1Numeric)),
-    e(b"VAS", (Trid::Yes, Always), (Trid::Yes, IfLastNumeric)),
-    e(b"VER", REQ, REQ),
-    e(b"XFR", REQ, REQ),
-];
-
-/// The rule used for letter verbs missing from [`TABLE`].
-pub const UNKNOWN: Side = Side {
-    trid: IfNumeric,
-    len: IfLastNumeric,
-};
+/// The rule used for letter verbs missing from the verb table.
+pub const UNKNOWN: (Trid, Len) = (Trid::IfNumeric, Len::IfLastNumeric);
 
 /// First dialect whose error replies may carry a payload (ref §3.2).
 pub const ERROR_PAYLOAD_SINCE: Dialect = Dialect(13);
-
-/// The table entry for a letter verb.
-pub fn lookup(verb: Verb) -> Option<&'static Entry> {
-    TABLE
-        .binary_search_by(|e| e.verb.cmp(&verb))
-        .ok()
-        .map(|i| &TABLE[i])
-}
 
 /// True when every byte is an ASCII digit and there is at least one.
 pub fn all_digits(field: &[u8]) -> bool {
@@ -246,17 +128,14 @@ pub fn shape(verb: Verb, dir: Direction, dialect: Option<Dialect>, fields: &[&[u
             length: (payload_era && numeric(1)).then_some(1),
         };
     }
-    let (known, side) = match lookup(verb) {
-        Some(entry) => (
-            true,
-            match dir {
-                Direction::ClientToServer => entry.c2s,
-                Direction::ServerToClient => entry.s2c,
-            },
-        ),
+    let (known, (trid_rule, len_rule)) = match verbs::lookup(verb) {
+        Some(row) => {
+            let side = row.side(dir);
+            (true, (side.trid, side.len))
+        }
         None => (false, UNKNOWN),
     };
-    let trid = match side.trid {
+    let trid = match trid_rule {
         Trid::Yes => true,
         Trid::No => false,
         Trid::IfNumeric => numeric(0),
@@ -269,7 +148,7 @@ pub fn shape(verb: Verb, dir: Direction, dialect: Option<Dialect>, fields: &[&[u
         Trid::Lsg => (0..4).all(numeric),
     };
     let last = fields.len().saturating_sub(1);
-    let length = match side.len {
+    let length = match len_rule {
         Len::No => None,
         Len::Always => Some(last),
         Len::IfField1Numeric => numeric(1).then_some(1),
@@ -305,17 +184,6 @@ mod tests {
 
     fn len(line: &str, dir: Direction, dialect: Option<u8>) -> Option<usize> {
         sh(line, dir, dialect).length
-    }
-
-    #[test]
-    fn table_is_sorted_and_unique() {
-        for w in TABLE.windows(2) {
-            assert!(w[0].verb < w[1].verb, "{} before {}", w[0].verb, w[1].verb);
-        }
-        for entry in TABLE {
-            assert!(entry.verb.0.iter().all(u8::is_ascii_uppercase));
-            assert_eq!(lookup(entry.verb), Some(entry));
-        }
     }
 
     #[test]

@@ -13,8 +13,8 @@
 //! When the output moves from one connection to another, a `<o>` line says which.
 
 use crate::Direction;
-use crate::event::{CommandEvent, ConnectionInfo, Event, LineEnd, Role, Sink};
-use crate::flow::{Closing, Detection, Opening};
+use crate::event::{CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, Role, Sink};
+use crate::flow::{Closing, Opening};
 use crate::output::text::{escape_bytes, utc};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -121,36 +121,25 @@ impl<W: Write> Dialogue<W> {
         if self.notes == Notes::None {
             return;
         }
-        let dialect = c
-            .dialect
-            .map_or("dialect unknown".to_string(), |d| d.to_string());
         let how = match c.opening {
             Opening::Syn => "",
             Opening::SynAck => ", handshake partly captured",
             Opening::Midstream => ", picked up mid-stream",
         };
-        let found = match &c.detection {
-            Detection::Port { .. } => String::new(),
-            Detection::Announced { announced_by, .. } => {
-                format!(", announced on connection {announced_by}")
-            }
-            Detection::Content => ", found by its first bytes".to_string(),
-        };
         let why = match c.role {
             Role::Unknown => format!("role unknown ({})", c.role_reason),
-            r => format!("{} because {}", r.as_str(), c.role_reason),
+            r => format!("{} ({})", r.as_str(), c.role_reason),
         };
         self.note(
             s,
             &format!(
-                "{} connection {} opened: {} -> {}, {}{}{}; {}",
+                "{} connection {} opened: {} -> {}, {}{}; {}",
                 utc(c.ts),
                 c.flow,
                 c.client,
                 c.server,
-                dialect,
+                dialect_words(c),
                 how,
-                found,
                 why
             ),
         );
@@ -296,6 +285,18 @@ impl<W: Write> Dialogue<W> {
     }
 }
 
+/// The dialect as known: `MSNP8`, `at least MSNP13, inferred from ADL`, `dialect unknown`.
+fn dialect_words(c: &ConnectionInfo) -> String {
+    match (c.dialect, c.dialect_source, &c.dialect_basis) {
+        (None, _, _) => "dialect unknown".to_string(),
+        (Some(d), Some(DialectSource::Inferred), Some(basis)) => {
+            format!("at least {d}, inferred from {basis}")
+        }
+        (Some(d), Some(DialectSource::Inferred), None) => format!("at least {d} (inferred)"),
+        (Some(d), _, _) => d.to_string(),
+    }
+}
+
 /// Where a payload stops being text. A MIME body declared as `text/...` is text whatever it
 /// holds (stray bytes are escaped when shown); a P2P body (`application/x-msnmsgrp2p`) is
 /// binary after its headers; otherwise text is what is valid UTF-8 without NUL bytes.
@@ -338,10 +339,13 @@ impl<W: Write> Sink for Dialogue<W> {
         match ev {
             Event::ConnectionOpened(c) => self.opened(&mut s, c),
             Event::ConnectionUpdate(c) => {
-                self.roles.insert(c.flow, c.role);
+                let before = self.roles.insert(c.flow, c.role);
                 if self.notes == Notes::Full {
-                    let dialect = c.dialect.map_or("unknown".to_string(), |d| d.to_string());
                     let principal = c.principal.as_deref().unwrap_or("unknown");
+                    let dialect = match c.dialect {
+                        None => "unknown".to_string(),
+                        Some(_) => dialect_words(c),
+                    };
                     self.note(
                         &mut s,
                         &format!(
@@ -351,6 +355,17 @@ impl<W: Write> Sink for Dialogue<W> {
                             c.role_reason,
                             dialect,
                             principal
+                        ),
+                    );
+                } else if self.notes == Notes::Brief && before.is_some_and(|r| r != c.role) {
+                    // A role taken from the first lines, corrected by a later one.
+                    self.note(
+                        &mut s,
+                        &format!(
+                            "connection {} is {}: {}",
+                            c.flow,
+                            c.role.as_str(),
+                            c.role_reason
                         ),
                     );
                 }

@@ -5,8 +5,9 @@
 use crate::Direction;
 use crate::event::{Channel, Role};
 use crate::flow::ExpectedKind;
+use crate::msnp::Dialect;
 use crate::msnp::command::Command;
-use crate::msnp::{Dialect, catalog};
+use crate::msnp::verbs::{self, Servers};
 
 const C2S: Direction = Direction::ClientToServer;
 const S2C: Direction = Direction::ServerToClient;
@@ -14,67 +15,106 @@ const S2C: Direction = Direction::ServerToClient;
 /// Authentication methods of a notification-server `USR` (the SB `USR` has a handle there).
 const AUTH_METHODS: [&str; 5] = ["MD5", "TWN", "SSO", "SHA", "CTP"];
 
-/// The role a command points to, with the reason shown to the user.
-pub fn role_evidence(
-    cmd: &Command,
-    dir: Direction,
-    logged_in: bool,
-) -> Option<(Role, &'static str)> {
-    let p = |i: usize| cmd.params.get(i).map(String::as_str);
-    Some(match (dir, cmd.verb.as_str()) {
-        (C2S, "VER") if cmd.params.iter().any(|w| w == "MSNFTP") => {
-            (Role::FileTransfer, "the client opened with VER MSNFTP")
-        }
-        (S2C, "VER") if cmd.params.iter().any(|w| w == "MSNFTP") => {
-            (Role::FileTransfer, "the peer answered VER MSNFTP")
-        }
-        (C2S, "TFR") | (S2C, "FIL") => (Role::FileTransfer, "MSNFTP transfer commands"),
-        (C2S, "VER") | (C2S, "CVR") | (C2S, "INF") => (
-            Role::Notification,
-            "the client negotiated a dialect and logged in (VER/CVR/USR)",
-        ),
-        (C2S, "USR") if p(0).is_some_and(|m| AUTH_METHODS.contains(&m)) => {
-            (Role::Notification, "the client logged in with USR")
-        }
-        (C2S, "USR") if cmd.params.len() >= 2 => (
-            Role::Switchboard,
-            "the client joined with USR handle cookie",
-        ),
-        (C2S, "ANS") => (
-            Role::Switchboard,
-            "the client answered an invitation with ANS",
-        ),
-        (C2S, "CAL") => (Role::Switchboard, "the client invited someone with CAL"),
-        (S2C, "IRO") | (S2C, "JOI") | (S2C, "BYE") | (S2C, "ACK") | (S2C, "NAK") => (
-            Role::Switchboard,
-            "the server sent switchboard commands (IRO/JOI/BYE/ACK)",
-        ),
-        (S2C, "MSG") if p(0) == Some("Hotmail") => (
-            Role::Notification,
-            "the server relayed a message from Hotmail",
-        ),
-        (S2C, "MSG") if p(0).is_some_and(|h| h.contains('@')) => (
-            Role::Switchboard,
-            "the server relayed a message from another user",
-        ),
-        (S2C, "XFR") if p(0) == Some("NS") && !logged_in => (
-            Role::Dispatch,
-            "the server redirected the client with XFR NS",
-        ),
-        (
-            S2C,
-            "NLN" | "ILN" | "FLN" | "CHL" | "LST" | "LSG" | "SYN" | "RNG" | "UBX" | "GCF" | "SBS"
-            | "ADL" | "NOT" | "GTC" | "BLP" | "PRP" | "BPR" | "QNG" | "XFR",
-        ) => (
-            Role::Notification,
-            "the server sent notification-server commands",
-        ),
-        (C2S, "CHG" | "PNG" | "SYN" | "ADL" | "UUX" | "XFR" | "QRY" | "BLP" | "PRP") => (
-            Role::Notification,
-            "the client sent notification-server commands",
-        ),
-        _ => return None,
+/// What one command says about its connection's role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleEvidence {
+    pub role: Role,
+    /// Whether only that kind of server speaks this command (or the command proves it, like an
+    /// accepted login). `false` when a dispatch server would say the same as a notification
+    /// server (`VER`, `CVR`, `USR TWN I`): the role is then `NS` until the connection shows
+    /// which it is.
+    pub settled: bool,
+    /// What was seen, in words: a fact, never a conclusion drawn from later lines.
+    pub seen: String,
+}
+
+fn evidence(role: Role, settled: bool, seen: String) -> Option<RoleEvidence> {
+    Some(RoleEvidence {
+        role,
+        settled,
+        seen,
     })
+}
+
+/// The role a command points to, with what was seen. `logged_in`: the connection has had an
+/// accepted login (`USR ... OK`) from a notification server.
+pub fn role_evidence(cmd: &Command, dir: Direction, logged_in: bool) -> Option<RoleEvidence> {
+    let p0 = cmd.params.first().map(String::as_str);
+    let verb = cmd.verb.as_str();
+    let who = match dir {
+        C2S => "the client",
+        S2C => "the server",
+    };
+    // Lines whose parameters decide.
+    match (dir, verb) {
+        (_, "VER") if cmd.params.iter().any(|w| w == "MSNFTP") => {
+            return evidence(Role::FileTransfer, true, format!("{who} sent VER MSNFTP"));
+        }
+        (C2S, "USR") if p0.is_some_and(|m| AUTH_METHODS.contains(&m)) => {
+            let method = p0.unwrap_or_default();
+            return evidence(
+                Role::Notification,
+                false,
+                format!("the client sent USR {method}"),
+            );
+        }
+        (C2S, "USR") if cmd.params.len() >= 2 => {
+            return evidence(
+                Role::Switchboard,
+                true,
+                "the client sent USR with a handle and a cookie".to_string(),
+            );
+        }
+        (S2C, "USR") if p0 == Some("OK") => {
+            // A notification server's accepted login; a switchboard's `USR trid OK handle
+            // name` says the same words, so this only settles a connection already taken to
+            // be NS (see `Step`).
+            return evidence(
+                Role::Notification,
+                true,
+                "the server accepted the login (USR OK)".to_string(),
+            );
+        }
+        (S2C, "MSG") if p0 == Some("Hotmail") => {
+            return evidence(
+                Role::Notification,
+                true,
+                "the server relayed a message from Hotmail".to_string(),
+            );
+        }
+        (S2C, "MSG") if p0.is_some_and(|h| h.contains('@')) => {
+            return evidence(
+                Role::Switchboard,
+                true,
+                "the server relayed a message from another user".to_string(),
+            );
+        }
+        (S2C, "MSG") => return None,
+        (S2C, "XFR") if p0 == Some("NS") && !logged_in => {
+            return evidence(
+                Role::Dispatch,
+                true,
+                "the server redirected the client with XFR NS before any login".to_string(),
+            );
+        }
+        _ => {}
+    }
+    // Otherwise: who speaks this verb this way, from the verb table.
+    let servers = verbs::lookup(cmd.verb)?.side(dir).servers;
+    let (role, settled) = if servers == Servers::SB {
+        (Role::Switchboard, true)
+    } else if servers == Servers::NS {
+        (Role::Notification, true)
+    } else if servers == Servers::FTP {
+        (Role::FileTransfer, true)
+    } else if servers == Servers::DS | Servers::NS
+        || servers == Servers::DS | Servers::NS | Servers::FTP
+    {
+        (Role::Notification, false)
+    } else {
+        return None;
+    };
+    evidence(role, settled, format!("{who} sent {verb}"))
 }
 
 /// The dialect the server chose in its `VER` reply.
@@ -85,11 +125,14 @@ pub fn dialect_from_ver(cmd: &Command, dir: Direction) -> Option<Dialect> {
     cmd.params.iter().find_map(|w| Dialect::parse(w))
 }
 
-/// A dialect guessed from a command when `VER` was not captured: the lowest dialect that has
-/// the command in this form, or the usual dialect of the client's capability level.
-pub fn dialect_evidence(cmd: &Command, dir: Direction) -> Option<Dialect> {
+/// A dialect guessed from a command when `VER` was not captured, with what it was guessed
+/// from: the lowest dialect that has the command in this form (a lower bound), or the dialect
+/// a client of that capability level usually speaks (the client's own, or another
+/// participant's: weaker evidence, said so in the basis).
+pub fn dialect_evidence(cmd: &Command, dir: Direction) -> Option<(Dialect, String)> {
     let p0 = cmd.params.first().map(String::as_str);
-    let lowest = match (dir, cmd.verb.as_str()) {
+    let verb = cmd.verb.as_str();
+    let lowest = match (dir, verb) {
         (C2S, "USR") if p0 == Some("SSO") => Some(15),
         (C2S, "USR") if p0 == Some("TWN") => Some(8),
         (C2S, "ADL" | "RML" | "FQY") | (S2C, "ADL" | "UBN") => Some(13),
@@ -99,18 +142,22 @@ pub fn dialect_evidence(cmd: &Command, dir: Direction) -> Option<Dialect> {
         _ => None,
     };
     if let Some(n) = lowest {
-        return Some(Dialect(n));
+        let what = match (verb, p0) {
+            ("USR", Some(method)) => format!("USR {method}"),
+            _ => verb.to_string(),
+        };
+        return Some((Dialect(n), what));
     }
     // A client id (its MSNC level) in the places that carry one.
-    let id_at = match (dir, cmd.verb.as_str()) {
-        (C2S, "CHG") => 1,
-        (S2C, "JOI") => 2,
-        (S2C, "IRO") => 4,
+    let (id_at, whose) = match (dir, verb) {
+        (C2S, "CHG") => (1, "the client's capabilities in CHG"),
+        (S2C, "JOI") => (2, "a participant's client capabilities in JOI"),
+        (S2C, "IRO") => (4, "a participant's client capabilities in IRO"),
         _ => return None,
     };
     let id = cmd.params.get(id_at)?;
     let caps = id.split(':').next()?.parse::<u32>().ok()?;
-    catalog::infer_dialect_from_client_id(caps)
+    verbs::infer_dialect_from_client_id(caps).map(|d| (d, whose.to_string()))
 }
 
 /// The signed-in user's handle, when a command names it.

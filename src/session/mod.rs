@@ -3,9 +3,9 @@
 //! connections) can tell:
 //!
 //! - the **role** of each connection (dispatch server, notification server, switchboard,
-//!   MSNFTP) and why, from the commands seen and from announcements;
+//!   MSNFTP) and what was seen to decide it, from the commands and from announcements;
 //! - the **dialect**, from the server's `VER` reply, inherited by a switchboard from the
-//!   notification server whose cookie it presents, or inferred from later evidence;
+//!   notification server whose cookie it presents, or inferred (with its basis);
 //! - the **channel** of each line (NS, SB, or MSNC for client-to-client messages);
 //! - **replies paired with requests** by transaction ID, with the delay;
 //! - **challenges** (`CHL`) checked against their answers (`QRY`);
@@ -13,61 +13,47 @@
 //!   table, so that the connections they promise are recognised whatever their port, and
 //!   linked to the connection that announced them.
 //!
-//! Pure and deterministic: flow events in, [`Event`]s out to a [`Sink`], in capture order.
-//! Every table here is bounded.
+//! Layout: [`step`] is the pure decoder step (a connection's state and one command in, what
+//! changed out), [`build`] turns a command and its changes into a [`CommandEvent`],
+//! `classify` reads single commands for evidence, and the [`Decoder`] here runs the framers,
+//! keeps the tables that span connections (switchboard cookies) and writes events to a
+//! [`Sink`] in capture order.
+//!
+//! Pure and deterministic: flow events in, [`Event`]s out. Every table here is bounded.
 
+pub mod build;
 mod classify;
+pub mod step;
 
 use crate::Direction;
-use crate::capture::Timestamp;
-use crate::event::{
-    CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, ReplyTo, Role, Sink,
-};
+use crate::bounded::FifoMap;
+use crate::event::{ConnectionInfo, DialectSource, Event, Role, Sink};
 use crate::flow::{At, Detection, Expectation, ExpectedKind, FlowEvent, Opening};
-use crate::msnp::framer::{Eol, Frame, Framer, FramerEvent};
-use crate::msnp::{Dialect, catalog, challenge};
+use crate::msnp::framer::{Frame, Framer, FramerEvent};
 use crate::pipeline::FlowConsumer;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-
-/// Requests remembered per connection while waiting for their replies; the oldest is
-/// forgotten past it (a client sends a few per second at most, and replies come within
-/// seconds).
-pub const MAX_PENDING_REQUESTS: usize = 1024;
+use step::{ConnState, detection_words};
+pub use step::{CookieInfo, MAX_PENDING_REQUESTS};
 
 /// Switchboard cookies remembered (from `XFR ... SB` and `RNG`) to link a switchboard to the
 /// notification server that announced it.
 pub const MAX_COOKIES: usize = 4096;
 
 struct Conn {
-    info: ConnectionInfo,
+    state: ConnState,
     /// Whether `ConnectionOpened` has been emitted.
     reported: bool,
     framers: [Framer; 2],
     finished: [bool; 2],
-    pending: HashMap<u32, (u64, Timestamp)>,
-    pending_order: VecDeque<u32>,
-    /// The last challenge the server sent, waiting for the client's `QRY`.
-    challenge: Option<String>,
-    /// Whether the login finished (`USR ... OK`): an `XFR ... NS` after it moves an NS, before
-    /// it marks a dispatch server.
-    logged_in: bool,
-}
-
-/// What a cookie tells about the switchboard that presents it.
-#[derive(Clone)]
-struct CookieInfo {
-    ns_flow: u64,
-    dialect: Option<Dialect>,
 }
 
 /// Decodes every MSN connection and pushes [`Event`]s into a [`Sink`].
 pub struct Decoder<'s> {
     sink: &'s mut dyn Sink,
     conns: HashMap<u64, Conn>,
-    cookies: HashMap<String, CookieInfo>,
-    cookie_order: VecDeque<String>,
+    cookies: FifoMap<String, CookieInfo>,
     expectations: Vec<Expectation>,
     /// Commands decoded so far.
     pub commands: u64,
@@ -78,8 +64,7 @@ impl<'s> Decoder<'s> {
         Decoder {
             sink,
             conns: HashMap::new(),
-            cookies: HashMap::new(),
-            cookie_order: VecDeque::new(),
+            cookies: FifoMap::new(MAX_COOKIES),
             expectations: Vec::new(),
             commands: 0,
         }
@@ -94,24 +79,24 @@ impl<'s> Decoder<'s> {
         detection: &Detection,
         opening: Opening,
     ) {
-        let (role, reason, announced_by) = match detection {
-            Detection::Announced { kind, announced_by } => {
-                let (role, what) = match kind {
-                    ExpectedKind::Switchboard => (Role::Switchboard, "switchboard"),
-                    ExpectedKind::FileTransfer => (Role::FileTransfer, "file transfer"),
-                    ExpectedKind::Notification => (Role::Notification, "notification server"),
-                };
-                (
-                    role,
-                    format!("{what} address announced on connection {announced_by}"),
-                    Some(*announced_by),
-                )
-            }
-            _ => (Role::Unknown, "no command seen yet".to_string(), None),
+        let (role, announced_by) = match detection {
+            Detection::Announced { kind, announced_by } => (
+                match kind {
+                    ExpectedKind::Switchboard => Role::Switchboard,
+                    ExpectedKind::FileTransfer => Role::FileTransfer,
+                    ExpectedKind::Notification => Role::Notification,
+                },
+                Some(*announced_by),
+            ),
+            _ => (Role::Unknown, None),
+        };
+        let role_reason = match role {
+            Role::Unknown => format!("{}, no command seen yet", detection_words(detection)),
+            _ => detection_words(detection),
         };
         let dialect = announced_by
             .and_then(|f| self.conns.get(&f))
-            .and_then(|c| c.info.dialect);
+            .and_then(|c| c.state.info.dialect);
         let mut framers = [
             Framer::new(Direction::ClientToServer),
             Framer::new(Direction::ServerToClient),
@@ -121,31 +106,29 @@ impl<'s> Decoder<'s> {
                 f.set_midstream();
             }
         }
+        let info = ConnectionInfo {
+            flow,
+            frame: at.frame,
+            ts: at.ts,
+            client,
+            server,
+            role,
+            role_reason,
+            dialect,
+            dialect_source: dialect.map(|_| DialectSource::Inherited),
+            dialect_basis: None,
+            detection: detection.clone(),
+            opening,
+            announced_by,
+            principal: None,
+        };
         self.conns.insert(
             flow,
             Conn {
-                info: ConnectionInfo {
-                    flow,
-                    frame: at.frame,
-                    ts: at.ts,
-                    client,
-                    server,
-                    role,
-                    role_reason: reason,
-                    dialect,
-                    dialect_source: dialect.map(|_| DialectSource::Inherited),
-                    detection: detection.clone(),
-                    opening,
-                    announced_by,
-                    principal: None,
-                },
+                state: ConnState::new(info),
                 reported: false,
                 framers,
                 finished: [false; 2],
-                pending: HashMap::new(),
-                pending_order: VecDeque::new(),
-                challenge: None,
-                logged_in: false,
             },
         );
     }
@@ -156,7 +139,7 @@ impl<'s> Decoder<'s> {
             && !c.reported
         {
             c.reported = true;
-            let ev = Event::ConnectionOpened(c.info.clone());
+            let ev = Event::ConnectionOpened(c.state.info.clone());
             self.sink.event(&ev)?;
         }
         Ok(())
@@ -168,7 +151,7 @@ impl<'s> Decoder<'s> {
             let Some(conn) = self.conns.get_mut(&flow) else {
                 return Ok(());
             };
-            let dialect = conn.info.dialect;
+            let dialect = conn.state.info.dialect;
             let Some(ev) = conn.framers[dir.index()].next_event(dialect) else {
                 return Ok(());
             };
@@ -208,258 +191,83 @@ impl<'s> Decoder<'s> {
         }
     }
 
+    /// One framed command: the pure step on its connection, the cross-connection tables
+    /// (announcements, cookies), then the events.
     fn frame(&mut self, flow: u64, dir: Direction, at: At, frame: Frame) -> io::Result<()> {
         self.commands += 1;
-        let cmd = &frame.command;
-        let mut notes: Vec<String> = Vec::new();
-        let mut updated = false;
-        let announce;
-        let mut link_cookie: Option<String> = None;
-        {
-            let Some(conn) = self.conns.get_mut(&flow) else {
-                return Ok(());
-            };
-            // Role.
-            if let Some((role, reason)) = classify::role_evidence(cmd, dir, conn.logged_in) {
-                let upgrade = matches!(
-                    (conn.info.role, role),
-                    (Role::Unknown, _) | (Role::Notification, Role::Dispatch)
-                );
-                if upgrade && conn.info.role != role {
-                    conn.info.role = role;
-                    conn.info.role_reason = reason.to_string();
-                    updated = true;
-                }
-            }
-            // Dialect.
-            if let Some(d) = classify::dialect_from_ver(cmd, dir) {
-                if conn.info.dialect != Some(d)
-                    || conn.info.dialect_source != Some(DialectSource::Ver)
-                {
-                    conn.info.dialect = Some(d);
-                    conn.info.dialect_source = Some(DialectSource::Ver);
-                    updated = true;
-                }
-            } else if conn.info.dialect.is_none()
-                && let Some(d) = classify::dialect_evidence(cmd, dir)
-            {
-                conn.info.dialect = Some(d);
-                conn.info.dialect_source = Some(DialectSource::Inferred);
-                updated = true;
-            }
-            // Who is signed in.
-            if let Some(handle) = classify::principal(cmd, dir, conn.info.role)
-                && conn.info.principal.as_deref() != Some(handle.as_str())
-            {
-                conn.info.principal = Some(handle);
-                updated = true;
-            }
-            if dir == Direction::ServerToClient
-                && cmd.verb.as_str() == "USR"
-                && cmd.params.first().is_some_and(|p| p == "OK")
-            {
-                conn.logged_in = true;
-            }
-            // Switchboard and file-transfer announcements; the switchboard's own cookie.
-            announce = classify::announcement(
-                cmd,
-                dir,
-                frame.payload.as_ref().map(|p| p.bytes.as_slice()),
-            );
-            if conn.info.role == Role::Switchboard || conn.info.role == Role::Unknown {
-                link_cookie = classify::presented_cookie(cmd, dir);
-            }
+        let Some(conn) = self.conns.get_mut(&flow) else {
+            return Ok(());
+        };
+        let payload = frame.payload.as_ref().map(|p| p.bytes.as_slice());
+        let mut changes = step::step(&mut conn.state, &frame.command, payload, dir, at);
+        if let Some(a) = changes.announcement.take() {
+            self.announce(flow, dir, at, a)?;
         }
-        if let Some((addr, cookie, kind)) = &announce {
-            let dialect = self.conns.get(&flow).and_then(|c| c.info.dialect);
-            if kind == &ExpectedKind::Switchboard && !cookie.is_empty() {
-                self.remember_cookie(
-                    cookie.clone(),
-                    CookieInfo {
-                        ns_flow: flow,
-                        dialect,
-                    },
-                );
-            }
-            // A host name (Escargot announces `host:port`) cannot be matched to a capture's
-            // addresses; the switchboard is then found by its first bytes and linked by cookie.
-            if let Ok(server) = addr.parse::<SocketAddr>() {
-                self.expectations.push(Expectation {
-                    server,
-                    kind: *kind,
-                    announced_by: flow,
-                    cookie: (!cookie.is_empty()).then(|| cookie.clone()),
-                });
-            } else if !looks_like_host_port(addr) {
-                self.report(flow)?;
-                self.sink.event(&Event::Anomaly {
-                    flow: Some(flow),
-                    frame: at.frame,
-                    ts: at.ts,
-                    dir: Some(dir),
-                    name: "msnp.bad_address",
-                    detail: format!("announced address {addr:?} is not host:port"),
-                })?;
-            }
-        }
-        if let Some(cookie) = link_cookie
-            && let Some(info) = self.cookies.get(&cookie).cloned()
+        let mut link_note = None;
+        if let Some(cookie) = &changes.presented_cookie
+            && let Some(info) = self.cookies.get(cookie)
             && let Some(conn) = self.conns.get_mut(&flow)
         {
-            if conn.info.announced_by != Some(info.ns_flow) {
-                conn.info.announced_by = Some(info.ns_flow);
-                updated = true;
-                notes.push(format!(
-                    "cookie matches the switchboard offered on connection {}",
-                    info.ns_flow
-                ));
-            }
-            if conn.info.role == Role::Unknown {
-                conn.info.role = Role::Switchboard;
-                conn.info.role_reason = format!(
-                    "presented a switchboard cookie from connection {}",
-                    info.ns_flow
-                );
-            }
-            if conn.info.dialect_source != Some(DialectSource::Ver)
-                && info.dialect.is_some()
-                && conn.info.dialect != info.dialect
-            {
-                conn.info.dialect = info.dialect;
-                conn.info.dialect_source = Some(DialectSource::Inherited);
-            }
+            let before = (conn.state.info.role, conn.state.info.announced_by);
+            link_note = step::link(&mut conn.state, info);
+            changes.updated |= before != (conn.state.info.role, conn.state.info.announced_by);
         }
-
         let Some(conn) = self.conns.get_mut(&flow) else {
             return Ok(());
         };
         let was_reported = conn.reported;
-        let dialect = conn.info.dialect;
-        let role = conn.info.role;
-
-        // Requests and replies.
-        let mut reply_to = None;
-        if let Some(trid) = cmd.trid {
-            match dir {
-                Direction::ClientToServer => {
-                    if conn.pending.insert(trid, (at.frame, at.ts)).is_none() {
-                        conn.pending_order.push_back(trid);
-                        if conn.pending_order.len() > MAX_PENDING_REQUESTS
-                            && let Some(old) = conn.pending_order.pop_front()
-                        {
-                            conn.pending.remove(&old);
-                        }
-                    }
-                }
-                Direction::ServerToClient => {
-                    if let Some((req_frame, req_ts)) = conn.pending.get(&trid) {
-                        reply_to = Some(ReplyTo {
-                            frame: *req_frame,
-                            delay_ms: at.ts.nanos_since(*req_ts) as f64 / 1e6,
-                        });
-                    }
-                }
-            }
-        }
-
-        // Challenges.
-        let verb = cmd.verb.as_str();
-        let mut fields =
-            catalog::named_fields(cmd.verb, dir, dialect, &cmd.params, cmd.trid.is_some());
-        if dir == Direction::ServerToClient && verb == "CHL" {
-            conn.challenge = cmd.params.first().cloned();
-        }
-        let qry = (dir == Direction::ClientToServer && verb == "QRY")
-            .then(|| conn.challenge.take())
-            .flatten();
-        if let Some(nonce) = qry
-            && let Some(pid) = cmd.params.first()
-            && let Some(p) = &frame.payload
-        {
-            let answer = String::from_utf8_lossy(&p.bytes).to_string();
-            let (word, note) = match challenge::check_challenge(dialect, &nonce, pid, &answer) {
-                challenge::ChallengeCheck::Valid { product_id } => (
-                    "valid",
-                    format!("challenge answered correctly (product id {product_id})"),
-                ),
-                challenge::ChallengeCheck::Invalid => {
-                    ("invalid", "challenge answer is wrong".to_string())
-                }
-                challenge::ChallengeCheck::UnknownKey => (
-                    "unknown_key",
-                    format!(
-                        "challenge answer cannot be checked: no known key for product id {pid}"
-                    ),
-                ),
-            };
-            fields.insert("challenge".into(), word.into());
-            notes.push(note);
-        }
-        if let Some(n) = catalog::note(cmd.verb, dir, dialect, &cmd.params) {
-            notes.insert(0, n);
-        }
-
-        let channel = classify::channel(role, cmd, dir);
-        let (payload_len, payload_received, payload, payload_base64, payload_bytes) = match frame
-            .payload
-        {
-            None => (None, None, None, None, None),
-            Some(p) => {
-                let received = (p.bytes.len() as u64 != p.declared).then_some(p.bytes.len() as u64);
-                let (text, b64) = match std::str::from_utf8(&p.bytes) {
-                    Ok(t) => (Some(t.to_string()), None),
-                    Err(_) => (None, Some(base64(&p.bytes))),
-                };
-                (Some(p.declared), received, text, b64, Some(p.bytes))
-            }
-        };
-        let ev = CommandEvent {
-            flow,
-            frame: at.frame,
-            ts: at.ts,
-            dir,
-            role,
-            channel,
-            dialect,
-            verb: verb.to_string(),
-            trid: cmd.trid,
-            params: frame.command.params,
-            fields,
-            payload_len,
-            payload_received,
-            payload,
-            payload_base64,
-            line_end: match frame.eol {
-                Eol::CrLf => LineEnd::Crlf,
-                Eol::Lf => LineEnd::Lf,
-                Eol::None => LineEnd::None,
-            },
-            offset: frame.offset,
-            reply_to,
-            note: (!notes.is_empty()).then(|| notes.join("; ")),
-            line: frame.line,
-            payload_bytes,
-        };
-        let mut info = conn.info.clone();
-        info.frame = at.frame;
-        info.ts = at.ts;
+        let ev = build::command_event(flow, at, dir, &conn.state, frame, &changes, link_note);
         if !was_reported {
             self.report(flow)?;
-        } else if updated {
+        } else if changes.updated {
+            let mut info = conn.state.info.clone();
+            info.frame = at.frame;
+            info.ts = at.ts;
             self.sink.event(&Event::ConnectionUpdate(info))?;
         }
         self.sink.event(&Event::Command(Box::new(ev)))
     }
 
-    fn remember_cookie(&mut self, cookie: String, info: CookieInfo) {
-        if self.cookies.insert(cookie.clone(), info).is_none() {
-            self.cookie_order.push_back(cookie);
-            if self.cookie_order.len() > MAX_COOKIES
-                && let Some(old) = self.cookie_order.pop_front()
-            {
-                self.cookies.remove(&old);
-            }
+    /// Remembers what a command announced: the cookie for the switchboard to present, and the
+    /// address for the flow table to expect.
+    fn announce(
+        &mut self,
+        flow: u64,
+        dir: Direction,
+        at: At,
+        a: step::Announcement,
+    ) -> io::Result<()> {
+        let dialect = self.conns.get(&flow).and_then(|c| c.state.info.dialect);
+        if a.kind == ExpectedKind::Switchboard && !a.cookie.is_empty() {
+            self.cookies.insert(
+                a.cookie.clone(),
+                CookieInfo {
+                    ns_flow: flow,
+                    dialect,
+                },
+            );
         }
+        // A host name (Escargot announces `host:port`) cannot be matched to a capture's
+        // addresses; the switchboard is then found by its first bytes and linked by cookie.
+        if let Ok(server) = a.address.parse::<SocketAddr>() {
+            self.expectations.push(Expectation {
+                server,
+                kind: a.kind,
+                announced_by: flow,
+                cookie: (!a.cookie.is_empty()).then_some(a.cookie),
+            });
+        } else if !looks_like_host_port(&a.address) {
+            self.report(flow)?;
+            self.sink.event(&Event::Anomaly {
+                flow: Some(flow),
+                frame: at.frame,
+                ts: at.ts,
+                dir: Some(dir),
+                name: "msnp.bad_address",
+                detail: format!("announced address {:?} is not host:port", a.address),
+            })?;
+        }
+        Ok(())
     }
 
     /// Flushes a direction's framer at its end (FIN, close).
@@ -561,7 +369,7 @@ impl FlowConsumer for Decoder<'_> {
                 let role = self
                     .conns
                     .remove(&flow)
-                    .map_or(Role::Unknown, |c| c.info.role);
+                    .map_or(Role::Unknown, |c| c.state.info.role);
                 self.sink.event(&Event::ConnectionClosed {
                     flow,
                     frame: at.frame,
@@ -591,28 +399,6 @@ fn looks_like_host_port(s: &str) -> bool {
         }
         None => false,
     }
-}
-
-/// Standard base64 with padding, for binary payloads in JSON.
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

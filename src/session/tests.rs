@@ -1,8 +1,11 @@
 //! Tests of the session layer: roles, dialects, pairing, challenges, announcements, channels.
 
 use super::*;
+use crate::capture::Timestamp;
 use crate::event::Channel;
+use crate::event::{CommandEvent, DialectSource};
 use crate::flow::{Closing, FlowSummary};
+use crate::msnp::{Dialect, challenge};
 use std::collections::BTreeMap;
 
 #[derive(Default)]
@@ -305,7 +308,7 @@ fn a_correct_challenge_answer_is_shown_as_valid_and_a_wrong_one_as_invalid() {
             .unwrap()
             .clone();
         assert_eq!(
-            qry.fields.get("challenge").and_then(|v| v.as_str()),
+            qry.fields.text(crate::msnp::named::Name::Challenge),
             Some(word),
             "{:?}",
             qry.note
@@ -335,11 +338,11 @@ fn unprompted_presence_has_no_trid_and_a_note() {
         .clone();
     assert_eq!(nln.trid, None);
     assert_eq!(
-        nln.fields.get("status").and_then(|v| v.as_str()),
+        nln.fields.text(crate::msnp::named::Name::Status),
         Some("BSY")
     );
     assert_eq!(
-        nln.fields.get("friendly_name").and_then(|v| v.as_str()),
+        nln.fields.text(crate::msnp::named::Name::FriendlyName),
         Some("Bob (busy)")
     );
     assert!(
@@ -387,17 +390,6 @@ fn a_gap_is_reported_and_the_framer_resynchronises() {
     assert_eq!(verbs.last().map(String::as_str), Some("FLN"));
 }
 
-#[test]
-fn base64_encodes_like_the_standard() {
-    assert_eq!(base64(b""), "");
-    assert_eq!(base64(b"f"), "Zg==");
-    assert_eq!(base64(b"fo"), "Zm8=");
-    assert_eq!(base64(b"foo"), "Zm9v");
-    assert_eq!(base64(&[0xff, 0x00, 0x10, 0x80]), "/wAQgA==");
-}
-
-/// Reference §10 quirk 25: the server pushes a challenge in the middle of the client's
-/// exchange, and pings come without TrIDs; replies still pair with their own requests.
 #[test]
 fn quirk_25_interleaved_challenges_and_pings_do_not_confuse_pairing() {
     let mut sink = Collect::default();

@@ -23,13 +23,7 @@ fn fields_trid(dir: Direction, dialect: Option<u8>, line: &str, has_trid: bool) 
     let mut words = split(line);
     let verb = words.remove(0);
     let verb = Verb::new(verb.as_bytes().try_into().expect("three-letter verb"));
-    Value::Object(named_fields(
-        verb,
-        dir,
-        dialect.map(Dialect),
-        &words,
-        has_trid,
-    ))
+    Value::Object(named_fields(verb, dir, dialect.map(Dialect), &words, has_trid).to_json())
 }
 
 fn note_of(dir: Direction, dialect: Option<u8>, line: &str) -> Option<String> {

@@ -1,0 +1,115 @@
+//! A map with a fixed capacity that forgets its oldest entry first.
+//!
+//! Why it exists: several tables keep what the protocol announced until it is used (the
+//! switchboard cookies of `XFR`/`RNG`, the requests waiting for their replies, the addresses
+//! the flow table expects). Traffic decides how many entries arrive, so each table has a named
+//! cap, and past it the entry inserted longest ago goes. One structure (an insertion-ordered
+//! hash map, `hashlink`) does both jobs, where a map and a separate queue of keys could drift
+//! apart.
+//!
+//! Guarantees: never holds more than its capacity; insertion and eviction are O(1);
+//! re-inserting a present key replaces its value and keeps its age (so a key refreshed by a
+//! flood of duplicates cannot push every other entry out); iteration is in insertion order.
+
+use hashlink::LinkedHashMap;
+use std::hash::Hash;
+
+/// An insertion-ordered map that evicts its oldest entry past `capacity`.
+pub struct FifoMap<K, V> {
+    map: LinkedHashMap<K, V>,
+    capacity: usize,
+}
+
+impl<K: Hash + Eq, V> FifoMap<K, V> {
+    /// A map that holds at most `capacity` entries (at least one).
+    pub fn new(capacity: usize) -> FifoMap<K, V> {
+        FifoMap {
+            map: LinkedHashMap::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Inserts or replaces; returns the entry evicted to make room, if any.
+    pub fn insert(&mut self, key: K, value: V) -> Option<(K, V)> {
+        if let Some(slot) = self.map.get_mut(&key) {
+            *slot = value;
+            return None;
+        }
+        self.map.insert(key, value);
+        if self.map.len() > self.capacity {
+            self.map.pop_front()
+        } else {
+            None
+        }
+    }
+
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.map.get(key)
+    }
+
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        self.map.remove(key)
+    }
+
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.map.contains_key(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Entries, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.map.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_oldest_entry_goes_first_past_the_cap() {
+        let mut m = FifoMap::new(3);
+        for k in 1..=3 {
+            assert_eq!(m.insert(k, k * 10), None);
+        }
+        assert_eq!(m.insert(4, 40), Some((1, 10)));
+        assert_eq!(m.len(), 3);
+        assert!(!m.contains_key(&1));
+        assert_eq!(m.get(&4), Some(&40));
+        assert_eq!(m.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [2, 3, 4]);
+    }
+
+    #[test]
+    fn a_replaced_key_keeps_its_age() {
+        let mut m = FifoMap::new(2);
+        m.insert("a", 1);
+        m.insert("b", 2);
+        assert_eq!(m.insert("a", 3), None);
+        assert_eq!(m.get(&"a"), Some(&3));
+        // "a" is still the oldest.
+        assert_eq!(m.insert("c", 4), Some(("a", 3)));
+    }
+
+    #[test]
+    fn a_flood_never_grows_past_the_cap() {
+        let mut m = FifoMap::new(100);
+        for k in 0..10_000u32 {
+            m.insert(k, ());
+            assert!(m.len() <= 100);
+        }
+        assert_eq!(m.iter().next().map(|(k, _)| *k), Some(9_900));
+        assert_eq!(m.remove(&9_999), Some(()));
+        assert_eq!(m.len(), 99);
+    }
+}

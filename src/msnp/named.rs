@@ -1,0 +1,392 @@
+//! Named fields as typed values: what a command's parameters mean, built once per command by
+//! the verb table ([`super::verbs`]) and read back by notes and the session layer without
+//! string keys.
+//!
+//! Why it exists: a command's parameters were once collected into a JSON map that the notes
+//! then read back by string key, so a misspelt key silently dropped a note. Here every name is
+//! a variant of [`Name`] (a misspelling does not compile), every value a [`Value`], and JSON is
+//! made from them only when JSON is written ([`Fields`] implements `Serialize`).
+//!
+//! Guarantees: [`Name::as_str`] is the stable JSON key of each name (renaming a variant does
+//! not change it; renaming the string is a breaking change of the JSON interface). A
+//! [`Value::Decoded`] is written as two keys, `name` (the decoded text) and `name_raw` (the
+//! text as sent). Keys are written in byte order of their JSON names, so the output does not
+//! depend on the order in which a layout filled the fields. Setting a name twice keeps the
+//! last value.
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use std::borrow::Cow;
+use std::fmt;
+
+macro_rules! names {
+    ($($variant:ident = $key:literal,)*) => {
+        /// The name of one field. The string is the stable JSON key.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Name {
+            $($variant,)*
+        }
+
+        impl Name {
+            /// Every name, in declaration order.
+            pub const ALL: &'static [Name] = &[$(Name::$variant,)*];
+
+            /// The JSON key.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Name::$variant => $key,)*
+                }
+            }
+        }
+    };
+}
+
+names! {
+    AckMode = "ack_mode",
+    AddPrompt = "add_prompt",
+    Address = "address",
+    Auth = "auth",
+    AuthMethod = "auth_method",
+    AuthMethods = "auth_methods",
+    Challenge = "challenge",
+    CircleTicket = "circle_ticket",
+    City = "city",
+    ClientCaps = "client_caps",
+    ClientCodebase = "client_codebase",
+    ClientExtCaps = "client_ext_caps",
+    ClientId = "client_id",
+    ClientIdExt = "client_id_ext",
+    ClientName = "client_name",
+    ClientVersion = "client_version",
+    Code = "code",
+    ContactCount = "contact_count",
+    ContactGuid = "contact_guid",
+    ContactId = "contact_id",
+    ContactsTimestamp = "contacts_timestamp",
+    Cookie = "cookie",
+    Country = "country",
+    CpuArch = "cpu_arch",
+    CurrentAddress = "current_address",
+    Dialect = "dialect",
+    Dialects = "dialects",
+    DirectConnect = "direct_connect",
+    DownloadUrl = "download_url",
+    Email = "email",
+    File = "file",
+    FirstName = "first_name",
+    Flag = "flag",
+    FriendlyName = "friendly_name",
+    GroupCount = "group_count",
+    GroupId = "group_id",
+    GroupIds = "group_ids",
+    GroupName = "group_name",
+    Handle = "handle",
+    Hostname = "hostname",
+    IconUrl = "icon_url",
+    IdleTimeout = "idle_timeout",
+    Index = "index",
+    InfoUrl = "info_url",
+    LastName = "last_name",
+    Length = "length",
+    List = "list",
+    ListBits = "list_bits",
+    ListVersion = "list_version",
+    Lists = "lists",
+    LocaleId = "locale_id",
+    MachineGuid = "machine_guid",
+    Meaning = "meaning",
+    MessageType = "message_type",
+    MessageTypeName = "message_type_name",
+    MinimumVersion = "minimum_version",
+    Mode = "mode",
+    Msnc = "msnc",
+    Msnobject = "msnobject",
+    Network = "network",
+    NetworkId = "network_id",
+    NextPingSeconds = "next_ping_seconds",
+    NoCommonDialect = "no_common_dialect",
+    Nonce = "nonce",
+    NotificationType = "notification_type",
+    NotificationTypeName = "notification_type_name",
+    Operation = "operation",
+    OsType = "os_type",
+    OsVersion = "os_version",
+    PassportChallenge = "passport_challenge",
+    Policy = "policy",
+    PostUrl = "post_url",
+    Privacy = "privacy",
+    ProductId = "product_id",
+    Property = "property",
+    PropertyName = "property_name",
+    Reason = "reason",
+    ReasonMeaning = "reason_meaning",
+    Recipient = "recipient",
+    RecipientMachineGuid = "recipient_machine_guid",
+    RecipientNetwork = "recipient_network",
+    RecipientNetworkId = "recipient_network_id",
+    RecommendedVersion = "recommended_version",
+    RecommendedVersionAgain = "recommended_version_again",
+    RedirectUrl = "redirect_url",
+    Response = "response",
+    Restricted = "restricted",
+    Result = "result",
+    Salt = "salt",
+    SenderFriendlyName = "sender_friendly_name",
+    ServerType = "server_type",
+    Service = "service",
+    ServiceParam = "service_param",
+    SessionId = "session_id",
+    SettingsTimestamp = "settings_timestamp",
+    SiteId = "site_id",
+    Stage = "stage",
+    State = "state",
+    Status = "status",
+    StatusName = "status_name",
+    Ticket = "ticket",
+    Total = "total",
+    Value = "value",
+    Verified = "verified",
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One field's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// Text as sent (capture bytes that are not UTF-8 already escaped by the grammar).
+    Text(String),
+    /// URL-encoded text whose decoding differs from what was sent: JSON `name` holds `text`,
+    /// `name_raw` holds `raw`.
+    Decoded {
+        text: String,
+        raw: String,
+    },
+    /// An unsigned number.
+    Num(u64),
+    Bool(bool),
+    List(Vec<Value>),
+}
+
+impl Value {
+    /// The text of a `Text` or `Decoded` value.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Text(t) | Value::Decoded { text: t, .. } => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn as_num(&self) -> Option<u64> {
+        match self {
+            Value::Num(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// A list of plain strings.
+    pub fn texts<I, S>(items: I) -> Value
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Value::List(items.into_iter().map(|s| Value::Text(s.into())).collect())
+    }
+}
+
+impl fmt::Display for Value {
+    /// As a note shows it: text and numbers as they are, a list comma-separated.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Text(t) | Value::Decoded { text: t, .. } => f.write_str(t),
+            Value::Num(n) => write!(f, "{n}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::List(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Serialize for Value {
+    /// A `Decoded` value on its own serialises as its decoded text; [`Fields`] adds the
+    /// `_raw` key.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Text(t) | Value::Decoded { text: t, .. } => s.serialize_str(t),
+            Value::Num(n) => s.serialize_u64(*n),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::List(items) => items.serialize(s),
+        }
+    }
+}
+
+/// The named fields of one command, in the order they were set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fields(Vec<(Name, Value)>);
+
+impl Fields {
+    pub fn new() -> Fields {
+        Fields(Vec::new())
+    }
+
+    /// Sets a field, replacing an earlier value of the same name.
+    pub fn set(&mut self, name: Name, value: Value) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    pub fn get(&self, name: Name) -> Option<&Value> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    pub fn has(&self, name: Name) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// The text of a text field (decoded, for URL-encoded ones).
+    pub fn text(&self, name: Name) -> Option<&str> {
+        self.get(name).and_then(Value::as_text)
+    }
+
+    pub fn num(&self, name: Name) -> Option<u64> {
+        self.get(name).and_then(Value::as_num)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (Name, &Value)> {
+        self.0.iter().map(|(n, v)| (*n, v))
+    }
+
+    /// The JSON object, with `_raw` keys for decoded text, keys in byte order.
+    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.entries()
+            .into_iter()
+            .map(|(k, v)| {
+                let v = serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
+                (k.into_owned(), v)
+            })
+            .collect()
+    }
+
+    /// (key, value) pairs as JSON writes them, sorted by key.
+    fn entries(&self) -> Vec<(Cow<'static, str>, JsonValue<'_>)> {
+        let mut out: Vec<(Cow<'static, str>, JsonValue<'_>)> = Vec::with_capacity(self.0.len() + 2);
+        for (name, value) in &self.0 {
+            out.push((Cow::Borrowed(name.as_str()), JsonValue::Value(value)));
+            if let Value::Decoded { raw, .. } = value {
+                out.push((
+                    Cow::Owned(format!("{}_raw", name.as_str())),
+                    JsonValue::Raw(raw),
+                ));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+/// One entry as JSON writes it.
+enum JsonValue<'a> {
+    Value(&'a Value),
+    Raw(&'a str),
+}
+
+impl Serialize for JsonValue<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            JsonValue::Value(v) => v.serialize(s),
+            JsonValue::Raw(r) => s.serialize_str(r),
+        }
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let entries = self.entries();
+        let mut map = s.serialize_map(Some(entries.len()))?;
+        for (k, v) in &entries {
+            map.serialize_entry(k.as_ref(), v)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_names_are_unique_snake_case_and_in_order() {
+        for pair in Name::ALL.windows(2) {
+            assert!(
+                pair[0].as_str() < pair[1].as_str(),
+                "{} / {}",
+                pair[0],
+                pair[1]
+            );
+        }
+        for n in Name::ALL {
+            let s = n.as_str();
+            assert!(
+                s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{s}"
+            );
+            assert!(!s.ends_with("_raw"), "{s} would collide with a raw key");
+        }
+    }
+
+    #[test]
+    fn decoded_text_writes_a_raw_key_and_keys_are_sorted() {
+        let mut f = Fields::new();
+        f.set(Name::Length, Value::Num(12));
+        f.set(
+            Name::FriendlyName,
+            Value::Decoded {
+                text: "Bob B".into(),
+                raw: "Bob%20B".into(),
+            },
+        );
+        f.set(Name::Handle, Value::Text("bob@x".into()));
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            r#"{"friendly_name":"Bob B","friendly_name_raw":"Bob%20B","handle":"bob@x","length":12}"#
+        );
+        assert_eq!(
+            serde_json::Value::Object(f.to_json()).to_string(),
+            serde_json::to_string(&f).unwrap()
+        );
+        assert_eq!(f.text(Name::FriendlyName), Some("Bob B"));
+        assert_eq!(f.num(Name::Length), Some(12));
+        assert_eq!(f.text(Name::Length), None);
+    }
+
+    #[test]
+    fn setting_twice_keeps_the_last_value() {
+        let mut f = Fields::new();
+        f.set(Name::Status, Value::Text("NLN".into()));
+        f.set(Name::Status, Value::Text("BSY".into()));
+        assert_eq!(f.iter().count(), 1);
+        assert_eq!(f.text(Name::Status), Some("BSY"));
+    }
+
+    #[test]
+    fn lists_and_display() {
+        let v = Value::List(vec![Value::Num(1), Value::Text("g".into())]);
+        assert_eq!(v.to_string(), "1, g");
+        assert_eq!(serde_json::to_string(&v).unwrap(), r#"[1,"g"]"#);
+    }
+}

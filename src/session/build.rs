@@ -1,0 +1,227 @@
+//! The event builder: turns one framed command and what [`super::step`] found into the
+//! [`CommandEvent`] every output reads. Pure, and separate from the step so that each can be
+//! tested alone: the step decides what a command changes, the builder only describes it.
+//!
+//! Guarantees: the named fields are built once per command, from the verb table; the note is
+//! the verb's own note, then the challenge verdict and the switchboard link, in that order,
+//! joined by `; `; a payload is kept as text when it is valid UTF-8 and as base64 otherwise,
+//! and its raw bytes travel with the event for the dialogue.
+
+use super::classify;
+use super::step::{Changes, ConnState};
+use crate::Direction;
+use crate::event::{CommandEvent, LineEnd};
+use crate::flow::At;
+use crate::msnp::framer::{Eol, Frame};
+use crate::msnp::named::{Name, Value};
+use crate::msnp::verbs;
+use base64::Engine as _;
+
+/// The event of one command. `link_note` is the note of a switchboard link the decoder made
+/// from the cookie this command presented.
+pub fn command_event(
+    flow: u64,
+    at: At,
+    dir: Direction,
+    state: &ConnState,
+    frame: Frame,
+    changes: &Changes,
+    link_note: Option<String>,
+) -> CommandEvent {
+    let cmd = &frame.command;
+    let dialect = state.info.dialect;
+    let role = state.info.role;
+    let (mut fields, verb_note) =
+        verbs::describe(cmd.verb, dir, dialect, &cmd.params, cmd.trid.is_some());
+    let mut notes: Vec<String> = verb_note.into_iter().collect();
+    if let Some(c) = &changes.challenge {
+        fields.set(Name::Challenge, Value::Text(c.word.to_string()));
+        notes.push(c.note.clone());
+    }
+    notes.extend(link_note);
+    let channel = classify::channel(role, cmd, dir);
+    let verb = cmd.verb.as_str().to_string();
+    let trid = cmd.trid;
+    let (payload_len, payload_received, payload, payload_base64, payload_bytes) =
+        match frame.payload {
+            None => (None, None, None, None, None),
+            Some(p) => {
+                let got = p.bytes.len() as u64;
+                let received = (got != p.declared).then_some(got);
+                let (text, b64) = match std::str::from_utf8(&p.bytes) {
+                    Ok(t) => (Some(t.to_string()), None),
+                    Err(_) => (
+                        None,
+                        Some(base64::engine::general_purpose::STANDARD.encode(&p.bytes)),
+                    ),
+                };
+                (Some(p.declared), received, text, b64, Some(p.bytes))
+            }
+        };
+    CommandEvent {
+        flow,
+        frame: at.frame,
+        ts: at.ts,
+        dir,
+        role,
+        channel,
+        dialect,
+        verb,
+        trid,
+        params: frame.command.params,
+        fields,
+        payload_len,
+        payload_received,
+        payload,
+        payload_base64,
+        line_end: match frame.eol {
+            Eol::CrLf => LineEnd::Crlf,
+            Eol::Lf => LineEnd::Lf,
+            Eol::None => LineEnd::None,
+        },
+        offset: frame.offset,
+        reply_to: changes.reply_to,
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+        line: frame.line,
+        payload_bytes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use crate::event::{Channel, ConnectionInfo, ReplyTo, Role};
+    use crate::flow::{Detection, Opening};
+    use crate::msnp::framer::Payload;
+    use crate::msnp::parse_command_line;
+    use crate::session::step::ChallengeResult;
+
+    fn state(role: Role) -> ConnState {
+        ConnState::new(ConnectionInfo {
+            flow: 7,
+            frame: 1,
+            ts: Timestamp::new(1000, 0),
+            client: "10.0.0.1:5000".parse().unwrap(),
+            server: "10.0.0.2:1863".parse().unwrap(),
+            role,
+            role_reason: String::new(),
+            dialect: None,
+            dialect_source: None,
+            dialect_basis: None,
+            detection: Detection::Port { port: 1863 },
+            opening: Opening::Syn,
+            announced_by: None,
+            principal: None,
+        })
+    }
+
+    fn frame(line: &str, dir: Direction, payload: Option<(&[u8], u64)>) -> Frame {
+        Frame {
+            offset: 40,
+            line: line.as_bytes().to_vec(),
+            eol: Eol::CrLf,
+            command: parse_command_line(line.as_bytes(), dir, None).unwrap(),
+            payload: payload.map(|(b, declared)| Payload {
+                bytes: b.to_vec(),
+                declared,
+            }),
+        }
+    }
+
+    fn at() -> At {
+        At {
+            frame: 9,
+            ts: Timestamp::new(1001, 5),
+        }
+    }
+
+    #[test]
+    fn a_command_gets_its_fields_note_channel_and_pairing() {
+        let s = state(Role::Notification);
+        let changes = Changes {
+            reply_to: Some(ReplyTo {
+                frame: 3,
+                delay_ms: 1.5,
+            }),
+            ..Changes::default()
+        };
+        let ev = command_event(
+            7,
+            at(),
+            Direction::ServerToClient,
+            &s,
+            frame(
+                "NLN BSY bob@x.com Bob%20B 0",
+                Direction::ServerToClient,
+                None,
+            ),
+            &changes,
+            None,
+        );
+        assert_eq!((ev.flow, ev.frame, ev.offset), (7, 9, 40));
+        assert_eq!(ev.verb, "NLN");
+        assert_eq!(ev.trid, None);
+        assert_eq!(ev.channel, Channel::Ns);
+        assert_eq!(ev.fields.text(Name::FriendlyName), Some("Bob B"));
+        assert_eq!(ev.note.as_deref(), Some("bob@x.com is now Busy"));
+        assert_eq!(ev.reply_to.map(|r| r.frame), Some(3));
+        assert_eq!(ev.line_end, LineEnd::Crlf);
+        assert_eq!(ev.payload_len, None);
+    }
+
+    #[test]
+    fn notes_are_joined_in_order_and_the_challenge_verdict_is_a_field() {
+        let s = state(Role::Notification);
+        let changes = Changes {
+            challenge: Some(ChallengeResult {
+                word: "invalid",
+                note: "challenge answer is wrong".into(),
+            }),
+            ..Changes::default()
+        };
+        let ev = command_event(
+            7,
+            at(),
+            Direction::ClientToServer,
+            &s,
+            frame(
+                "QRY 10 msmsgs@msnmsgr.com 32",
+                Direction::ClientToServer,
+                Some((b"0123456789abcdef0123456789abcdef", 32)),
+            ),
+            &changes,
+            Some("linked".into()),
+        );
+        assert_eq!(ev.fields.text(Name::Challenge), Some("invalid"));
+        assert_eq!(
+            ev.note.as_deref(),
+            Some("challenge answer is wrong; linked")
+        );
+        assert_eq!(ev.payload_len, Some(32));
+        assert_eq!(ev.payload_received, None);
+        assert!(ev.payload.is_some() && ev.payload_base64.is_none());
+    }
+
+    #[test]
+    fn a_binary_or_short_payload_is_base64_with_what_arrived() {
+        let s = state(Role::Switchboard);
+        let ev = command_event(
+            7,
+            at(),
+            Direction::ClientToServer,
+            &s,
+            frame(
+                "MSG 4 D 10",
+                Direction::ClientToServer,
+                Some((&[0xff, 0xfe, 0x00], 10)),
+            ),
+            &Changes::default(),
+            None,
+        );
+        assert_eq!(ev.channel, Channel::Msnc);
+        assert_eq!(ev.payload_received, Some(3));
+        assert_eq!(ev.payload_base64.as_deref(), Some("//4A"));
+        assert_eq!(ev.payload_bytes.as_deref(), Some(&[0xff, 0xfe, 0x00][..]));
+    }
+}

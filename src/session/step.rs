@@ -1,0 +1,536 @@
+//! The decoder step: one connection's state, one framed command and its direction in; what
+//! changed out (role, dialect, signed-in user, login, announcements, request/reply pairing,
+//! challenges). Pure: no events are written here ([`super::build`] turns the result into
+//! events) and nothing outside the one connection is read or written (the cookie table that
+//! links switchboards across connections is the decoder's, see [`link`]).
+//!
+//! What the state says is only what has been seen: a role taken from a command that a dispatch
+//! server and a notification server both speak stays open to correction (`XFR ... NS` before
+//! any login makes it a dispatch server); the reason shown for a role lists what was seen
+//! (`port 1863, the client sent VER`), never what was expected to follow; an inferred dialect
+//! carries what it was inferred from.
+
+use super::classify;
+use crate::Direction;
+use crate::bounded::FifoMap;
+use crate::capture::Timestamp;
+use crate::event::{ConnectionInfo, DialectSource, ReplyTo, Role};
+use crate::flow::{At, Detection, ExpectedKind};
+use crate::msnp::challenge::{self, ChallengeCheck};
+use crate::msnp::{Command, Dialect};
+
+/// Requests remembered per connection while waiting for their replies; the oldest is
+/// forgotten past it (a client sends a few per second at most, and replies come within
+/// seconds).
+pub const MAX_PENDING_REQUESTS: usize = 1024;
+
+/// What one connection's decoder knows between commands.
+pub struct ConnState {
+    /// What is reported about the connection (role, dialect, user, links).
+    pub info: ConnectionInfo,
+    /// Whether the role is proven, or only the likeliest reading of a command both dispatch
+    /// and notification servers speak.
+    pub role_settled: bool,
+    /// Whether the login finished (`USR ... OK` on a notification server): an `XFR ... NS`
+    /// after it moves an NS, before it marks a dispatch server.
+    pub logged_in: bool,
+    /// Requests waiting for their replies: TrID → (frame, time).
+    pub pending: FifoMap<u32, (u64, Timestamp)>,
+    /// The last challenge the server sent, waiting for the client's `QRY`.
+    pub challenge: Option<String>,
+}
+
+impl ConnState {
+    /// The state of a connection the flow table just opened. An announced connection starts
+    /// with the announced role (and the announcer's dialect, `inherited`).
+    pub fn new(info: ConnectionInfo) -> ConnState {
+        let role_settled = info.role != Role::Unknown;
+        ConnState {
+            info,
+            role_settled,
+            logged_in: false,
+            pending: FifoMap::new(MAX_PENDING_REQUESTS),
+            challenge: None,
+        }
+    }
+}
+
+/// How a connection was found, in words, for the start of a role reason.
+pub fn detection_words(d: &Detection) -> String {
+    match d {
+        Detection::Port { port } => format!("port {port}"),
+        Detection::Announced { kind, announced_by } => {
+            let what = match kind {
+                ExpectedKind::Switchboard => "switchboard",
+                ExpectedKind::FileTransfer => "file transfer",
+                ExpectedKind::Notification => "notification server",
+            };
+            format!("{what} address announced on connection {announced_by}")
+        }
+        Detection::Content => "its first bytes are an MSNP command".to_string(),
+    }
+}
+
+/// A connection this command announces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Announcement {
+    /// `ip:port`, `[ip]:port`, or `host:port` as sent.
+    pub address: String,
+    /// The cookie the client will present (empty when none was given).
+    pub cookie: String,
+    pub kind: ExpectedKind,
+}
+
+/// A checked challenge answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChallengeResult {
+    /// `valid`, `invalid` or `unknown_key` (the JSON field `challenge`).
+    pub word: &'static str,
+    pub note: String,
+}
+
+/// What one command changed or revealed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Changes {
+    /// The role, its reason, the dialect or the signed-in user changed (`connection_update`).
+    pub updated: bool,
+    /// The role itself changed (not only its reason) after the connection was first reported.
+    pub role_changed: bool,
+    pub announcement: Option<Announcement>,
+    /// The cookie a client presented to join a switchboard, to look up in the cookie table.
+    pub presented_cookie: Option<String>,
+    /// For a reply: the request it answers.
+    pub reply_to: Option<ReplyTo>,
+    /// For a `QRY`: the checked answer to the last `CHL`.
+    pub challenge: Option<ChallengeResult>,
+}
+
+/// Applies one command to its connection's state.
+pub fn step(
+    state: &mut ConnState,
+    cmd: &Command,
+    payload: Option<&[u8]>,
+    dir: Direction,
+    at: At,
+) -> Changes {
+    let mut ch = Changes::default();
+    role(state, cmd, dir, &mut ch);
+    dialect(state, cmd, dir, &mut ch);
+    if let Some(handle) = classify::principal(cmd, dir, state.info.role)
+        && state.info.principal.as_deref() != Some(handle.as_str())
+    {
+        state.info.principal = Some(handle);
+        ch.updated = true;
+    }
+    if dir == Direction::ServerToClient
+        && cmd.verb.as_str() == "USR"
+        && cmd.params.first().is_some_and(|p| p == "OK")
+        && state.info.role != Role::Switchboard
+    {
+        state.logged_in = true;
+    }
+    ch.announcement =
+        classify::announcement(cmd, dir, payload).map(|(address, cookie, kind)| Announcement {
+            address,
+            cookie,
+            kind,
+        });
+    if matches!(state.info.role, Role::Switchboard | Role::Unknown) {
+        ch.presented_cookie = classify::presented_cookie(cmd, dir);
+    }
+    ch.reply_to = pair(state, cmd, dir, at);
+    ch.challenge = check_challenge(state, cmd, payload, dir);
+    ch
+}
+
+/// Takes the role evidence of one command.
+fn role(state: &mut ConnState, cmd: &Command, dir: Direction, ch: &mut Changes) {
+    let Some(ev) = classify::role_evidence(cmd, dir, state.logged_in) else {
+        return;
+    };
+    let info = &mut state.info;
+    let take = match (info.role, ev.role) {
+        (Role::Unknown, _) => true,
+        // A connection taken to be NS from commands a dispatch server speaks too.
+        (Role::Notification, Role::Dispatch) => !state.logged_in,
+        (Role::Notification, Role::Notification) => !state.role_settled && ev.settled,
+        _ => false,
+    };
+    if !take {
+        return;
+    }
+    // An accepted login settles a connection already taken to be NS; it is no evidence on an
+    // unknown one (switchboards answer `USR trid OK` too).
+    if info.role == Role::Unknown && cmd.verb.as_str() == "USR" && dir == Direction::ServerToClient
+    {
+        return;
+    }
+    if info.role != ev.role {
+        ch.role_changed = info.role != Role::Unknown;
+        info.role = ev.role;
+    }
+    info.role_reason = format!("{}, {}", detection_words(&info.detection), ev.seen);
+    state.role_settled = ev.settled;
+    ch.updated = true;
+}
+
+/// Takes the dialect from the server's `VER`, or infers one when none is known.
+fn dialect(state: &mut ConnState, cmd: &Command, dir: Direction, ch: &mut Changes) {
+    let info = &mut state.info;
+    if let Some(d) = classify::dialect_from_ver(cmd, dir) {
+        if info.dialect != Some(d) || info.dialect_source != Some(DialectSource::Ver) {
+            info.dialect = Some(d);
+            info.dialect_source = Some(DialectSource::Ver);
+            info.dialect_basis = None;
+            ch.updated = true;
+        }
+    } else if info.dialect.is_none()
+        && let Some((d, basis)) = classify::dialect_evidence(cmd, dir)
+    {
+        info.dialect = Some(d);
+        info.dialect_source = Some(DialectSource::Inferred);
+        info.dialect_basis = Some(basis);
+        ch.updated = true;
+    }
+}
+
+/// Remembers a request, or finds the request a reply answers.
+fn pair(state: &mut ConnState, cmd: &Command, dir: Direction, at: At) -> Option<ReplyTo> {
+    let trid = cmd.trid?;
+    match dir {
+        Direction::ClientToServer => {
+            if !state.pending.contains_key(&trid) {
+                state.pending.insert(trid, (at.frame, at.ts));
+            }
+            None
+        }
+        Direction::ServerToClient => {
+            let (frame, ts) = *state.pending.get(&trid)?;
+            Some(ReplyTo {
+                frame,
+                delay_ms: at.ts.nanos_since(ts) as f64 / 1e6,
+            })
+        }
+    }
+}
+
+/// Keeps the server's challenge; checks the client's answer against it.
+fn check_challenge(
+    state: &mut ConnState,
+    cmd: &Command,
+    payload: Option<&[u8]>,
+    dir: Direction,
+) -> Option<ChallengeResult> {
+    let verb = cmd.verb.as_str();
+    if dir == Direction::ServerToClient && verb == "CHL" {
+        state.challenge = cmd.params.first().cloned();
+        return None;
+    }
+    if dir != Direction::ClientToServer || verb != "QRY" {
+        return None;
+    }
+    let nonce = state.challenge.take()?;
+    let pid = cmd.params.first()?;
+    let answer = String::from_utf8_lossy(payload?).to_string();
+    Some(
+        match challenge::check_challenge(state.info.dialect, &nonce, pid, &answer) {
+            ChallengeCheck::Valid { product_id } => ChallengeResult {
+                word: "valid",
+                note: format!("challenge answered correctly (product id {product_id})"),
+            },
+            ChallengeCheck::Invalid => ChallengeResult {
+                word: "invalid",
+                note: "challenge answer is wrong".to_string(),
+            },
+            ChallengeCheck::UnknownKey => ChallengeResult {
+                word: "unknown_key",
+                note: format!(
+                    "challenge answer cannot be checked: no known key for product id {pid}"
+                ),
+            },
+        },
+    )
+}
+
+/// What a cookie tells about the switchboard that presents it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CookieInfo {
+    /// The connection that offered the switchboard.
+    pub ns_flow: u64,
+    /// Its dialect then.
+    pub dialect: Option<Dialect>,
+}
+
+/// Links a switchboard to the connection that offered the cookie it presented: the link, a
+/// role for a connection that had none, and the offering connection's dialect unless `VER`
+/// gave one. Returns the note to show when the link is new.
+pub fn link(state: &mut ConnState, cookie: &CookieInfo) -> Option<String> {
+    let info = &mut state.info;
+    if info.role == Role::Unknown {
+        info.role = Role::Switchboard;
+        info.role_reason = format!(
+            "{}, presented a switchboard cookie from connection {}",
+            detection_words(&info.detection),
+            cookie.ns_flow
+        );
+        state.role_settled = true;
+    }
+    if info.dialect_source != Some(DialectSource::Ver)
+        && cookie.dialect.is_some()
+        && info.dialect != cookie.dialect
+    {
+        info.dialect = cookie.dialect;
+        info.dialect_source = Some(DialectSource::Inherited);
+        info.dialect_basis = None;
+    }
+    if info.announced_by == Some(cookie.ns_flow) {
+        return None;
+    }
+    info.announced_by = Some(cookie.ns_flow);
+    Some(format!(
+        "cookie matches the switchboard offered on connection {}",
+        cookie.ns_flow
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Opening;
+    use crate::msnp::{Verb, parse_command_line};
+
+    const C2S: Direction = Direction::ClientToServer;
+    const S2C: Direction = Direction::ServerToClient;
+
+    fn state(detection: Detection) -> ConnState {
+        let role = match detection {
+            Detection::Announced {
+                kind: ExpectedKind::Switchboard,
+                ..
+            } => Role::Switchboard,
+            _ => Role::Unknown,
+        };
+        ConnState::new(ConnectionInfo {
+            flow: 1,
+            frame: 1,
+            ts: Timestamp::new(1000, 0),
+            client: "10.0.0.1:5000".parse().unwrap(),
+            server: "10.0.0.2:1863".parse().unwrap(),
+            role,
+            role_reason: detection_words(&detection),
+            dialect: None,
+            dialect_source: None,
+            dialect_basis: None,
+            detection,
+            opening: Opening::Syn,
+            announced_by: None,
+            principal: None,
+        })
+    }
+
+    fn port() -> ConnState {
+        state(Detection::Port { port: 1863 })
+    }
+
+    fn at(frame: u64) -> At {
+        At {
+            frame,
+            ts: Timestamp::new(1000 + frame as i64, 0),
+        }
+    }
+
+    /// Parses one line as the framer would (no payload) and steps it.
+    fn run(s: &mut ConnState, dir: Direction, line: &str, frame: u64) -> Changes {
+        let cmd = parse_command_line(line.as_bytes(), dir, s.info.dialect).expect(line);
+        step(s, &cmd, None, dir, at(frame))
+    }
+
+    #[test]
+    fn a_dispatch_server_is_ns_from_ver_and_ds_once_it_redirects() {
+        let mut s = port();
+        let ch = run(&mut s, C2S, "VER 1 MSNP8 CVR0", 1);
+        assert!(ch.updated && !ch.role_changed);
+        assert_eq!(s.info.role, Role::Notification);
+        assert!(!s.role_settled);
+        // What was seen, not what a login would have shown.
+        assert_eq!(s.info.role_reason, "port 1863, the client sent VER");
+        run(&mut s, S2C, "VER 1 MSNP8", 2);
+        assert_eq!(s.info.dialect, Some(Dialect(8)));
+        assert_eq!(s.info.dialect_source, Some(DialectSource::Ver));
+        run(&mut s, C2S, "USR 3 TWN I bob@x.com", 3);
+        let ch = run(
+            &mut s,
+            S2C,
+            "XFR 3 NS 207.46.106.118:1863 0 207.46.104.20:1863",
+            4,
+        );
+        assert!(ch.role_changed);
+        assert_eq!(s.info.role, Role::Dispatch);
+        assert_eq!(
+            s.info.role_reason,
+            "port 1863, the server redirected the client with XFR NS before any login"
+        );
+        assert_eq!(
+            ch.announcement.map(|a| (a.address, a.kind)),
+            Some((
+                "207.46.106.118:1863".to_string(),
+                ExpectedKind::Notification
+            ))
+        );
+    }
+
+    #[test]
+    fn an_accepted_login_settles_ns_and_a_later_xfr_ns_does_not_make_it_ds() {
+        let mut s = port();
+        run(&mut s, C2S, "USR 3 TWN I bob@x.com", 1);
+        assert_eq!(s.info.principal.as_deref(), Some("bob@x.com"));
+        let ch = run(&mut s, S2C, "USR 3 OK bob@x.com Bob 1 0", 2);
+        assert!(ch.updated);
+        assert!(s.role_settled && s.logged_in);
+        assert_eq!(
+            s.info.role_reason,
+            "port 1863, the server accepted the login (USR OK)"
+        );
+        let ch = run(&mut s, S2C, "XFR 9 NS 10.0.0.9:1863 0 10.0.0.2:1863", 3);
+        assert!(!ch.role_changed);
+        assert_eq!(s.info.role, Role::Notification);
+    }
+
+    #[test]
+    fn a_switchboard_ok_is_no_evidence_on_an_unknown_connection() {
+        let mut s = port();
+        run(&mut s, S2C, "USR 1 OK bob@x.com Bob", 1);
+        assert_eq!(s.info.role, Role::Unknown);
+    }
+
+    #[test]
+    fn hole_4_a_client_msg_is_switchboard_traffic_even_mid_stream() {
+        // See: issue 7, correctness hole 4.
+        let mut s = port();
+        let cmd = parse_command_line(b"MSG 12 N 130", C2S, None).unwrap();
+        let ch = step(&mut s, &cmd, Some(b"..."), C2S, at(1));
+        assert!(ch.updated);
+        assert_eq!(s.info.role, Role::Switchboard);
+        assert_eq!(s.info.role_reason, "port 1863, the client sent MSG");
+        // Other verbs only one kind of server speaks.
+        for (dir, line, role) in [
+            (S2C, "JOI bob@x.com Bob", Role::Switchboard),
+            (S2C, "ACK 4", Role::Switchboard),
+            (C2S, "CAL 5 bob@x.com", Role::Switchboard),
+            (S2C, "ILN 7 NLN bob@x.com Bob", Role::Notification),
+            (C2S, "PNG", Role::Notification),
+            (S2C, "FIL 1234", Role::FileTransfer),
+            (C2S, "TFR", Role::FileTransfer),
+        ] {
+            let mut s = port();
+            run(&mut s, dir, line, 1);
+            assert_eq!(s.info.role, role, "{line}");
+            assert!(s.role_settled, "{line}");
+        }
+        // Verbs every server speaks say nothing.
+        let mut s = port();
+        run(&mut s, C2S, "OUT", 1);
+        assert_eq!(s.info.role, Role::Unknown);
+    }
+
+    #[test]
+    fn hole_5_an_inferred_dialect_says_what_it_came_from() {
+        // See: issue 7, correctness hole 5.
+        let mut s = state(Detection::Announced {
+            kind: ExpectedKind::Switchboard,
+            announced_by: 3,
+        });
+        run(&mut s, S2C, "JOI bob@x.com Bob 1342177280", 1);
+        assert_eq!(s.info.dialect_source, Some(DialectSource::Inferred));
+        assert_eq!(
+            s.info.dialect_basis.as_deref(),
+            Some("a participant's client capabilities in JOI")
+        );
+        let mut s = port();
+        run(&mut s, C2S, "ADL 4 120", 1);
+        assert_eq!(s.info.dialect, Some(Dialect(13)));
+        assert_eq!(s.info.dialect_basis.as_deref(), Some("ADL"));
+        // VER replaces an inference, and its basis.
+        run(&mut s, S2C, "VER 1 MSNP15", 2);
+        assert_eq!(s.info.dialect, Some(Dialect(15)));
+        assert_eq!(s.info.dialect_basis, None);
+    }
+
+    #[test]
+    fn replies_pair_with_requests_and_the_oldest_request_is_forgotten_past_the_cap() {
+        let mut s = port();
+        run(&mut s, C2S, "CHG 5 NLN 0", 10);
+        let ch = run(&mut s, S2C, "CHG 5 NLN 0", 12);
+        assert_eq!(
+            ch.reply_to,
+            Some(ReplyTo {
+                frame: 10,
+                delay_ms: 2000.0
+            })
+        );
+        // A retransmitted request keeps the first frame.
+        run(&mut s, C2S, "PNG", 13);
+        let mut s = port();
+        for trid in 0..(MAX_PENDING_REQUESTS as u32 + 1) {
+            run(
+                &mut s,
+                C2S,
+                &format!("CHG {trid} NLN 0"),
+                u64::from(trid) + 1,
+            );
+        }
+        assert_eq!(s.pending.len(), MAX_PENDING_REQUESTS);
+        assert_eq!(run(&mut s, S2C, "CHG 0 NLN 0", 5000).reply_to, None);
+        let last = MAX_PENDING_REQUESTS as u32;
+        assert!(
+            run(&mut s, S2C, &format!("CHG {last} NLN 0"), 5001)
+                .reply_to
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn a_challenge_is_checked_once() {
+        let mut s = port();
+        run(&mut s, S2C, "VER 1 MSNP8", 1);
+        run(&mut s, S2C, "CHL 0 15570131571988941333", 2);
+        let cmd =
+            parse_command_line(b"QRY 10 msmsgs@msnmsgr.com 32", C2S, Some(Dialect(8))).unwrap();
+        let ch = step(
+            &mut s,
+            &cmd,
+            Some(b"8f2f5a91b72102cd28355e9fc9000d6e"),
+            C2S,
+            at(3),
+        );
+        assert_eq!(ch.challenge.map(|c| c.word), Some("valid"));
+        let ch = step(
+            &mut s,
+            &cmd,
+            Some(b"8f2f5a91b72102cd28355e9fc9000d6e"),
+            C2S,
+            at(4),
+        );
+        assert_eq!(ch.challenge, None);
+    }
+
+    #[test]
+    fn a_cookie_links_once_and_gives_role_and_dialect() {
+        let mut s = state(Detection::Content);
+        let ch = run(&mut s, C2S, "USR 1 bob@x.com 1234.5678", 1);
+        assert_eq!(ch.presented_cookie.as_deref(), Some("1234.5678"));
+        let info = CookieInfo {
+            ns_flow: 4,
+            dialect: Some(Dialect(11)),
+        };
+        assert_eq!(
+            link(&mut s, &info).as_deref(),
+            Some("cookie matches the switchboard offered on connection 4")
+        );
+        assert_eq!(s.info.announced_by, Some(4));
+        assert_eq!(s.info.dialect, Some(Dialect(11)));
+        assert_eq!(s.info.dialect_source, Some(DialectSource::Inherited));
+        assert_eq!(link(&mut s, &info), None);
+        assert_eq!(Verb::new(b"USR").as_str(), "USR");
+    }
+}
