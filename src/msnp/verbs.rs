@@ -311,7 +311,7 @@ use notes as n;
 /// The table, sorted by verb: framing per direction (TrID, payload), who speaks it each way,
 /// dialect range, summary, the fields function and the note function.
 #[rustfmt::skip]
-pub const VERBS: &[VerbSpec] = &[
+pub static VERBS: &[VerbSpec] = &[
     row(b"ACK", req(NOBODY), req(SB), 2, None, "message delivered", f::none, n::ack),
     row(b"ADC", req(NS), req(NS), 10, Some(12), "add a contact to a list or group", f::adc, n::added),
     row(b"ADD", req(NS), req(NS), 2, Some(9), "add a handle to a list", f::add, n::added),

@@ -1331,3 +1331,99 @@ fn every_verb_every_dialect_tolerates_short_and_long_lines() {
         }
     }
 }
+
+// ---- the table against docs/PROTOCOL.md ----------------------------------------------------
+
+/// The verb catalogue of `docs/PROTOCOL.md`: one `| VERB | c2s | s2c | dialects | summary |`
+/// row per verb, between the `<!-- verbs -->` and `<!-- /verbs -->` markers.
+fn documented_verbs() -> Vec<[String; 5]> {
+    let doc = include_str!("../../../docs/PROTOCOL.md");
+    let start = doc
+        .find("<!-- verbs -->")
+        .expect("verb catalogue start marker");
+    let end = doc
+        .find("<!-- /verbs -->")
+        .expect("verb catalogue end marker");
+    doc[start..end]
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<String> = l
+                .trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().trim_matches('`').to_string())
+                .collect();
+            assert_eq!(cells.len(), 5, "catalogue row {l:?}");
+            [
+                cells[0].clone(),
+                cells[1].clone(),
+                cells[2].clone(),
+                cells[3].clone(),
+                cells[4].clone(),
+            ]
+        })
+        .collect()
+}
+
+fn dialect_range(row: &VerbSpec) -> String {
+    match row.until {
+        None => format!("{}+", row.since),
+        Some(u) if u == row.since => format!("{u}"),
+        Some(u) => format!("{}-{u}", row.since),
+    }
+}
+
+#[test]
+fn every_documented_verb_has_exactly_one_row_that_agrees_with_the_doc() {
+    let doc = documented_verbs();
+    assert!(doc.len() >= 60, "catalogue too short: {}", doc.len());
+    for [verb, c2s, s2c, dialects, summary] in &doc {
+        let rows: Vec<&VerbSpec> = VERBS.iter().filter(|r| r.verb.as_str() == verb).collect();
+        assert_eq!(rows.len(), 1, "{verb}: {} rows in the table", rows.len());
+        let row = rows[0];
+        assert_eq!(
+            &row.c2s.servers.names(),
+            c2s,
+            "{verb}: who hears it from the client"
+        );
+        assert_eq!(
+            &row.s2c.servers.names(),
+            s2c,
+            "{verb}: who sends it to the client"
+        );
+        assert_eq!(&dialect_range(row), dialects, "{verb}: dialects");
+        assert_eq!(row.summary, summary, "{verb}: summary");
+    }
+    for row in VERBS {
+        let documented = doc.iter().filter(|d| d[0] == row.verb.as_str()).count();
+        assert_eq!(documented, 1, "{}: documented {documented} times", row.verb);
+    }
+}
+
+#[test]
+fn every_row_is_reachable_and_the_table_is_sorted() {
+    for pair in VERBS.windows(2) {
+        assert!(
+            pair[0].verb < pair[1].verb,
+            "{} / {}",
+            pair[0].verb,
+            pair[1].verb
+        );
+    }
+    for row in VERBS {
+        assert!(
+            row.verb.0.iter().all(u8::is_ascii_uppercase),
+            "{}",
+            row.verb
+        );
+        let found = lookup(row.verb).expect("lookup finds every row");
+        assert!(std::ptr::eq(found, row), "{}", row.verb);
+        assert!(row.until.is_none_or(|u| u >= row.since), "{}", row.verb);
+        assert!(!row.summary.is_empty());
+        assert!(!row.servers().is_empty(), "{}: nobody speaks it", row.verb);
+        // The framing rule the framer uses is this row's.
+        let shape = crate::msnp::rules::shape(row.verb, C2S, None, &[]);
+        assert!(shape.known, "{}", row.verb);
+    }
+    assert!(lookup(Verb::new(b"XYZ")).is_none());
+}
