@@ -168,3 +168,100 @@ impl Sink for Select<'_> {
         self.inner.finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use crate::event::ConnectionInfo;
+    use crate::flow::{Detection, Opening};
+
+    #[derive(Default)]
+    struct Collect(Vec<Event>);
+
+    impl Sink for Collect {
+        fn event(&mut self, ev: &Event) -> io::Result<()> {
+            self.0.push(ev.clone());
+            Ok(())
+        }
+    }
+
+    fn info(principal: Option<&str>) -> ConnectionInfo {
+        ConnectionInfo {
+            flow: 1,
+            frame: 1,
+            ts: Timestamp::new(1000, 0),
+            client: "10.0.0.1:5000".parse().unwrap(),
+            server: "10.0.0.2:1863".parse().unwrap(),
+            role: Role::Notification,
+            role_reason: String::new(),
+            dialect: None,
+            dialect_source: None,
+            dialect_basis: None,
+            detection: Detection::Port { port: 1863 },
+            opening: Opening::Syn,
+            announced_by: None,
+            principal: principal.map(str::to_string),
+        }
+    }
+
+    fn anomaly(n: u64) -> Event {
+        Event::Anomaly {
+            flow: Some(1),
+            frame: n,
+            ts: Timestamp::new(1000, 0),
+            dir: None,
+            name: "msnp.resync",
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn past_max_held_events_the_oldest_held_are_dropped_and_the_rest_released_in_order() {
+        let mut out = Collect::default();
+        let sel = Selection {
+            principal: Some("Bob@X.com".into()),
+            ..Selection::default()
+        };
+        let mut s = Select::new(&mut out, sel);
+        s.event(&Event::ConnectionOpened(info(None))).unwrap();
+        let extra = 10;
+        for n in 0..(MAX_HELD_EVENTS as u64 + extra) {
+            s.event(&anomaly(n)).unwrap();
+        }
+        s.event(&Event::ConnectionUpdate(info(Some("bob@x.com"))))
+            .unwrap();
+        drop(s);
+        let frames: Vec<u64> = out
+            .0
+            .iter()
+            .filter_map(|e| match e {
+                Event::Anomaly { frame, .. } => Some(*frame),
+                _ => None,
+            })
+            .collect();
+        // The opening event was held first and dropped first, then the oldest anomalies.
+        assert_eq!(frames.len(), MAX_HELD_EVENTS);
+        assert_eq!(frames[0], extra);
+        assert_eq!(*frames.last().unwrap(), MAX_HELD_EVENTS as u64 + extra - 1);
+        assert!(frames.windows(2).all(|w| w[0] < w[1]));
+        assert!(matches!(out.0.last(), Some(Event::ConnectionUpdate(_))));
+    }
+
+    #[test]
+    fn another_users_connection_is_dropped_whole() {
+        let mut out = Collect::default();
+        let sel = Selection {
+            principal: Some("bob@x.com".into()),
+            ..Selection::default()
+        };
+        let mut s = Select::new(&mut out, sel);
+        s.event(&Event::ConnectionOpened(info(None))).unwrap();
+        s.event(&anomaly(2)).unwrap();
+        s.event(&Event::ConnectionUpdate(info(Some("carol@x.com"))))
+            .unwrap();
+        s.event(&anomaly(3)).unwrap();
+        drop(s);
+        assert!(out.0.is_empty(), "{:?}", out.0);
+    }
+}

@@ -470,3 +470,28 @@ fn quirk_6_errors_pair_with_their_request_and_are_explained() {
     assert_eq!(err.reply_to.unwrap().frame, 2);
     assert!(err.note.unwrap().contains("217"));
 }
+
+#[test]
+fn past_max_cookies_the_oldest_switchboard_offer_is_forgotten() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    f.open(&mut d, 1, "10.0.0.2:1863", port());
+    f.data(&mut d, 1, C2S, b"VER 1 MSNP8 CVR0\r\n");
+    f.data(&mut d, 1, S2C, b"VER 1 MSNP8\r\n");
+    for i in 0..=MAX_COOKIES {
+        let line = format!("XFR {i} SB 10.0.0.7:1864 CKI cookie.{i}\r\n");
+        f.data(&mut d, 1, S2C, line.as_bytes());
+    }
+    // Two switchboards found by their first bytes, presenting the oldest and the newest cookie.
+    f.open(&mut d, 2, "10.0.0.8:1864", Detection::Content);
+    f.data(&mut d, 2, C2S, b"USR 1 alice@example.com cookie.0\r\n");
+    f.open(&mut d, 3, "10.0.0.8:1864", Detection::Content);
+    let newest = format!("USR 1 alice@example.com cookie.{MAX_COOKIES}\r\n");
+    f.data(&mut d, 3, C2S, newest.as_bytes());
+    drop(d);
+    let evs = sink.0;
+    assert_eq!(last_info(&evs, 2).announced_by, None);
+    assert_eq!(last_info(&evs, 3).announced_by, Some(1));
+    assert_eq!(last_info(&evs, 3).dialect, Some(Dialect(8)));
+}
