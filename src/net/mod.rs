@@ -1,5 +1,5 @@
 //! From captured frames to TCP segments: link layer, IP (v4 with fragment reassembly, v6 with
-//! extension headers skipped) and TCP, using etherparse.
+//! extension headers skipped) and TCP.
 //!
 //! Pure and deterministic: no I/O. The payload length always comes from the IP and TCP
 //! headers, never from the frame length, because real captures carry Ethernet trailer bytes
@@ -9,7 +9,12 @@
 //!
 //! Layout: `link` strips the link header, `ip` parses IPv4/IPv6 (skipping IPv6 extension
 //! headers), `ipv4_defrag` reassembles IPv4 fragments (the only state kept here, bounded),
-//! and `tcp` bounds the segment's payload. Anomaly names are listed in [`anomaly`].
+//! and `tcp` bounds the segment's payload. Headers are sliced with etherparse (Ethernet II,
+//! VLAN tags, Linux cooked v1, IPv4 and IPv6 with its extension headers, TCP); Linux cooked
+//! v2, BSD NULL/LOOP and the raw IP link types have no etherparse type and are read by hand,
+//! and so is IPv4 reassembly (etherparse's defragmenter does not bound its memory the way
+//! `ipv4_defrag` does). Which `net.*` anomaly a malformed frame gets is decided here, not by
+//! etherparse's error types. Anomaly names are listed in [`anomaly`].
 
 mod ip;
 mod ipv4_defrag;
