@@ -11,7 +11,9 @@
 //! before the length check (a wrong version is named even in a one-byte frame), and the two
 //! places where etherparse's lax reading would take the frame's length instead of the
 //! header's:
-//! - an IPv4 total length below the header length stays [`anomaly::IPV4_BAD_TOTAL_LENGTH`];
+//! - an IPv4 total length below the header length: only the value 0 (segmentation offload on
+//!   the capturing host) is accepted and flagged in [`IpPacket::zero_total_length`]; any other
+//!   value stays [`anomaly::IPV4_BAD_TOTAL_LENGTH`];
 //! - an IPv6 payload length of 0 (jumbogram or offload): the payload stays empty, as before,
 //!   so trailer bytes cannot become a TCP segment.
 //!
@@ -21,8 +23,9 @@
 //!
 //! Guarantees: [`IpPacket::data`] is the captured part of the IP payload and never extends
 //! past what the header announces; [`IpPacket::declared`] is the announced payload length
-//! (so `declared - data.len()` bytes were cut by the snaplen). Malformed headers give a
-//! `net.*` anomaly name; nothing panics.
+//! (so `declared - data.len()` bytes were cut by the snaplen). The one exception is an IPv4
+//! total length of 0, where the frame is all there is to go by (see [`ipv4()`]). Malformed
+//! headers give a `net.*` anomaly name; nothing panics.
 
 use super::anomaly;
 use etherparse::err::{ipv4, ipv6, ipv6_exts};
@@ -48,12 +51,14 @@ pub(crate) struct IpPacket<'a> {
     pub proto: u8,
     /// Captured payload bytes, at most `declared` of them.
     pub data: &'a [u8],
-    /// Payload length announced by the header.
+    /// Payload length announced by the header (for a zero IPv4 total length: by the frame).
     pub declared: usize,
     /// Set for an IPv4 fragment (offset non-zero or more-fragments set).
     pub fragment: Option<Fragment>,
     /// Set for an IPv6 packet whose fragment header really fragments it (not reassembled).
     pub ipv6_fragment: bool,
+    /// An IPv4 header with total length 0, whose length was taken from the frame instead.
+    pub zero_total_length: bool,
 }
 
 pub(crate) const PROTO_TCP: u8 = 6;
@@ -70,7 +75,15 @@ fn check_version(data: &[u8], version: u8) -> Result<(), &'static str> {
 }
 
 /// Parses an IPv4 header.
-pub(crate) fn ipv4(data: &[u8]) -> Result<IpPacket<'_>, &'static str> {
+///
+/// `frame_cut` is how many bytes of the frame the snaplen cut off (original length minus
+/// captured length). It matters only for a total length of 0, which a capture taken on the
+/// sending host shows for segments the network card will split (TCP segmentation offload).
+/// As Wireshark does, the IP packet is then the rest of the frame: its captured bytes, plus
+/// `frame_cut` bytes reported as missing. Whether the frame also carries Ethernet trailer
+/// bytes cannot be known without a total length; a sending host hands its frames to the
+/// card before any padding is added, so in practice there are none.
+pub(crate) fn ipv4(data: &[u8], frame_cut: usize) -> Result<IpPacket<'_>, &'static str> {
     check_version(data, 4)?;
     // The second value is etherparse's error reading an IPsec AH header; AH is not stepped
     // over here (see the module docs), so it does not matter.
@@ -98,13 +111,17 @@ pub(crate) fn ipv4(data: &[u8]) -> Result<IpPacket<'_>, &'static str> {
         more: header.more_fragments(),
     });
     // etherparse takes the captured length whenever the total length is below the header
-    // length; here that is garbage.
-    if total < header_len {
+    // length; only 0 on a whole datagram (never a fragment) is offload, the rest is garbage.
+    let zero_total_length = total == 0 && fragment.is_none();
+    let declared = if zero_total_length {
+        payload.len().saturating_add(frame_cut)
+    } else if total < header_len {
         return Err(anomaly::IPV4_BAD_TOTAL_LENGTH);
-    }
-    // `payload` is bounded by the total length (trailer left out) or, when etherparse says
-    // `incomplete`, cut short by the snaplen.
-    let declared = total - header_len;
+    } else {
+        // `payload` is bounded by the total length (trailer left out) or, when etherparse
+        // says `incomplete`, cut short by the snaplen.
+        total - header_len
+    };
     Ok(IpPacket {
         src: IpAddr::V4(header.source_addr()),
         dst: IpAddr::V4(header.destination_addr()),
@@ -113,6 +130,7 @@ pub(crate) fn ipv4(data: &[u8]) -> Result<IpPacket<'_>, &'static str> {
         declared,
         fragment,
         ipv6_fragment: false,
+        zero_total_length,
     })
 }
 
@@ -151,6 +169,7 @@ pub(crate) fn ipv6(data: &[u8]) -> Result<IpPacket<'_>, &'static str> {
         declared: payload_len.saturating_sub(ext_len),
         fragment: None,
         ipv6_fragment: payload.fragmented,
+        zero_total_length: false,
     })
 }
 
@@ -172,7 +191,7 @@ mod tests {
     #[test]
     fn ipv4_payload_stops_at_total_length() {
         let f = v4(6); // 6 trailer bytes
-        let p = ipv4(&f).unwrap();
+        let p = ipv4(&f, 0).unwrap();
         assert_eq!(p.data, &[7u8; 8]);
         assert_eq!(p.declared, 8);
         assert_eq!(p.proto, PROTO_TCP);
@@ -183,7 +202,7 @@ mod tests {
     #[test]
     fn ipv4_cut_payload_is_short_of_declared() {
         let f = v4(0);
-        let p = ipv4(&f[..24]).unwrap();
+        let p = ipv4(&f[..24], 0).unwrap();
         assert_eq!(p.data.len(), 4);
         assert_eq!(p.declared, 8);
     }
@@ -192,15 +211,44 @@ mod tests {
     fn ipv4_malformed_lengths() {
         let mut f = v4(0);
         f[0] = 0x44;
-        assert_eq!(ipv4(&f).unwrap_err(), anomaly::IPV4_BAD_HEADER_LENGTH);
+        assert_eq!(ipv4(&f, 0).unwrap_err(), anomaly::IPV4_BAD_HEADER_LENGTH);
         let mut f = v4(0);
         f[2..4].copy_from_slice(&19u16.to_be_bytes());
-        assert_eq!(ipv4(&f).unwrap_err(), anomaly::IPV4_BAD_TOTAL_LENGTH);
+        assert_eq!(ipv4(&f, 0).unwrap_err(), anomaly::IPV4_BAD_TOTAL_LENGTH);
         let mut f = v4(0);
         f[0] = 0x46; // 24-byte header, but only 20 + 8 captured... still fits
-        assert!(ipv4(&f[..22]).is_err());
-        assert_eq!(ipv4(&f[..19]).unwrap_err(), anomaly::TRUNCATED_HEADER);
-        assert_eq!(ipv4(&[0x65]).unwrap_err(), anomaly::BAD_IP_VERSION);
+        assert!(ipv4(&f[..22], 0).is_err());
+        assert_eq!(ipv4(&f[..19], 0).unwrap_err(), anomaly::TRUNCATED_HEADER);
+        assert_eq!(ipv4(&[0x65], 0).unwrap_err(), anomaly::BAD_IP_VERSION);
+    }
+
+    #[test]
+    fn ipv4_zero_total_length_takes_the_frame() {
+        let mut f = v4(3); // 3 more bytes that the header cannot tell from trailer
+        f[2..4].copy_from_slice(&0u16.to_be_bytes());
+        let p = ipv4(&f, 0).unwrap();
+        assert!(p.zero_total_length);
+        assert_eq!(p.data, &[7, 7, 7, 7, 7, 7, 7, 7, b'M', b'M', b'M']);
+        assert_eq!(p.declared, 11);
+        // Cut by the snaplen: the cut bytes are announced by the frame's original length.
+        let p = ipv4(&f[..24], 7).unwrap();
+        assert_eq!((p.data.len(), p.declared), (4, 11));
+        // A non-zero total length below the header is still garbage, as is 0 on a fragment.
+        for total in [1u16, 19] {
+            let mut g = f.clone();
+            g[2..4].copy_from_slice(&total.to_be_bytes());
+            assert_eq!(ipv4(&g, 0).unwrap_err(), anomaly::IPV4_BAD_TOTAL_LENGTH);
+        }
+        for flags_offset in [0x2000u16, 0x0001] {
+            let mut g = f.clone();
+            g[6..8].copy_from_slice(&flags_offset.to_be_bytes());
+            assert_eq!(ipv4(&g, 0).unwrap_err(), anomaly::IPV4_BAD_TOTAL_LENGTH);
+        }
+        // An ordinary packet is not flagged, and the frame's cut does not change its length.
+        let whole = v4(0);
+        let p = ipv4(&whole[..24], 9).unwrap();
+        assert!(!p.zero_total_length);
+        assert_eq!(p.declared, 8);
     }
 
     #[test]
@@ -219,7 +267,7 @@ mod tests {
         let mut f = h.to_bytes().to_vec();
         f.extend_from_slice(&[6, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1]);
         f.extend_from_slice(b"tcp!");
-        let p = ipv4(&f).unwrap();
+        let p = ipv4(&f, 0).unwrap();
         assert_eq!(p.proto, 51);
         assert_eq!(p.data.len(), 16);
         assert_eq!(p.declared, 16);
@@ -229,7 +277,7 @@ mod tests {
     fn ipv4_fragment_fields() {
         let mut f = v4(0);
         f[6..8].copy_from_slice(&(0x2000u16 | 3).to_be_bytes());
-        let p = ipv4(&f).unwrap();
+        let p = ipv4(&f, 0).unwrap();
         assert_eq!(
             p.fragment,
             Some(Fragment {

@@ -63,7 +63,8 @@ pub(crate) fn parse(data: &[u8], declared: usize) -> Result<Tcp<'_>, &'static st
         ack: header.acknowledgment_number(),
         flags,
         payload,
-        // At most 65535 - 20: an IPv4 total length or IPv6 payload length is a u16.
+        // `declared` can exceed 65535 only for a zero IPv4 total length, where it comes from
+        // the frame's original length (a u32).
         missing: u32::try_from(declared.saturating_sub(segment.len())).unwrap_or(u32::MAX),
     })
 }
