@@ -4,12 +4,23 @@
 //! captures (v1 and v2), BSD loopback (NULL and LOOP) and bare IP link types, and everything
 //! above only wants "an IPv4 or IPv6 packet starting here".
 //!
+//! Who parses what: the Ethernet II header, its VLAN tags and the Linux cooked v1 header are
+//! sliced by etherparse (`Ethernet2HeaderSlice`, `SingleVlanHeaderSlice`,
+//! `LinuxSllHeaderSlice`). The tag loop is ours, so that [`MAX_VLAN_TAGS`] and its anomaly
+//! hold (etherparse's whole-packet slicer stops silently after three tags). Linux cooked v2,
+//! BSD NULL/LOOP and the raw IP link types have no etherparse type and are read by hand here.
+//!
 //! Guarantees: never panics and never reads past the captured bytes. A link header cut short
 //! gives [`anomaly::TRUNCATED_HEADER`]; a frame that is not IP (ARP, 802.3 LLC, an unknown
-//! address family, an unsupported link type) gives `Ok(None)`.
+//! address family, an unsupported link type) gives `Ok(None)`. The IP version nibble is not
+//! checked here except for the raw link type, which has nothing else to go by.
 
 use super::anomaly;
 use crate::capture::LinkType;
+use etherparse::{
+    EtherType, Ethernet2HeaderSlice, LinuxSllHeader, LinuxSllHeaderSlice, SingleVlanHeaderSlice,
+    err::linux_sll::HeaderSliceError as SllError,
+};
 
 /// The network protocol a link header announces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,14 +31,19 @@ pub(crate) enum Network {
 
 /// EtherTypes of the VLAN tags we step over: 802.1Q, 802.1ad (QinQ outer) and the older
 /// pre-standard QinQ value.
-const VLAN_TPIDS: [u16; 3] = [0x8100, 0x88a8, 0x9100];
+const VLAN_TPIDS: [EtherType; 3] = [
+    EtherType::VLAN_TAGGED_FRAME,
+    EtherType::PROVIDER_BRIDGING,
+    EtherType::VLAN_DOUBLE_TAGGED_FRAME,
+];
 
 /// Most VLAN tags stepped over in one frame. QinQ uses two; a few more are tolerated for
 /// odd provider setups, but a frame made only of tags is garbage, not a reason to loop.
 const MAX_VLAN_TAGS: usize = 4;
 
-const ETHERTYPE_IPV4: u16 = 0x0800;
-const ETHERTYPE_IPV6: u16 = 0x86dd;
+/// Length of a Linux cooked v2 header: protocol, reserved, interface index, ARPHRD type,
+/// packet type, address length, 8 address bytes.
+const SLL2_LEN: usize = 20;
 
 /// BSD address family values: AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD, OpenBSD),
 /// 28 (FreeBSD, DragonFly) or 30 (macOS).
@@ -40,19 +56,14 @@ pub(crate) type LinkResult<'a> = Result<Option<(Network, &'a [u8])>, &'static st
 pub(crate) fn strip(linktype: LinkType, data: &[u8]) -> LinkResult<'_> {
     match linktype {
         LinkType::Ethernet => ethernet(data),
-        LinkType::LinuxSll => {
-            // 16 bytes: packet type, ARPHRD, address length, 8 address bytes, protocol.
-            let Some((header, rest)) = data.split_at_checked(16) else {
-                return Err(anomaly::TRUNCATED_HEADER);
-            };
-            Ok(ethertype(u16::from_be_bytes([header[14], header[15]])).map(|n| (n, rest)))
-        }
+        LinkType::LinuxSll => linux_sll(data),
         LinkType::LinuxSll2 => {
-            // 20 bytes: protocol first, then reserved, ifindex, ARPHRD, type, addr len, addr.
-            let Some((header, rest)) = data.split_at_checked(20) else {
+            // Protocol first, then the rest of the 20-byte header.
+            let Some((header, rest)) = data.split_at_checked(SLL2_LEN) else {
                 return Err(anomaly::TRUNCATED_HEADER);
             };
-            Ok(ethertype(u16::from_be_bytes([header[0], header[1]])).map(|n| (n, rest)))
+            let protocol = EtherType(u16::from_be_bytes([header[0], header[1]]));
+            Ok(ethertype(protocol).map(|n| (n, rest)))
         }
         LinkType::Raw => match data.first().map(|b| b >> 4) {
             None => Err(anomaly::TRUNCATED_HEADER),
@@ -85,30 +96,47 @@ pub(crate) fn strip(linktype: LinkType, data: &[u8]) -> LinkResult<'_> {
 }
 
 fn ethernet(data: &[u8]) -> LinkResult<'_> {
-    let Some((header, mut rest)) = data.split_at_checked(14) else {
-        return Err(anomaly::TRUNCATED_HEADER);
-    };
-    let mut ether_type = u16::from_be_bytes([header[12], header[13]]);
+    let header = Ethernet2HeaderSlice::from_slice(data).map_err(|_| anomaly::TRUNCATED_HEADER)?;
+    let mut ether_type = header.ether_type();
+    let mut rest = data.get(header.slice().len()..).unwrap_or_default();
     let mut tags = 0;
     while VLAN_TPIDS.contains(&ether_type) {
         if tags == MAX_VLAN_TAGS {
             return Err(anomaly::TOO_MANY_VLAN_TAGS);
         }
         // A tag: 2 bytes of priority/VLAN id, then the next EtherType.
-        let Some((tag, after)) = rest.split_at_checked(4) else {
-            return Err(anomaly::TRUNCATED_HEADER);
-        };
-        ether_type = u16::from_be_bytes([tag[2], tag[3]]);
-        rest = after;
+        let tag = SingleVlanHeaderSlice::from_slice(rest).map_err(|_| anomaly::TRUNCATED_HEADER)?;
+        ether_type = tag.ether_type();
+        rest = rest.get(tag.slice().len()..).unwrap_or_default();
         tags += 1;
     }
     Ok(ethertype(ether_type).map(|n| (n, rest)))
 }
 
-fn ethertype(value: u16) -> Option<Network> {
+/// Linux cooked v1: 16 bytes, the protocol (an EtherType for IP) in the last two.
+///
+/// etherparse refuses headers whose ARPHRD type or packet type it does not know, but
+/// `tcpdump -i any` records loopback (ARPHRD_LOOPBACK), tunnel (ARPHRD_NONE) and PPP
+/// interfaces that way, with an ordinary EtherType in the protocol field. For those the
+/// protocol field is read by hand, as before etherparse was used here: an IP packet is an IP
+/// packet whatever interface it was seen on.
+fn linux_sll(data: &[u8]) -> LinkResult<'_> {
+    let protocol = match LinuxSllHeaderSlice::from_slice(data) {
+        Ok(header) => u16::from(header.protocol_type()),
+        Err(SllError::Len(_)) => return Err(anomaly::TRUNCATED_HEADER),
+        Err(SllError::Content(_)) => match data.get(14..LinuxSllHeader::LEN) {
+            Some(&[hi, lo]) => u16::from_be_bytes([hi, lo]),
+            _ => return Err(anomaly::TRUNCATED_HEADER),
+        },
+    };
+    let rest = data.get(LinuxSllHeader::LEN..).unwrap_or_default();
+    Ok(ethertype(EtherType(protocol)).map(|n| (n, rest)))
+}
+
+fn ethertype(value: EtherType) -> Option<Network> {
     match value {
-        ETHERTYPE_IPV4 => Some(Network::Ipv4),
-        ETHERTYPE_IPV6 => Some(Network::Ipv6),
+        EtherType::IPV4 => Some(Network::Ipv4),
+        EtherType::IPV6 => Some(Network::Ipv6),
         _ => None,
     }
 }
@@ -182,6 +210,20 @@ mod tests {
     }
 
     #[test]
+    fn four_vlan_tags_are_still_stepped_over() {
+        // etherparse's whole-packet slicer stops after three; our cap is MAX_VLAN_TAGS.
+        let f = eth(
+            &[(0x88a8, 1), (0x8100, 2), (0x8100, 3), (0x8100, 4)],
+            0x86dd,
+            &IP6,
+        );
+        assert_eq!(
+            strip(LinkType::Ethernet, &f),
+            Ok(Some((Network::Ipv6, &IP6[..])))
+        );
+    }
+
+    #[test]
     fn endless_vlan_tags_are_an_anomaly() {
         let f = eth(&[(0x8100, 1); 5], 0x0800, &IP4);
         assert_eq!(
@@ -227,6 +269,32 @@ mod tests {
             strip(LinkType::LinuxSll2, &v2),
             Ok(Some((Network::Ipv4, &IP4[..])))
         );
+    }
+
+    #[test]
+    fn linux_cooked_v1_from_interfaces_etherparse_does_not_know() {
+        // `tcpdump -i any`: loopback (ARPHRD_LOOPBACK 772), a tunnel (ARPHRD_NONE 65534), and
+        // a packet type beyond PACKET_KERNEL. etherparse refuses these headers; they are
+        // still IP.
+        for (packet_type, arphrd) in [(0u16, 772u16), (4, 65534), (9, 1)] {
+            let mut f = packet_type.to_be_bytes().to_vec();
+            f.extend_from_slice(&arphrd.to_be_bytes());
+            f.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00]);
+            f.extend_from_slice(&IP4);
+            assert_eq!(
+                strip(LinkType::LinuxSll, &f),
+                Ok(Some((Network::Ipv4, &IP4[..]))),
+                "{packet_type} {arphrd}"
+            );
+            assert_eq!(
+                strip(LinkType::LinuxSll, &f[..15]),
+                Err(anomaly::TRUNCATED_HEADER)
+            );
+        }
+        // Netlink traffic (ARPHRD_NETLINK 824) carries a netlink protocol number: not IP.
+        let mut f = vec![0, 4, 0x03, 0x38, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        f.extend_from_slice(&IP4);
+        assert_eq!(strip(LinkType::LinuxSll, &f), Ok(None));
     }
 
     #[test]

@@ -1,15 +1,24 @@
 //! From captured frames to TCP segments: link layer, IP (v4 with fragment reassembly, v6 with
-//! extension headers skipped) and TCP, using etherparse.
+//! extension headers skipped) and TCP.
 //!
 //! Pure and deterministic: no I/O. The payload length always comes from the IP and TCP
 //! headers, never from the frame length, because real captures carry Ethernet trailer bytes
 //! that look like MSNP text. Bytes that the IP header announces but the snaplen cut off are
 //! reported in [`TcpSegment::missing`], never invented. Bad frames give [`Decoded::Anomaly`];
-//! nothing here panics on capture bytes.
+//! nothing here panics on capture bytes. One exception to "lengths from the headers": an IPv4
+//! total length of 0, written by captures on a host that leaves segmentation to its network
+//! card; as Wireshark does, the packet is then the rest of the frame, and
+//! [`anomaly::IPV4_ZERO_TOTAL_LENGTH`] is reported once per decoder (through
+//! [`NetDecoder::take_anomaly`], so the segment itself is still decoded).
 //!
 //! Layout: `link` strips the link header, `ip` parses IPv4/IPv6 (skipping IPv6 extension
 //! headers), `ipv4_defrag` reassembles IPv4 fragments (the only state kept here, bounded),
-//! and `tcp` bounds the segment's payload. Anomaly names are listed in [`anomaly`].
+//! and `tcp` bounds the segment's payload. Headers are sliced with etherparse (Ethernet II,
+//! VLAN tags, Linux cooked v1, IPv4 and IPv6 with its extension headers, TCP); Linux cooked
+//! v2, BSD NULL/LOOP and the raw IP link types have no etherparse type and are read by hand,
+//! and so is IPv4 reassembly (etherparse's defragmenter does not bound its memory the way
+//! `ipv4_defrag` does). Which `net.*` anomaly a malformed frame gets is decided here, not by
+//! etherparse's error types. Anomaly names are listed in [`anomaly`].
 
 mod ip;
 mod ipv4_defrag;
@@ -28,8 +37,13 @@ pub mod anomaly {
     pub const BAD_IP_VERSION: &str = "net.bad_ip_version";
     /// IPv4 header length (IHL) below 5 words.
     pub const IPV4_BAD_HEADER_LENGTH: &str = "net.ipv4_bad_header_length";
-    /// IPv4 total length smaller than its own header.
+    /// IPv4 total length smaller than its own header (but not 0, see
+    /// [`IPV4_ZERO_TOTAL_LENGTH`]; on a fragment, 0 is bad too).
     pub const IPV4_BAD_TOTAL_LENGTH: &str = "net.ipv4_bad_total_length";
+    /// An IPv4 TCP packet with total length 0, as captured on a host that leaves TCP
+    /// segmentation to its network card: decoded with the frame's length instead. Reported
+    /// once per run (per [`super::NetDecoder`]), not once per packet.
+    pub const IPV4_ZERO_TOTAL_LENGTH: &str = "net.ipv4_zero_total_length";
     /// An IPv6 extension header is malformed or runs past the IPv6 payload length.
     pub const IPV6_BAD_EXTENSION: &str = "net.ipv6_bad_extension";
     /// The IP-announced TCP segment is shorter than a minimal TCP header.
@@ -110,15 +124,22 @@ pub enum Decoded<'a> {
     },
 }
 
-/// Decodes frames into TCP segments. Stateful only for IPv4 fragment reassembly, which is bounded.
+/// Decodes frames into TCP segments. Stateful only for IPv4 fragment reassembly, which is
+/// bounded, and for remembering that a zero IPv4 total length was already reported.
 ///
 /// Fragment anomalies about *other* datagrams (timeouts, evictions) are found while handling
 /// a later fragment. The first one replaces that fragment's `Ignored`; any others wait in a
-/// queue that [`NetDecoder::take_anomaly`] drains. At the end of the capture, call
-/// [`NetDecoder::finish`] and drain the queue once more.
+/// queue that [`NetDecoder::take_anomaly`] drains. The one-time
+/// [`anomaly::IPV4_ZERO_TOTAL_LENGTH`] waits there too, so that its frame still gives its
+/// segment. Drain the queue after every frame; at the end of the capture, call
+/// [`NetDecoder::finish`] and drain it once more.
 #[derive(Default)]
 pub struct NetDecoder {
     defrag: ipv4_defrag::Defrag,
+    /// A zero IPv4 total length was seen, so it is not reported again.
+    zero_total_seen: bool,
+    /// [`anomaly::IPV4_ZERO_TOTAL_LENGTH`], once, until taken.
+    zero_total_note: Option<&'static str>,
 }
 
 impl NetDecoder {
@@ -134,9 +155,12 @@ impl NetDecoder {
     }
 
     /// Next anomaly not tied to the frame just decoded (a fragmented datagram timed out or
-    /// was evicted, or was left incomplete at [`NetDecoder::finish`]).
+    /// was evicted, or was left incomplete at [`NetDecoder::finish`]), or the one-time note
+    /// that a zero IPv4 total length was decoded from the frame's length.
     pub fn take_anomaly(&mut self) -> Option<&'static str> {
-        self.defrag.take_anomaly()
+        self.zero_total_note
+            .take()
+            .or_else(|| self.defrag.take_anomaly())
     }
 
     /// End of capture: drops IPv4 datagrams still waiting for fragments; each is then
@@ -154,13 +178,21 @@ impl NetDecoder {
         let Some((network, bytes)) = link::strip(pkt.linktype, pkt.data)? else {
             return Ok(Decoded::Ignored);
         };
+        // Bytes of the frame the snaplen cut off (none if the file's lengths disagree).
+        let frame_cut = usize::try_from(pkt.origlen)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(pkt.data.len());
         let packet = match network {
-            link::Network::Ipv4 => ip::ipv4(bytes)?,
+            link::Network::Ipv4 => ip::ipv4(bytes, frame_cut)?,
             link::Network::Ipv6 => ip::ipv6(bytes)?,
         };
         // IPv6 fragments are not reassembled: MSNP over fragmented IPv6 is not seen in practice.
         if packet.proto != ip::PROTO_TCP || packet.ipv6_fragment {
             return Ok(Decoded::Ignored);
+        }
+        if packet.zero_total_length && !self.zero_total_seen {
+            self.zero_total_seen = true;
+            self.zero_total_note = Some(anomaly::IPV4_ZERO_TOTAL_LENGTH);
         }
         let (data, declared) = match packet.fragment {
             None => (packet.data, packet.declared),

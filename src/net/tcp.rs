@@ -3,12 +3,18 @@
 //! Why it exists: the payload of a segment is what remains of the IP-announced length after
 //! the TCP data offset, and nothing else; this is the one place that computes it.
 //!
+//! Who parses what: etherparse's `TcpHeaderSlice` reads the header (data offset, options
+//! length, fields), given only the bytes the IP header announces; the length policy and the
+//! anomaly names are ours.
+//!
 //! Guarantees: `payload` is a sub-slice of the captured bytes handed in, and
 //! `payload.len() + missing` is exactly the payload length the headers announce. A header cut
 //! by the snaplen gives [`anomaly::TRUNCATED_HEADER`]; an impossible data offset or a segment
 //! shorter than a TCP header gives a `net.tcp_*` anomaly. Never panics.
 
 use super::anomaly;
+use etherparse::err::tcp::HeaderSliceError;
+use etherparse::{TcpHeader, TcpHeaderSlice};
 
 /// The fields of one TCP segment that the rest of the pipeline uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,34 +28,44 @@ pub(crate) struct Tcp<'a> {
     pub missing: u32,
 }
 
-const MIN_HEADER: usize = 20;
-
 /// Parses a TCP segment from its captured bytes `data` and its announced length `declared`
 /// (from the IP header; `data` never holds more than that).
 pub(crate) fn parse(data: &[u8], declared: usize) -> Result<Tcp<'_>, &'static str> {
-    if declared < MIN_HEADER {
+    if declared < TcpHeader::MIN_LEN {
         return Err(anomaly::TCP_BAD_LENGTH);
     }
-    let Some(h) = data.get(..MIN_HEADER) else {
-        return Err(anomaly::TRUNCATED_HEADER);
-    };
-    let header_len = usize::from(h[12] >> 4) * 4;
-    if header_len < MIN_HEADER || header_len > declared {
-        return Err(anomaly::TCP_BAD_DATA_OFFSET);
-    }
-    let Some(payload) = data.get(header_len..declared.min(data.len())) else {
-        return Err(anomaly::TRUNCATED_HEADER);
-    };
-    let missing = declared.saturating_sub(data.len().max(header_len));
+    let segment = data.get(..declared).unwrap_or(data);
+    let header = TcpHeaderSlice::from_slice(segment).map_err(|e| match e {
+        // A data offset below 5 words.
+        HeaderSliceError::Content(_) => anomaly::TCP_BAD_DATA_OFFSET,
+        // A header longer than the announced segment is impossible, not cut.
+        HeaderSliceError::Len(l) if l.required_len > declared => anomaly::TCP_BAD_DATA_OFFSET,
+        HeaderSliceError::Len(_) => anomaly::TRUNCATED_HEADER,
+    })?;
+    let payload = segment.get(header.slice().len()..).unwrap_or_default();
+    let flags = [
+        header.fin(),
+        header.syn(),
+        header.rst(),
+        header.psh(),
+        header.ack(),
+        header.urg(),
+        header.ece(),
+        header.cwr(),
+    ]
+    .iter()
+    .enumerate()
+    .fold(0u8, |acc, (bit, &set)| acc | (u8::from(set) << bit));
     Ok(Tcp {
-        src_port: u16::from_be_bytes([h[0], h[1]]),
-        dst_port: u16::from_be_bytes([h[2], h[3]]),
-        seq: u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
-        ack: u32::from_be_bytes([h[8], h[9], h[10], h[11]]),
-        flags: h[13],
+        src_port: header.source_port(),
+        dst_port: header.destination_port(),
+        seq: header.sequence_number(),
+        ack: header.acknowledgment_number(),
+        flags,
         payload,
-        // At most 65535 - 20: an IPv4 total length or IPv6 payload length is a u16.
-        missing: u32::try_from(missing).unwrap_or(u32::MAX),
+        // `declared` can exceed 65535 only for a zero IPv4 total length, where it comes from
+        // the frame's original length (a u32).
+        missing: u32::try_from(declared.saturating_sub(segment.len())).unwrap_or(u32::MAX),
     })
 }
 
@@ -119,6 +135,24 @@ mod tests {
                 "{cut}"
             );
         }
+    }
+
+    #[test]
+    fn every_flag_bit_is_kept() {
+        for flags in [0x00u8, 0x01, 0x02, 0x12, 0x18, 0x40, 0x80, 0xff] {
+            let mut s = seg(5, b"");
+            s[13] = flags;
+            assert_eq!(parse(&s, s.len()).unwrap().flags, flags);
+        }
+    }
+
+    #[test]
+    fn offset_past_the_segment_is_bad_even_when_cut() {
+        // A 60-byte header in a 40-byte segment: impossible, whether or not the capture has
+        // the bytes.
+        let s = seg(15, b"");
+        assert_eq!(parse(&s[..30], 40), Err(anomaly::TCP_BAD_DATA_OFFSET));
+        assert_eq!(parse(&s[..30], 60), Err(anomaly::TRUNCATED_HEADER));
     }
 
     #[test]

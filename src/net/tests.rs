@@ -249,6 +249,121 @@ fn malformed_headers_have_names() {
     ));
 }
 
+/// The same IPv4 packet as captured on a host that leaves segmentation to its network card:
+/// total length 0.
+fn zero_total(ip: &[u8]) -> Vec<u8> {
+    let mut ip = ip.to_vec();
+    ip[2..4].copy_from_slice(&0u16.to_be_bytes());
+    ip
+}
+
+/// Decodes one frame and returns (payload, missing) of its TCP segment.
+fn segment_of(dec: &mut NetDecoder, p: &RawPacket<'_>) -> (Vec<u8>, u32) {
+    let s = expect_tcp(dec.decode(p));
+    (s.payload.to_vec(), s.missing)
+}
+
+#[test]
+fn zero_ipv4_total_length_is_decoded_and_noted_once() {
+    let frame = ethernet(&[0x8100], 0x0800, &zero_total(&tcp_ip4(MSG)));
+    let other = ethernet(&[], 0x0800, &zero_total(&tcp_ip4(b"OUT\r\n")));
+    let dec = &mut NetDecoder::new();
+    assert_eq!(
+        segment_of(dec, &pkt(LinkType::Ethernet, &frame)),
+        (MSG.to_vec(), 0)
+    );
+    assert_eq!(dec.take_anomaly(), Some(anomaly::IPV4_ZERO_TOTAL_LENGTH));
+    assert_eq!(dec.take_anomaly(), None);
+    for f in [&frame, &other] {
+        segment_of(dec, &pkt(LinkType::Ethernet, f));
+        assert_eq!(dec.take_anomaly(), None, "reported once per decoder");
+    }
+    assert_eq!(
+        segment_of(dec, &pkt(LinkType::Raw, &zero_total(&tcp_ip4(b"OUT\r\n")))),
+        (b"OUT\r\n".to_vec(), 0)
+    );
+    // Another run (another decoder) reports it again.
+    let dec = &mut NetDecoder::new();
+    segment_of(dec, &pkt(LinkType::Ethernet, &other));
+    assert_eq!(dec.take_anomaly(), Some(anomaly::IPV4_ZERO_TOTAL_LENGTH));
+    // An ordinary packet says nothing.
+    let dec = &mut NetDecoder::new();
+    segment_of(dec, &pkt(LinkType::Raw, &tcp_ip4(MSG)));
+    assert_eq!(dec.take_anomaly(), None);
+}
+
+#[test]
+fn zero_ipv4_total_length_cut_by_snaplen_reports_missing() {
+    let frame = ethernet(&[], 0x0800, &zero_total(&tcp_ip4(MSG)));
+    let p = RawPacket {
+        origlen: frame.len() as u32,
+        ..pkt(LinkType::Ethernet, &frame[..frame.len() - 5])
+    };
+    let dec = &mut NetDecoder::new();
+    assert_eq!(segment_of(dec, &p), (MSG[..MSG.len() - 5].to_vec(), 5));
+}
+
+#[test]
+fn zero_ipv4_total_length_cannot_tell_trailer_bytes() {
+    // Without a total length nothing says where the IP packet ends: trailer bytes (which a
+    // sending host does not add) would be read as payload. This pins that limit.
+    let mut frame = ethernet(&[], 0x0800, &zero_total(&tcp_ip4(b"OUT\r\n")));
+    frame.extend_from_slice(b"\0\0");
+    let dec = &mut NetDecoder::new();
+    assert_eq!(
+        segment_of(dec, &pkt(LinkType::Ethernet, &frame)),
+        (b"OUT\r\n\0\0".to_vec(), 0)
+    );
+}
+
+#[test]
+fn zero_total_length_elsewhere_is_not_offload() {
+    // Not TCP: ignored, and nothing to report about it.
+    let mut udp = Vec::new();
+    PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+        .udp(1, 2)
+        .write(&mut udp, b"x")
+        .unwrap();
+    let dec = &mut NetDecoder::new();
+    assert!(matches!(
+        dec.decode(&pkt(LinkType::Raw, &zero_total(&udp))),
+        Decoded::Ignored
+    ));
+    assert_eq!(dec.take_anomaly(), None);
+    // A fragment with total length 0 is malformed, not offloaded.
+    let frag = zero_total(&fragments(&tcp_ip4(BIG), 42, 24)[1]);
+    assert!(matches!(
+        dec.decode(&pkt(LinkType::Raw, &frag)),
+        Decoded::Anomaly {
+            name: "net.ipv4_bad_total_length"
+        }
+    ));
+    assert_eq!(dec.take_anomaly(), None);
+    // IPv6 payload length 0 keeps its old meaning: no TCP segment fits.
+    let mut ip6 = tcp_ip6(MSG);
+    ip6[4..6].copy_from_slice(&0u16.to_be_bytes());
+    assert!(matches!(
+        dec.decode(&pkt(LinkType::Raw, &ip6)),
+        Decoded::Anomaly {
+            name: "net.tcp_bad_length"
+        }
+    ));
+    assert_eq!(dec.take_anomaly(), None);
+}
+
+#[test]
+fn linux_cooked_loopback_through_decode() {
+    // `tcpdump -i any` on a host talking to itself: ARPHRD_LOOPBACK, which etherparse's
+    // cooked-header slicer refuses.
+    let mut f = vec![0, 0, 0x03, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00];
+    f.extend_from_slice(&tcp_ip4(MSG));
+    let dec = &mut NetDecoder::new();
+    assert_eq!(
+        segment_of(dec, &pkt(LinkType::LinuxSll, &f)),
+        (MSG.to_vec(), 0)
+    );
+}
+
 /// Splits a bare IPv4 packet into fragments of `chunk` data bytes (a multiple of 8).
 fn fragments(ip: &[u8], id: u16, chunk: usize) -> Vec<Vec<u8>> {
     let data = &ip[20..];

@@ -435,6 +435,14 @@ impl Conv {
         self.client_next = self.client_next.wrapping_add(payload.len() as u32);
     }
 
+    /// The PA segment [`Conv::client`] would write, returned instead of written (for a test
+    /// to alter before pushing it); advances the client's sequence number all the same.
+    pub fn client_frame(&mut self, payload: &[u8]) -> Vec<u8> {
+        let f = self.frame(true, self.client_next, self.server_next, "PA", payload);
+        self.client_next = self.client_next.wrapping_add(payload.len() as u32);
+        f
+    }
+
     /// A PA segment server to client; advances the server's sequence number.
     pub fn server(&mut self, p: &mut Pcap, payload: &[u8]) {
         self.raw(p, false, self.server_next, self.client_next, "PA", payload);
