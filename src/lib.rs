@@ -46,6 +46,7 @@
 pub mod app;
 pub mod capture;
 pub mod cli;
+pub mod escape;
 pub mod event;
 pub mod flow;
 pub mod fuzzing;
