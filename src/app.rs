@@ -11,7 +11,7 @@ use crate::flow::FlowConfig;
 use crate::flow::{Expectation, FlowEvent};
 use crate::output::dialogue::{Dialogue, Notes};
 use crate::output::flows::{FlowsReport, table};
-use crate::output::json::{JsonArray, JsonLines};
+use crate::output::json::{self, JsonArray, JsonLines};
 use crate::output::progress::Progress;
 use crate::output::select::{Select, Selection};
 use crate::pipeline;
@@ -87,16 +87,8 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
                 writeln!(out, "{}", table(&rows))?;
             }
         }
-        FlowsFormat::Jsonl => {
-            for r in &rows {
-                serde_json::to_writer(&mut out, r)?;
-                out.write_all(b"\n")?;
-            }
-        }
-        FlowsFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &rows)?;
-            out.write_all(b"\n")?;
-        }
+        FlowsFormat::Jsonl => json::write_flow_rows_jsonl(&mut out, &rows)?,
+        FlowsFormat::Json => json::write_flow_rows_json(&mut out, &rows)?,
     }
     out.flush()?;
     Ok(Outcome {

@@ -1,9 +1,11 @@
 //! The events the decoder produces and every output format consumes.
 //!
-//! These types are the public JSON interface (`--format jsonl` / `json`): field names are
-//! stable, and `docs/events.md` documents each one with an example. Every event carries
-//! `type`, `flow` (the connection id of `msnsniff flows`), `frame` (1-based frame number of the
-//! packet that completed it) and `ts` (capture time, seconds with nine decimals).
+//! These are internal types, free to change: the public JSON (`--format jsonl` / `json`,
+//! documented in `docs/events.md`) is written from the wire types of
+//! [`crate::output::json::wire`], which name every field and value themselves, so renaming a
+//! variant here cannot change the interface. Every event carries its connection (`flow`, the
+//! id of `msnsniff flows`), the 1-based frame number of the packet that completed it and the
+//! capture time of that packet.
 
 use crate::Direction;
 use crate::capture::Timestamp;
@@ -11,25 +13,19 @@ use crate::flow::{Closing, Detection, FlowSummary, Opening};
 use crate::msnp::Dialect;
 use crate::msnp::named::Fields;
 use crate::reassembly::GapReason;
-use serde::Serialize;
 use std::net::SocketAddr;
 
 /// What a connection is, as far as the decoder can tell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Dispatch server: negotiates, then redirects the client with `XFR ... NS`.
-    #[serde(rename = "DS")]
     Dispatch,
     /// Notification server: login, presence, lists.
-    #[serde(rename = "NS")]
     Notification,
     /// Switchboard: one conversation.
-    #[serde(rename = "SB")]
     Switchboard,
     /// MSNFTP file transfer between two clients.
-    #[serde(rename = "MSNFTP")]
     FileTransfer,
-    #[serde(rename = "unknown")]
     Unknown,
 }
 
@@ -47,13 +43,10 @@ impl Role {
 
 /// Which protocol a line belongs to: the notification server's, the switchboard's, or the
 /// client-to-client protocol carried inside switchboard messages (and MSNFTP).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Channel {
-    #[serde(rename = "NS")]
     Ns,
-    #[serde(rename = "SB")]
     Sb,
-    #[serde(rename = "MSNC")]
     Msnc,
 }
 
@@ -68,8 +61,7 @@ impl Channel {
 }
 
 /// How the line ended on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LineEnd {
     /// `\r\n`
     Crlf,
@@ -80,7 +72,7 @@ pub enum LineEnd {
 }
 
 /// A reply's link to its request.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ReplyTo {
     /// Frame of the request.
     pub frame: u64,
@@ -89,8 +81,7 @@ pub struct ReplyTo {
 }
 
 /// Where a connection's dialect came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DialectSource {
     /// The server's `VER` reply.
     Ver,
@@ -102,7 +93,7 @@ pub enum DialectSource {
 }
 
 /// One decoded command (a line and its payload, if any).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct CommandEvent {
     pub flow: u64,
     pub frame: u64,
@@ -121,33 +112,26 @@ pub struct CommandEvent {
     /// The declared payload length, or null for commands without a payload.
     pub payload_len: Option<u64>,
     /// Payload bytes actually received, when fewer than declared (a gap or the end cut it).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payload_received: Option<u64>,
     /// The payload as text, when it is valid UTF-8.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<String>,
     /// The payload in base64, when it is not valid UTF-8 (binary P2P data).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payload_base64: Option<String>,
     pub line_end: LineEnd,
     /// Stream offset of the line's first byte in its direction.
     pub offset: u64,
     /// For a reply: the request it answers.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<ReplyTo>,
     /// A short plain-English explanation, when the command's meaning is not obvious.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The raw command line as sent (without its line end; escaped like `params`).
-    #[serde(skip)]
     pub line: Vec<u8>,
     /// The raw payload bytes.
-    #[serde(skip)]
     pub payload_bytes: Option<Vec<u8>>,
 }
 
 /// What the decoder knows about a connection.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct ConnectionInfo {
     pub flow: u64,
     pub frame: u64,
@@ -161,21 +145,17 @@ pub struct ConnectionInfo {
     pub dialect_source: Option<DialectSource>,
     /// For an inferred dialect: what it was inferred from (`ADL`, `USR SSO`, `a participant's
     /// client capabilities in JOI`). The dialect is then a lower bound.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dialect_basis: Option<String>,
     pub detection: Detection,
     pub opening: Opening,
     /// The notification-server connection that announced this one (switchboards, transfers).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub announced_by: Option<u64>,
     /// The signed-in user's handle, once known.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
 }
 
 /// Everything the decoder reports, in capture order.
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Clone, Debug)]
 pub enum Event {
     /// A connection is first reported (at its first decoded line, gap or close, so that its
     /// role can already be told); later changes come as `connection_update`.

@@ -187,11 +187,11 @@ fn hostile_chat_text_is_shown_inert() {
             !stripped.contains('\x1b') && !stripped.contains('\x07') && !stripped.contains('\0')
         );
         assert!(
-            stripped.contains(">>> \\x1b[31mred\\x1b[0m \\x1b]0;pwned\\x07 \\x1b[2J"),
+            stripped.contains(">>> \\x1B[31mred\\x1B[0m \\x1B]0;pwned\\x07 \\x1B[2J"),
             "{stripped}"
         );
         assert!(
-            stripped.contains("<script>alert(1)</script> &amp; \\x00 \\xff\\xfe"),
+            stripped.contains("<script>alert(1)</script> &amp; \\x00 \\xFF\\xFE"),
             "{stripped}"
         );
     }

@@ -187,52 +187,10 @@ fn classify_error(line: &[u8]) -> LineError {
     }
 }
 
-/// Field bytes → text: valid UTF-8 kept, invalid bytes as `\xNN`, `\` as `\\`.
-pub fn escape_field(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c == '\\' {
-                out.push_str("\\\\");
-            } else {
-                out.push(c);
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The inverse of [`escape_field`]. A backslash not followed by `\` or `xNN` is kept as is.
-pub fn unescape_field(text: &str) -> Vec<u8> {
-    let s = text.as_bytes();
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] == b'\\' {
-            if s.get(i + 1) == Some(&b'\\') {
-                out.push(b'\\');
-                i += 2;
-                continue;
-            }
-            if s.get(i + 1) == Some(&b'x')
-                && let Some(hex) = s.get(i + 2..i + 4)
-                && let Some(b) = std::str::from_utf8(hex)
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(s[i]);
-        i += 1;
-    }
-    out
-}
+/// Parameters are kept in the data form of [`crate::escape`] (the rule for every JSON string
+/// made from capture bytes): valid UTF-8 as is, `\\` for a backslash, `\xNN` (upper case) for
+/// each invalid byte. [`unescape_field`] gives the bytes back.
+pub use crate::escape::{escape_field, unescape_field};
 
 #[cfg(test)]
 mod tests {

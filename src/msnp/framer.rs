@@ -786,19 +786,12 @@ fn looks_like_command(b: &[u8]) -> Option<bool> {
     if undecided { None } else { Some(false) }
 }
 
-/// A short, escaped view of some bytes for an anomaly detail.
+/// A short view of some bytes for an anomaly detail: their first bytes in the display form of
+/// [`crate::escape`] (the JSON rule, with controls and invisible characters spelt out, so the
+/// detail is one inert line in JSON and on a terminal alike).
 fn preview(bytes: &[u8]) -> String {
     const MAX: usize = 48;
-    let shown: String = command::escape_field(&bytes[..bytes.len().min(MAX)])
-        .chars()
-        .map(|c| {
-            if c.is_control() {
-                format!("\\x{:02X}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect();
+    let shown = crate::escape::escape_line(&bytes[..bytes.len().min(MAX)]);
     if bytes.len() > MAX {
         format!("{shown}… ({} bytes)", bytes.len())
     } else {

@@ -10,11 +10,11 @@
 //! Guarantees: [`Name::as_str`] is the stable JSON key of each name (renaming a variant does
 //! not change it; renaming the string is a breaking change of the JSON interface). A
 //! [`Value::Decoded`] is written as two keys, `name` (the decoded text) and `name_raw` (the
-//! text as sent). Keys are written in byte order of their JSON names, so the output does not
-//! depend on the order in which a layout filled the fields. Setting a name twice keeps the
-//! last value.
+//! text as sent). [`Fields::entries`] gives the keys in byte order of their JSON names, so the
+//! output does not depend on the order in which a layout filled the fields. Setting a name
+//! twice keeps the last value. The JSON writer (`output::json`) writes these entries; nothing
+//! here depends on serde.
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -216,19 +216,6 @@ impl fmt::Display for Value {
     }
 }
 
-impl Serialize for Value {
-    /// A `Decoded` value on its own serialises as its decoded text; [`Fields`] adds the
-    /// `_raw` key.
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Value::Text(t) | Value::Decoded { text: t, .. } => s.serialize_str(t),
-            Value::Num(n) => s.serialize_u64(*n),
-            Value::Bool(b) => s.serialize_bool(*b),
-            Value::List(items) => items.serialize(s),
-        }
-    }
-}
-
 /// The named fields of one command, in the order they were set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Fields(Vec<(Name, Value)>);
@@ -271,26 +258,38 @@ impl Fields {
         self.0.iter().map(|(n, v)| (*n, v))
     }
 
-    /// The JSON object, with `_raw` keys for decoded text, keys in byte order.
+    /// The JSON object (for tests and tools; the JSON writer uses [`Fields::entries`]).
     pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        fn json(v: &Value) -> serde_json::Value {
+            match v {
+                Value::Text(t) | Value::Decoded { text: t, .. } => t.as_str().into(),
+                Value::Num(n) => (*n).into(),
+                Value::Bool(b) => (*b).into(),
+                Value::List(items) => items.iter().map(json).collect(),
+            }
+        }
         self.entries()
             .into_iter()
             .map(|(k, v)| {
-                let v = serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
+                let v = match v {
+                    Entry::Value(v) => json(v),
+                    Entry::Raw(r) => r.into(),
+                };
                 (k.into_owned(), v)
             })
             .collect()
     }
 
-    /// (key, value) pairs as JSON writes them, sorted by key.
-    fn entries(&self) -> Vec<(Cow<'static, str>, JsonValue<'_>)> {
-        let mut out: Vec<(Cow<'static, str>, JsonValue<'_>)> = Vec::with_capacity(self.0.len() + 2);
+    /// (key, value) pairs as JSON writes them, sorted by key: a decoded text gives its
+    /// `name` entry and a `name_raw` [`Entry::Raw`] entry.
+    pub fn entries(&self) -> Vec<(Cow<'static, str>, Entry<'_>)> {
+        let mut out: Vec<(Cow<'static, str>, Entry<'_>)> = Vec::with_capacity(self.0.len() + 2);
         for (name, value) in &self.0 {
-            out.push((Cow::Borrowed(name.as_str()), JsonValue::Value(value)));
+            out.push((Cow::Borrowed(name.as_str()), Entry::Value(value)));
             if let Value::Decoded { raw, .. } = value {
                 out.push((
                     Cow::Owned(format!("{}_raw", name.as_str())),
-                    JsonValue::Raw(raw),
+                    Entry::Raw(raw),
                 ));
             }
         }
@@ -299,30 +298,13 @@ impl Fields {
     }
 }
 
-/// One entry as JSON writes it.
-enum JsonValue<'a> {
+/// One JSON entry of [`Fields::entries`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Entry<'a> {
+    /// A field's value (a `Decoded` one stands for its decoded text).
     Value(&'a Value),
+    /// The text as sent, under `name_raw`.
     Raw(&'a str),
-}
-
-impl Serialize for JsonValue<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            JsonValue::Value(v) => v.serialize(s),
-            JsonValue::Raw(r) => s.serialize_str(r),
-        }
-    }
-}
-
-impl Serialize for Fields {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let entries = self.entries();
-        let mut map = s.serialize_map(Some(entries.len()))?;
-        for (k, v) in &entries {
-            map.serialize_entry(k.as_ref(), v)?;
-        }
-        map.end()
-    }
 }
 
 #[cfg(test)]
@@ -362,12 +344,13 @@ mod tests {
         );
         f.set(Name::Handle, Value::Text("bob@x".into()));
         assert_eq!(
-            serde_json::to_string(&f).unwrap(),
+            serde_json::Value::Object(f.to_json()).to_string(),
             r#"{"friendly_name":"Bob B","friendly_name_raw":"Bob%20B","handle":"bob@x","length":12}"#
         );
+        let keys: Vec<_> = f.entries().into_iter().map(|(k, _)| k).collect();
         assert_eq!(
-            serde_json::Value::Object(f.to_json()).to_string(),
-            serde_json::to_string(&f).unwrap()
+            keys,
+            ["friendly_name", "friendly_name_raw", "handle", "length"]
         );
         assert_eq!(f.text(Name::FriendlyName), Some("Bob B"));
         assert_eq!(f.num(Name::Length), Some(12));
@@ -387,6 +370,11 @@ mod tests {
     fn lists_and_display() {
         let v = Value::List(vec![Value::Num(1), Value::Text("g".into())]);
         assert_eq!(v.to_string(), "1, g");
-        assert_eq!(serde_json::to_string(&v).unwrap(), r#"[1,"g"]"#);
+        let mut f = Fields::new();
+        f.set(Name::GroupIds, v);
+        assert_eq!(
+            serde_json::Value::Object(f.to_json()).to_string(),
+            r#"{"group_ids":[1,"g"]}"#
+        );
     }
 }

@@ -446,7 +446,7 @@ pub fn describe(
     } else {
         lookup(verb).and_then(|row| (row.note)(&fields, line))
     };
-    (fields, note.map(|n| notes::one_line(&n)))
+    (fields, note.map(|n| crate::escape::one_line(&n)))
 }
 
 /// A short sentence saying what this command means, or `None` when the line speaks for itself

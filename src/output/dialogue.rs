@@ -9,13 +9,15 @@
 //! Guarantees: the end of every line is shown literally (`\r\n`, or `\n` where only a newline
 //! was sent; light grey when coloured), so newlines can be counted; a payload is shown under
 //! its command line, line by line with the same prefix, and a binary part as a short hex dump;
-//! control bytes and invalid UTF-8 from the capture are escaped (`\x1b`), never written raw.
+//! bytes from the capture go through the terminal rule of [`crate::output::text`] (control
+//! bytes, invalid UTF-8, bidi and other invisible characters spelt out: `\x1B`, `\xFF`,
+//! `\u{202E}`), and notes through its [`escape_text`], so nothing is written raw.
 //! When the output moves from one connection to another, a `<o>` line says which.
 
 use crate::Direction;
 use crate::event::{CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, Role, Sink};
 use crate::flow::{Closing, Opening};
-use crate::output::text::{escape_bytes, utc};
+use crate::output::text::{escape_bytes, escape_text, utc};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -79,7 +81,7 @@ impl<W: Write> Dialogue<W> {
 
     fn note(&self, s: &mut String, text: &str) {
         let mut line = String::from("<o> ");
-        line.push_str(&escape_bytes(text.as_bytes()));
+        line.push_str(&escape_text(text));
         self.paint(s, CYAN, &line);
         s.push('\n');
     }

@@ -1,8 +1,14 @@
-//! Small text helpers shared by the formatters: UTC times and making capture bytes safe to
-//! print on a terminal.
+//! Small text helpers shared by the formatters: UTC times, and the terminal rule for text
+//! from the capture.
+//!
+//! Guarantees: what [`escape_bytes`] and [`escape_text`] return holds no control character
+//! (so no escape sequence, bell or carriage return from the wire reaches the terminal), no
+//! Unicode format character (bidi overrides, zero-width characters, tags) and no line or
+//! paragraph separator: it is one line that shows what was sent. The rule itself is the display
+//! form of [`crate::escape`], shared with the JSON anomaly details and notes.
 
 use crate::capture::Timestamp;
-use std::fmt::Write;
+use crate::escape;
 
 /// `2011-03-02 10:22:33.123456` (UTC, microseconds).
 pub fn utc(ts: Timestamp) -> String {
@@ -33,33 +39,21 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Capture bytes as printable text: valid UTF-8 is kept except control characters, which
-/// become `\xNN` (so an ESC sequence from the wire can never reach the terminal), as do
-/// bytes that are not UTF-8. A backslash stays a backslash.
+/// Capture bytes for the terminal (the display form of [`crate::escape`]): valid UTF-8 is kept,
+/// except that a backslash is doubled (`\\`), a tab is `\t`, other C0 controls and DEL are
+/// `\xNN`, C1 controls, format characters and U+2028/U+2029 are `\u{NNNN}`; each byte that is
+/// not UTF-8 is `\xNN`. Hex is upper case. Every escape on the terminal was written by msnsniff,
+/// and the exact bytes can be read back from it.
 pub fn escape_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c.is_control() {
-                push_hex_char(&mut out, c);
-            } else {
-                out.push(c);
-            }
-        }
-        for b in chunk.invalid() {
-            let _ = write!(out, "\\x{b:02x}");
-        }
-    }
-    out
+    escape::escape_line(bytes)
 }
 
-fn push_hex_char(out: &mut String, c: char) {
-    let n = c as u32;
-    if n <= 0xff {
-        let _ = write!(out, "\\x{n:02x}");
-    } else {
-        let _ = write!(out, "\\u{{{n:x}}}");
-    }
+/// Text that msnsniff built, possibly around capture text already in the data form of
+/// [`crate::escape`] (notes, anomaly details, role reasons, handles), made safe for the
+/// terminal: hidden characters spelt out as by [`escape_bytes`], backslashes kept as they are
+/// (they are already doubled). Text that is already safe comes back unchanged.
+pub fn escape_text(text: &str) -> String {
+    escape::one_line(text)
 }
 
 #[cfg(test)]
@@ -81,9 +75,24 @@ mod tests {
 
     #[test]
     fn escapes_control_and_invalid_bytes() {
-        assert_eq!(escape_bytes(b"hi\x1b[31mred"), "hi\\x1b[31mred");
-        assert_eq!(escape_bytes(b"caf\xc3\xa9 \xff"), "café \\xff");
-        assert_eq!(escape_bytes(b"a\r\nb\x00"), "a\\x0d\\x0ab\\x00");
-        assert_eq!(escape_bytes("\u{9b}x".as_bytes()), "\\x9bx");
+        assert_eq!(escape_bytes(b"hi\x1b[31mred"), "hi\\x1B[31mred");
+        assert_eq!(escape_bytes(b"caf\xc3\xa9 \xff"), "café \\xFF");
+        assert_eq!(escape_bytes(b"a\r\nb\x00\tc"), "a\\x0D\\x0Ab\\x00\\tc");
+        assert_eq!(escape_bytes("\u{9b}x".as_bytes()), "\\u{9B}x");
+        assert_eq!(escape_bytes(b"\\x1B"), "\\\\x1B");
+    }
+
+    #[test]
+    fn bidi_override_cannot_reverse_a_file_name() {
+        let shown = escape_bytes("photo gnp\u{202e}.exe".as_bytes());
+        assert_eq!(shown, "photo gnp\\u{202E}.exe");
+        assert!(!shown.contains('\u{202e}'));
+    }
+
+    #[test]
+    fn text_already_escaped_is_not_escaped_twice() {
+        let note = "bob\\x1B is now \u{202e}Busy\x07";
+        assert_eq!(escape_text(note), "bob\\x1B is now \\u{202E}Busy\\x07");
+        assert_eq!(escape_text(&escape_text(note)), escape_text(note));
     }
 }

@@ -214,16 +214,3 @@ pub(super) fn rfs(_: &Fields, _: Line<'_>) -> Option<String> {
 fn status_label(code: &str) -> &str {
     status_name(code).unwrap_or(code)
 }
-
-/// Escapes control characters so a note always stays on one line.
-pub(crate) fn one_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if (c as u32) < 0x20 || c == '\u{7f}' {
-            out.push_str(&format!("\\x{:02x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}

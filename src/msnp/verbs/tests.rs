@@ -1253,9 +1253,9 @@ fn obvious_lines_have_no_note() {
 fn notes_escape_control_characters() {
     // Raw control bytes in a handle must not break the line.
     let n = note_of(S2C, Some(8), "NLN BSY bob\n\r@example.com Bob").unwrap();
-    assert_eq!(n, "bob\\x0a\\x0d@example.com is now Busy");
+    assert_eq!(n, "bob\\x0A\\x0D@example.com is now Busy");
     let n = note_of(S2C, None, "OUT A\u{1b}[31m").unwrap();
-    assert_eq!(n, "signed out (reason A\\x1b[31m)");
+    assert_eq!(n, "signed out (reason A\\x1B[31m)");
 }
 
 // ---- catalogue ---------------------------------------------------------------------------

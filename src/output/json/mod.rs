@@ -1,12 +1,33 @@
-//! `--format jsonl` and `--format json`: the decoder's events as JSON.
+//! `--format jsonl` and `--format json`: the decoder's events, and the rows of
+//! `msnsniff flows`, as JSON.
 //!
 //! JSON Lines writes one event per line and flushes after each, so a reader (`jq`, a live
 //! pipe) sees events as they happen. `json` writes one array, for tools that want a single
-//! document. The event types and their fields are documented in `docs/events.md`; names are
-//! a stable interface.
+//! document. Everything is written through the types of [`wire`], which are the interface
+//! (documented in `docs/events.md`, described by `docs/events.schema.json`): names are stable
+//! whatever happens to the decoder's own types.
+
+pub mod wire;
 
 use crate::event::{Event, Sink};
+use crate::flow::FlowSummary;
 use std::io::{self, Write};
+
+/// `flows --format jsonl`: one row per line.
+pub fn write_flow_rows_jsonl<W: Write>(mut out: W, rows: &[FlowSummary]) -> io::Result<()> {
+    for r in rows {
+        serde_json::to_writer(&mut out, &wire::flow_row(r))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// `flows --format json`: one indented array.
+pub fn write_flow_rows_json<W: Write>(mut out: W, rows: &[FlowSummary]) -> io::Result<()> {
+    let rows: Vec<_> = rows.iter().map(wire::flow_row).collect();
+    serde_json::to_writer_pretty(&mut out, &rows)?;
+    out.write_all(b"\n")
+}
 
 /// One JSON object per line, flushed per event.
 pub struct JsonLines<W: Write> {
@@ -21,7 +42,7 @@ impl<W: Write> JsonLines<W> {
 
 impl<W: Write> Sink for JsonLines<W> {
     fn event(&mut self, ev: &Event) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, ev)?;
+        serde_json::to_writer(&mut self.out, &wire::event(ev))?;
         self.out.write_all(b"\n")?;
         self.out.flush()
     }
@@ -44,7 +65,7 @@ impl<W: Write> Sink for JsonArray<W> {
         self.out
             .write_all(if self.first { b"[\n" } else { b",\n" })?;
         self.first = false;
-        serde_json::to_writer(&mut self.out, ev)?;
+        serde_json::to_writer(&mut self.out, &wire::event(ev))?;
         Ok(())
     }
 

@@ -1,0 +1,341 @@
+//! The one way msnsniff shows capture bytes as text, in two forms.
+//!
+//! Why it exists: bytes from the capture are untrusted. They reach people through JSON strings
+//! and through a terminal, and both must say exactly which bytes were sent, with nothing from
+//! the wire able to pass for something msnsniff wrote (an escape sequence, a line end, a
+//! character that reorders the text around it). Both the pure layers (the command grammar, the
+//! framer's anomaly details, the notes) and the output use these functions, so there is one
+//! rule, written once.
+//!
+//! **Data form** ([`escape_field`], for JSON `params` and wherever capture bytes become a JSON
+//! string): valid UTF-8 is kept as it is; a backslash becomes `\\`; each byte of a sequence that
+//! is not valid UTF-8 becomes `\xNN`. JSON's own string escapes then take care of control
+//! characters. Since every backslash from the wire is doubled, a `\x` that is not preceded by
+//! another backslash can only be an invalid byte: the text `\xFF` typed by a user is
+//! `\\xFF`, the byte 0xFF alone is `\xFF`.
+//!
+//! **Display form** ([`escape_line`] = [`one_line`] over the data form, for the terminal and for
+//! sentences such as notes and anomaly details): the data form, and then every character that
+//! is invisible or moves the cursor spelt out as well:
+//!
+//! | what | shown as |
+//! |---|---|
+//! | tab | `\t` |
+//! | other C0 controls (U+0000–U+001F) and DEL (U+007F) | `\x1B` (the byte's value) |
+//! | C1 controls (U+0080–U+009F) | `\u{9B}` (two bytes in UTF-8; `\x9B` is the lone invalid byte) |
+//! | format characters ([`FORMAT_CHARACTERS`]: bidi controls, zero-width characters, tags...), U+2028, U+2029 | `\u{202E}` |
+//!
+//! Hex digits are always upper case. Neither form is ever ambiguous: [`unescape_field`] gives
+//! back the exact bytes from either (the property tests below check it on arbitrary bytes).
+//!
+//! Guarantees: total and panic-free on any input; the display form holds no control, format or
+//! line-separator character, so it is always one inert line; [`one_line`] is idempotent.
+
+use std::fmt::Write as _;
+
+/// Unicode general category Cf (Format), as listed in `DerivedGeneralCategory.txt` of the
+/// Unicode Character Database, version 16.0.0 (<https://www.unicode.org/Public/16.0.0/ucd/extracted/DerivedGeneralCategory.txt>).
+/// Inclusive ranges, in order. These characters are invisible or change how the text around
+/// them is shown (U+202E RIGHT-TO-LEFT OVERRIDE turns `gnp.exe` into what reads as `exe.png`).
+pub const FORMAT_CHARACTERS: &[(char, char)] = &[
+    ('\u{00AD}', '\u{00AD}'),   // SOFT HYPHEN
+    ('\u{0600}', '\u{0605}'),   // ARABIC NUMBER SIGN..ARABIC NUMBER MARK ABOVE
+    ('\u{061C}', '\u{061C}'),   // ARABIC LETTER MARK
+    ('\u{06DD}', '\u{06DD}'),   // ARABIC END OF AYAH
+    ('\u{070F}', '\u{070F}'),   // SYRIAC ABBREVIATION MARK
+    ('\u{0890}', '\u{0891}'),   // ARABIC POUND MARK ABOVE..ARABIC PIASTRE MARK ABOVE
+    ('\u{08E2}', '\u{08E2}'),   // ARABIC DISPUTED END OF AYAH
+    ('\u{180E}', '\u{180E}'),   // MONGOLIAN VOWEL SEPARATOR
+    ('\u{200B}', '\u{200F}'),   // ZERO WIDTH SPACE..RIGHT-TO-LEFT MARK
+    ('\u{202A}', '\u{202E}'),   // LEFT-TO-RIGHT EMBEDDING..RIGHT-TO-LEFT OVERRIDE
+    ('\u{2060}', '\u{2064}'),   // WORD JOINER..INVISIBLE PLUS
+    ('\u{2066}', '\u{206F}'),   // LEFT-TO-RIGHT ISOLATE..NOMINAL DIGIT SHAPES
+    ('\u{FEFF}', '\u{FEFF}'),   // ZERO WIDTH NO-BREAK SPACE (byte order mark)
+    ('\u{FFF9}', '\u{FFFB}'),   // INTERLINEAR ANNOTATION ANCHOR..TERMINATOR
+    ('\u{110BD}', '\u{110BD}'), // KAITHI NUMBER SIGN
+    ('\u{110CD}', '\u{110CD}'), // KAITHI NUMBER SIGN ABOVE
+    ('\u{13430}', '\u{1343F}'), // EGYPTIAN HIEROGLYPH VERTICAL JOINER..END WALLED ENCLOSURE
+    ('\u{1BCA0}', '\u{1BCA3}'), // SHORTHAND FORMAT LETTER OVERLAP..SHORTHAND FORMAT UP STEP
+    ('\u{1D173}', '\u{1D17A}'), // MUSICAL SYMBOL BEGIN BEAM..MUSICAL SYMBOL END PHRASE
+    ('\u{E0001}', '\u{E0001}'), // LANGUAGE TAG
+    ('\u{E0020}', '\u{E007F}'), // TAG SPACE..CANCEL TAG
+];
+
+/// Whether `c` is in [`FORMAT_CHARACTERS`].
+pub fn is_format(c: char) -> bool {
+    FORMAT_CHARACTERS
+        .binary_search_by(|&(lo, hi)| {
+            if hi < c {
+                std::cmp::Ordering::Less
+            } else if lo > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+/// Whether the display form spells `c` out: control characters (C0, DEL, C1), format
+/// characters, and the line and paragraph separators U+2028 and U+2029.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control() || is_format(c) || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// Data form: bytes → text. Valid UTF-8 kept, `\` as `\\`, each invalid byte as `\xNN`.
+/// Reversible with [`unescape_field`].
+pub fn escape_field(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02X}");
+        }
+    }
+    out
+}
+
+/// Makes text one inert line: spells out every character [`is_hidden`] says is hidden (tab
+/// as `\t`, C0 controls and DEL as `\xNN`, anything else as `\u{NNNN}`) and keeps the rest,
+/// backslashes included.
+///
+/// For text already in the data form (where every backslash from the wire is doubled) or
+/// written by msnsniff itself, such as a note built from command fields. Idempotent.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if !is_hidden(c) {
+            out.push(c);
+            continue;
+        }
+        let n = u32::from(c);
+        if c == '\t' {
+            out.push_str("\\t");
+        } else if n < 0x80 {
+            let _ = write!(out, "\\x{n:02X}");
+        } else {
+            let _ = write!(out, "\\u{{{n:X}}}");
+        }
+    }
+    out
+}
+
+/// Display form: bytes → one inert line of text, for the terminal and for anomaly details.
+/// `one_line(&escape_field(bytes))`; reversible with [`unescape_field`].
+pub fn escape_line(bytes: &[u8]) -> String {
+    one_line(&escape_field(bytes))
+}
+
+/// The bytes behind text in the data or the display form: `\\`, `\xNN`, `\t` and `\u{N..}`
+/// are read back (hex digits in either case); a backslash followed by anything else is kept
+/// as is.
+pub fn unescape_field(text: &str) -> Vec<u8> {
+    let s = text.as_bytes();
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'\\' {
+            match s.get(i + 1) {
+                Some(b'\\') => {
+                    out.push(b'\\');
+                    i += 2;
+                    continue;
+                }
+                Some(b't') => {
+                    out.push(b'\t');
+                    i += 2;
+                    continue;
+                }
+                Some(b'x') => {
+                    if let Some(b) = s.get(i + 2..i + 4).and_then(hex_u8) {
+                        out.push(b);
+                        i += 4;
+                        continue;
+                    }
+                }
+                Some(b'u') => {
+                    if let Some((c, len)) = braced_char(&s[i + 2..]) {
+                        let mut buf = [0; 4];
+                        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                        i += 2 + len;
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
+fn hex_u8(hex: &[u8]) -> Option<u8> {
+    if !hex.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+}
+
+/// `{1F600}` at the start of `s`: the character and the length of the braced part.
+fn braced_char(s: &[u8]) -> Option<(char, usize)> {
+    if s.first() != Some(&b'{') {
+        return None;
+    }
+    let close = s.iter().take(8).position(|&b| b == b'}')?;
+    let hex = &s[1..close];
+    if hex.is_empty() || !hex.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let n = u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+    Some((char::from_u32(n)?, close + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn data_form_doubles_backslashes_and_marks_invalid_bytes() {
+        assert_eq!(escape_field(b"a\xffb c\\d \xc3\xa9"), "a\\xFFb c\\\\d é");
+        // A user typing `\xFF` and the byte 0xFF look different.
+        assert_eq!(escape_field(b"\\xFF"), "\\\\xFF");
+        assert_eq!(escape_field(b"\xff"), "\\xFF");
+        // Controls stay: JSON escapes them itself.
+        assert_eq!(escape_field(b"\x1b[0m\t"), "\x1b[0m\t");
+    }
+
+    #[test]
+    fn display_form_spells_out_controls() {
+        assert_eq!(escape_line(b"hi\x1b[31mred"), "hi\\x1B[31mred");
+        assert_eq!(escape_line(b"caf\xc3\xa9 \xff"), "café \\xFF");
+        assert_eq!(escape_line(b"a\r\nb\x00\x7f"), "a\\x0D\\x0Ab\\x00\\x7F");
+        assert_eq!(escape_line(b"a\tb"), "a\\tb");
+        assert_eq!(escape_line(b"C:\\temp"), "C:\\\\temp");
+    }
+
+    #[test]
+    fn c1_controls_differ_from_invalid_bytes() {
+        // U+009B (CSI, two bytes in UTF-8) and the lone invalid byte 0x9B.
+        assert_eq!(escape_line("\u{9b}x".as_bytes()), "\\u{9B}x");
+        assert_eq!(escape_line(b"\x9bx"), "\\x9Bx");
+        assert_eq!(escape_line("\u{85}".as_bytes()), "\\u{85}");
+    }
+
+    #[test]
+    fn bidi_and_invisible_characters_are_spelt_out() {
+        let name = "gnp\u{202e}.exe";
+        assert_eq!(escape_line(name.as_bytes()), "gnp\\u{202E}.exe");
+        for (c, shown) in [
+            ('\u{00AD}', "\\u{AD}"),
+            ('\u{061C}', "\\u{61C}"),
+            ('\u{180E}', "\\u{180E}"),
+            ('\u{200B}', "\\u{200B}"),
+            ('\u{200E}', "\\u{200E}"),
+            ('\u{200F}', "\\u{200F}"),
+            ('\u{202A}', "\\u{202A}"),
+            ('\u{2060}', "\\u{2060}"),
+            ('\u{2064}', "\\u{2064}"),
+            ('\u{2066}', "\\u{2066}"),
+            ('\u{2069}', "\\u{2069}"),
+            ('\u{206F}', "\\u{206F}"),
+            ('\u{FEFF}', "\\u{FEFF}"),
+            ('\u{FFF9}', "\\u{FFF9}"),
+            ('\u{E0001}', "\\u{E0001}"),
+            ('\u{E0041}', "\\u{E0041}"),
+            ('\u{E007F}', "\\u{E007F}"),
+            ('\u{2028}', "\\u{2028}"),
+            ('\u{2029}', "\\u{2029}"),
+        ] {
+            assert_eq!(one_line(&c.to_string()), shown, "U+{:04X}", u32::from(c));
+        }
+        // Visible neighbours are kept.
+        for c in [
+            '\u{00AC}',
+            '\u{00AE}',
+            '\u{2065}',
+            '\u{2070}',
+            '\u{E0080}',
+            'é',
+            '☺',
+        ] {
+            assert_eq!(one_line(&c.to_string()), c.to_string());
+        }
+    }
+
+    #[test]
+    fn format_table_is_exactly_unicode_category_cf() {
+        use unicode_general_category::{GeneralCategory, UNICODE_VERSION, get_general_category};
+        assert_eq!(
+            UNICODE_VERSION,
+            (16, 0, 0),
+            "update FORMAT_CHARACTERS and its source"
+        );
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let cf = get_general_category(c) == GeneralCategory::Format;
+            assert_eq!(is_format(c), cf, "U+{:04X}", u32::from(c));
+        }
+    }
+
+    #[test]
+    fn format_table_is_sorted_and_disjoint() {
+        for w in FORMAT_CHARACTERS.windows(2) {
+            assert!(w[0].0 <= w[0].1 && w[0].1 < w[1].0, "{w:?}");
+        }
+    }
+
+    #[test]
+    fn one_line_keeps_backslashes_of_text_already_escaped() {
+        assert_eq!(one_line("bob\\\\x \\xFF"), "bob\\\\x \\xFF");
+        assert_eq!(one_line("bob\n\r@x"), "bob\\x0A\\x0D@x");
+    }
+
+    #[test]
+    fn unescape_reads_both_forms() {
+        assert_eq!(unescape_field("a\\qb\\x4"), b"a\\qb\\x4");
+        assert_eq!(unescape_field("\\x41\\\\"), b"A\\");
+        assert_eq!(unescape_field("\\xff\\xFF"), b"\xff\xff");
+        assert_eq!(
+            unescape_field("\\t\\u{202E}\\u{9B}"),
+            "\t\u{202e}\u{9b}".as_bytes()
+        );
+        // Not a character: kept as text.
+        assert_eq!(
+            unescape_field("\\u{D800}\\u{}\\u{110000}"),
+            b"\\u{D800}\\u{}\\u{110000}"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn data_form_round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert_eq!(unescape_field(&escape_field(&bytes)), bytes);
+        }
+
+        /// Arbitrary bytes mixed with the characters the display form spells out.
+        #[test]
+        fn display_form_round_trips_and_is_inert(
+            parts in proptest::collection::vec(prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..6),
+                any::<char>().prop_map(|c| c.to_string().into_bytes()),
+                proptest::sample::select(vec!["\u{202e}", "\u{2028}", "\u{9b}", "\t", "\\", "\\x41", "\\u{41}"])
+                    .prop_map(|s| s.as_bytes().to_vec()),
+            ], 0..12)
+        ) {
+            let bytes = parts.concat();
+            let shown = escape_line(&bytes);
+            prop_assert!(!shown.chars().any(is_hidden), "{:?}", shown);
+            prop_assert_eq!(one_line(&shown), shown.clone());
+            prop_assert_eq!(unescape_field(&shown), bytes);
+        }
+    }
+}
