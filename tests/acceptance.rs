@@ -300,7 +300,7 @@ fn generator_is_deterministic_and_sized() {
     assert!(a.pcap == b.pcap && a.truth.connections == b.truth.connections);
     assert!(a.pcap != c.pcap);
     assert_eq!(a.pcap.len(), a.truth.file_bytes);
-    // Sessions are added until the size is reached; one session is at most some 100 kB.
+    // Sessions are added until the size is reached, so it overshoots by the last one only.
     assert!(
         (300_000..500_000).contains(&a.pcap.len()),
         "{}",
