@@ -4,7 +4,7 @@
 CAPTURE ?= captures/etherdump_msn.pcap
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps build lint fmt golden
+.PHONY: run test deps build lint fmt golden samples
 
 deps:
 	@if ! pkg-config --exists libpcap 2>/dev/null && [ ! -e /usr/include/pcap/pcap.h ]; then \
@@ -33,3 +33,7 @@ fmt:
 # Rewrite the golden files under tests/golden/ from the current output.
 golden: deps
 	UPDATE_GOLDEN=1 cargo test --test golden
+
+# Rewrite the output samples in README.md and docs/*.md from the current output.
+samples: deps
+	UPDATE_DOCS=1 cargo test --test doc_samples

@@ -149,14 +149,46 @@ fn escargot_msnp11_notification_servers_and_switchboards_on_1864() {
             Switchboard
         ]
     );
-    // Every switchboard is linked to the notification server that offered it.
+    // Every switchboard is linked to the notification server that offered it: the one whose
+    // `XFR ... SB` or `RNG` carried the cookie the switchboard's first client command presents.
+    // The addresses announced are host names, so the switchboards are found by their first
+    // bytes and linked by that cookie alone.
+    let mut offered: BTreeMap<String, u64> = BTreeMap::new();
+    let mut presented: BTreeMap<u64, String> = BTreeMap::new();
+    let mut linked: BTreeMap<u64, Option<u64>> = BTreeMap::new();
     for e in &ev {
-        if let Event::ConnectionUpdate(c) = e
-            && c.role == Switchboard
-        {
-            assert!(c.announced_by.is_some(), "{c:?}");
+        match e {
+            Event::Command(c)
+                if c.dir == Direction::ServerToClient
+                    && ((c.verb == "XFR" && c.params[0] == "SB") || c.verb == "RNG") =>
+            {
+                offered.insert(c.params[3].clone(), c.flow);
+            }
+            Event::Command(c)
+                if c.dir == Direction::ClientToServer
+                    && c.role == Switchboard
+                    && (c.verb == "USR" || c.verb == "ANS") =>
+            {
+                presented
+                    .entry(c.flow)
+                    .or_insert_with(|| c.params[1].clone());
+            }
+            Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) if c.role == Switchboard => {
+                linked.insert(c.flow, c.announced_by);
+            }
+            _ => {}
         }
     }
+    assert_eq!(offered.len(), 3, "{offered:?}");
+    assert_eq!(presented.len(), 3, "{presented:?}");
+    for (sb, cookie) in &presented {
+        assert_eq!(linked.get(sb), Some(&offered.get(cookie).copied()), "{sb}");
+    }
+    // As read from the capture: alice (connection 3) called, bob (1) and carol (2) answered.
+    assert_eq!(
+        linked,
+        BTreeMap::from([(4, Some(3)), (5, Some(1)), (6, Some(2))])
+    );
 }
 
 /// The synthetic dialect-family fixtures: right roles, dialects from VER (or inherited by the

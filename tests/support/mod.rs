@@ -14,9 +14,13 @@
 //! every [`Conv`] method) writes at the clock and advances it by 1 ms. An explicit
 //! [`Pcap::frame`] moves the clock to that time, so later pushes come after it.
 //!
+//! [`msngen`] builds large MSNP8 captures with exact ground truth on top of this writer.
+//!
 //! Test helpers panic on bad *test* input (an unparsable address string): that is a bug in the
 //! test, not in capture data.
 #![allow(dead_code)]
+
+pub mod msngen;
 
 use etherparse::{PacketBuilder, TcpHeader};
 use std::net::{IpAddr, SocketAddr};
