@@ -1,7 +1,10 @@
 //! Table tests of the flow table: detection, sides, ids, closing, bounds.
 
 use super::*;
-use crate::net::TcpFlags;
+use crate::Direction;
+use crate::capture::Timestamp;
+use crate::net::{TcpFlags, TcpSegment};
+use crate::reassembly::GapReason;
 
 const C: &str = "10.0.0.1:50000";
 const S: &str = "10.0.0.2:1863";

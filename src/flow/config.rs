@@ -1,0 +1,44 @@
+//! Settings of the flow table and their defaults.
+//!
+//! Why a module of its own: every bound of the flow layer is named here, with the reason for
+//! its value, so the memory and time limits can be reviewed in one place.
+
+use crate::reassembly::Limits;
+
+/// Settings of the flow table.
+#[derive(Clone, Debug)]
+pub struct FlowConfig {
+    /// Server ports that mark a connection as MSN.
+    pub ports: Vec<u16>,
+    /// Per-direction reassembly bounds.
+    pub limits: Limits,
+    /// Connections tracked at once (MSN, candidates and recently closed ones).
+    pub max_connections: usize,
+    /// Capture time after which a quiet connection's open holes are given up, in nanoseconds.
+    pub idle_timeout: i64,
+}
+
+/// Default number of tracked connections: far above any real MSN capture's concurrency, and
+/// small enough (a few hundred bytes each without buffered data) to stay in tens of megabytes.
+pub const MAX_CONNECTIONS: usize = 65_536;
+
+/// Default idle timeout: MSN clients ping the NS about once a minute, so five minutes of silence
+/// means the missing bytes are not coming.
+pub const IDLE_TIMEOUT_SECS: i64 = 300;
+
+/// Capture time after which a hole the peer acknowledged past is given up, whatever the
+/// sender does. Mirror ports show an ACK ahead of its data by microseconds to milliseconds;
+/// a segment the capture really lost leaves the bytes after it waiting, and with them, say,
+/// the `XFR ... SB` reply that announces the next connection.
+pub const ACK_GRACE_NANOS: i128 = 500_000_000;
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            ports: vec![1863],
+            limits: Limits::default(),
+            max_connections: MAX_CONNECTIONS,
+            idle_timeout: IDLE_TIMEOUT_SECS * 1_000_000_000,
+        }
+    }
+}
