@@ -62,7 +62,7 @@ fn source_and_config(c: &CaptureArgs) -> (Progress<FileSource>, FlowConfig) {
     );
     let config = FlowConfig {
         ports: c.ports(),
-        ..FlowConfig::default()
+        ..pipeline::msn_config()
     };
     (source, config)
 }

@@ -16,7 +16,6 @@
 //! ```
 //! use msnsniff::capture::FileSource;
 //! use msnsniff::event::{Event, Sink};
-//! use msnsniff::flow::FlowConfig;
 //! use msnsniff::session::Decoder;
 //!
 //! /// Counts the commands of each verb.
@@ -36,7 +35,7 @@
 //! let mut source = FileSource::new(vec![path.to_string()], None);
 //! let mut count = Count::default();
 //! let mut decoder = Decoder::new(&mut count);
-//! let run = msnsniff::pipeline::run(&mut source, FlowConfig::default(), &mut decoder)?;
+//! let run = msnsniff::pipeline::run(&mut source, msnsniff::pipeline::msn_config(), &mut decoder)?;
 //! drop(decoder);
 //! assert_eq!(run.msn_connections, 1);
 //! assert_eq!(count.0["MSG"], 20);

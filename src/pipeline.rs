@@ -9,8 +9,31 @@
 
 use crate::capture::{CaptureError, PacketSource, Timestamp};
 use crate::flow::{At, Expectation, FlowConfig, FlowEvent, FlowTable};
+use crate::msnp;
 use crate::net::{Decoded, NetDecoder};
 use std::io;
+
+/// The flow table's settings for finding MSN traffic: the defaults (server port 1863, the
+/// default bounds) plus the MSNP sniffer, so that an MSNP connection on any other port is
+/// found by its first bytes. This is the configuration for real runs; change `ports` for
+/// `--port`:
+///
+/// ```
+/// let config = msnsniff::flow::FlowConfig {
+///     ports: vec![1863, 1864],
+///     ..msnsniff::pipeline::msn_config()
+/// };
+/// assert_eq!((config.sniff)(b"VER 1 MSNP8 CVR0\r\n"), Some(true));
+/// ```
+///
+/// (`FlowConfig::default()` knows no protocol and finds connections by port and announcement
+/// only.)
+pub fn msn_config() -> FlowConfig {
+    FlowConfig {
+        sniff: msnp::sniff::looks_like_msnp,
+        ..FlowConfig::default()
+    }
+}
 
 /// Whatever takes the flow table's events: the `flows` report, the MSNP decoder.
 pub trait FlowConsumer {

@@ -6,7 +6,6 @@
 use msnsniff::Direction;
 use msnsniff::capture::FileSource;
 use msnsniff::event::{DialectSource, Event, LineEnd, Role, Sink};
-use msnsniff::flow::FlowConfig;
 use msnsniff::session::Decoder;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -39,7 +38,7 @@ fn check(name: &str) {
     let mut source = FileSource::new(vec![pcap], None);
     let mut sink = Collect::default();
     let mut decoder = Decoder::new(&mut sink);
-    msnsniff::pipeline::run(&mut source, FlowConfig::default(), &mut decoder).unwrap();
+    msnsniff::pipeline::run(&mut source, msnsniff::pipeline::msn_config(), &mut decoder).unwrap();
     drop(decoder);
     let events = sink.0;
 

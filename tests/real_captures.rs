@@ -5,7 +5,6 @@
 use msnsniff::Direction;
 use msnsniff::capture::FileSource;
 use msnsniff::event::{Event, LineEnd, Role, Sink};
-use msnsniff::flow::FlowConfig;
 use msnsniff::session::Decoder;
 use std::collections::BTreeMap;
 use std::io;
@@ -26,7 +25,8 @@ fn decode(name: &str) -> Vec<Event> {
     let mut sink = Collect::default();
     let mut decoder = Decoder::new(&mut sink);
     let summary =
-        msnsniff::pipeline::run(&mut source, FlowConfig::default(), &mut decoder).unwrap();
+        msnsniff::pipeline::run(&mut source, msnsniff::pipeline::msn_config(), &mut decoder)
+            .unwrap();
     assert!(summary.capture_error.is_none());
     drop(decoder);
     sink.0

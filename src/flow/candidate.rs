@@ -1,5 +1,6 @@
 //! Candidates: connections not yet known to be MSN (no known port, no announced address),
-//! waiting for their first bytes to tell.
+//! waiting for their first bytes to tell. What the bytes must look like is not known here: the
+//! configured sniffer ([`FlowConfig::sniff`](super::FlowConfig::sniff)) says.
 //!
 //! Why a module of its own: until a candidate is decided, nothing may reach the consumer (an
 //! id is handed out only to MSN connections), yet nothing may be lost if it turns out to be
@@ -8,16 +9,17 @@
 //! direction are looked at; a candidate is decided within [`SNIFF_PACKETS`] packets (or at the
 //! end of input, or when it goes idle), and one that is not MSN by then never will be.
 
+use super::config::Sniffer;
 use super::events::At;
 use crate::Direction;
 use crate::reassembly::{GapReason, HalfEvent};
 
-/// Bytes of a candidate connection's first data kept to recognise an MSNP command. The
-/// longest opening we look for (`VER 1 MSNP18 MSNP17 ... CVR0`) fits easily.
-pub(super) const SNIFF_BYTES: usize = 256;
+/// Bytes of each direction of a candidate handed to the sniffer, at most. An MSNP opening
+/// line (`VER 1 MSNP18 MSNP17 ... CVR0`) fits easily.
+pub const SNIFF_BYTES: usize = 256;
 
 /// Candidate connections give up after this many packets without a decision.
-pub(super) const SNIFF_PACKETS: u32 = 16;
+pub const SNIFF_PACKETS: u32 = 16;
 
 /// A candidate's event, owned, kept until the candidate is decided.
 pub(super) enum Held {
@@ -145,25 +147,26 @@ pub(super) enum Verdict {
     Msn(Direction),
 }
 
-/// Decides a candidate from what it holds, after `packets` packets. With `last`, no more
-/// bytes will come, so a candidate that cannot be decided is not MSN.
-pub(super) fn verdict(held: &[Held], packets: u32, last: bool) -> Verdict {
+/// Decides a candidate from what it holds, after `packets` packets, by asking `sniff` about
+/// the first [`SNIFF_BYTES`] of each direction. With `last`, no more bytes will come, so a
+/// candidate that cannot be decided is not MSN.
+pub(super) fn verdict(held: &[Held], packets: u32, last: bool, sniff: Sniffer) -> Verdict {
     // The first bytes of each direction, from what is held.
-    let mut sniff: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+    let mut first: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
     for h in held {
         if let Held::Data { dir, bytes, .. } = h {
-            let buf = &mut sniff[dir.index()];
+            let buf = &mut first[dir.index()];
             let room = SNIFF_BYTES.saturating_sub(buf.len());
             buf.extend_from_slice(&bytes[..bytes.len().min(room)]);
         }
     }
     let mut verdict = Verdict::Wait;
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-        let buf = &sniff[dir.index()];
+        let buf = &first[dir.index()];
         if buf.is_empty() {
             continue;
         }
-        match looks_like_msnp(buf) {
+        match sniff(buf) {
             Some(true) => return Verdict::Msn(dir),
             Some(false) => verdict = Verdict::NotMsn,
             None => {}
@@ -173,49 +176,4 @@ pub(super) fn verdict(held: &[Held], packets: u32, last: bool) -> Verdict {
         verdict = Verdict::NotMsn;
     }
     verdict
-}
-
-/// Whether the first bytes of a direction are plainly an MSNP command: `Some(true)` yes,
-/// `Some(false)` no, `None` not enough bytes yet to tell.
-pub fn looks_like_msnp(buf: &[u8]) -> Option<bool> {
-    let line_end = buf.iter().position(|&b| b == b'\n');
-    let line = match line_end {
-        Some(n) => &buf[..n],
-        None if buf.len() >= SNIFF_BYTES => buf,
-        None => {
-            // A prefix that already cannot match is a no; otherwise wait for the line.
-            return if could_start_msnp(buf) {
-                None
-            } else {
-                Some(false)
-            };
-        }
-    };
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let Ok(text) = std::str::from_utf8(line) else {
-        return Some(false);
-    };
-    let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
-    let numeric = |w: &str| !w.is_empty() && w.len() <= 10 && w.bytes().all(|b| b.is_ascii_digit());
-    let ok = match words.as_slice() {
-        ["VER", "MSNFTP", ..] => true,
-        ["VER", trid, rest @ ..] => {
-            numeric(trid)
-                && !rest.is_empty()
-                && rest
-                    .iter()
-                    .any(|w| crate::msnp::Dialect::parse(w).is_some())
-        }
-        ["USR", trid, _, ..] | ["ANS", trid, _, ..] => numeric(trid),
-        _ => false,
-    };
-    Some(ok)
-}
-
-fn could_start_msnp(prefix: &[u8]) -> bool {
-    const OPENINGS: [&[u8]; 3] = [b"VER ", b"USR ", b"ANS "];
-    OPENINGS.iter().any(|o| {
-        let n = prefix.len().min(o.len());
-        prefix[..n] == o[..n]
-    })
 }

@@ -16,6 +16,20 @@ pub struct FlowConfig {
     pub max_connections: usize,
     /// Capture time after which a quiet connection's open holes are given up, in nanoseconds.
     pub idle_timeout: i64,
+    /// Tells whether a connection on no known port and no announced address is MSN, from the
+    /// first bytes of one direction (at most [`SNIFF_BYTES`](super::SNIFF_BYTES)). The default
+    /// never says yes: content detection is off until a protocol's sniffer is given (for MSNP,
+    /// `msnp::sniff::looks_like_msnp`; [`crate::pipeline::msn_config`] sets it).
+    pub sniff: Sniffer,
+}
+
+/// A sniffer: `Some(true)` the bytes start the protocol, `Some(false)` they do not, `None`
+/// not enough bytes yet to tell. Must not panic on any bytes.
+pub type Sniffer = fn(&[u8]) -> Option<bool>;
+
+/// The default sniffer: nothing is recognised by its content.
+pub fn sniff_nothing(_first_bytes: &[u8]) -> Option<bool> {
+    Some(false)
 }
 
 /// Default number of tracked connections: far above any real MSN capture's concurrency, and
@@ -39,6 +53,7 @@ impl Default for FlowConfig {
             limits: Limits::default(),
             max_connections: MAX_CONNECTIONS,
             idle_timeout: IDLE_TIMEOUT_SECS * 1_000_000_000,
+            sniff: sniff_nothing,
         }
     }
 }

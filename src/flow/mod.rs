@@ -10,8 +10,10 @@
 //! - **Which connections.** A connection is MSN when its server is on a configured port
 //!   (default 1863), when its server address was announced by the protocol at run time
 //!   ([`FlowTable::expect`], fed by the decoder from `XFR ... SB`, `RNG` and file-transfer
-//!   invitations), or when the first bytes it carries are plainly an MSNP command
-//!   (`VER n MSNPx`, `VER MSNFTP`, `USR n ...`, `ANS n ...`) whatever the port.
+//!   invitations), or when the configured sniffer ([`FlowConfig::sniff`]) recognises the
+//!   first bytes it carries whatever the port. The flow layer knows no protocol: the MSNP
+//!   sniffer lives with the decoder (`msnp::sniff`) and is handed over by
+//!   [`crate::pipeline::msn_config`].
 //! - **Sides.** The endpoint on a known port or announced address is the server; otherwise
 //!   the sender of a bare SYN is the client; otherwise the first sender (for connections found
 //!   by their content, the sender of that first command).
@@ -41,8 +43,10 @@ mod expect;
 mod policy;
 mod table;
 
-pub use candidate::looks_like_msnp;
-pub use config::{ACK_GRACE_NANOS, FlowConfig, IDLE_TIMEOUT_SECS, MAX_CONNECTIONS};
+pub use candidate::{SNIFF_BYTES, SNIFF_PACKETS};
+pub use config::{
+    ACK_GRACE_NANOS, FlowConfig, IDLE_TIMEOUT_SECS, MAX_CONNECTIONS, Sniffer, sniff_nothing,
+};
 pub use events::{
     At, Closing, Detection, ExpectedKind, FlowEvent, FlowSummary, GapRecord, MAX_LISTED_GAPS,
     Opening,

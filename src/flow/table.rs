@@ -360,7 +360,7 @@ impl FlowTable {
         let Some(conn) = self.conns.get_mut(&key) else {
             return;
         };
-        let verdict = candidate::verdict(&conn.held, conn.sniff_packets, last);
+        let verdict = candidate::verdict(&conn.held, conn.sniff_packets, last, self.config.sniff);
         match verdict {
             Verdict::Wait => {}
             Verdict::NotMsn => {

@@ -7,6 +7,7 @@ pub mod command;
 pub mod errors;
 pub mod framer;
 pub mod rules;
+pub mod sniff;
 pub mod urlcode;
 
 use std::fmt;
