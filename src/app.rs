@@ -8,14 +8,13 @@ use crate::cli::{
 };
 use crate::event::{Channel, Discard, Sink};
 use crate::flow::FlowConfig;
-use crate::flow::{Expectation, FlowEvent};
+use crate::flow::{Expectation, FlowConsumer, FlowEvent};
 use crate::output::dialogue::{Dialogue, Notes};
 use crate::output::flows::{FlowsReport, table};
 use crate::output::json::{JsonArray, JsonLines};
 use crate::output::progress::Progress;
 use crate::output::select::{Select, Selection};
 use crate::pipeline;
-use crate::pipeline::FlowConsumer;
 use crate::session::Decoder;
 use clap::CommandFactory;
 use std::io::IsTerminal;

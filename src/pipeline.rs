@@ -8,10 +8,13 @@
 //! source's error is returned with the summary, after the flush.
 
 use crate::capture::{CaptureError, PacketSource, Timestamp};
-use crate::flow::{At, Expectation, FlowConfig, FlowEvent, FlowTable};
+use crate::flow::{At, FlowConfig, FlowEvent, FlowTable};
 use crate::msnp;
 use crate::net::{Decoded, NetDecoder};
 use std::io;
+
+/// The consumer trait lives with the flow layer; re-exported here, where it is used.
+pub use crate::flow::FlowConsumer;
 
 /// The flow table's settings for finding MSN traffic: the defaults (server port 1863, the
 /// default bounds) plus the MSNP sniffer, so that an MSNP connection on any other port is
@@ -32,17 +35,6 @@ pub fn msn_config() -> FlowConfig {
     FlowConfig {
         sniff: msnp::sniff::looks_like_msnp,
         ..FlowConfig::default()
-    }
-}
-
-/// Whatever takes the flow table's events: the `flows` report, the MSNP decoder.
-pub trait FlowConsumer {
-    /// One event, in capture order. An error here (an output failure) stops the run.
-    fn event(&mut self, ev: &FlowEvent<'_>) -> io::Result<()>;
-
-    /// Connections the protocol announced since the last call.
-    fn take_expectations(&mut self) -> Vec<Expectation> {
-        Vec::new()
     }
 }
 

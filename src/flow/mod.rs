@@ -33,11 +33,13 @@
 //! - `config`: [`FlowConfig`] and the named defaults.
 //! - `policy`: which endpoint is the client, which the server, and why a connection is MSN.
 //! - `candidate`: connections waiting for their first bytes (held events, sniff window).
+//! - `consumer`: [`FlowConsumer`], the trait of whatever takes the events.
 //! - `expect`: addresses announced by the protocol ([`Expectation`]), bounded.
 //! - `table`: the [`FlowTable`] itself: entries, ids, LRU eviction, idle sweep, closing.
 
 mod candidate;
 mod config;
+mod consumer;
 mod events;
 mod expect;
 mod policy;
@@ -47,6 +49,7 @@ pub use candidate::{SNIFF_BYTES, SNIFF_PACKETS};
 pub use config::{
     ACK_GRACE_NANOS, FlowConfig, IDLE_TIMEOUT_SECS, MAX_CONNECTIONS, Sniffer, sniff_nothing,
 };
+pub use consumer::FlowConsumer;
 pub use events::{
     At, Closing, Detection, ExpectedKind, FlowEvent, FlowSummary, GapRecord, MAX_LISTED_GAPS,
     Opening,
