@@ -78,7 +78,7 @@ fn roles_and_tiling(events: &[Event]) -> Vec<Role> {
                     s2c, summary.server_bytes,
                     "flow {flow}: server bytes not all framed"
                 );
-                roles.insert(summary.id, *role);
+                roles.insert(summary.id.0, *role);
             }
             _ => {}
         }

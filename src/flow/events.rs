@@ -14,6 +14,18 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+/// The id of an MSN connection: 1, 2, 3... in the order connections are first seen to be MSN.
+/// Shown and serialised as the bare number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct FlowId(pub u64);
+
+impl std::fmt::Display for FlowId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// Gaps listed per connection in its summary (all are counted; only these are itemised).
 pub const MAX_LISTED_GAPS: usize = 256;
 
@@ -38,7 +50,7 @@ pub enum Detection {
     /// The server address was announced on another connection.
     Announced {
         kind: ExpectedKind,
-        announced_by: u64,
+        announced_by: FlowId,
     },
     /// The first bytes were an MSNP command.
     Content,
@@ -84,7 +96,7 @@ pub struct GapRecord {
 /// What is known about a connection when it closes.
 #[derive(Clone, Debug, Serialize)]
 pub struct FlowSummary {
-    pub id: u64,
+    pub id: FlowId,
     pub client: SocketAddr,
     pub server: SocketAddr,
     pub first_ts: Timestamp,
@@ -123,7 +135,7 @@ pub struct At {
 pub enum FlowEvent<'a> {
     /// A new MSN connection. Always precedes its other events.
     Opened {
-        flow: u64,
+        flow: FlowId,
         at: At,
         client: SocketAddr,
         server: SocketAddr,
@@ -132,7 +144,7 @@ pub enum FlowEvent<'a> {
     },
     /// Contiguous bytes of one direction.
     Data {
-        flow: u64,
+        flow: FlowId,
         at: At,
         dir: Direction,
         offset: u64,
@@ -140,7 +152,7 @@ pub enum FlowEvent<'a> {
     },
     /// Bytes of one direction that will never be delivered.
     Gap {
-        flow: u64,
+        flow: FlowId,
         at: At,
         dir: Direction,
         offset: u64,
@@ -149,14 +161,14 @@ pub enum FlowEvent<'a> {
     },
     /// One direction's FIN, after all its bytes.
     Fin {
-        flow: u64,
+        flow: FlowId,
         at: At,
         dir: Direction,
         offset: u64,
     },
     /// Something odd but survivable. `flow` is `None` for packets that belong to no connection.
     Anomaly {
-        flow: Option<u64>,
+        flow: Option<FlowId>,
         at: At,
         dir: Option<Direction>,
         name: &'static str,
@@ -233,5 +245,24 @@ pub(super) fn deliver(
                 detail: String::new(),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flow_id_shows_and_serialises_as_the_bare_number() {
+        assert_eq!(FlowId(42).to_string(), "42");
+        assert_eq!(serde_json::to_string(&FlowId(42)).unwrap(), "42");
+        let d = Detection::Announced {
+            kind: ExpectedKind::Switchboard,
+            announced_by: FlowId(3),
+        };
+        assert_eq!(
+            serde_json::to_string(&d).unwrap(),
+            r#"{"by":"announced","kind":"switchboard","announced_by":3}"#
+        );
     }
 }

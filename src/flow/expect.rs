@@ -7,7 +7,7 @@
 //! forgotten first. Announcing an address again replaces what is known about it but does not
 //! make it younger (several switchboard sessions often share one address).
 
-use super::events::ExpectedKind;
+use super::events::{ExpectedKind, FlowId};
 use indexmap::IndexMap;
 use std::net::SocketAddr;
 
@@ -21,7 +21,7 @@ pub struct Expectation {
     pub server: SocketAddr,
     pub kind: ExpectedKind,
     /// The connection that announced it.
-    pub announced_by: u64,
+    pub announced_by: FlowId,
     /// The cookie the client will present, when the announcement carried one.
     pub cookie: Option<String>,
 }
@@ -68,7 +68,7 @@ mod tests {
                 1864,
             )),
             kind: ExpectedKind::Switchboard,
-            announced_by: 1,
+            announced_by: FlowId(1),
             cookie: Some(format!("cookie{n}")),
         }
     }
@@ -98,7 +98,7 @@ mod tests {
         x.insert(announce(1));
         let mut again = announce(0);
         again.cookie = Some("new".into());
-        again.announced_by = 7;
+        again.announced_by = FlowId(7);
         x.insert(again.clone());
         assert_eq!(x.get(&again.server), Some(&again));
         // Fill up to the cap: address 0 is still the oldest and goes first.

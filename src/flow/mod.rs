@@ -51,8 +51,8 @@ pub use config::{
 };
 pub use consumer::FlowConsumer;
 pub use events::{
-    At, Closing, Detection, ExpectedKind, FlowEvent, FlowSummary, GapRecord, MAX_LISTED_GAPS,
-    Opening,
+    At, Closing, Detection, ExpectedKind, FlowEvent, FlowId, FlowSummary, GapRecord,
+    MAX_LISTED_GAPS, Opening,
 };
 pub use expect::{Expectation, MAX_EXPECTED};
 pub use table::FlowTable;

@@ -10,7 +10,7 @@
 
 use super::candidate::{self, Held, Verdict};
 use super::config::{ACK_GRACE_NANOS, FlowConfig};
-use super::events::{At, Closing, Detection, FlowEvent, FlowSummary, Opening, deliver};
+use super::events::{At, Closing, Detection, FlowEvent, FlowId, FlowSummary, Opening, deliver};
 use super::expect::{Expectation, Expected};
 use super::policy;
 use crate::Direction;
@@ -261,7 +261,7 @@ impl FlowTable {
         for (_, key) in candidates {
             self.decide(key, true, emit);
         }
-        let mut open: Vec<(u64, Key)> = self
+        let mut open: Vec<(FlowId, Key)> = self
             .conns
             .iter()
             .filter(|(_, c)| c.state == State::Msn)
@@ -311,7 +311,7 @@ impl FlowTable {
             tick: 0,
             idle_flushed: false,
             summary: FlowSummary {
-                id: 0,
+                id: FlowId(0),
                 client,
                 server,
                 first_ts: at.ts,
@@ -341,11 +341,11 @@ impl FlowTable {
         };
         self.next_id += 1;
         conn.state = State::Msn;
-        conn.summary.id = id;
+        conn.summary.id = FlowId(id);
         conn.summary.client = conn.client;
         conn.summary.server = conn.server;
         emit(FlowEvent::Opened {
-            flow: id,
+            flow: FlowId(id),
             at,
             client: conn.client,
             server: conn.server,

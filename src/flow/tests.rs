@@ -153,14 +153,14 @@ fn record(recs: &mut Vec<Rec>, sums: &mut Vec<FlowSummary>, ev: FlowEvent<'_>) {
             client,
             server,
             ..
-        } => Rec::Opened(flow, client.to_string(), server.to_string()),
+        } => Rec::Opened(flow.0, client.to_string(), server.to_string()),
         FlowEvent::Data {
             flow,
             dir,
             offset,
             bytes,
             ..
-        } => Rec::Data(flow, dir, offset, bytes.to_vec()),
+        } => Rec::Data(flow.0, dir, offset, bytes.to_vec()),
         FlowEvent::Gap {
             flow,
             dir,
@@ -168,12 +168,12 @@ fn record(recs: &mut Vec<Rec>, sums: &mut Vec<FlowSummary>, ev: FlowEvent<'_>) {
             len,
             reason,
             ..
-        } => Rec::Gap(flow, dir, offset, len, reason),
-        FlowEvent::Fin { flow, dir, .. } => Rec::Fin(flow, dir),
-        FlowEvent::Anomaly { flow, name, .. } => Rec::Anomaly(flow, name),
+        } => Rec::Gap(flow.0, dir, offset, len, reason),
+        FlowEvent::Fin { flow, dir, .. } => Rec::Fin(flow.0, dir),
+        FlowEvent::Anomaly { flow, name, .. } => Rec::Anomaly(flow.map(|f| f.0), name),
         FlowEvent::Closed { summary, .. } => {
             sums.push(summary.clone());
-            Rec::Closed(summary.id, summary.closing)
+            Rec::Closed(summary.id.0, summary.closing)
         }
     });
 }
@@ -363,7 +363,7 @@ fn announced_address_is_msn_whatever_its_port() {
     h.table.expect(Expectation {
         server: sb.parse().unwrap(),
         kind: ExpectedKind::Switchboard,
-        announced_by: 1,
+        announced_by: FlowId(1),
         cookie: Some("123.456".into()),
     });
     h.seg(sb, C, SISN, CISN.wrapping_add(1), "SA", b"");
@@ -373,7 +373,7 @@ fn announced_address_is_msn_whatever_its_port() {
         h.summaries[0].detection,
         Detection::Announced {
             kind: ExpectedKind::Switchboard,
-            announced_by: 1
+            announced_by: FlowId(1)
         }
     );
 }
@@ -396,7 +396,7 @@ fn ids_follow_first_appearance_and_finish_closes_in_id_order() {
             (3, c3.into(), s3.into())
         ]
     );
-    let closed: Vec<u64> = h.summaries.iter().map(|s| s.id).collect();
+    let closed: Vec<u64> = h.summaries.iter().map(|s| s.id.0).collect();
     assert_eq!(closed, vec![1, 2, 3]);
     assert_eq!(h.summaries[2].server.to_string(), "[2001:db8::2]:1863");
 }

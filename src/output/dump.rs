@@ -10,7 +10,7 @@
 //! (past it they are flushed, closed and later reopened for appending).
 
 use crate::Direction;
-use crate::flow::{FlowConsumer, FlowEvent};
+use crate::flow::{FlowConsumer, FlowEvent, FlowId};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -22,7 +22,7 @@ pub const MAX_OPEN_DUMP_FILES: usize = 256;
 /// Writes each direction's bytes to its own file.
 pub struct Dump {
     dir: PathBuf,
-    open: HashMap<(u64, Direction), BufWriter<File>>,
+    open: HashMap<(FlowId, Direction), BufWriter<File>>,
     max_open: usize,
 }
 
@@ -42,7 +42,7 @@ impl Dump {
         })
     }
 
-    fn path(&self, flow: u64, dir: Direction) -> PathBuf {
+    fn path(&self, flow: FlowId, dir: Direction) -> PathBuf {
         let side = match dir {
             Direction::ClientToServer => "client",
             Direction::ServerToClient => "server",
@@ -50,7 +50,7 @@ impl Dump {
         self.dir.join(format!("{flow}.{side}"))
     }
 
-    fn writer(&mut self, flow: u64, dir: Direction) -> io::Result<&mut BufWriter<File>> {
+    fn writer(&mut self, flow: FlowId, dir: Direction) -> io::Result<&mut BufWriter<File>> {
         if !self.open.contains_key(&(flow, dir)) {
             if self.open.len() >= self.max_open {
                 for (_, mut w) in self.open.drain() {

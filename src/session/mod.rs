@@ -23,7 +23,7 @@ use crate::capture::Timestamp;
 use crate::event::{
     CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, ReplyTo, Role, Sink,
 };
-use crate::flow::{At, Detection, Expectation, ExpectedKind, FlowEvent, Opening};
+use crate::flow::{At, Detection, Expectation, ExpectedKind, FlowEvent, FlowId, Opening};
 use crate::msnp::framer::{Eol, Frame, Framer, FramerEvent};
 use crate::msnp::{Dialect, catalog, challenge};
 use crate::pipeline::FlowConsumer;
@@ -104,7 +104,7 @@ impl<'s> Decoder<'s> {
                 (
                     role,
                     format!("{what} address announced on connection {announced_by}"),
-                    Some(*announced_by),
+                    Some(announced_by.0),
                 )
             }
             _ => (Role::Unknown, "no command seen yet".to_string(), None),
@@ -287,7 +287,7 @@ impl<'s> Decoder<'s> {
                 self.expectations.push(Expectation {
                     server,
                     kind: *kind,
-                    announced_by: flow,
+                    announced_by: FlowId(flow),
                     cookie: (!cookie.is_empty()).then(|| cookie.clone()),
                 });
             } else if !looks_like_host_port(addr) {
@@ -494,7 +494,7 @@ impl FlowConsumer for Decoder<'_> {
                 detection,
                 opening,
             } => {
-                self.opened(*flow, *at, *client, *server, detection, *opening);
+                self.opened(flow.0, *at, *client, *server, detection, *opening);
                 Ok(())
             }
             FlowEvent::Data {
@@ -504,6 +504,7 @@ impl FlowConsumer for Decoder<'_> {
                 offset,
                 bytes,
             } => {
+                let flow = &flow.0;
                 if let Some(c) = self.conns.get_mut(flow) {
                     c.framers[dir.index()].push(*offset, bytes);
                 }
@@ -517,6 +518,7 @@ impl FlowConsumer for Decoder<'_> {
                 len,
                 reason,
             } => {
+                let flow = &flow.0;
                 self.drain(*flow, *dir, *at)?;
                 self.report(*flow)?;
                 self.sink.event(&Event::Gap {
@@ -533,7 +535,7 @@ impl FlowConsumer for Decoder<'_> {
                 }
                 self.drain(*flow, *dir, *at)
             }
-            FlowEvent::Fin { flow, at, dir, .. } => self.finish_dir(*flow, *dir, *at),
+            FlowEvent::Fin { flow, at, dir, .. } => self.finish_dir(flow.0, *dir, *at),
             FlowEvent::Anomaly {
                 flow,
                 at,
@@ -541,6 +543,7 @@ impl FlowConsumer for Decoder<'_> {
                 name,
                 detail,
             } => {
+                let flow = &flow.map(|f| f.0);
                 if let Some(f) = flow {
                     self.report(*f)?;
                 }
@@ -554,7 +557,7 @@ impl FlowConsumer for Decoder<'_> {
                 })
             }
             FlowEvent::Closed { at, summary } => {
-                let flow = summary.id;
+                let flow = summary.id.0;
                 self.finish_dir(flow, Direction::ClientToServer, *at)?;
                 self.finish_dir(flow, Direction::ServerToClient, *at)?;
                 self.report(flow)?;

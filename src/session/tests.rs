@@ -45,7 +45,7 @@ impl Feed {
     fn open(&mut self, d: &mut Decoder<'_>, flow: u64, server: &str, detection: Detection) {
         let at = self.at();
         d.event(&FlowEvent::Opened {
-            flow,
+            flow: FlowId(flow),
             at,
             client: "10.0.0.1:5000".parse().unwrap(),
             server: server.parse().unwrap(),
@@ -61,7 +61,7 @@ impl Feed {
         let offset = *off;
         *off += bytes.len() as u64;
         d.event(&FlowEvent::Data {
-            flow,
+            flow: FlowId(flow),
             at,
             dir,
             offset,
@@ -77,7 +77,7 @@ impl Feed {
         let offset = *off;
         *off += len;
         d.event(&FlowEvent::Gap {
-            flow,
+            flow: FlowId(flow),
             at,
             dir,
             offset,
@@ -90,7 +90,7 @@ impl Feed {
     fn close(&mut self, d: &mut Decoder<'_>, flow: u64) {
         let at = self.at();
         let summary = FlowSummary {
-            id: flow,
+            id: FlowId(flow),
             client: "10.0.0.1:5000".parse().unwrap(),
             server: "10.0.0.2:1863".parse().unwrap(),
             first_ts: at.ts,
@@ -208,7 +208,7 @@ fn a_switchboard_offer_is_announced_and_its_connection_linked_and_given_the_dial
     assert_eq!(f.expectations.len(), 1);
     assert_eq!(f.expectations[0].server.to_string(), "10.0.0.7:1864");
     assert_eq!(f.expectations[0].cookie.as_deref(), Some("123.456.789"));
-    assert_eq!(f.expectations[0].announced_by, 1);
+    assert_eq!(f.expectations[0].announced_by, FlowId(1));
 
     f.open(
         &mut d,
@@ -216,7 +216,7 @@ fn a_switchboard_offer_is_announced_and_its_connection_linked_and_given_the_dial
         "10.0.0.7:1864",
         Detection::Announced {
             kind: ExpectedKind::Switchboard,
-            announced_by: 1,
+            announced_by: FlowId(1),
         },
     );
     f.data(&mut d, 2, C2S, b"USR 1 alice@example.com 123.456.789\r\n");
