@@ -1,9 +1,11 @@
 //! Settings of the flow table and their defaults.
 //!
 //! Why a module of its own: every bound of the flow layer is named here, with the reason for
-//! its value, so the memory and time limits can be reviewed in one place.
+//! its value, so the memory and time limits can be reviewed in one place. Every span of time
+//! is a [`Duration`] of capture time (never wall-clock time).
 
 use crate::reassembly::Limits;
+use std::time::Duration;
 
 /// Settings of the flow table.
 #[derive(Clone, Debug)]
@@ -14,8 +16,8 @@ pub struct FlowConfig {
     pub limits: Limits,
     /// Connections tracked at once (MSN, candidates and recently closed ones).
     pub max_connections: usize,
-    /// Capture time after which a quiet connection's open holes are given up, in nanoseconds.
-    pub idle_timeout: i64,
+    /// Capture time after which a quiet connection's open holes are given up.
+    pub idle_timeout: Duration,
     /// Tells whether a connection on no known port and no announced address is MSN, from the
     /// first bytes of one direction (at most [`SNIFF_BYTES`](super::SNIFF_BYTES)). The default
     /// never says yes: content detection is off until a protocol's sniffer is given (for MSNP,
@@ -38,13 +40,17 @@ pub const MAX_CONNECTIONS: usize = 65_536;
 
 /// Default idle timeout: MSN clients ping the NS about once a minute, so five minutes of silence
 /// means the missing bytes are not coming.
-pub const IDLE_TIMEOUT_SECS: i64 = 300;
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Capture time after which a hole the peer acknowledged past is given up, whatever the
 /// sender does. Mirror ports show an ACK ahead of its data by microseconds to milliseconds;
 /// a segment the capture really lost leaves the bytes after it waiting, and with them, say,
 /// the `XFR ... SB` reply that announces the next connection.
-pub const ACK_GRACE_NANOS: i128 = 500_000_000;
+pub const ACK_GRACE_TIME: Duration = Duration::from_millis(500);
+
+/// How often (in capture time) the table looks for idle connections: often enough next to
+/// the idle timeout, rarely enough that the sweep costs nothing per packet.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Default for FlowConfig {
     fn default() -> Self {
@@ -52,7 +58,7 @@ impl Default for FlowConfig {
             ports: vec![1863],
             limits: Limits::default(),
             max_connections: MAX_CONNECTIONS,
-            idle_timeout: IDLE_TIMEOUT_SECS * 1_000_000_000,
+            idle_timeout: IDLE_TIMEOUT,
             sniff: sniff_nothing,
         }
     }

@@ -47,7 +47,8 @@ mod table;
 
 pub use candidate::{SNIFF_BYTES, SNIFF_PACKETS};
 pub use config::{
-    ACK_GRACE_NANOS, FlowConfig, IDLE_TIMEOUT_SECS, MAX_CONNECTIONS, Sniffer, sniff_nothing,
+    ACK_GRACE_TIME, FlowConfig, IDLE_TIMEOUT, MAX_CONNECTIONS, SWEEP_INTERVAL, Sniffer,
+    sniff_nothing,
 };
 pub use consumer::FlowConsumer;
 pub use events::{

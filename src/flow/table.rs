@@ -9,7 +9,7 @@
 //! a gap, everything flushed and closed in id order at the end.
 
 use super::candidate::{self, Held, Verdict};
-use super::config::{ACK_GRACE_NANOS, FlowConfig};
+use super::config::{ACK_GRACE_TIME, FlowConfig, SWEEP_INTERVAL};
 use super::events::{At, Closing, Detection, FlowEvent, FlowId, FlowSummary, Opening, deliver};
 use super::expect::{Expectation, Expected};
 use super::policy;
@@ -219,7 +219,7 @@ impl FlowTable {
             if !halves[d.index()].has_acked_hole() {
                 *since = None;
             } else if let Some(t) = *since {
-                if seg.ts.nanos_since(t) >= ACK_GRACE_NANOS {
+                if seg.ts.saturating_duration_since(t) >= ACK_GRACE_TIME {
                     halves[d.index()].give_up_acked_holes(&mut |ev| sink(ev, d));
                     *since = None;
                 }
@@ -487,19 +487,19 @@ impl FlowTable {
     }
 
     /// Gives up the holes of connections quiet for longer than the idle timeout; forgets
-    /// finished ones. Runs at most once per second of capture time.
+    /// finished ones. Runs at most once per [`SWEEP_INTERVAL`] of capture time.
     fn sweep_idle(&mut self, at: At, emit: &mut dyn FnMut(FlowEvent<'_>)) {
-        if at.ts.nanos_since(self.last_sweep) < 1_000_000_000 {
+        if at.ts.saturating_duration_since(self.last_sweep) < SWEEP_INTERVAL {
             return;
         }
         self.last_sweep = at.ts;
-        let timeout = self.config.idle_timeout as i128;
+        let timeout = self.config.idle_timeout;
         let mut quiet = Vec::new();
         for key in self.lru.values() {
             let Some(c) = self.conns.get(key) else {
                 continue;
             };
-            if at.ts.nanos_since(c.summary.last_ts) <= timeout {
+            if at.ts.saturating_duration_since(c.summary.last_ts) <= timeout {
                 break;
             }
             if !c.idle_flushed {

@@ -490,7 +490,7 @@ fn a_hole_open_past_the_idle_timeout_becomes_a_gap() {
     h.handshake(C, S);
     let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
     h.seg(C, S, c1.wrapping_add(10), s1, "PA", b"late");
-    h.secs += IDLE_TIMEOUT_SECS + 5;
+    h.secs += IDLE_TIMEOUT.as_secs() as i64 + 5;
     h.seg("10.0.0.5:1", S, 1, 0, "S", b"");
     assert!(
         h.recs.contains(&Rec::Gap(1, C2S, 0, 10, GapReason::Idle)),
