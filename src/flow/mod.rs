@@ -22,6 +22,9 @@
 //!   Holes still open after [`FlowConfig::idle_timeout`] of capture time become gaps. Each
 //!   direction's out-of-order buffer is capped by [`Limits`](crate::reassembly::Limits).
 //!   Memory does not grow with the size of the capture.
+//! - **Time is the capture's, and stray stamps cannot jump it.** Idle timeouts and the grace
+//!   of acknowledged holes are measured on the [`CaptureClock`], which ignores a frame stamped
+//!   far from its neighbours (years ahead or behind) unless the frames after it agree.
 //! - **Every byte accounted for.** Each direction delivers [`FlowEvent::Data`] as soon as
 //!   bytes are contiguous and [`FlowEvent::Gap`] for what will never come; at end of input
 //!   ([`FlowTable::finish`]) every connection is flushed and closed in id order.
@@ -32,12 +35,14 @@
 //! - `events`: what the layer reports ([`FlowEvent`], [`FlowSummary`], [`Detection`], ...).
 //! - `config`: [`FlowConfig`] and the named defaults.
 //! - `policy`: which endpoint is the client, which the server, and why a connection is MSN.
+//! - `clock`: the [`CaptureClock`], capture time that stray timestamps cannot jump.
 //! - `candidate`: connections waiting for their first bytes (held events, sniff window).
 //! - `consumer`: [`FlowConsumer`], the trait of whatever takes the events.
 //! - `expect`: addresses announced by the protocol ([`Expectation`]), bounded.
 //! - `table`: the [`FlowTable`] itself: entries, ids, LRU eviction, idle sweep, closing.
 
 mod candidate;
+mod clock;
 mod config;
 mod consumer;
 mod events;
@@ -46,6 +51,7 @@ mod policy;
 mod table;
 
 pub use candidate::{SNIFF_BYTES, SNIFF_PACKETS};
+pub use clock::{CaptureClock, JUMP_CONFIRM_FRAMES, MAX_CLOCK_STEP};
 pub use config::{
     ACK_GRACE_TIME, FlowConfig, IDLE_TIMEOUT, MAX_CONNECTIONS, SWEEP_INTERVAL, Sniffer,
     sniff_nothing,

@@ -9,16 +9,17 @@
 //! a gap, everything flushed and closed in id order at the end.
 
 use super::candidate::{self, Held, Verdict};
+use super::clock::CaptureClock;
 use super::config::{ACK_GRACE_TIME, FlowConfig, SWEEP_INTERVAL};
 use super::events::{At, Closing, Detection, FlowEvent, FlowId, FlowSummary, Opening, deliver};
 use super::expect::{Expectation, Expected};
 use super::policy;
 use crate::Direction;
-use crate::capture::Timestamp;
 use crate::net::TcpSegment;
 use crate::reassembly::{GapReason, HalfEvent, HalfStream, Limits};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Normalised 4-tuple: the smaller endpoint first, so both directions find the same entry.
 type Key = (SocketAddr, SocketAddr);
@@ -45,8 +46,8 @@ struct Conn {
     /// by who happened to send first).
     sides_known: bool,
     halves: [HalfStream; 2],
-    /// Since when each direction has had a hole its peer acknowledged past.
-    acked_hole_since: [Option<Timestamp>; 2],
+    /// Since when (capture clock) each direction has had a hole its peer acknowledged past.
+    acked_hole_since: [Option<Duration>; 2],
     fin: [bool; 2],
     client_isn: Option<u32>,
     /// Candidate only: the packets waited so far.
@@ -54,6 +55,9 @@ struct Conn {
     /// Candidate only: what must be replayed once the connection is known to be MSN.
     held: Vec<Held>,
     tick: u64,
+    /// When (capture clock) the connection last had a packet. Unlike `summary.last_ts`, which
+    /// is the packet's own stamp, this never runs backwards along the LRU order.
+    active_at: Duration,
     idle_flushed: bool,
     summary: FlowSummary,
 }
@@ -67,7 +71,9 @@ pub struct FlowTable {
     tick: u64,
     next_id: u64,
     expected: Expected,
-    last_sweep: Timestamp,
+    clock: CaptureClock,
+    /// When (capture clock) the idle sweep last ran.
+    last_sweep: Duration,
 }
 
 impl FlowTable {
@@ -79,7 +85,8 @@ impl FlowTable {
             tick: 0,
             next_id: 1,
             expected: Expected::default(),
-            last_sweep: Timestamp::default(),
+            clock: CaptureClock::new(),
+            last_sweep: Duration::ZERO,
         }
     }
 
@@ -113,7 +120,8 @@ impl FlowTable {
             frame: seg.index,
             ts: seg.ts,
         };
-        self.sweep_idle(at, emit);
+        let now = self.clock.observe(seg.ts);
+        self.sweep_idle(at, now, emit);
         let key = key_of(seg.src, seg.dst);
         let bare_syn = seg.flags.syn() && !seg.flags.ack();
 
@@ -131,7 +139,7 @@ impl FlowTable {
             if self.conns.len() >= self.config.max_connections {
                 self.evict_oldest(at, emit);
             }
-            let conn = self.new_conn(seg, at);
+            let conn = self.new_conn(seg, at, now);
             self.conns.insert(key, conn);
             if self.conns[&key].state == State::Msn {
                 self.open(key, at, emit);
@@ -155,6 +163,7 @@ impl FlowTable {
         } else {
             Direction::ServerToClient
         };
+        conn.active_at = now;
         let s = &mut conn.summary;
         s.last_ts = seg.ts;
         match dir {
@@ -219,12 +228,12 @@ impl FlowTable {
             if !halves[d.index()].has_acked_hole() {
                 *since = None;
             } else if let Some(t) = *since {
-                if seg.ts.saturating_duration_since(t) >= ACK_GRACE_TIME {
+                if now.saturating_sub(t) >= ACK_GRACE_TIME {
                     halves[d.index()].give_up_acked_holes(&mut |ev| sink(ev, d));
                     *since = None;
                 }
             } else {
-                *since = Some(seg.ts);
+                *since = Some(now);
             }
         }
         if seg.flags.rst() {
@@ -281,7 +290,7 @@ impl FlowTable {
         self.lru.clear();
     }
 
-    fn new_conn(&mut self, seg: &TcpSegment<'_>, at: At) -> Conn {
+    fn new_conn(&mut self, seg: &TcpSegment<'_>, at: At, now: Duration) -> Conn {
         let policy::Placement {
             client,
             server,
@@ -309,6 +318,7 @@ impl FlowTable {
             sniff_packets: 0,
             held: Vec::new(),
             tick: 0,
+            active_at: now,
             idle_flushed: false,
             summary: FlowSummary {
                 id: FlowId(0),
@@ -487,19 +497,20 @@ impl FlowTable {
     }
 
     /// Gives up the holes of connections quiet for longer than the idle timeout; forgets
-    /// finished ones. Runs at most once per [`SWEEP_INTERVAL`] of capture time.
-    fn sweep_idle(&mut self, at: At, emit: &mut dyn FnMut(FlowEvent<'_>)) {
-        if at.ts.saturating_duration_since(self.last_sweep) < SWEEP_INTERVAL {
+    /// finished ones. Runs at most once per [`SWEEP_INTERVAL`] of capture time, by the capture
+    /// clock ([`CaptureClock`]), so stray timestamps can neither trigger nor stop it.
+    fn sweep_idle(&mut self, at: At, now: Duration, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        if now.saturating_sub(self.last_sweep) < SWEEP_INTERVAL {
             return;
         }
-        self.last_sweep = at.ts;
+        self.last_sweep = now;
         let timeout = self.config.idle_timeout;
         let mut quiet = Vec::new();
         for key in self.lru.values() {
             let Some(c) = self.conns.get(key) else {
                 continue;
             };
-            if at.ts.saturating_duration_since(c.summary.last_ts) <= timeout {
+            if now.saturating_sub(c.active_at) <= timeout {
                 break;
             }
             if !c.idle_flushed {
