@@ -648,3 +648,124 @@ fn a_stray_timestamp_does_not_hurry_the_grace_of_an_acknowledged_hole() {
     );
     assert_eq!(h.bytes(1, S2C), b"VER 1 MSNP8\r\nCHL 0 1234QNG 50\r\n");
 }
+
+#[test]
+fn a_new_syn_with_another_isn_on_a_live_tuple_closes_the_old_connection_and_opens_a_new_id() {
+    let mut h = Harness::new();
+    h.handshake(C, S);
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    h.seg(C, S, c1, s1, "PA", b"VER 1 MSNP8\r\n");
+    // The same SYN again is a retransmission, not a new connection.
+    h.seg(C, S, CISN, 0, "S", b"");
+    assert_eq!(h.opened().len(), 1);
+    // Another ISN: the client reused its port for a new connection.
+    let isn2 = 0x1234_5678u32;
+    h.seg(C, S, isn2, 0, "S", b"");
+    let n = h.recs.len();
+    assert_eq!(
+        h.recs[n - 2..],
+        [
+            Rec::Closed(1, Closing::Open),
+            Rec::Opened(2, C.into(), S.into())
+        ]
+    );
+    h.seg(S, C, 99, isn2.wrapping_add(1), "SA", b"");
+    h.seg(C, S, isn2.wrapping_add(1), 100, "PA", b"VER 2 MSNP9\r\n");
+    h.finish();
+    assert_eq!(h.bytes(1, C2S), b"VER 1 MSNP8\r\n");
+    assert_eq!(h.bytes(2, C2S), b"VER 2 MSNP9\r\n");
+    assert_eq!(h.summaries.len(), 2);
+    assert_eq!(h.summaries[1].opening, Opening::Syn);
+}
+
+#[test]
+fn gaps_are_all_counted_but_only_the_first_ones_listed() {
+    let mut h = Harness::new();
+    h.handshake(C, S);
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    // One byte of every two: each missing byte is a gap at the end of input.
+    let n = MAX_LISTED_GAPS as u32 + 10;
+    for i in 0..n {
+        h.seg(C, S, c1.wrapping_add(2 * i + 1), s1, "PA", b"x");
+    }
+    h.finish();
+    let gaps = h.recs.iter().filter(|r| matches!(r, Rec::Gap(..))).count();
+    assert_eq!(gaps, n as usize);
+    let s = &h.summaries[0];
+    assert_eq!((s.gap_count, s.gap_bytes), (n as u64, n as u64));
+    assert_eq!(s.gaps.len(), MAX_LISTED_GAPS);
+    assert_eq!(s.gaps[0].offset, 0);
+    assert_eq!(
+        s.gaps[MAX_LISTED_GAPS - 1].offset,
+        2 * (MAX_LISTED_GAPS as u64 - 1)
+    );
+    assert_eq!(s.client_bytes, n as u64);
+}
+
+#[test]
+fn the_table_forgets_the_oldest_announced_address_past_the_cap() {
+    let mut h = Harness::new();
+    let addr = |n: usize| format!("10.7.{}.{}:1864", n / 256, n % 256);
+    for n in 0..=MAX_EXPECTED {
+        h.table.expect(Expectation {
+            server: addr(n).parse().unwrap(),
+            kind: ExpectedKind::Switchboard,
+            announced_by: FlowId(1),
+            cookie: None,
+        });
+    }
+    // The newest is still expected, the oldest was pushed out: only a SYN/ACK from each (no
+    // content to judge them by).
+    h.seg(
+        &addr(MAX_EXPECTED),
+        C,
+        SISN,
+        CISN.wrapping_add(1),
+        "SA",
+        b"",
+    );
+    h.seg(
+        &addr(0),
+        "10.0.0.1:50001",
+        SISN,
+        CISN.wrapping_add(1),
+        "SA",
+        b"",
+    );
+    h.finish();
+    assert_eq!(h.opened(), vec![(1, C.into(), addr(MAX_EXPECTED))]);
+}
+
+/// A candidate is judged within SNIFF_PACKETS packets. Packets with nothing to judge (the
+/// handshake, empty ACKs) count too; once the window is over without a decision the
+/// connection is not MSN, and MSNP content arriving afterwards is not picked up (the tuple is
+/// remembered as not MSN until a new SYN reuses it).
+#[test]
+fn a_candidate_gives_up_after_its_sniff_window() {
+    let c = "10.0.0.1:40000";
+    let s = "10.0.0.3:5000";
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    for content_at in [SNIFF_PACKETS, SNIFF_PACKETS + 1] {
+        let mut h = Harness::new();
+        h.handshake(c, s); // packets 1 to 3
+        for _ in 4..content_at {
+            h.seg(c, s, c1, s1, "A", b"");
+        }
+        h.seg(c, s, c1, s1, "PA", b"VER 1 MSNP8 CVR0\r\n");
+        h.seg(s, c, s1, c1.wrapping_add(18), "PA", b"VER 1 MSNP8\r\n");
+        h.finish();
+        if content_at <= SNIFF_PACKETS {
+            assert_eq!(h.opened(), vec![(1, c.into(), s.into())], "{content_at}");
+            assert_eq!(h.bytes(1, C2S), b"VER 1 MSNP8 CVR0\r\n");
+        } else {
+            assert!(h.opened().is_empty(), "{content_at}: {:?}", h.recs);
+        }
+    }
+    // Content the sniffer says no to decides at once, whatever follows.
+    let mut h = Harness::new();
+    h.handshake(c, s);
+    h.seg(c, s, c1, s1, "PA", b"HELO x\r\n");
+    h.seg(c, s, c1.wrapping_add(8), s1, "PA", b"VER 1 MSNP8 CVR0\r\n");
+    h.finish();
+    assert!(h.opened().is_empty());
+}

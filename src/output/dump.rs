@@ -107,3 +107,82 @@ impl FlowConsumer for Dump {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use crate::flow::{At, FlowConfig, FlowTable};
+    use crate::net::{TcpFlags, TcpSegment};
+
+    /// More connections than open files allowed, their segments interleaved, so files are
+    /// closed and reopened again and again: every file still gets every byte, in order.
+    #[test]
+    fn past_the_cap_on_open_files_every_byte_of_every_file_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("dump");
+        let mut dump = Dump::with_max_open(out.clone(), 3).unwrap();
+        let mut table = FlowTable::new(FlowConfig::default());
+        let conns = 10u16;
+        let rounds = 6u32;
+        let mut frame = 0;
+        let mut failure = None;
+        let mut feed = |table: &mut FlowTable, dump: &mut Dump, seg: TcpSegment<'_>| {
+            table.segment(&seg, &mut |ev| {
+                if let Err(e) = dump.event(&ev) {
+                    failure.get_or_insert(e);
+                }
+            });
+        };
+        let client = |i: u16| format!("10.0.0.1:{}", 40000 + i).parse().unwrap();
+        let server = "10.0.0.2:1863".parse().unwrap();
+        for round in 0..rounds {
+            for i in 0..conns {
+                for (src, dst, text) in [
+                    (client(i), server, format!("c{i}r{round};")),
+                    (server, client(i), format!("s{i}r{round}|")),
+                ] {
+                    frame += 1;
+                    // Every segment of a round has the same length, so offsets are simple.
+                    let seq = 1000 + round * text.len() as u32;
+                    let seg = TcpSegment {
+                        index: frame,
+                        ts: Timestamp::new(1_000_000, frame as u32),
+                        src,
+                        dst,
+                        seq,
+                        ack: 0,
+                        flags: TcpFlags(TcpFlags::PSH),
+                        payload: text.as_bytes(),
+                        missing: 0,
+                    };
+                    feed(&mut table, &mut dump, seg);
+                    assert!(dump.open.len() <= 3, "{} files open", dump.open.len());
+                }
+            }
+        }
+        let end = At {
+            frame,
+            ts: Timestamp::new(1_000_001, 0),
+        };
+        table.finish(end, &mut |ev| {
+            if let Err(e) = dump.event(&ev) {
+                failure.get_or_insert(e);
+            }
+        });
+        assert!(failure.is_none(), "{failure:?}");
+        dump.finish().unwrap();
+        let mut files = std::fs::read_dir(&out).unwrap().count();
+        for i in 0..conns {
+            let id = i + 1;
+            let want_c: String = (0..rounds).map(|r| format!("c{i}r{r};")).collect();
+            let want_s: String = (0..rounds).map(|r| format!("s{i}r{r}|")).collect();
+            let got_c = std::fs::read_to_string(out.join(format!("{id}.client"))).unwrap();
+            let got_s = std::fs::read_to_string(out.join(format!("{id}.server"))).unwrap();
+            assert_eq!(got_c, want_c, "connection {id}");
+            assert_eq!(got_s, want_s, "connection {id}");
+            files -= 2;
+        }
+        assert_eq!(files, 0, "no other files");
+    }
+}
