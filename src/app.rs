@@ -6,16 +6,16 @@ use crate::cli::{
     CaptureArgs, ChannelArg, Cli, ColorArg, Command, FlowsArgs, FlowsFormat, NotesArg, ReadArgs,
     ReadFormat,
 };
-use crate::event::{Channel, Discard, Sink};
+use crate::event::{Channel, Sink};
 use crate::flow::FlowConfig;
-use crate::flow::{Expectation, FlowEvent};
+use crate::flow::{Expectation, FlowConsumer, FlowEvent};
 use crate::output::dialogue::{Dialogue, Notes};
+use crate::output::dump::Dump;
 use crate::output::flows::{FlowsReport, table};
 use crate::output::json::{self, JsonArray, JsonLines};
 use crate::output::progress::Progress;
 use crate::output::select::{Select, Selection};
 use crate::pipeline;
-use crate::pipeline::FlowConsumer;
 use crate::session::Decoder;
 use clap::CommandFactory;
 use std::io::IsTerminal;
@@ -62,23 +62,29 @@ fn source_and_config(c: &CaptureArgs) -> (Progress<FileSource>, FlowConfig) {
     );
     let config = FlowConfig {
         ports: c.ports(),
-        ..FlowConfig::default()
+        ..pipeline::msn_config()
     };
     (source, config)
 }
 
 fn flows(args: FlowsArgs) -> io::Result<Outcome> {
     let (mut source, config) = source_and_config(&args.capture);
-    let mut report = FlowsReport::new(args.dump.clone())?;
-    // The decoder runs too, for the switchboards and transfers the protocol announces.
-    let mut discard = Discard;
-    let mut both = DecodeAndReport {
-        decoder: Decoder::new(&mut discard),
-        report: &mut report,
+    // The directory first, so that a bad one fails before the capture is read.
+    let mut dump = args.dump.clone().map(Dump::new).transpose()?;
+    // The rows are the summaries the decoder reports; the decoder also follows the
+    // switchboards and transfers the protocol announces.
+    let mut report = FlowsReport::new();
+    let mut decoder = Decoder::new(&mut report);
+    let mut tee = DecodeAndDump {
+        decoder: &mut decoder,
+        dump: dump.as_mut(),
     };
-    let summary = pipeline::run(&mut source, config, &mut both)?;
-    drop(both);
-    let rows = report.finish()?;
+    let summary = pipeline::run(&mut source, config, &mut tee)?;
+    drop(decoder);
+    if let Some(d) = dump {
+        d.finish()?;
+    }
+    let rows = report.rows();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {
@@ -150,16 +156,20 @@ fn read(args: ReadArgs) -> io::Result<Outcome> {
     })
 }
 
-/// Feeds each flow event to the decoder (for its announcements) and to the flows report.
-struct DecodeAndReport<'a> {
-    decoder: Decoder<'a>,
-    report: &'a mut FlowsReport,
+/// Feeds each flow event to the decoder (whose events make the rows, and whose announcements go
+/// back to the flow table) and, with `--dump`, to the dump writer.
+struct DecodeAndDump<'a, 's> {
+    decoder: &'a mut Decoder<'s>,
+    dump: Option<&'a mut Dump>,
 }
 
-impl FlowConsumer for DecodeAndReport<'_> {
+impl FlowConsumer for DecodeAndDump<'_, '_> {
     fn event(&mut self, ev: &FlowEvent<'_>) -> io::Result<()> {
         self.decoder.event(ev)?;
-        self.report.event(ev)
+        match &mut self.dump {
+            Some(d) => d.event(ev),
+            None => Ok(()),
+        }
     }
 
     fn take_expectations(&mut self) -> Vec<Expectation> {

@@ -9,7 +9,7 @@
 
 use crate::Direction;
 use crate::capture::Timestamp;
-use crate::flow::{Closing, Detection, FlowSummary, Opening};
+use crate::flow::{Closing, Detection, FlowId, FlowSummary, Opening};
 use crate::msnp::Dialect;
 use crate::msnp::named::Fields;
 use crate::reassembly::GapReason;
@@ -95,7 +95,7 @@ pub enum DialectSource {
 /// One decoded command (a line and its payload, if any).
 #[derive(Clone, Debug)]
 pub struct CommandEvent {
-    pub flow: u64,
+    pub flow: FlowId,
     pub frame: u64,
     pub ts: Timestamp,
     pub dir: Direction,
@@ -133,7 +133,7 @@ pub struct CommandEvent {
 /// What the decoder knows about a connection.
 #[derive(Clone, Debug)]
 pub struct ConnectionInfo {
-    pub flow: u64,
+    pub flow: FlowId,
     pub frame: u64,
     pub ts: Timestamp,
     pub client: SocketAddr,
@@ -149,7 +149,7 @@ pub struct ConnectionInfo {
     pub detection: Detection,
     pub opening: Opening,
     /// The notification-server connection that announced this one (switchboards, transfers).
-    pub announced_by: Option<u64>,
+    pub announced_by: Option<FlowId>,
     /// The signed-in user's handle, once known.
     pub principal: Option<String>,
 }
@@ -165,7 +165,7 @@ pub enum Event {
     Command(Box<CommandEvent>),
     /// Bytes of one direction that were never captured.
     Gap {
-        flow: u64,
+        flow: FlowId,
         frame: u64,
         ts: Timestamp,
         dir: Direction,
@@ -175,7 +175,7 @@ pub enum Event {
     },
     /// Something odd but survivable, with a stable dotted name.
     Anomaly {
-        flow: Option<u64>,
+        flow: Option<FlowId>,
         frame: u64,
         ts: Timestamp,
         dir: Option<Direction>,
@@ -184,7 +184,7 @@ pub enum Event {
     },
     /// The connection is over (or the capture is).
     ConnectionClosed {
-        flow: u64,
+        flow: FlowId,
         frame: u64,
         ts: Timestamp,
         role: Role,
@@ -195,7 +195,7 @@ pub enum Event {
 
 impl Event {
     /// The connection the event belongs to, if any.
-    pub fn flow(&self) -> Option<u64> {
+    pub fn flow(&self) -> Option<FlowId> {
         match self {
             Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) => Some(c.flow),
             Event::Command(c) => Some(c.flow),

@@ -4,7 +4,6 @@
 
 use crate::capture::{CaptureError, LinkType, PacketSource, RawPacket, Timestamp};
 use crate::event::Discard;
-use crate::flow::FlowConfig;
 use crate::session::Decoder;
 
 /// Frames handed out one after another, as if read from a capture.
@@ -45,7 +44,7 @@ pub fn pipeline_frames(linktype: LinkType, frames: Vec<&[u8]>) {
     let mut source = FrameSource::new(linktype, frames);
     let mut sink = Discard;
     let mut decoder = Decoder::new(&mut sink);
-    let _ = crate::pipeline::run(&mut source, FlowConfig::default(), &mut decoder);
+    let _ = crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder);
 }
 
 /// Splits arbitrary bytes into frames (a length byte, then that many bytes) and runs them.

@@ -16,7 +16,6 @@
 //! ```
 //! use msnsniff::capture::FileSource;
 //! use msnsniff::event::{Event, Sink};
-//! use msnsniff::flow::FlowConfig;
 //! use msnsniff::session::Decoder;
 //!
 //! /// Counts the commands of each verb.
@@ -36,7 +35,7 @@
 //! let mut source = FileSource::new(vec![path.to_string()], None);
 //! let mut count = Count::default();
 //! let mut decoder = Decoder::new(&mut count);
-//! let run = msnsniff::pipeline::run(&mut source, FlowConfig::default(), &mut decoder)?;
+//! let run = msnsniff::pipeline::run(&mut source, msnsniff::pipeline::msn_config(), &mut decoder)?;
 //! drop(decoder);
 //! assert_eq!(run.msn_connections, 1);
 //! assert_eq!(count.0["MSG"], 20);
@@ -58,16 +57,12 @@ pub mod pipeline;
 pub mod reassembly;
 pub mod session;
 
-use serde::Serialize;
-
 /// Which way bytes travel on a connection. The point of view is always the client's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Direction {
     /// Client to server (`>>>` in dialogues).
-    #[serde(rename = "c2s")]
     ClientToServer,
     /// Server to client (`<<<` in dialogues).
-    #[serde(rename = "s2c")]
     ServerToClient,
 }
 

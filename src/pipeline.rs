@@ -8,18 +8,33 @@
 //! source's error is returned with the summary, after the flush.
 
 use crate::capture::{CaptureError, PacketSource, Timestamp};
-use crate::flow::{At, Expectation, FlowConfig, FlowEvent, FlowTable};
+use crate::flow::{At, FlowConfig, FlowEvent, FlowTable};
+use crate::msnp;
 use crate::net::{Decoded, NetDecoder};
 use std::io;
 
-/// Whatever takes the flow table's events: the `flows` report, the MSNP decoder.
-pub trait FlowConsumer {
-    /// One event, in capture order. An error here (an output failure) stops the run.
-    fn event(&mut self, ev: &FlowEvent<'_>) -> io::Result<()>;
+/// The consumer trait lives with the flow layer; re-exported here, where it is used.
+pub use crate::flow::FlowConsumer;
 
-    /// Connections the protocol announced since the last call.
-    fn take_expectations(&mut self) -> Vec<Expectation> {
-        Vec::new()
+/// The flow table's settings for finding MSN traffic: the defaults (server port 1863, the
+/// default bounds) plus the MSNP sniffer, so that an MSNP connection on any other port is
+/// found by its first bytes. This is the configuration for real runs; change `ports` for
+/// `--port`:
+///
+/// ```
+/// let config = msnsniff::flow::FlowConfig {
+///     ports: vec![1863, 1864],
+///     ..msnsniff::pipeline::msn_config()
+/// };
+/// assert_eq!((config.sniff)(b"VER 1 MSNP8 CVR0\r\n"), Some(true));
+/// ```
+///
+/// (`FlowConfig::default()` knows no protocol and finds connections by port and announcement
+/// only.)
+pub fn msn_config() -> FlowConfig {
+    FlowConfig {
+        sniff: msnp::sniff::looks_like_msnp,
+        ..FlowConfig::default()
     }
 }
 

@@ -6,7 +6,6 @@
 use msnsniff::Direction;
 use msnsniff::capture::FileSource;
 use msnsniff::event::{DialectSource, Event, LineEnd, Role, Sink};
-use msnsniff::flow::FlowConfig;
 use msnsniff::session::Decoder;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -39,7 +38,7 @@ fn check(name: &str) {
     let mut source = FileSource::new(vec![pcap], None);
     let mut sink = Collect::default();
     let mut decoder = Decoder::new(&mut sink);
-    msnsniff::pipeline::run(&mut source, FlowConfig::default(), &mut decoder).unwrap();
+    msnsniff::pipeline::run(&mut source, msnsniff::pipeline::msn_config(), &mut decoder).unwrap();
     drop(decoder);
     let events = sink.0;
 
@@ -53,14 +52,18 @@ fn check(name: &str) {
     for e in &events {
         match e {
             Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) => {
-                flows.insert((c.client.to_string(), c.server.to_string()), c.flow);
-                dialects.insert(c.flow, (c.dialect.map(|d| d.to_string()), c.dialect_source));
+                flows.insert((c.client.to_string(), c.server.to_string()), c.flow.0);
+                dialects.insert(
+                    c.flow.0,
+                    (c.dialect.map(|d| d.to_string()), c.dialect_source),
+                );
             }
-            Event::Command(c) if c.line_end == LineEnd::None => {
-                cut.entry((c.flow, c.dir)).or_default().push(c.verb.clone())
-            }
+            Event::Command(c) if c.line_end == LineEnd::None => cut
+                .entry((c.flow.0, c.dir))
+                .or_default()
+                .push(c.verb.clone()),
             Event::Command(c) => verbs
-                .entry((c.flow, c.dir))
+                .entry((c.flow.0, c.dir))
                 .or_default()
                 .push(c.verb.clone()),
             Event::Gap {
@@ -70,11 +73,11 @@ fn check(name: &str) {
                 len,
                 ..
             } => gaps
-                .entry((*flow, *dir))
+                .entry((flow.0, *dir))
                 .or_default()
                 .push((*offset, offset + len)),
             Event::ConnectionClosed { flow, role, .. } => {
-                roles.insert(*flow, *role);
+                roles.insert(flow.0, *role);
             }
             _ => {}
         }

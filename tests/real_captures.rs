@@ -5,7 +5,6 @@
 use msnsniff::Direction;
 use msnsniff::capture::FileSource;
 use msnsniff::event::{Event, LineEnd, Role, Sink};
-use msnsniff::flow::FlowConfig;
 use msnsniff::session::Decoder;
 use std::collections::BTreeMap;
 use std::io;
@@ -26,7 +25,8 @@ fn decode(name: &str) -> Vec<Event> {
     let mut sink = Collect::default();
     let mut decoder = Decoder::new(&mut sink);
     let summary =
-        msnsniff::pipeline::run(&mut source, FlowConfig::default(), &mut decoder).unwrap();
+        msnsniff::pipeline::run(&mut source, msnsniff::pipeline::msn_config(), &mut decoder)
+            .unwrap();
     assert!(summary.capture_error.is_none());
     drop(decoder);
     sink.0
@@ -39,7 +39,7 @@ fn roles_and_tiling(events: &[Event]) -> Vec<Role> {
     for e in events {
         match e {
             Event::Command(c) => {
-                let at = next.entry((c.flow, c.dir)).or_default();
+                let at = next.entry((c.flow.0, c.dir)).or_default();
                 assert_eq!(
                     c.offset, *at,
                     "flow {} {:?}: a command was lost or invented before {:?}",
@@ -63,11 +63,11 @@ fn roles_and_tiling(events: &[Event]) -> Vec<Role> {
                 ..
             } => {
                 let c2s = next
-                    .get(&(*flow, Direction::ClientToServer))
+                    .get(&(flow.0, Direction::ClientToServer))
                     .copied()
                     .unwrap_or(0);
                 let s2c = next
-                    .get(&(*flow, Direction::ServerToClient))
+                    .get(&(flow.0, Direction::ServerToClient))
                     .copied()
                     .unwrap_or(0);
                 assert_eq!(
@@ -78,7 +78,7 @@ fn roles_and_tiling(events: &[Event]) -> Vec<Role> {
                     s2c, summary.server_bytes,
                     "flow {flow}: server bytes not all framed"
                 );
-                roles.insert(summary.id, *role);
+                roles.insert(summary.id.0, *role);
             }
             _ => {}
         }
@@ -94,7 +94,7 @@ fn verbs(events: &[Event], flow: u64, dir: Direction) -> Vec<String> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Command(c) if c.flow == flow && c.dir == dir => Some(c.verb.clone()),
+            Event::Command(c) if c.flow.0 == flow && c.dir == dir => Some(c.verb.clone()),
             _ => None,
         })
         .collect()
@@ -162,7 +162,7 @@ fn escargot_msnp11_notification_servers_and_switchboards_on_1864() {
                 if c.dir == Direction::ServerToClient
                     && ((c.verb == "XFR" && c.params[0] == "SB") || c.verb == "RNG") =>
             {
-                offered.insert(c.params[3].clone(), c.flow);
+                offered.insert(c.params[3].clone(), c.flow.0);
             }
             Event::Command(c)
                 if c.dir == Direction::ClientToServer
@@ -170,11 +170,11 @@ fn escargot_msnp11_notification_servers_and_switchboards_on_1864() {
                     && (c.verb == "USR" || c.verb == "ANS") =>
             {
                 presented
-                    .entry(c.flow)
+                    .entry(c.flow.0)
                     .or_insert_with(|| c.params[1].clone());
             }
             Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) if c.role == Switchboard => {
-                linked.insert(c.flow, c.announced_by);
+                linked.insert(c.flow.0, c.announced_by.map(|f| f.0));
             }
             _ => {}
         }

@@ -12,6 +12,7 @@ mod file;
 pub use file::FileSource;
 
 use std::fmt;
+use std::time::Duration;
 
 /// A capture timestamp, kept at the precision the file provides (micro- or nanoseconds).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,7 +28,29 @@ impl Timestamp {
         Timestamp { secs, nanos }
     }
 
-    /// Time from `earlier` to `self` in nanoseconds (negative when `self` is earlier).
+    /// Time from `earlier` to `self`, or `None` when `self` is in fact before `earlier` (capture
+    /// timestamps can go backwards). This is the signed comparison: `Some` means "not before".
+    pub fn checked_duration_since(&self, earlier: Timestamp) -> Option<Duration> {
+        if *self < earlier {
+            return None;
+        }
+        let (mut secs, mut nanos) = (self.secs as i128 - earlier.secs as i128, self.nanos);
+        if nanos < earlier.nanos {
+            secs -= 1;
+            nanos += 1_000_000_000;
+        }
+        // `secs` is at most i64::MAX - i64::MIN, which fits a u64.
+        Some(Duration::new(secs as u64, nanos - earlier.nanos))
+    }
+
+    /// Time from `earlier` to `self`, zero when `self` is before `earlier`.
+    pub fn saturating_duration_since(&self, earlier: Timestamp) -> Duration {
+        self.checked_duration_since(earlier).unwrap_or_default()
+    }
+
+    /// Time from `earlier` to `self` in nanoseconds, negative when `self` is earlier: for
+    /// showing a signed delay (a reply's delay in milliseconds). Spans, limits and timeouts are
+    /// [`Duration`]s: see [`Timestamp::checked_duration_since`].
     pub fn nanos_since(&self, earlier: Timestamp) -> i128 {
         (self.secs as i128 - earlier.secs as i128) * 1_000_000_000 + self.nanos as i128
             - earlier.nanos as i128
@@ -38,16 +61,6 @@ impl fmt::Display for Timestamp {
     /// Seconds with nine decimals: `1136064496.123456000`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{:09}", self.secs, self.nanos)
-    }
-}
-
-impl serde::Serialize for Timestamp {
-    /// A JSON number with exactly nine decimals, so no precision is lost to floating point.
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match serde_json::value::RawValue::from_string(self.to_string()) {
-            Ok(raw) => raw.serialize(s),
-            Err(_) => s.serialize_f64(self.secs as f64 + self.nanos as f64 / 1e9),
-        }
     }
 }
 
@@ -127,4 +140,34 @@ impl std::error::Error for CaptureError {}
 /// has been output.
 pub trait PacketSource {
     fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, CaptureError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_between_timestamps() {
+        let a = Timestamp::new(100, 900_000_000);
+        let b = Timestamp::new(102, 100_000_000);
+        assert_eq!(
+            b.checked_duration_since(a),
+            Some(Duration::from_millis(1200))
+        );
+        assert_eq!(a.checked_duration_since(b), None);
+        assert_eq!(a.checked_duration_since(a), Some(Duration::ZERO));
+        assert_eq!(b.saturating_duration_since(a), Duration::from_millis(1200));
+        assert_eq!(a.saturating_duration_since(b), Duration::ZERO);
+        assert_eq!(b.nanos_since(a), 1_200_000_000);
+        assert_eq!(a.nanos_since(b), -1_200_000_000);
+        // The extremes do not overflow.
+        let (lo, hi) = (
+            Timestamp::new(i64::MIN, 0),
+            Timestamp::new(i64::MAX, 999_999_999),
+        );
+        assert_eq!(
+            hi.checked_duration_since(lo),
+            Some(Duration::new(u64::MAX, 999_999_999))
+        );
+    }
 }

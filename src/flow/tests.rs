@@ -1,7 +1,10 @@
 //! Table tests of the flow table: detection, sides, ids, closing, bounds.
 
 use super::*;
-use crate::net::TcpFlags;
+use crate::Direction;
+use crate::capture::Timestamp;
+use crate::net::{TcpFlags, TcpSegment};
+use crate::reassembly::GapReason;
 
 const C: &str = "10.0.0.1:50000";
 const S: &str = "10.0.0.2:1863";
@@ -42,9 +45,36 @@ fn flags(s: &str) -> TcpFlags {
     TcpFlags(f)
 }
 
+/// The tests' own sniffer, so that the flow table is tested apart from the MSNP one: a first
+/// line starting with `VER `, `USR ` or `ANS ` is MSN; a line end, or 64 bytes without one,
+/// decides; before that, a prefix of those words waits.
+fn test_sniff(buf: &[u8]) -> Option<bool> {
+    const OPENINGS: [&[u8]; 3] = [b"VER ", b"USR ", b"ANS "];
+    match buf.iter().position(|&b| b == b'\n') {
+        Some(_) => Some(OPENINGS.iter().any(|o| buf.starts_with(o))),
+        None if buf.len() >= 64 => Some(false),
+        None => {
+            let n = buf.len().min(4);
+            if OPENINGS.iter().any(|o| buf[..n] == o[..n]) {
+                None
+            } else {
+                Some(false)
+            }
+        }
+    }
+}
+
+/// The default configuration with [`test_sniff`].
+fn config() -> FlowConfig {
+    FlowConfig {
+        sniff: test_sniff,
+        ..FlowConfig::default()
+    }
+}
+
 impl Harness {
     fn new() -> Harness {
-        Harness::with(FlowConfig::default())
+        Harness::with(config())
     }
 
     fn with(config: FlowConfig) -> Harness {
@@ -123,14 +153,14 @@ fn record(recs: &mut Vec<Rec>, sums: &mut Vec<FlowSummary>, ev: FlowEvent<'_>) {
             client,
             server,
             ..
-        } => Rec::Opened(flow, client.to_string(), server.to_string()),
+        } => Rec::Opened(flow.0, client.to_string(), server.to_string()),
         FlowEvent::Data {
             flow,
             dir,
             offset,
             bytes,
             ..
-        } => Rec::Data(flow, dir, offset, bytes.to_vec()),
+        } => Rec::Data(flow.0, dir, offset, bytes.to_vec()),
         FlowEvent::Gap {
             flow,
             dir,
@@ -138,12 +168,12 @@ fn record(recs: &mut Vec<Rec>, sums: &mut Vec<FlowSummary>, ev: FlowEvent<'_>) {
             len,
             reason,
             ..
-        } => Rec::Gap(flow, dir, offset, len, reason),
-        FlowEvent::Fin { flow, dir, .. } => Rec::Fin(flow, dir),
-        FlowEvent::Anomaly { flow, name, .. } => Rec::Anomaly(flow, name),
+        } => Rec::Gap(flow.0, dir, offset, len, reason),
+        FlowEvent::Fin { flow, dir, .. } => Rec::Fin(flow.0, dir),
+        FlowEvent::Anomaly { flow, name, .. } => Rec::Anomaly(flow.map(|f| f.0), name),
         FlowEvent::Closed { summary, .. } => {
             sums.push(summary.clone());
-            Rec::Closed(summary.id, summary.closing)
+            Rec::Closed(summary.id.0, summary.closing)
         }
     });
 }
@@ -332,8 +362,9 @@ fn announced_address_is_msn_whatever_its_port() {
     let sb = "10.0.0.7:1864";
     h.table.expect(Expectation {
         server: sb.parse().unwrap(),
+        client: None,
         kind: ExpectedKind::Switchboard,
-        announced_by: 1,
+        announced_by: FlowId(1),
         cookie: Some("123.456".into()),
     });
     h.seg(sb, C, SISN, CISN.wrapping_add(1), "SA", b"");
@@ -343,7 +374,7 @@ fn announced_address_is_msn_whatever_its_port() {
         h.summaries[0].detection,
         Detection::Announced {
             kind: ExpectedKind::Switchboard,
-            announced_by: 1
+            announced_by: FlowId(1)
         }
     );
 }
@@ -366,7 +397,7 @@ fn ids_follow_first_appearance_and_finish_closes_in_id_order() {
             (3, c3.into(), s3.into())
         ]
     );
-    let closed: Vec<u64> = h.summaries.iter().map(|s| s.id).collect();
+    let closed: Vec<u64> = h.summaries.iter().map(|s| s.id.0).collect();
     assert_eq!(closed, vec![1, 2, 3]);
     assert_eq!(h.summaries[2].server.to_string(), "[2001:db8::2]:1863");
 }
@@ -436,7 +467,7 @@ fn acked_hole_becomes_a_gap_with_direction_offset_and_length() {
 fn least_recently_active_connection_is_evicted_at_the_cap() {
     let mut h = Harness::with(FlowConfig {
         max_connections: 2,
-        ..FlowConfig::default()
+        ..config()
     });
     h.seg("10.0.0.1:1", S, 1, 0, "S", b"");
     h.seg("10.0.0.1:2", S, 1, 0, "S", b"");
@@ -460,8 +491,17 @@ fn a_hole_open_past_the_idle_timeout_becomes_a_gap() {
     h.handshake(C, S);
     let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
     h.seg(C, S, c1.wrapping_add(10), s1, "PA", b"late");
-    h.secs += IDLE_TIMEOUT_SECS + 5;
-    h.seg("10.0.0.5:1", S, 1, 0, "S", b"");
+    h.secs += IDLE_TIMEOUT.as_secs() as i64 + 5;
+    // A silence longer than the clock's step is believed once the frames after it agree.
+    for port in 1..JUMP_CONFIRM_FRAMES as u16 {
+        h.seg(&format!("10.0.0.5:{port}"), S, 1, 0, "S", b"");
+        assert!(
+            !h.recs.iter().any(|r| matches!(r, Rec::Gap(..))),
+            "{:?}",
+            h.recs
+        );
+    }
+    h.seg("10.0.0.5:99", S, 1, 0, "S", b"");
     assert!(
         h.recs.contains(&Rec::Gap(1, C2S, 0, 10, GapReason::Idle)),
         "{:?}",
@@ -471,27 +511,13 @@ fn a_hole_open_past_the_idle_timeout_becomes_a_gap() {
     // The connection itself lives on, and its stream carries on at the right offset.
     h.seg(C, S, c1.wrapping_add(14), s1, "PA", b"more");
     h.finish();
-    assert_eq!(h.opened().len(), 2);
+    assert_eq!(h.opened().len(), 1 + JUMP_CONFIRM_FRAMES as usize);
     assert_eq!(h.summaries[0].client_bytes, 8);
     assert!(
         h.recs.contains(&Rec::Data(1, C2S, 14, b"more".to_vec())),
         "{:?}",
         h.recs
     );
-}
-
-#[test]
-fn recognises_msnp_openings() {
-    assert_eq!(looks_like_msnp(b"VER 1 MSNP8 CVR0\r\n"), Some(true));
-    assert_eq!(looks_like_msnp(b"VER 3 MSNP18 MSNP17 CVR0\r\n"), Some(true));
-    assert_eq!(looks_like_msnp(b"VER MSNFTP\r\n"), Some(true));
-    assert_eq!(looks_like_msnp(b"USR 1 alice@x 123.456\r\n"), Some(true));
-    assert_eq!(looks_like_msnp(b"ANS 1 bob@x 849.52 1175\r\n"), Some(true));
-    assert_eq!(looks_like_msnp(b"VER 1 SOMETHING\r\n"), Some(false));
-    assert_eq!(looks_like_msnp(b"USR x y\r\n"), Some(false));
-    assert_eq!(looks_like_msnp(b"GET / HTTP/1.1\r\n"), Some(false));
-    assert_eq!(looks_like_msnp(b"VE"), None);
-    assert_eq!(looks_like_msnp(b"GE"), Some(false));
 }
 
 #[test]
@@ -528,4 +554,220 @@ fn an_acknowledged_hole_is_given_up_after_the_grace_time() {
         31,
         b"XFR 9 SB 10.0.0.7:1864 CKI 1.2\r\n".to_vec()
     )));
+}
+
+#[test]
+fn the_default_config_finds_nothing_by_content() {
+    let mut h = Harness::with(FlowConfig::default());
+    let c = "10.0.0.1:40000";
+    let s = "10.0.0.3:5000";
+    h.handshake(c, s);
+    h.seg(
+        c,
+        s,
+        CISN.wrapping_add(1),
+        SISN.wrapping_add(1),
+        "PA",
+        b"VER 1 MSNP8 CVR0\r\n",
+    );
+    // On the known port it is still found.
+    h.handshake(C, S);
+    h.finish();
+    assert_eq!(h.opened(), vec![(1, C.into(), S.into())]);
+}
+
+/// Issue 7: a stray frame stamped years away must not give up open holes, and must not stop
+/// the idle sweep. Checked with the stray on another connection and on the same one, years
+/// ahead and years behind.
+#[test]
+fn a_stray_timestamp_neither_gives_up_holes_nor_stops_the_sweep() {
+    const YEARS: i64 = 25 * 365 * 86_400;
+    for (stray_secs, same_conn) in [
+        (YEARS, false),
+        (YEARS, true),
+        (-YEARS, false),
+        (-YEARS, true),
+    ] {
+        let case = format!("stray at {stray_secs:+} s, same connection: {same_conn}");
+        let mut h = Harness::new();
+        h.handshake(C, S);
+        let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+        h.seg(C, S, c1, s1, "PA", b"VER 1 MSNP8\r\n");
+        // Out of order: the next 5 bytes are late.
+        h.seg(C, S, c1.wrapping_add(18), s1, "PA", b"USR 3\r\n");
+        h.secs += 2;
+        let now = h.secs;
+        h.secs += stray_secs;
+        if same_conn {
+            h.seg(S, C, s1, c1.wrapping_add(13), "A", b"");
+        } else {
+            h.seg("10.0.0.8:4000", "10.0.0.9:80", 7, 0, "S", b"");
+        }
+        h.secs = now + 2;
+        // The retransmission fills the hole.
+        h.seg(C, S, c1.wrapping_add(13), s1, "PA", b"CVR 2");
+        assert!(
+            !h.recs.iter().any(|r| matches!(r, Rec::Gap(..))),
+            "{case}: {:?}",
+            h.recs
+        );
+        assert_eq!(h.bytes(1, C2S), b"VER 1 MSNP8\r\nCVR 2USR 3\r\n", "{case}");
+
+        // The sweep still runs: a new hole, then a silence past the idle timeout.
+        h.seg(C, S, c1.wrapping_add(30), s1, "PA", b"late");
+        h.secs += IDLE_TIMEOUT.as_secs() as i64 + 5;
+        for port in 1..=JUMP_CONFIRM_FRAMES as u16 {
+            h.seg(&format!("10.0.0.5:{port}"), S, 1, 0, "S", b"");
+        }
+        assert!(
+            h.recs.contains(&Rec::Gap(1, C2S, 25, 5, GapReason::Idle)),
+            "{case}: {:?}",
+            h.recs
+        );
+    }
+}
+
+#[test]
+fn a_stray_timestamp_does_not_hurry_the_grace_of_an_acknowledged_hole() {
+    let mut h = Harness::new();
+    h.handshake(C, S);
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    h.seg(S, C, s1, c1, "PA", b"VER 1 MSNP8\r\n");
+    // 10 bytes not there yet, acknowledged by the client: on a mirror port the data can
+    // follow its ACK.
+    h.seg(S, C, s1.wrapping_add(23), c1, "PA", b"QNG 50\r\n");
+    h.seg(C, S, c1, s1.wrapping_add(31), "A", b"");
+    let now = h.secs;
+    h.secs += 10 * 365 * 86_400;
+    h.seg("10.0.0.8:4000", "10.0.0.9:80", 7, 0, "S", b"");
+    h.secs = now;
+    h.seg(S, C, s1.wrapping_add(13), c1, "PA", b"CHL 0 1234");
+    assert!(
+        !h.recs.iter().any(|r| matches!(r, Rec::Gap(..))),
+        "{:?}",
+        h.recs
+    );
+    assert_eq!(h.bytes(1, S2C), b"VER 1 MSNP8\r\nCHL 0 1234QNG 50\r\n");
+}
+
+#[test]
+fn a_new_syn_with_another_isn_on_a_live_tuple_closes_the_old_connection_and_opens_a_new_id() {
+    let mut h = Harness::new();
+    h.handshake(C, S);
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    h.seg(C, S, c1, s1, "PA", b"VER 1 MSNP8\r\n");
+    // The same SYN again is a retransmission, not a new connection.
+    h.seg(C, S, CISN, 0, "S", b"");
+    assert_eq!(h.opened().len(), 1);
+    // Another ISN: the client reused its port for a new connection.
+    let isn2 = 0x1234_5678u32;
+    h.seg(C, S, isn2, 0, "S", b"");
+    let n = h.recs.len();
+    assert_eq!(
+        h.recs[n - 2..],
+        [
+            Rec::Closed(1, Closing::Open),
+            Rec::Opened(2, C.into(), S.into())
+        ]
+    );
+    h.seg(S, C, 99, isn2.wrapping_add(1), "SA", b"");
+    h.seg(C, S, isn2.wrapping_add(1), 100, "PA", b"VER 2 MSNP9\r\n");
+    h.finish();
+    assert_eq!(h.bytes(1, C2S), b"VER 1 MSNP8\r\n");
+    assert_eq!(h.bytes(2, C2S), b"VER 2 MSNP9\r\n");
+    assert_eq!(h.summaries.len(), 2);
+    assert_eq!(h.summaries[1].opening, Opening::Syn);
+}
+
+#[test]
+fn gaps_are_all_counted_but_only_the_first_ones_listed() {
+    let mut h = Harness::new();
+    h.handshake(C, S);
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    // One byte of every two: each missing byte is a gap at the end of input.
+    let n = MAX_LISTED_GAPS as u32 + 10;
+    for i in 0..n {
+        h.seg(C, S, c1.wrapping_add(2 * i + 1), s1, "PA", b"x");
+    }
+    h.finish();
+    let gaps = h.recs.iter().filter(|r| matches!(r, Rec::Gap(..))).count();
+    assert_eq!(gaps, n as usize);
+    let s = &h.summaries[0];
+    assert_eq!((s.gap_count, s.gap_bytes), (n as u64, n as u64));
+    assert_eq!(s.gaps.len(), MAX_LISTED_GAPS);
+    assert_eq!(s.gaps[0].offset, 0);
+    assert_eq!(
+        s.gaps[MAX_LISTED_GAPS - 1].offset,
+        2 * (MAX_LISTED_GAPS as u64 - 1)
+    );
+    assert_eq!(s.client_bytes, n as u64);
+}
+
+#[test]
+fn the_table_forgets_the_oldest_announced_address_past_the_cap() {
+    let mut h = Harness::new();
+    let addr = |n: usize| format!("10.7.{}.{}:1864", n / 256, n % 256);
+    for n in 0..=MAX_EXPECTED {
+        h.table.expect(Expectation {
+            server: addr(n).parse().unwrap(),
+            client: None,
+            kind: ExpectedKind::Switchboard,
+            announced_by: FlowId(1),
+            cookie: None,
+        });
+    }
+    // The newest is still expected, the oldest was pushed out: only a SYN/ACK from each (no
+    // content to judge them by).
+    h.seg(
+        &addr(MAX_EXPECTED),
+        C,
+        SISN,
+        CISN.wrapping_add(1),
+        "SA",
+        b"",
+    );
+    h.seg(
+        &addr(0),
+        "10.0.0.1:50001",
+        SISN,
+        CISN.wrapping_add(1),
+        "SA",
+        b"",
+    );
+    h.finish();
+    assert_eq!(h.opened(), vec![(1, C.into(), addr(MAX_EXPECTED))]);
+}
+
+/// A candidate is judged within SNIFF_PACKETS packets. Packets with nothing to judge (the
+/// handshake, empty ACKs) count too; once the window is over without a decision the
+/// connection is not MSN, and MSNP content arriving afterwards is not picked up (the tuple is
+/// remembered as not MSN until a new SYN reuses it).
+#[test]
+fn a_candidate_gives_up_after_its_sniff_window() {
+    let c = "10.0.0.1:40000";
+    let s = "10.0.0.3:5000";
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    for content_at in [SNIFF_PACKETS, SNIFF_PACKETS + 1] {
+        let mut h = Harness::new();
+        h.handshake(c, s); // packets 1 to 3
+        for _ in 4..content_at {
+            h.seg(c, s, c1, s1, "A", b"");
+        }
+        h.seg(c, s, c1, s1, "PA", b"VER 1 MSNP8 CVR0\r\n");
+        h.seg(s, c, s1, c1.wrapping_add(18), "PA", b"VER 1 MSNP8\r\n");
+        h.finish();
+        if content_at <= SNIFF_PACKETS {
+            assert_eq!(h.opened(), vec![(1, c.into(), s.into())], "{content_at}");
+            assert_eq!(h.bytes(1, C2S), b"VER 1 MSNP8 CVR0\r\n");
+        } else {
+            assert!(h.opened().is_empty(), "{content_at}: {:?}", h.recs);
+        }
+    }
+    // Content the sniffer says no to decides at once, whatever follows.
+    let mut h = Harness::new();
+    h.handshake(c, s);
+    h.seg(c, s, c1, s1, "PA", b"HELO x\r\n");
+    h.seg(c, s, c1.wrapping_add(8), s1, "PA", b"VER 1 MSNP8 CVR0\r\n");
+    h.finish();
+    assert!(h.opened().is_empty());
 }

@@ -7,6 +7,7 @@ pub mod errors;
 pub mod framer;
 pub mod named;
 pub mod rules;
+pub mod sniff;
 pub mod urlcode;
 pub mod verbs;
 
@@ -35,12 +36,6 @@ impl Dialect {
 impl fmt::Display for Dialect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "MSNP{}", self.0)
-    }
-}
-
-impl serde::Serialize for Dialect {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
     }
 }
 

@@ -5,7 +5,7 @@
 //! Why it exists: a command's parameters were once collected into a JSON map that the notes
 //! then read back by string key, so a misspelt key silently dropped a note. Here every name is
 //! a variant of [`Name`] (a misspelling does not compile), every value a [`Value`], and JSON is
-//! made from them only when JSON is written ([`Fields`] implements `Serialize`).
+//! made from them only when JSON is written (see [`Fields::entries`]).
 //!
 //! Guarantees: [`Name::as_str`] is the stable JSON key of each name (renaming a variant does
 //! not change it; renaming the string is a breaking change of the JSON interface). A

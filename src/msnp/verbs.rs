@@ -9,8 +9,8 @@
 //! * **who speaks it** per direction ([`Servers`]: dispatch, notification, switchboard, MSNFTP
 //!   peer), which is also evidence of a connection's role when only one kind speaks it;
 //! * the **dialect range** that has it and a **one-line summary**;
-//! * the function that **names its parameters** ([`fields`]) and the one that **writes its
-//!   note** ([`notes`]).
+//! * the function that **names its parameters** (module `fields`) and the one that **writes its
+//!   note** (module `notes`).
 //!
 //! Adding a verb, or finding out all that msnsniff knows about one, is this one row and the
 //! two functions it names. `docs/PROTOCOL.md` lists the same verbs (written from the protocol

@@ -16,7 +16,7 @@
 
 use crate::Direction;
 use crate::event::{CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, Role, Sink};
-use crate::flow::{Closing, Opening};
+use crate::flow::{Closing, FlowId, Opening};
 use crate::output::text::{escape_bytes, escape_text, utc};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -48,13 +48,13 @@ pub struct Dialogue<W: Write> {
     notes: Notes,
     color: bool,
     /// The connection of the last line printed.
-    current: Option<u64>,
+    current: Option<FlowId>,
     /// Roles of open connections, for the header printed when the output switches connection.
-    roles: BTreeMap<u64, Role>,
+    roles: BTreeMap<FlowId, Role>,
     /// With `--group`: each connection's text and whether it has closed. A connection is
     /// printed once it and every connection with a smaller id that has anything to show have
     /// closed (so memory holds the connections still open, and those waiting behind them).
-    groups: Option<BTreeMap<u64, (String, bool)>>,
+    groups: Option<BTreeMap<FlowId, (String, bool)>>,
 }
 
 impl<W: Write> Dialogue<W> {
@@ -106,7 +106,7 @@ impl<W: Write> Dialogue<W> {
         s.push('\n');
     }
 
-    fn header(&mut self, s: &mut String, flow: u64) {
+    fn header(&mut self, s: &mut String, flow: FlowId) {
         if self.groups.is_some() || self.current == Some(flow) {
             return;
         }
@@ -234,7 +234,7 @@ impl<W: Write> Dialogue<W> {
     fn closed(
         &mut self,
         s: &mut String,
-        flow: u64,
+        flow: FlowId,
         role: Role,
         ts: crate::capture::Timestamp,
         closing: Closing,
@@ -265,7 +265,7 @@ impl<W: Write> Dialogue<W> {
         );
     }
 
-    fn emit(&mut self, flow: Option<u64>, text: String, closing: bool) -> io::Result<()> {
+    fn emit(&mut self, flow: Option<FlowId>, text: String, closing: bool) -> io::Result<()> {
         match (&mut self.groups, flow) {
             (Some(groups), Some(f)) => {
                 let g = groups.entry(f).or_default();

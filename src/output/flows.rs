@@ -1,127 +1,40 @@
-//! `msnsniff flows`: one row per MSN connection (a comfy-table table, or JSON), and the
-//! `--dump` files holding each direction's reassembled bytes.
+//! `msnsniff flows`: one row per MSN connection (a comfy-table table, or JSON).
 //!
-//! Rows come out in connection-id order whatever order the connections closed in. Memory is one
-//! [`FlowSummary`] per MSN connection (its gap list is capped), not the capture's bytes: the
-//! dump writes bytes as they arrive.
+//! The rows are the connection summaries the decoder reports when a connection closes
+//! ([`Event::ConnectionClosed`]): like every other format, this one knows events, not packets.
+//! (`--dump`, which needs the raw bytes, is [`crate::output::dump`].) Rows come out in
+//! connection-id order whatever order the connections closed in. Memory is one
+//! [`FlowSummary`] per MSN connection (its gap list is capped).
 
 use crate::Direction;
-use crate::flow::{Closing, Detection, FlowEvent, FlowSummary, Opening};
+use crate::event::{Event, Sink};
+use crate::flow::{Closing, Detection, FlowSummary, Opening};
 use crate::output::text::utc;
-use crate::pipeline::FlowConsumer;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::io;
 
-/// Files kept open at once by `--dump`; past it they are closed and reopened for appending.
-const MAX_OPEN_DUMP_FILES: usize = 256;
-
-/// Collects connection summaries and, with a dump directory, writes each direction's bytes.
+/// Collects the summaries of the connections as the decoder reports them closed.
+#[derive(Default)]
 pub struct FlowsReport {
     summaries: Vec<FlowSummary>,
-    dump: Option<Dump>,
-}
-
-struct Dump {
-    dir: PathBuf,
-    open: HashMap<(u64, Direction), BufWriter<File>>,
-}
-
-impl Dump {
-    fn path(&self, flow: u64, dir: Direction) -> PathBuf {
-        let side = match dir {
-            Direction::ClientToServer => "client",
-            Direction::ServerToClient => "server",
-        };
-        self.dir.join(format!("{flow}.{side}"))
-    }
-
-    fn writer(&mut self, flow: u64, dir: Direction) -> io::Result<&mut BufWriter<File>> {
-        if !self.open.contains_key(&(flow, dir)) {
-            if self.open.len() >= MAX_OPEN_DUMP_FILES {
-                for (_, mut w) in self.open.drain() {
-                    w.flush()?;
-                }
-            }
-            let path = self.path(flow, dir);
-            let file = OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(&path)
-                .map_err(|e| with_path(e, &path))?;
-            self.open.insert((flow, dir), BufWriter::new(file));
-        }
-        Ok(self.open.get_mut(&(flow, dir)).expect("inserted above"))
-    }
-}
-
-fn with_path(e: io::Error, path: &std::path::Path) -> io::Error {
-    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
 impl FlowsReport {
-    /// With `dump`, the directory is created if needed, and `N.client` / `N.server` files are
-    /// created (empty) for every MSN connection.
-    pub fn new(dump: Option<PathBuf>) -> io::Result<FlowsReport> {
-        let dump = match dump {
-            Some(dir) => {
-                std::fs::create_dir_all(&dir).map_err(|e| with_path(e, &dir))?;
-                Some(Dump {
-                    dir,
-                    open: HashMap::new(),
-                })
-            }
-            None => None,
-        };
-        Ok(FlowsReport {
-            summaries: Vec::new(),
-            dump,
-        })
+    pub fn new() -> FlowsReport {
+        FlowsReport::default()
     }
 
     /// The summaries of every connection, in id order.
-    pub fn finish(mut self) -> io::Result<Vec<FlowSummary>> {
-        if let Some(d) = &mut self.dump {
-            for (_, mut w) in d.open.drain() {
-                w.flush()?;
-            }
-        }
+    pub fn rows(mut self) -> Vec<FlowSummary> {
         self.summaries.sort_by_key(|s| s.id);
-        Ok(self.summaries)
+        self.summaries
     }
 }
 
-impl FlowConsumer for FlowsReport {
-    fn event(&mut self, ev: &FlowEvent<'_>) -> io::Result<()> {
-        match ev {
-            FlowEvent::Opened { flow, .. } => {
-                if let Some(d) = &mut self.dump {
-                    for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                        let path = d.path(*flow, dir);
-                        File::create(&path).map_err(|e| with_path(e, &path))?;
-                    }
-                }
-            }
-            FlowEvent::Data {
-                flow, dir, bytes, ..
-            } => {
-                if let Some(d) = &mut self.dump {
-                    d.writer(*flow, *dir)?.write_all(bytes)?;
-                }
-            }
-            FlowEvent::Closed { summary, .. } => {
-                if let Some(d) = &mut self.dump {
-                    for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                        if let Some(mut w) = d.open.remove(&(summary.id, dir)) {
-                            w.flush()?;
-                        }
-                    }
-                }
-                self.summaries.push((*summary).clone());
-            }
-            _ => {}
+impl Sink for FlowsReport {
+    fn event(&mut self, ev: &Event) -> io::Result<()> {
+        if let Event::ConnectionClosed { summary, .. } = ev {
+            self.summaries.push(summary.clone());
         }
         Ok(())
     }

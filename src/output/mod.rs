@@ -3,6 +3,7 @@
 //! [`crate::capture`]). Formatters take pushed events and know nothing about packets or the CLI.
 
 pub mod dialogue;
+pub mod dump;
 pub mod flows;
 pub mod json;
 pub mod progress;

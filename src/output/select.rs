@@ -8,6 +8,7 @@
 //! [`MAX_HELD_EVENTS`] of them, and released or dropped once it is.
 
 use crate::event::{Channel, Event, Role, Sink};
+use crate::flow::FlowId;
 use std::collections::{HashMap, HashSet};
 use std::io;
 
@@ -50,9 +51,9 @@ pub struct Select<'a> {
     sel: Selection,
     verbs: HashSet<String>,
     principal: Option<String>,
-    roles: HashMap<u64, Role>,
-    verdicts: HashMap<u64, Verdict>,
-    held: HashMap<u64, Vec<Event>>,
+    roles: HashMap<FlowId, Role>,
+    verdicts: HashMap<FlowId, Verdict>,
+    held: HashMap<FlowId, Vec<Event>>,
 }
 
 impl<'a> Select<'a> {
@@ -80,8 +81,8 @@ impl<'a> Select<'a> {
     }
 
     /// Whether a connection passes `--flow` and `--principal`, as far as is known.
-    fn connection_verdict(&self, flow: u64, principal: Option<&str>) -> Verdict {
-        if !self.sel.flows.is_empty() && !self.sel.flows.contains(&flow) {
+    fn connection_verdict(&self, flow: FlowId, principal: Option<&str>) -> Verdict {
+        if !self.sel.flows.is_empty() && !self.sel.flows.contains(&flow.0) {
             return Verdict::Drop;
         }
         match (&self.principal, principal) {
@@ -188,7 +189,7 @@ mod tests {
 
     fn info(principal: Option<&str>) -> ConnectionInfo {
         ConnectionInfo {
-            flow: 1,
+            flow: FlowId(1),
             frame: 1,
             ts: Timestamp::new(1000, 0),
             client: "10.0.0.1:5000".parse().unwrap(),
@@ -207,7 +208,7 @@ mod tests {
 
     fn anomaly(n: u64) -> Event {
         Event::Anomaly {
-            flow: Some(1),
+            flow: Some(FlowId(1)),
             frame: n,
             ts: Timestamp::new(1000, 0),
             dir: None,

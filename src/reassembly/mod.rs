@@ -10,11 +10,8 @@ mod stream;
 pub use seq::SeqNum;
 pub use stream::HalfStream;
 
-use serde::Serialize;
-
 /// Why a run of bytes was given up on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GapReason {
     /// The peer acknowledged bytes that the capture never saw.
     Acked,

@@ -12,13 +12,19 @@
 //!   [`HISTORY`] delivered bytes).
 //! - Keep-alive probes (zero or one byte at the byte before the next expected) are dropped
 //!   without a word.
+//! - An ACK one past everything seen (and no FIN seen) acknowledges a FIN the capture missed,
+//!   not a lost byte: it acknowledges what was seen, holes included, and nothing more. (An
+//!   ACK further ahead counts every byte it covers as data: a missed FIN among them cannot be
+//!   told apart, and makes the gap one byte longer.)
 //! - A hole the peer acknowledged past can never fill: it becomes a `Gap` (`Acked`) once
 //!   the sender has sent [`ACK_GRACE`] more segments without filling it (mirror ports reorder
 //!   an ACK well ahead of its data), or when the caller gives up on it by time
-//!   ([`HalfStream::give_up_acked_holes`]). So do
-//!   the holes left at [`HalfStream::finish`] (end of input, idle timeout, eviction, reset),
-//!   bytes cut by the snaplen (`Truncated`), and the first hole when the buffer is over its
-//!   cap (`Capacity`, with `tcp.buffer_full`).
+//!   ([`HalfStream::give_up_acked_holes`]).
+//! - Other gaps: the holes left at [`HalfStream::finish`] (end of input, eviction, reset) or
+//!   given up at the idle timeout ([`HalfStream::give_up_holes`]); at `finish`, the bytes the
+//!   peer acknowledged past everything captured too (`Acked`: they were sent, the capture
+//!   missed them); bytes cut by the snaplen (`Truncated`); and the first hole when the buffer
+//!   is over its cap (`Capacity`, with `tcp.buffer_full`).
 //! - The FIN is reported once every byte before it is delivered or given up.
 
 use super::seq::SeqNum;
@@ -270,8 +276,12 @@ impl HalfStream {
         }
         if let Some(f) = self.fin {
             upto = upto.min(f);
-        } else if upto == self.highest + 1 && self.buffer.is_empty() && self.next == self.highest {
+        } else if upto == self.highest + 1 {
             // One past everything seen: the ACK of a FIN the capture missed, not a lost byte.
+            // It still acknowledges everything seen (holes included).
+            upto = self.highest;
+        }
+        if upto <= self.next {
             return;
         }
         if upto > self.acked_upto {
@@ -299,12 +309,16 @@ impl HalfStream {
     }
 
     /// No more segments will come: every hole becomes a gap, everything buffered is
-    /// delivered, and a pending FIN is reported.
+    /// delivered, and a pending FIN is reported. Bytes the peer acknowledged past everything
+    /// captured are a gap too (`Acked`): they were sent, the capture missed them.
     pub fn finish(&mut self, reason: GapReason, emit: &mut dyn FnMut(HalfEvent<'_>)) {
         if self.finished {
             return;
         }
-        let end = self.buffered_end().max(self.fin.unwrap_or(0));
+        let end = self
+            .buffered_end()
+            .max(self.fin.unwrap_or(0))
+            .max(self.acked_upto);
         self.give_up_holes_until(end, reason, emit);
         self.finished = true;
         self.buffer.clear();

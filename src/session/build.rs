@@ -11,7 +11,7 @@ use super::classify;
 use super::step::{Changes, ConnState};
 use crate::Direction;
 use crate::event::{CommandEvent, LineEnd};
-use crate::flow::At;
+use crate::flow::{At, FlowId};
 use crate::msnp::framer::{Eol, Frame};
 use crate::msnp::named::{Name, Value};
 use crate::msnp::verbs;
@@ -20,7 +20,7 @@ use base64::Engine as _;
 /// The event of one command. `link_note` is the note of a switchboard link the decoder made
 /// from the cookie this command presented.
 pub fn command_event(
-    flow: u64,
+    flow: FlowId,
     at: At,
     dir: Direction,
     state: &ConnState,
@@ -99,7 +99,7 @@ mod tests {
 
     fn state(role: Role) -> ConnState {
         ConnState::new(ConnectionInfo {
-            flow: 7,
+            flow: FlowId(7),
             frame: 1,
             ts: Timestamp::new(1000, 0),
             client: "10.0.0.1:5000".parse().unwrap(),
@@ -147,7 +147,7 @@ mod tests {
             ..Changes::default()
         };
         let ev = command_event(
-            7,
+            FlowId(7),
             at(),
             Direction::ServerToClient,
             &s,
@@ -159,7 +159,7 @@ mod tests {
             &changes,
             None,
         );
-        assert_eq!((ev.flow, ev.frame, ev.offset), (7, 9, 40));
+        assert_eq!((ev.flow, ev.frame, ev.offset), (FlowId(7), 9, 40));
         assert_eq!(ev.verb, "NLN");
         assert_eq!(ev.trid, None);
         assert_eq!(ev.channel, Channel::Ns);
@@ -181,7 +181,7 @@ mod tests {
             ..Changes::default()
         };
         let ev = command_event(
-            7,
+            FlowId(7),
             at(),
             Direction::ClientToServer,
             &s,
@@ -207,7 +207,7 @@ mod tests {
     fn a_binary_or_short_payload_is_base64_with_what_arrived() {
         let s = state(Role::Switchboard);
         let ev = command_event(
-            7,
+            FlowId(7),
             at(),
             Direction::ClientToServer,
             &s,

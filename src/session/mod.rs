@@ -14,7 +14,7 @@
 //!   linked to the connection that announced them.
 //!
 //! Layout: [`step`] is the pure decoder step (a connection's state and one command in, what
-//! changed out), [`build`] turns a command and its changes into a [`CommandEvent`],
+//! changed out), [`build`] turns a command and its changes into a [`crate::event::CommandEvent`],
 //! `classify` reads single commands for evidence, and the [`Decoder`] here runs the framers,
 //! keeps the tables that span connections (switchboard cookies) and writes events to a
 //! [`Sink`] in capture order.
@@ -28,7 +28,7 @@ pub mod step;
 use crate::Direction;
 use crate::bounded::FifoMap;
 use crate::event::{ConnectionInfo, DialectSource, Event, Role, Sink};
-use crate::flow::{At, Detection, Expectation, ExpectedKind, FlowEvent, Opening};
+use crate::flow::{At, Detection, Expectation, ExpectedKind, FlowEvent, FlowId, Opening};
 use crate::msnp::framer::{Frame, Framer, FramerEvent};
 use crate::pipeline::FlowConsumer;
 use std::collections::HashMap;
@@ -52,7 +52,7 @@ struct Conn {
 /// Decodes every MSN connection and pushes [`Event`]s into a [`Sink`].
 pub struct Decoder<'s> {
     sink: &'s mut dyn Sink,
-    conns: HashMap<u64, Conn>,
+    conns: HashMap<FlowId, Conn>,
     cookies: FifoMap<String, CookieInfo>,
     expectations: Vec<Expectation>,
     /// Commands decoded so far.
@@ -72,7 +72,7 @@ impl<'s> Decoder<'s> {
 
     fn opened(
         &mut self,
-        flow: u64,
+        flow: FlowId,
         at: At,
         client: SocketAddr,
         server: SocketAddr,
@@ -134,7 +134,7 @@ impl<'s> Decoder<'s> {
     }
 
     /// Emits `ConnectionOpened` for a connection the first time it has something to say.
-    fn report(&mut self, flow: u64) -> io::Result<()> {
+    fn report(&mut self, flow: FlowId) -> io::Result<()> {
         if let Some(c) = self.conns.get_mut(&flow)
             && !c.reported
         {
@@ -146,7 +146,7 @@ impl<'s> Decoder<'s> {
     }
 
     /// Runs a direction's framer until it needs more bytes.
-    fn drain(&mut self, flow: u64, dir: Direction, at: At) -> io::Result<()> {
+    fn drain(&mut self, flow: FlowId, dir: Direction, at: At) -> io::Result<()> {
         loop {
             let Some(conn) = self.conns.get_mut(&flow) else {
                 return Ok(());
@@ -161,7 +161,7 @@ impl<'s> Decoder<'s> {
 
     fn framer_event(
         &mut self,
-        flow: u64,
+        flow: FlowId,
         dir: Direction,
         at: At,
         ev: FramerEvent,
@@ -193,7 +193,7 @@ impl<'s> Decoder<'s> {
 
     /// One framed command: the pure step on its connection, the cross-connection tables
     /// (announcements, cookies), then the events.
-    fn frame(&mut self, flow: u64, dir: Direction, at: At, frame: Frame) -> io::Result<()> {
+    fn frame(&mut self, flow: FlowId, dir: Direction, at: At, frame: Frame) -> io::Result<()> {
         self.commands += 1;
         let Some(conn) = self.conns.get_mut(&flow) else {
             return Ok(());
@@ -232,7 +232,7 @@ impl<'s> Decoder<'s> {
     /// address for the flow table to expect.
     fn announce(
         &mut self,
-        flow: u64,
+        flow: FlowId,
         dir: Direction,
         at: At,
         a: step::Announcement,
@@ -250,8 +250,15 @@ impl<'s> Decoder<'s> {
         // A host name (Escargot announces `host:port`) cannot be matched to a capture's
         // addresses; the switchboard is then found by its first bytes and linked by cookie.
         if let Ok(server) = a.address.parse::<SocketAddr>() {
+            // A switchboard or notification server is announced to this connection's client;
+            // a file-transfer peer may connect from anywhere.
+            let client = match a.kind {
+                ExpectedKind::FileTransfer => None,
+                _ => self.conns.get(&flow).map(|c| c.state.info.client.ip()),
+            };
             self.expectations.push(Expectation {
                 server,
+                client,
                 kind: a.kind,
                 announced_by: flow,
                 cookie: (!a.cookie.is_empty()).then_some(a.cookie),
@@ -271,7 +278,7 @@ impl<'s> Decoder<'s> {
     }
 
     /// Flushes a direction's framer at its end (FIN, close).
-    fn finish_dir(&mut self, flow: u64, dir: Direction, at: At) -> io::Result<()> {
+    fn finish_dir(&mut self, flow: FlowId, dir: Direction, at: At) -> io::Result<()> {
         let Some(conn) = self.conns.get_mut(&flow) else {
             return Ok(());
         };

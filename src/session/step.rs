@@ -15,7 +15,7 @@ use crate::Direction;
 use crate::bounded::FifoMap;
 use crate::capture::Timestamp;
 use crate::event::{ConnectionInfo, DialectSource, ReplyTo, Role};
-use crate::flow::{At, Detection, ExpectedKind};
+use crate::flow::{At, Detection, ExpectedKind, FlowId};
 use crate::msnp::challenge::{self, ChallengeCheck};
 use crate::msnp::{Command, Dialect};
 
@@ -256,7 +256,7 @@ fn check_challenge(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CookieInfo {
     /// The connection that offered the switchboard.
-    pub ns_flow: u64,
+    pub ns_flow: FlowId,
     /// Its dialect then.
     pub dialect: Option<Dialect>,
 }
@@ -311,7 +311,7 @@ mod tests {
             _ => Role::Unknown,
         };
         ConnState::new(ConnectionInfo {
-            flow: 1,
+            flow: FlowId(1),
             frame: 1,
             ts: Timestamp::new(1000, 0),
             client: "10.0.0.1:5000".parse().unwrap(),
@@ -438,7 +438,7 @@ mod tests {
         // See: issue 7, correctness hole 5.
         let mut s = state(Detection::Announced {
             kind: ExpectedKind::Switchboard,
-            announced_by: 3,
+            announced_by: FlowId(3),
         });
         run(&mut s, S2C, "JOI bob@x.com Bob 1342177280", 1);
         assert_eq!(s.info.dialect_source, Some(DialectSource::Inferred));
@@ -520,14 +520,14 @@ mod tests {
         let ch = run(&mut s, C2S, "USR 1 bob@x.com 1234.5678", 1);
         assert_eq!(ch.presented_cookie.as_deref(), Some("1234.5678"));
         let info = CookieInfo {
-            ns_flow: 4,
+            ns_flow: FlowId(4),
             dialect: Some(Dialect(11)),
         };
         assert_eq!(
             link(&mut s, &info).as_deref(),
             Some("cookie matches the switchboard offered on connection 4")
         );
-        assert_eq!(s.info.announced_by, Some(4));
+        assert_eq!(s.info.announced_by, Some(FlowId(4)));
         assert_eq!(s.info.dialect, Some(Dialect(11)));
         assert_eq!(s.info.dialect_source, Some(DialectSource::Inherited));
         assert_eq!(link(&mut s, &info), None);

@@ -48,7 +48,7 @@ impl Feed {
     fn open(&mut self, d: &mut Decoder<'_>, flow: u64, server: &str, detection: Detection) {
         let at = self.at();
         d.event(&FlowEvent::Opened {
-            flow,
+            flow: FlowId(flow),
             at,
             client: "10.0.0.1:5000".parse().unwrap(),
             server: server.parse().unwrap(),
@@ -64,7 +64,7 @@ impl Feed {
         let offset = *off;
         *off += bytes.len() as u64;
         d.event(&FlowEvent::Data {
-            flow,
+            flow: FlowId(flow),
             at,
             dir,
             offset,
@@ -80,7 +80,7 @@ impl Feed {
         let offset = *off;
         *off += len;
         d.event(&FlowEvent::Gap {
-            flow,
+            flow: FlowId(flow),
             at,
             dir,
             offset,
@@ -93,7 +93,7 @@ impl Feed {
     fn close(&mut self, d: &mut Decoder<'_>, flow: u64) {
         let at = self.at();
         let summary = FlowSummary {
-            id: flow,
+            id: FlowId(flow),
             client: "10.0.0.1:5000".parse().unwrap(),
             server: "10.0.0.2:1863".parse().unwrap(),
             first_ts: at.ts,
@@ -137,7 +137,9 @@ fn last_info(evs: &[Event], flow: u64) -> &ConnectionInfo {
     evs.iter()
         .rev()
         .find_map(|e| match e {
-            Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) if c.flow == flow => Some(c),
+            Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) if c.flow == FlowId(flow) => {
+                Some(c)
+            }
             _ => None,
         })
         .expect("connection reported")
@@ -211,7 +213,7 @@ fn a_switchboard_offer_is_announced_and_its_connection_linked_and_given_the_dial
     assert_eq!(f.expectations.len(), 1);
     assert_eq!(f.expectations[0].server.to_string(), "10.0.0.7:1864");
     assert_eq!(f.expectations[0].cookie.as_deref(), Some("123.456.789"));
-    assert_eq!(f.expectations[0].announced_by, 1);
+    assert_eq!(f.expectations[0].announced_by, FlowId(1));
 
     f.open(
         &mut d,
@@ -219,7 +221,7 @@ fn a_switchboard_offer_is_announced_and_its_connection_linked_and_given_the_dial
         "10.0.0.7:1864",
         Detection::Announced {
             kind: ExpectedKind::Switchboard,
-            announced_by: 1,
+            announced_by: FlowId(1),
         },
     );
     f.data(&mut d, 2, C2S, b"USR 1 alice@example.com 123.456.789\r\n");
@@ -237,11 +239,14 @@ fn a_switchboard_offer_is_announced_and_its_connection_linked_and_given_the_dial
     let evs = sink.0;
     let info = last_info(&evs, 2);
     assert_eq!(info.role, Role::Switchboard);
-    assert_eq!(info.announced_by, Some(1));
+    assert_eq!(info.announced_by, Some(FlowId(1)));
     assert_eq!(info.dialect, Some(Dialect(11)));
     assert_eq!(info.dialect_source, Some(DialectSource::Inherited));
     assert_eq!(info.principal.as_deref(), Some("alice@example.com"));
-    let sb: Vec<_> = commands(&evs).into_iter().filter(|c| c.flow == 2).collect();
+    let sb: Vec<_> = commands(&evs)
+        .into_iter()
+        .filter(|c| c.flow == FlowId(2))
+        .collect();
     let joi = sb.iter().find(|c| c.verb == "JOI").unwrap();
     assert_eq!(joi.trid, None);
     assert_eq!(joi.channel, Channel::Sb);
@@ -252,7 +257,7 @@ fn a_switchboard_offer_is_announced_and_its_connection_linked_and_given_the_dial
     assert!(matches!(
         evs.last(),
         Some(Event::ConnectionClosed {
-            flow: 2,
+            flow: FlowId(2),
             role: Role::Switchboard,
             ..
         })
@@ -282,7 +287,7 @@ fn rng_announces_a_switchboard_and_ans_links_to_it() {
     drop(d);
     let info = last_info(&sink.0, 2);
     assert_eq!(info.role, Role::Switchboard);
-    assert_eq!(info.announced_by, Some(1));
+    assert_eq!(info.announced_by, Some(FlowId(1)));
 }
 
 #[test]
@@ -492,6 +497,6 @@ fn past_max_cookies_the_oldest_switchboard_offer_is_forgotten() {
     drop(d);
     let evs = sink.0;
     assert_eq!(last_info(&evs, 2).announced_by, None);
-    assert_eq!(last_info(&evs, 3).announced_by, Some(1));
+    assert_eq!(last_info(&evs, 3).announced_by, Some(FlowId(1)));
     assert_eq!(last_info(&evs, 3).dialect, Some(Dialect(8)));
 }

@@ -36,7 +36,7 @@ pub fn event(ev: &Event) -> WireEvent<'_> {
 /// A row of `msnsniff flows --format jsonl|json`, also the `summary` of `connection_closed`.
 pub fn flow_row(s: &FlowSummary) -> FlowRow<'_> {
     FlowRow {
-        id: s.id,
+        id: s.id.0,
         client: Text(s.client),
         server: Text(s.server),
         first_ts: Ts(s.first_ts),
@@ -150,7 +150,7 @@ fn detection(d: &Detection) -> WireDetection {
             by: "announced",
             port: None,
             kind: Some(expected_kind(*kind)),
-            announced_by: Some(*announced_by),
+            announced_by: Some(announced_by.0),
         },
         Detection::Content => WireDetection {
             by: "content",
@@ -225,7 +225,7 @@ impl Serialize for WireEvent<'_> {
                 reason,
             } => Gap {
                 kind: "gap",
-                flow: *flow,
+                flow: flow.0,
                 frame: *frame,
                 ts: Ts(*ts),
                 dir: dir(*d),
@@ -243,7 +243,7 @@ impl Serialize for WireEvent<'_> {
                 detail,
             } => Anomaly {
                 kind: "anomaly",
-                flow: *flow,
+                flow: flow.map(|f| f.0),
                 frame: *frame,
                 ts: Ts(*ts),
                 dir: d.map(dir),
@@ -260,7 +260,7 @@ impl Serialize for WireEvent<'_> {
                 summary,
             } => Closed {
                 kind: "connection_closed",
-                flow: *flow,
+                flow: flow.0,
                 frame: *frame,
                 ts: Ts(*ts),
                 role: role(*r),
@@ -300,7 +300,7 @@ impl<'a> Connection<'a> {
     fn new(kind: &'static str, c: &'a ConnectionInfo) -> Self {
         Connection {
             kind,
-            flow: c.flow,
+            flow: c.flow.0,
             frame: c.frame,
             ts: Ts(c.ts),
             client: Text(c.client),
@@ -312,7 +312,7 @@ impl<'a> Connection<'a> {
             dialect_basis: c.dialect_basis.as_deref(),
             detection: detection(&c.detection),
             opening: opening(c.opening),
-            announced_by: c.announced_by,
+            announced_by: c.announced_by.map(|f| f.0),
             principal: c.principal.as_deref(),
         }
     }
@@ -366,7 +366,7 @@ impl<'a> Command<'a> {
     fn new(c: &'a CommandEvent) -> Self {
         Command {
             kind: "command",
-            flow: c.flow,
+            flow: c.flow.0,
             frame: c.frame,
             ts: Ts(c.ts),
             dir: dir(c.dir),
@@ -552,7 +552,7 @@ mod tests {
         assert_eq!(
             d(Detection::Announced {
                 kind: ExpectedKind::FileTransfer,
-                announced_by: 3
+                announced_by: crate::flow::FlowId(3)
             }),
             r#"{"by":"announced","kind":"file_transfer","announced_by":3}"#
         );

@@ -184,9 +184,75 @@ fn an_ack_beyond_everything_seen_reports_the_missing_tail() {
 
 #[test]
 fn the_ack_of_an_uncaptured_fin_is_not_a_gap() {
+    // Everything seen delivered: the ACK one past it is the FIN's, whichever path gives up.
     let mut t = T::new();
     t.seg(0, b"ab").ack(3);
-    assert_eq!(t.picture(), "ab");
+    assert!(!t.s.has_acked_hole());
+    let evs = &mut t.evs;
+    t.s.give_up_acked_holes(&mut |e| evs.push(own(e)));
+    for i in 0..ACK_GRACE as u64 {
+        t.seg(0, &b"ab"[..1 + i as usize % 2]); // retransmissions tick the grace too
+    }
+    t.finish();
+    assert_eq!(t.evs, vec![Ev::Data(0, b"ab".to_vec())]);
+    // With a hole before it: the hole is acknowledged past, the FIN's sequence number is not
+    // a lost byte.
+    let mut t = T::new();
+    t.seg(0, b"ab").seg(4, b"ef").ack(7);
+    assert!(t.s.has_acked_hole());
+    let evs = &mut t.evs;
+    t.s.give_up_acked_holes(&mut |e| evs.push(own(e)));
+    t.finish();
+    assert_eq!(
+        t.evs,
+        vec![
+            Ev::Data(0, b"ab".to_vec()),
+            Ev::Gap(2, 2, GapReason::Acked),
+            Ev::Data(4, b"ef".to_vec())
+        ]
+    );
+    // And at the end of input.
+    let mut t = T::new();
+    t.seg(0, b"ab").seg(4, b"ef").ack(7).finish();
+    assert_eq!(t.picture(), "ab__ef");
+    assert_eq!(t.evs[1], Ev::Gap(2, 2, GapReason::Acked));
+}
+
+#[test]
+fn an_acknowledged_tail_the_capture_never_saw_is_a_gap_at_the_end() {
+    // Issue 7: the peer acknowledged 4 bytes past everything captured, then the input ended.
+    let mut t = T::new();
+    t.seg(0, b"ab").ack(6).finish();
+    assert_eq!(
+        t.evs,
+        vec![Ev::Data(0, b"ab".to_vec()), Ev::Gap(2, 4, GapReason::Acked)]
+    );
+    // Behind a hole and buffered bytes: the hole with its reason, then the tail.
+    let mut t = T::new();
+    t.seg(0, b"a").seg(3, b"d").ack(8).finish();
+    assert_eq!(t.picture(), "a__d____");
+    assert!(
+        t.evs.contains(&Ev::Gap(4, 4, GapReason::Acked)),
+        "{:?}",
+        t.evs
+    );
+    // A reset ends the stream the same way.
+    let mut t = T::new();
+    t.seg(0, b"ab").ack(5);
+    let evs = &mut t.evs;
+    t.s.finish(GapReason::Reset, &mut |e| evs.push(own(e)));
+    assert_eq!(t.evs.last(), Some(&Ev::Gap(2, 3, GapReason::Acked)));
+    // With the FIN seen, the tail ends at the FIN, which is reported after it.
+    let mut t = T::new();
+    t.seg(0, b"ab").seg_full(5, b"", 0, true).ack(6).finish();
+    assert_eq!(
+        t.evs,
+        vec![
+            Ev::Data(0, b"ab".to_vec()),
+            Ev::Gap(2, 3, GapReason::Acked),
+            Ev::Fin(5)
+        ]
+    );
 }
 
 #[test]

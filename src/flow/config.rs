@@ -1,0 +1,65 @@
+//! Settings of the flow table and their defaults.
+//!
+//! Why a module of its own: every bound of the flow layer is named here, with the reason for
+//! its value, so the memory and time limits can be reviewed in one place. Every span of time
+//! is a [`Duration`] of capture time (never wall-clock time).
+
+use crate::reassembly::Limits;
+use std::time::Duration;
+
+/// Settings of the flow table.
+#[derive(Clone, Debug)]
+pub struct FlowConfig {
+    /// Server ports that mark a connection as MSN.
+    pub ports: Vec<u16>,
+    /// Per-direction reassembly bounds.
+    pub limits: Limits,
+    /// Connections tracked at once (MSN, candidates and recently closed ones).
+    pub max_connections: usize,
+    /// Capture time after which a quiet connection's open holes are given up.
+    pub idle_timeout: Duration,
+    /// Tells whether a connection on no known port and no announced address is MSN, from the
+    /// first bytes of one direction (at most [`SNIFF_BYTES`](super::SNIFF_BYTES)). The default
+    /// never says yes: content detection is off until a protocol's sniffer is given (for MSNP,
+    /// `msnp::sniff::looks_like_msnp`; [`crate::pipeline::msn_config`] sets it).
+    pub sniff: Sniffer,
+}
+
+/// A sniffer: `Some(true)` the bytes start the protocol, `Some(false)` they do not, `None`
+/// not enough bytes yet to tell. Must not panic on any bytes.
+pub type Sniffer = fn(&[u8]) -> Option<bool>;
+
+/// The default sniffer: nothing is recognised by its content.
+pub fn sniff_nothing(_first_bytes: &[u8]) -> Option<bool> {
+    Some(false)
+}
+
+/// Default number of tracked connections: far above any real MSN capture's concurrency, and
+/// small enough (a few hundred bytes each without buffered data) to stay in tens of megabytes.
+pub const MAX_CONNECTIONS: usize = 65_536;
+
+/// Default idle timeout: MSN clients ping the NS about once a minute, so five minutes of silence
+/// means the missing bytes are not coming.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Capture time after which a hole the peer acknowledged past is given up, whatever the
+/// sender does. Mirror ports show an ACK ahead of its data by microseconds to milliseconds;
+/// a segment the capture really lost leaves the bytes after it waiting, and with them, say,
+/// the `XFR ... SB` reply that announces the next connection.
+pub const ACK_GRACE_TIME: Duration = Duration::from_millis(500);
+
+/// How often (in capture time) the table looks for idle connections: often enough next to
+/// the idle timeout, rarely enough that the sweep costs nothing per packet.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            ports: vec![1863],
+            limits: Limits::default(),
+            max_connections: MAX_CONNECTIONS,
+            idle_timeout: IDLE_TIMEOUT,
+            sniff: sniff_nothing,
+        }
+    }
+}

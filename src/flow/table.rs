@@ -1,0 +1,538 @@
+//! The table of tracked connections: one entry per TCP 4-tuple, each with its two
+//! reassembled directions, least recently active first, swept for idle holes.
+//!
+//! Why a module of its own: this is the flow layer's bookkeeping (entries, ids, LRU, sweeps,
+//! candidates' replay, closing), apart from the policy that decides sides and MSN-ness
+//! (`policy`), the candidates' sniffing (`candidate`) and the announced addresses
+//! (`expect`). Guarantees are those of the flow module (see its documentation): ids in order
+//! of first being MSN, at most `max_connections` entries, every byte delivered or reported as
+//! a gap, everything flushed and closed in id order at the end.
+
+use super::candidate::{self, Held, Verdict};
+use super::clock::CaptureClock;
+use super::config::{ACK_GRACE_TIME, FlowConfig, SWEEP_INTERVAL};
+use super::events::{At, Closing, Detection, FlowEvent, FlowId, FlowSummary, Opening, deliver};
+use super::expect::{Expectation, Expected};
+use super::policy;
+use crate::Direction;
+use crate::net::TcpSegment;
+use crate::reassembly::{GapReason, HalfEvent, HalfStream, Limits};
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Normalised 4-tuple: the smaller endpoint first, so both directions find the same entry.
+type Key = (SocketAddr, SocketAddr);
+
+fn key_of(a: SocketAddr, b: SocketAddr) -> Key {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum State {
+    /// Not yet known to be MSN: waiting for the first bytes.
+    Candidate,
+    /// An MSN connection with this id.
+    Msn,
+    /// Known not to be MSN, or closed: packets are absorbed until a new SYN reuses the tuple.
+    Done,
+}
+
+struct Conn {
+    state: State,
+    client: SocketAddr,
+    server: SocketAddr,
+    /// Whether `client`/`server` were settled by a port, an announcement or a SYN (rather than
+    /// by who happened to send first).
+    sides_known: bool,
+    halves: [HalfStream; 2],
+    /// Since when (capture clock) each direction has had a hole its peer acknowledged past.
+    acked_hole_since: [Option<Duration>; 2],
+    fin: [bool; 2],
+    client_isn: Option<u32>,
+    /// Candidate only: the packets waited so far.
+    sniff_packets: u32,
+    /// Candidate only: what must be replayed once the connection is known to be MSN.
+    held: Vec<Held>,
+    tick: u64,
+    /// When (capture clock) the connection last had a packet. Unlike `summary.last_ts`, which
+    /// is the packet's own stamp, this never runs backwards along the LRU order.
+    active_at: Duration,
+    idle_flushed: bool,
+    summary: FlowSummary,
+}
+
+/// The table of tracked connections.
+pub struct FlowTable {
+    config: FlowConfig,
+    conns: HashMap<Key, Conn>,
+    /// Least recently active first: tick → key.
+    lru: BTreeMap<u64, Key>,
+    tick: u64,
+    next_id: u64,
+    expected: Expected,
+    clock: CaptureClock,
+    /// When (capture clock) the idle sweep last ran.
+    last_sweep: Duration,
+}
+
+impl FlowTable {
+    pub fn new(config: FlowConfig) -> FlowTable {
+        FlowTable {
+            config,
+            conns: HashMap::new(),
+            lru: BTreeMap::new(),
+            tick: 0,
+            next_id: 1,
+            expected: Expected::default(),
+            clock: CaptureClock::new(),
+            last_sweep: Duration::ZERO,
+        }
+    }
+
+    /// Number of MSN connections seen so far.
+    pub fn msn_connections(&self) -> u64 {
+        self.next_id - 1
+    }
+
+    /// Remembers that the protocol announced a connection to `e.server`. A later connection to
+    /// that address is MSN, and that endpoint is its server. Addresses stay expected (several
+    /// switchboard sessions often share one address) until [`MAX_EXPECTED`](super::MAX_EXPECTED) newer ones push
+    /// them out.
+    pub fn expect(&mut self, e: Expectation) {
+        self.expected.insert(e);
+    }
+
+    /// Reports a frame that could not be decoded into a TCP segment.
+    pub fn net_anomaly(&mut self, at: At, name: &'static str, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        emit(FlowEvent::Anomaly {
+            flow: None,
+            at,
+            dir: None,
+            name,
+            detail: String::new(),
+        });
+    }
+
+    /// Feeds one TCP segment.
+    pub fn segment(&mut self, seg: &TcpSegment<'_>, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        let at = At {
+            frame: seg.index,
+            ts: seg.ts,
+        };
+        let now = self.clock.observe(seg.ts);
+        self.sweep_idle(at, now, emit);
+        let key = key_of(seg.src, seg.dst);
+        let bare_syn = seg.flags.syn() && !seg.flags.ack();
+
+        // Port reuse: a new SYN on a finished tuple, or a SYN with another ISN on a live one.
+        if bare_syn && let Some(conn) = self.conns.get(&key) {
+            let reused = match conn.state {
+                State::Done => true,
+                _ => conn.client_isn.is_some_and(|isn| isn != seg.seq) || conn.client != seg.src,
+            };
+            if reused {
+                self.remove(key, at, Closing::Open, emit);
+            }
+        }
+        if !self.conns.contains_key(&key) {
+            if self.conns.len() >= self.config.max_connections {
+                self.evict_oldest(at, emit);
+            }
+            let conn = self.new_conn(seg, at, now);
+            self.conns.insert(key, conn);
+            if self.conns[&key].state == State::Msn {
+                self.open(key, at, emit);
+            }
+        }
+
+        self.tick += 1;
+        let tick = self.tick;
+        let Some(conn) = self.conns.get_mut(&key) else {
+            return;
+        };
+        self.lru.remove(&conn.tick);
+        conn.tick = tick;
+        self.lru.insert(tick, key);
+        if conn.state == State::Done {
+            return;
+        }
+        conn.idle_flushed = false;
+        let dir = if seg.src == conn.client {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        conn.active_at = now;
+        let s = &mut conn.summary;
+        s.last_ts = seg.ts;
+        match dir {
+            Direction::ClientToServer => s.client_packets += 1,
+            Direction::ServerToClient => s.server_packets += 1,
+        }
+        if seg.missing > 0 {
+            *s.anomalies.entry("capture.truncated").or_default() += 1;
+        }
+
+        if bare_syn && dir == Direction::ClientToServer {
+            // The client's SYN, even when it shows up after the SYN/ACK.
+            conn.summary.opening = Opening::Syn;
+        }
+        let is_msn = conn.state == State::Msn;
+        let Conn {
+            halves,
+            summary,
+            fin,
+            held,
+            client_isn,
+            acked_hole_since,
+            ..
+        } = conn;
+        // MSN connections pass bytes straight from the packet; candidates hold a copy until
+        // they are decided.
+        let mut sink = |ev: HalfEvent<'_>, d: Direction| {
+            if is_msn {
+                deliver(summary, fin, at, d, ev, emit);
+            } else {
+                held.push(Held::from_half(ev, at, d));
+            }
+        };
+        if seg.flags.syn() {
+            halves[dir.index()].syn(seg.seq);
+            if dir == Direction::ClientToServer && !seg.flags.ack() {
+                *client_isn = Some(seg.seq);
+            }
+        }
+        if seg.flags.ack() {
+            let peer = dir.reverse();
+            halves[peer.index()].acked(seg.ack, &mut |ev| sink(ev, peer));
+        }
+        if !seg.payload.is_empty() || seg.missing > 0 || seg.flags.fin() {
+            // Data on a SYN starts right after the SYN's own sequence number.
+            let seq = if seg.flags.syn() {
+                seg.seq.wrapping_add(1)
+            } else {
+                seg.seq
+            };
+            halves[dir.index()].segment(
+                seq,
+                seg.payload,
+                seg.missing,
+                seg.flags.fin(),
+                &mut |ev| sink(ev, dir),
+            );
+        }
+        // Holes acknowledged past for longer than the grace are not coming.
+        for d in [Direction::ClientToServer, Direction::ServerToClient] {
+            let since = &mut acked_hole_since[d.index()];
+            if !halves[d.index()].has_acked_hole() {
+                *since = None;
+            } else if let Some(t) = *since {
+                if now.saturating_sub(t) >= ACK_GRACE_TIME {
+                    halves[d.index()].give_up_acked_holes(&mut |ev| sink(ev, d));
+                    *since = None;
+                }
+            } else {
+                *since = Some(now);
+            }
+        }
+        if seg.flags.rst() {
+            for d in [Direction::ClientToServer, Direction::ServerToClient] {
+                halves[d.index()].finish(GapReason::Reset, &mut |ev| sink(ev, d));
+            }
+            summary.reset_by = Some(dir);
+        }
+        if !is_msn {
+            conn.sniff_packets += 1;
+            self.decide(key, false, emit);
+        }
+        let Some(conn) = self.conns.get(&key) else {
+            return;
+        };
+        if seg.flags.rst() && conn.state != State::Done {
+            self.close_or_drop(key, at, Closing::Rst, emit);
+        } else if conn.state == State::Msn && conn.fin[0] && conn.fin[1] {
+            self.close_or_drop(key, at, Closing::Fin, emit);
+        }
+    }
+
+    /// End of input: every connection is flushed and closed, in id order (candidates that turn
+    /// out to be MSN first get their ids, in the order they were first seen).
+    pub fn finish(&mut self, at: At, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        // Decide candidates in order of first appearance, so ids stay reproducible.
+        let mut candidates: Vec<(u64, Key)> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.state == State::Candidate)
+            .map(|(k, c)| (c.summary.first_frame, *k))
+            .collect();
+        candidates.sort();
+        for (_, key) in candidates {
+            self.decide(key, true, emit);
+        }
+        let mut open: Vec<(FlowId, Key)> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.state == State::Msn)
+            .map(|(k, c)| (c.summary.id, *k))
+            .collect();
+        open.sort();
+        for (_, key) in open {
+            let closing = match self.conns.get(&key).map(|c| c.fin) {
+                Some([true, true]) => Closing::Fin,
+                Some([false, false]) => Closing::Open,
+                _ => Closing::HalfClosed,
+            };
+            self.flush(key, at, GapReason::Eof, true, emit);
+            self.close_or_drop(key, at, closing, emit);
+        }
+        self.conns.clear();
+        self.lru.clear();
+    }
+
+    fn new_conn(&mut self, seg: &TcpSegment<'_>, at: At, now: Duration) -> Conn {
+        let policy::Placement {
+            client,
+            server,
+            sides_known,
+            detection,
+            opening,
+        } = policy::place(seg, &self.config.ports, &self.expected);
+        let state = if detection.is_some() {
+            State::Msn
+        } else {
+            State::Candidate
+        };
+        Conn {
+            state,
+            client,
+            server,
+            sides_known,
+            halves: [
+                HalfStream::new(self.config.limits),
+                HalfStream::new(self.config.limits),
+            ],
+            acked_hole_since: [None; 2],
+            fin: [false; 2],
+            client_isn: None,
+            sniff_packets: 0,
+            held: Vec::new(),
+            tick: 0,
+            active_at: now,
+            idle_flushed: false,
+            summary: FlowSummary {
+                id: FlowId(0),
+                client,
+                server,
+                first_ts: at.ts,
+                last_ts: at.ts,
+                first_frame: at.frame,
+                detection: detection.unwrap_or(Detection::Content),
+                opening,
+                closing: Closing::Open,
+                reset_by: None,
+                client_packets: 0,
+                server_packets: 0,
+                client_bytes: 0,
+                server_bytes: 0,
+                gap_count: 0,
+                gap_bytes: 0,
+                gaps: Vec::new(),
+                anomalies: BTreeMap::new(),
+            },
+        }
+    }
+
+    /// Gives the connection its id and announces it.
+    fn open(&mut self, key: Key, at: At, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        let id = self.next_id;
+        let Some(conn) = self.conns.get_mut(&key) else {
+            return;
+        };
+        self.next_id += 1;
+        conn.state = State::Msn;
+        conn.summary.id = FlowId(id);
+        conn.summary.client = conn.client;
+        conn.summary.server = conn.server;
+        emit(FlowEvent::Opened {
+            flow: FlowId(id),
+            at,
+            client: conn.client,
+            server: conn.server,
+            detection: &conn.summary.detection,
+            opening: conn.summary.opening,
+        });
+    }
+
+    /// Decides whether a candidate is MSN from its first bytes. With `last`, no more bytes
+    /// will come, so an undecided candidate is dropped.
+    fn decide(&mut self, key: Key, last: bool, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        let Some(conn) = self.conns.get_mut(&key) else {
+            return;
+        };
+        let verdict = candidate::verdict(&conn.held, conn.sniff_packets, last, self.config.sniff);
+        match verdict {
+            Verdict::Wait => {}
+            Verdict::NotMsn => {
+                conn.state = State::Done;
+                conn.held = Vec::new();
+                conn.halves = [
+                    HalfStream::new(Limits::default()),
+                    HalfStream::new(Limits::default()),
+                ];
+            }
+            Verdict::Msn(dir) => {
+                // The sender of the MSNP command is the client, unless a SYN said otherwise.
+                let swap = policy::content_swaps_sides(dir, conn.sides_known);
+                if swap {
+                    std::mem::swap(&mut conn.client, &mut conn.server);
+                    conn.halves.swap(0, 1);
+                    conn.fin.swap(0, 1);
+                    let s = &mut conn.summary;
+                    std::mem::swap(&mut s.client_packets, &mut s.server_packets);
+                    for h in &mut conn.held {
+                        h.reverse();
+                    }
+                }
+                let held = std::mem::take(&mut conn.held);
+                let first = At {
+                    frame: conn.summary.first_frame,
+                    ts: conn.summary.first_ts,
+                };
+                self.open(key, first, emit);
+                if let Some(conn) = self.conns.get_mut(&key) {
+                    for h in &held {
+                        let (at, dir, ev) = h.as_half();
+                        deliver(&mut conn.summary, &mut conn.fin, at, dir, ev, emit);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gives up every hole of both directions of an MSN connection.
+    /// With `close`, the streams end; without, only their holes are given up.
+    fn flush(
+        &mut self,
+        key: Key,
+        at: At,
+        reason: GapReason,
+        close: bool,
+        emit: &mut dyn FnMut(FlowEvent<'_>),
+    ) {
+        if let Some(conn) = self.conns.get_mut(&key)
+            && conn.state == State::Msn
+        {
+            let Conn {
+                halves,
+                summary,
+                fin,
+                ..
+            } = conn;
+            for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                let mut sink = |ev: HalfEvent<'_>| deliver(summary, fin, at, dir, ev, emit);
+                if close {
+                    halves[dir.index()].finish(reason, &mut sink);
+                } else {
+                    halves[dir.index()].give_up_holes(reason, &mut sink);
+                }
+            }
+        }
+    }
+
+    /// Closes an MSN connection (keeping a tombstone that absorbs stray packets until a new
+    /// SYN reuses the tuple), or just marks a candidate done.
+    fn close_or_drop(
+        &mut self,
+        key: Key,
+        at: At,
+        closing: Closing,
+        emit: &mut dyn FnMut(FlowEvent<'_>),
+    ) {
+        let Some(conn) = self.conns.get_mut(&key) else {
+            return;
+        };
+        if conn.state == State::Msn {
+            conn.summary.closing = closing;
+            emit(FlowEvent::Closed {
+                at,
+                summary: &conn.summary,
+            });
+        }
+        conn.state = State::Done;
+        conn.held = Vec::new();
+        conn.halves = [
+            HalfStream::new(Limits::default()),
+            HalfStream::new(Limits::default()),
+        ];
+    }
+
+    /// Flushes and forgets a connection.
+    fn remove(&mut self, key: Key, at: At, closing: Closing, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        if self
+            .conns
+            .get(&key)
+            .is_some_and(|c| c.state == State::Candidate)
+        {
+            self.decide(key, true, emit);
+        }
+        if self.conns.get(&key).is_some_and(|c| c.state == State::Msn) {
+            self.flush(key, at, GapReason::Evicted, true, emit);
+            self.close_or_drop(key, at, closing, emit);
+        }
+        if let Some(conn) = self.conns.remove(&key) {
+            self.lru.remove(&conn.tick);
+        }
+    }
+
+    fn evict_oldest(&mut self, at: At, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        if let Some((_, key)) = self.lru.iter().next().map(|(t, k)| (*t, *k)) {
+            if let Some(c) = self.conns.get_mut(&key)
+                && c.state == State::Msn
+            {
+                *c.summary.anomalies.entry("flow.evicted").or_default() += 1;
+            }
+            self.remove(key, at, Closing::Evicted, emit);
+        }
+    }
+
+    /// Gives up the holes of connections quiet for longer than the idle timeout; forgets
+    /// finished ones. Runs at most once per [`SWEEP_INTERVAL`] of capture time, by the capture
+    /// clock ([`CaptureClock`]), so stray timestamps can neither trigger nor stop it.
+    fn sweep_idle(&mut self, at: At, now: Duration, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        if now.saturating_sub(self.last_sweep) < SWEEP_INTERVAL {
+            return;
+        }
+        self.last_sweep = now;
+        let timeout = self.config.idle_timeout;
+        let mut quiet = Vec::new();
+        for key in self.lru.values() {
+            let Some(c) = self.conns.get(key) else {
+                continue;
+            };
+            if now.saturating_sub(c.active_at) <= timeout {
+                break;
+            }
+            if !c.idle_flushed {
+                quiet.push(*key);
+            }
+        }
+        for key in quiet {
+            match self.conns.get(&key).map(|c| &c.state) {
+                Some(State::Msn) => {
+                    self.flush(key, at, GapReason::Idle, false, emit);
+                    if let Some(c) = self.conns.get_mut(&key) {
+                        c.idle_flushed = true;
+                    }
+                }
+                Some(State::Candidate) => self.decide(key, true, emit),
+                Some(State::Done) => {
+                    if let Some(c) = self.conns.remove(&key) {
+                        self.lru.remove(&c.tick);
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+}
