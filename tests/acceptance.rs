@@ -185,28 +185,6 @@ fn check(opts: Options) -> Truth {
         extra.len(),
         extra.first()
     );
-    // Known limitation (reported, to be removed once fixed): the decoder remembers an address
-    // announced by `XFR ... NS` for everyone, so a session that goes straight to a shared
-    // notification server gets linked to another user's dispatch connection. Only that exact
-    // mistake is forgiven here: no link in the truth, and the reported announcer is a dispatch
-    // connection of another client host.
-    let mut found = found;
-    let host = |a: &str| a.rsplit_once(':').map(|(h, _)| h.to_string());
-    let mut cross_links = 0;
-    for (k, s) in found.iter_mut() {
-        if let Some(by) = &s.announced_by
-            && want[k].announced_by.is_none()
-            && want[k].role == "NS"
-            && want.get(by).is_some_and(|ds| ds.role == "DS")
-            && host(&by.0) != host(&k.0)
-        {
-            s.announced_by = None;
-            cross_links += 1;
-        }
-    }
-    if cross_links > 0 {
-        eprintln!("seed {seed}: {cross_links} NS connections linked to another host's DS");
-    }
     // ...each exactly as generated...
     let wrong: Vec<_> = want.iter().filter(|(k, w)| found[*k] != **w).collect();
     if let Some((k, w)) = wrong.first() {
