@@ -32,10 +32,10 @@ fn named_paths(section: &str) -> BTreeSet<String> {
                 } else if let Some(d) = piece.strip_suffix(".rs") {
                     dir = Some(format!("{d}/"));
                 }
-            } else if piece.ends_with(".rs") || piece.ends_with('/') {
-                if let Some(d) = &dir {
-                    out.insert(format!("{d}{piece}"));
-                }
+            } else if (piece.ends_with(".rs") || piece.ends_with('/'))
+                && let Some(d) = &dir
+            {
+                out.insert(format!("{d}{piece}"));
             }
         }
     }
