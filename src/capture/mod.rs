@@ -47,14 +47,6 @@ impl Timestamp {
     pub fn saturating_duration_since(&self, earlier: Timestamp) -> Duration {
         self.checked_duration_since(earlier).unwrap_or_default()
     }
-
-    /// Time from `earlier` to `self` in nanoseconds, negative when `self` is earlier: for
-    /// showing a signed delay (a reply's delay in milliseconds). Spans, limits and timeouts are
-    /// [`Duration`]s: see [`Timestamp::checked_duration_since`].
-    pub fn nanos_since(&self, earlier: Timestamp) -> i128 {
-        (self.secs as i128 - earlier.secs as i128) * 1_000_000_000 + self.nanos as i128
-            - earlier.nanos as i128
-    }
 }
 
 impl fmt::Display for Timestamp {
@@ -158,8 +150,6 @@ mod tests {
         assert_eq!(a.checked_duration_since(a), Some(Duration::ZERO));
         assert_eq!(b.saturating_duration_since(a), Duration::from_millis(1200));
         assert_eq!(a.saturating_duration_since(b), Duration::ZERO);
-        assert_eq!(b.nanos_since(a), 1_200_000_000);
-        assert_eq!(a.nanos_since(b), -1_200_000_000);
         // The extremes do not overflow.
         let (lo, hi) = (
             Timestamp::new(i64::MIN, 0),

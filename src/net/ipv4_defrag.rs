@@ -7,7 +7,7 @@
 //! Guarantees:
 //! - Pure and deterministic: time is the capture's, never the wall clock's.
 //! - Bounded: at most [`MAX_DATAGRAMS`] datagrams in progress, each at most
-//!   [`MAX_DATAGRAM_SIZE`] bytes, each kept at most [`TIMEOUT_NANOS`] after its first fragment.
+//!   [`MAX_DATAGRAM_SIZE`] bytes, each kept at most [`TIMEOUT`] after its first fragment.
 //!   Whatever is dropped to stay within a bound is reported as an anomaly, never silently.
 //! - Duplicate fragments (same bytes again) are harmless. Overlapping fragments whose bytes
 //!   differ make the datagram ambiguous (which copy did the receiver keep?), so the whole
@@ -21,6 +21,7 @@ use super::ip::Fragment;
 use crate::capture::Timestamp;
 use std::collections::VecDeque;
 use std::net::IpAddr;
+use std::time::Duration;
 
 /// Datagrams being reassembled at once. Legitimate fragmented traffic has a handful in
 /// flight; a capture full of never-completed fragments must not grow memory without bound.
@@ -33,7 +34,7 @@ pub(crate) const MAX_DATAGRAM_SIZE: usize = 65_535;
 
 /// How long a datagram may wait for its missing fragments, counted in capture time from its
 /// first fragment: 30 s, the default of Linux (`ipfrag_time`) and the RFC 791 suggestion's order.
-pub(crate) const TIMEOUT_NANOS: i128 = 30_000_000_000;
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Identifies the fragments of one datagram (RFC 791).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,11 +182,11 @@ impl Defrag {
         Outcome::Complete
     }
 
-    /// Drops datagrams whose first fragment is more than [`TIMEOUT_NANOS`] older than `now`.
+    /// Drops datagrams whose first fragment is more than [`TIMEOUT`] older than `now`.
     fn expire(&mut self, now: Timestamp) {
         let pending = &mut self.pending;
         self.datagrams.retain(|d| {
-            let keep = now.nanos_since(d.first_ts) <= TIMEOUT_NANOS;
+            let keep = now.saturating_duration_since(d.first_ts) <= TIMEOUT;
             if !keep && !d.poisoned {
                 pending.push_back(anomaly::FRAGMENT_TIMEOUT);
             }

@@ -206,10 +206,13 @@ fn pair(state: &mut ConnState, cmd: &Command, dir: Direction, at: At) -> Option<
         }
         Direction::ServerToClient => {
             let (frame, ts) = *state.pending.get(&trid)?;
-            Some(ReplyTo {
-                frame,
-                delay_ms: at.ts.nanos_since(ts) as f64 / 1e6,
-            })
+            // A reply stamped before its request (clocks of merged captures) shows a negative
+            // delay rather than none.
+            let delay_ms = match at.ts.checked_duration_since(ts) {
+                Some(d) => d.as_nanos() as f64 / 1e6,
+                None => -(ts.saturating_duration_since(at.ts).as_nanos() as f64) / 1e6,
+            };
+            Some(ReplyTo { frame, delay_ms })
         }
     }
 }
