@@ -3,32 +3,9 @@
 
 mod support;
 
-use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use support::*;
-
-fn msnsniff(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_msnsniff"))
-        .args(args)
-        .output()
-        .expect("run msnsniff")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn jsonl(o: &Output) -> Vec<Value> {
-    stdout(o)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect()
-}
 
 const VER: &[u8] = b"VER 1 MSNP8 CVR0\r\n";
 const VER_REPLY: &[u8] = b"VER 1 MSNP8\r\n";

@@ -9,14 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use support::*;
 
-fn msnsniff(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_msnsniff"))
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run msnsniff")
-}
-
 fn text(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
 }

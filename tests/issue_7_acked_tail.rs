@@ -7,7 +7,6 @@
 mod support;
 
 use serde_json::Value;
-use std::process::{Command, Output};
 use support::*;
 
 const LT: u32 = LINKTYPE_ETHERNET;
@@ -17,20 +16,6 @@ const VER_REPLY: &[u8] = b"VER 1 MSNP8 CVR0\r\n";
 const CVR: &[u8] = b"CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS alice@example.com\r\n";
 /// The server's reply that the capture misses.
 const LOST: &[u8] = b"CVR 2 6.0.0602 6.0.0602 1.0.0000 http://x http://y\r\n";
-
-fn msnsniff(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_msnsniff"))
-        .args(args)
-        .output()
-        .expect("run msnsniff")
-}
-
-fn jsonl(o: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect()
-}
 
 /// How the capture ends after the client acknowledged the server's unseen bytes.
 #[derive(Debug, Clone, Copy)]

@@ -10,7 +10,6 @@ mod support;
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 use support::*;
 
 const LT: u32 = LINKTYPE_ETHERNET;
@@ -24,20 +23,6 @@ const VER: &[u8] = b"VER 1 MSNP8 CVR0\r\n";
 const VER_REPLY: &[u8] = b"VER 1 MSNP8 CVR0\r\n";
 const CVR: &[u8] = b"CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 6.0.0602 MSMSGS alice@example.com\r\n";
 const USR: &[u8] = b"USR 3 TWN I alice@example.com\r\n";
-
-fn msnsniff(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_msnsniff"))
-        .args(args)
-        .output()
-        .expect("run msnsniff")
-}
-
-fn jsonl(o: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect()
-}
 
 /// One pcap record at `secs` (whole seconds), written by hand: the support clock would move
 /// every later frame after it.

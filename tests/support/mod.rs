@@ -517,3 +517,30 @@ impl Conv {
         p.push(&f);
     }
 }
+
+/// Runs the built binary with `args` (and `NO_COLOR` unset, so colour tests see the defaults).
+pub fn msnsniff(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_msnsniff"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run msnsniff")
+}
+
+/// A run's standard output as text.
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A run's standard error as text.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The JSON values of a run's standard output, one a line (`--format jsonl`).
+pub fn jsonl(o: &std::process::Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
