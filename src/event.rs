@@ -222,3 +222,39 @@ impl Sink for Discard {
         Ok(())
     }
 }
+
+/// A sink that keeps every event in memory: for tests, and for small captures a program wants
+/// to look at as a whole.
+#[derive(Debug, Default)]
+pub struct Collect(pub Vec<Event>);
+
+impl Sink for Collect {
+    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+        self.0.push(ev.clone());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+impl ConnectionInfo {
+    /// A port-1863 connection from 10.0.0.1:5000 to 10.0.0.2:1863 with nothing known yet, for
+    /// tests to adjust with struct-update syntax.
+    pub(crate) fn example(flow: u64) -> ConnectionInfo {
+        ConnectionInfo {
+            flow: FlowId(flow),
+            frame: 1,
+            ts: Timestamp::new(1000, 0),
+            client: "10.0.0.1:5000".parse().expect("address"),
+            server: "10.0.0.2:1863".parse().expect("address"),
+            role: Role::Unknown,
+            role_reason: String::new(),
+            dialect: None,
+            dialect_source: None,
+            dialect_basis: None,
+            detection: Detection::Port { port: 1863 },
+            opening: Opening::Syn,
+            announced_by: None,
+            principal: None,
+        }
+    }
+}

@@ -5,22 +5,11 @@
 
 use msnsniff::Direction;
 use msnsniff::capture::FileSource;
-use msnsniff::event::{DialectSource, Event, LineEnd, Role, Sink};
+use msnsniff::event::{Collect, DialectSource, Event, LineEnd, Role};
 use msnsniff::session::Decoder;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io;
 use std::path::PathBuf;
-
-#[derive(Default)]
-struct Collect(Vec<Event>);
-
-impl Sink for Collect {
-    fn event(&mut self, ev: &Event) -> io::Result<()> {
-        self.0.push(ev.clone());
-        Ok(())
-    }
-}
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures")

@@ -4,20 +4,9 @@
 
 use msnsniff::Direction;
 use msnsniff::capture::FileSource;
-use msnsniff::event::{Event, LineEnd, Role, Sink};
+use msnsniff::event::{Collect, Event, LineEnd, Role};
 use msnsniff::session::Decoder;
 use std::collections::BTreeMap;
-use std::io;
-
-#[derive(Default)]
-struct Collect(Vec<Event>);
-
-impl Sink for Collect {
-    fn event(&mut self, ev: &Event) -> io::Result<()> {
-        self.0.push(ev.clone());
-        Ok(())
-    }
-}
 
 fn decode(name: &str) -> Vec<Event> {
     let path = format!("{}/captures/{name}", env!("CARGO_MANIFEST_DIR"));

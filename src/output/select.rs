@@ -174,35 +174,13 @@ impl Sink for Select<'_> {
 mod tests {
     use super::*;
     use crate::capture::Timestamp;
-    use crate::event::ConnectionInfo;
-    use crate::flow::{Detection, Opening};
-
-    #[derive(Default)]
-    struct Collect(Vec<Event>);
-
-    impl Sink for Collect {
-        fn event(&mut self, ev: &Event) -> io::Result<()> {
-            self.0.push(ev.clone());
-            Ok(())
-        }
-    }
+    use crate::event::{Collect, ConnectionInfo};
 
     fn info(principal: Option<&str>) -> ConnectionInfo {
         ConnectionInfo {
-            flow: FlowId(1),
-            frame: 1,
-            ts: Timestamp::new(1000, 0),
-            client: "10.0.0.1:5000".parse().unwrap(),
-            server: "10.0.0.2:1863".parse().unwrap(),
             role: Role::Notification,
-            role_reason: String::new(),
-            dialect: None,
-            dialect_source: None,
-            dialect_basis: None,
-            detection: Detection::Port { port: 1863 },
-            opening: Opening::Syn,
-            announced_by: None,
             principal: principal.map(str::to_string),
+            ..ConnectionInfo::example(1)
         }
     }
 

@@ -92,7 +92,6 @@ mod tests {
     use super::*;
     use crate::capture::Timestamp;
     use crate::event::{Channel, ConnectionInfo, ReplyTo, Role};
-    use crate::flow::{Detection, Opening};
     use crate::msnp::framer::Payload;
     use crate::msnp::parse_command_line;
     use crate::session::step::ChallengeResult;
@@ -100,19 +99,8 @@ mod tests {
     fn state(role: Role) -> ConnState {
         ConnState::new(ConnectionInfo {
             flow: FlowId(7),
-            frame: 1,
-            ts: Timestamp::new(1000, 0),
-            client: "10.0.0.1:5000".parse().unwrap(),
-            server: "10.0.0.2:1863".parse().unwrap(),
             role,
-            role_reason: String::new(),
-            dialect: None,
-            dialect_source: None,
-            dialect_basis: None,
-            detection: Detection::Port { port: 1863 },
-            opening: Opening::Syn,
-            announced_by: None,
-            principal: None,
+            ..ConnectionInfo::example(7)
         })
     }
 

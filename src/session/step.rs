@@ -299,7 +299,6 @@ pub fn link(state: &mut ConnState, cookie: &CookieInfo) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::Opening;
     use crate::msnp::{Verb, parse_command_line};
 
     const C2S: Direction = Direction::ClientToServer;
@@ -314,20 +313,10 @@ mod tests {
             _ => Role::Unknown,
         };
         ConnState::new(ConnectionInfo {
-            flow: FlowId(1),
-            frame: 1,
-            ts: Timestamp::new(1000, 0),
-            client: "10.0.0.1:5000".parse().unwrap(),
-            server: "10.0.0.2:1863".parse().unwrap(),
             role,
             role_reason: detection_words(&detection),
-            dialect: None,
-            dialect_source: None,
-            dialect_basis: None,
             detection,
-            opening: Opening::Syn,
-            announced_by: None,
-            principal: None,
+            ..ConnectionInfo::example(1)
         })
     }
 

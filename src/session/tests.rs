@@ -3,20 +3,10 @@
 use super::*;
 use crate::capture::Timestamp;
 use crate::event::Channel;
-use crate::event::{CommandEvent, DialectSource};
+use crate::event::{Collect, CommandEvent, DialectSource};
 use crate::flow::{Closing, FlowSummary};
 use crate::msnp::{Dialect, challenge};
 use std::collections::BTreeMap;
-
-#[derive(Default)]
-struct Collect(Vec<Event>);
-
-impl Sink for Collect {
-    fn event(&mut self, ev: &Event) -> io::Result<()> {
-        self.0.push(ev.clone());
-        Ok(())
-    }
-}
 
 const C2S: Direction = Direction::ClientToServer;
 const S2C: Direction = Direction::ServerToClient;
