@@ -4,17 +4,25 @@
 //! names, `PRP`/`BPR`/`SBP` values, MSNObjects) with `%XX` escapes over its UTF-8 bytes. Only
 //! `%XX` is an escape: `+` stays a plus sign. Real traffic holds invalid escapes too (servers
 //! re-encode a bad `%` as `%3D` in SDC, so `%3DXX` shows up), so decoding is all or nothing and
-//! a caller that gets `None` keeps the raw text.
+//! a caller that gets `None` keeps the raw text. Decoded bytes that are not UTF-8 (a Latin-1
+//! name, a hostile one) come back escaped, as the bytes of any parameter do.
+//!
+//! Parameters reach this module in the JSON form of [`crate::escape`] (a literal backslash as
+//! `\\`, an invalid byte as `\xNN`), and the decoded text comes back in the same form, so a
+//! decoded `%5C` can never pass for an escaped byte.
 
-/// Decodes every `%XX` escape in `raw`.
+use crate::escape::{escape_field, unescape_field};
+
+/// Decodes every `%XX` escape in `raw` (a parameter in the JSON form of [`crate::escape`]),
+/// giving text in that same form.
 ///
-/// Returns `None` when an escape is cut short or not hexadecimal, or when the decoded bytes
-/// are not valid UTF-8. Never panics.
+/// Returns `None` when an escape is cut short or not hexadecimal. Never panics.
 pub fn url_decode(raw: &str) -> Option<String> {
     if !raw.contains('%') {
         return Some(raw.to_owned());
     }
-    let bytes = raw.as_bytes();
+    let bytes = unescape_field(raw);
+    let bytes = bytes.as_slice();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -28,7 +36,7 @@ pub fn url_decode(raw: &str) -> Option<String> {
             i += 1;
         }
     }
-    String::from_utf8(out).ok()
+    Some(escape_field(&out))
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -90,10 +98,21 @@ mod tests {
     }
 
     #[test]
-    fn non_utf8_result_gives_none() {
-        assert_eq!(url_decode("%E9t%E9"), None);
-        assert_eq!(url_decode("%C3"), None);
-        assert_eq!(url_decode("%FF"), None);
+    fn non_utf8_results_are_escaped_like_any_parameter() {
+        assert_eq!(url_decode("%E9t%E9").as_deref(), Some("\\xE9t\\xE9"));
+        assert_eq!(url_decode("%C3").as_deref(), Some("\\xC3"));
+        assert_eq!(url_decode("%FF").as_deref(), Some("\\xFF"));
+    }
+
+    #[test]
+    fn a_decoded_backslash_stays_apart_from_an_escaped_byte() {
+        // `%5CxFF` is a backslash and the letters x, F, F: it must not read as the byte 0xFF.
+        assert_eq!(url_decode("%5CxFF").as_deref(), Some("\\\\xFF"));
+        // A backslash already in the field (written `\\`) stays one backslash.
+        assert_eq!(url_decode("a\\\\b%20c").as_deref(), Some("a\\\\b c"));
+        // An invalid byte in the field (`\xE9`) decodes with its neighbours or not at all.
+        assert_eq!(url_decode("\\xC3%A9").as_deref(), Some("é"));
+        assert_eq!(url_decode("\\xFF%20").as_deref(), Some("\\xFF "));
     }
 
     #[test]
