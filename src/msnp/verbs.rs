@@ -467,8 +467,3 @@ pub(crate) fn number_or_text(raw: &str) -> Value {
         _ => Value::Text(raw.to_owned()),
     }
 }
-
-/// The [`Name`] behind a JSON key, for tests and tools that read JSON back.
-pub fn name_of(key: &str) -> Option<Name> {
-    Name::ALL.iter().copied().find(|n| n.as_str() == key)
-}

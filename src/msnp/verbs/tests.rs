@@ -1261,6 +1261,22 @@ fn notes_escape_control_characters() {
 // ---- catalogue ---------------------------------------------------------------------------
 
 #[test]
+fn dialect_ranges_and_servers() {
+    let adc = lookup(Verb::new(b"ADC")).unwrap();
+    assert!(!adc.in_dialect(Some(Dialect(9))));
+    assert!(adc.in_dialect(Some(Dialect(10))));
+    assert!(adc.in_dialect(Some(Dialect(12))));
+    assert!(!adc.in_dialect(Some(Dialect(13))));
+    assert!(adc.in_dialect(None));
+    let msg = lookup(Verb::new(b"MSG")).unwrap();
+    assert_eq!(msg.c2s.servers, Servers::SB);
+    assert_eq!(msg.s2c.servers, Servers::NS | Servers::SB);
+    assert!(msg.servers().contains(Servers::NS) && !msg.servers().contains(Servers::DS));
+    assert_eq!(Servers::NONE.names(), "-");
+    assert_eq!((Servers::DS | Servers::NS).names(), "DS, NS");
+}
+
+#[test]
 fn known_verbs() {
     for v in [b"USR", b"MSG", b"UBX", b"VAS", b"FND", b"RFS"] {
         assert!(known_verb(Verb::new(v)), "{}", Verb::new(v));
