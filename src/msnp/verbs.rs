@@ -26,7 +26,7 @@
 //!
 //! # Field names
 //!
-//! Names are [`Name`]s with stable snake_case JSON keys:
+//! Names are [`Name`](super::named::Name)s with stable snake_case JSON keys:
 //!
 //! * URL-encoded text (`friendly_name`, `group_name`, `value`, `msnobject`, `icon_url`,
 //!   `sender_friendly_name`, FND's name fields) holds the decoded text; JSON adds `<name>_raw`
@@ -62,7 +62,7 @@ pub use presence::{
 };
 
 use super::errors::error_meaning;
-use super::named::{Fields, Name, Value};
+use super::named::{Fields, Value};
 use super::rules::{Len, Trid};
 use super::{Dialect, Verb};
 use crate::Direction;
