@@ -217,15 +217,22 @@ impl<'s> Decoder<'s> {
         };
         let was_reported = conn.reported;
         let ev = build::command_event(flow, at, dir, &conn.state, frame, &changes, link_note);
-        if !was_reported {
-            self.report(flow)?;
-        } else if changes.updated {
+        // A connection is reported before its first line; a change a line brings is reported
+        // after that line, so that no note runs ahead of what the capture has shown.
+        let update = (was_reported && changes.updated).then(|| {
             let mut info = conn.state.info.clone();
             info.frame = at.frame;
             info.ts = at.ts;
-            self.sink.event(&Event::ConnectionUpdate(info))?;
+            info
+        });
+        if !was_reported {
+            self.report(flow)?;
         }
-        self.sink.event(&Event::Command(Box::new(ev)))
+        self.sink.event(&Event::Command(Box::new(ev)))?;
+        match update {
+            Some(info) => self.sink.event(&Event::ConnectionUpdate(info)),
+            None => Ok(()),
+        }
     }
 
     /// Remembers what a command announced: the cookie for the switchboard to present, and the
