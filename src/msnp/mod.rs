@@ -17,13 +17,26 @@ pub use command::{Command, LineError, parse_command_line};
 pub use framer::{Eol, Frame, Framer, FramerEvent, FramerStats, Payload};
 pub use rules::Shape;
 
-/// A protocol dialect, by its MSNP version number (`MSNP8` is `Dialect(8)`).
+/// A protocol dialect, by its MSNP version number (`MSNP8` is `Dialect(8)`), or
+/// [`Dialect::MSNFTP`], the file-transfer protocol between two clients.
+///
+/// MSNFTP is no MSNP version: it is `Dialect(0)`, a number no `VER` can name, written
+/// `MSNFTP`. It sorts before every MSNP dialect, so a version test such as `d >= Dialect(13)`
+/// is false for it; code that needs the version number asks [`Dialect::msnp`], which has none
+/// for MSNFTP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Dialect(pub u8);
 
 impl Dialect {
-    /// Parses `MSNP8` (case-insensitive). `CVR0` and anything else give `None`.
+    /// The MSNFTP file transfer (reference §7): text commands without TrIDs, then binary
+    /// blocks.
+    pub const MSNFTP: Dialect = Dialect(0);
+
+    /// Parses `MSNP8` (case-insensitive), or `MSNFTP`. `CVR0` and anything else give `None`.
     pub fn parse(s: &str) -> Option<Dialect> {
+        if s.eq_ignore_ascii_case("MSNFTP") {
+            return Some(Dialect::MSNFTP);
+        }
         let s = s.as_bytes();
         if s.len() < 5 || !s[..4].eq_ignore_ascii_case(b"MSNP") {
             return None;
@@ -31,11 +44,24 @@ impl Dialect {
         let n: u8 = std::str::from_utf8(&s[4..]).ok()?.parse().ok()?;
         (1..=99).contains(&n).then_some(Dialect(n))
     }
+
+    /// Whether this is MSNFTP.
+    pub fn is_msnftp(self) -> bool {
+        self == Dialect::MSNFTP
+    }
+
+    /// The MSNP version number; `None` for MSNFTP.
+    pub fn msnp(self) -> Option<u8> {
+        (!self.is_msnftp()).then_some(self.0)
+    }
 }
 
 impl fmt::Display for Dialect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "MSNP{}", self.0)
+        match self.msnp() {
+            Some(n) => write!(f, "MSNP{n}"),
+            None => f.write_str("MSNFTP"),
+        }
     }
 }
 
@@ -79,6 +105,11 @@ mod tests {
         assert_eq!(Dialect::parse("CVR0"), None);
         assert_eq!(Dialect::parse("MSNP"), None);
         assert_eq!(Dialect(11).to_string(), "MSNP11");
+        assert_eq!(Dialect::parse("MSNFTP"), Some(Dialect::MSNFTP));
+        assert_eq!(Dialect::MSNFTP.to_string(), "MSNFTP");
+        assert_eq!(Dialect::MSNFTP.msnp(), None);
+        assert_eq!(Dialect(8).msnp(), Some(8));
+        assert!(Dialect::MSNFTP < Dialect(2));
     }
 
     #[test]

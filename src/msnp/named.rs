@@ -72,6 +72,7 @@ names! {
     DownloadUrl = "download_url",
     Email = "email",
     File = "file",
+    FileSize = "file_size",
     FirstName = "first_name",
     Flag = "flag",
     FriendlyName = "friendly_name",

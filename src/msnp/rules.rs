@@ -65,9 +65,30 @@
 //!   last is all digits. The framer flags every unknown verb with `msnp.unknown_verb`, because
 //!   this guess can be wrong.
 //! * Every other known verb: never (`BYE bob@x 1`, `QNG 50`, `XFR … 1`, `CHG trid NLN 0`).
+//!
+//! # MSNFTP (ref §7)
+//!
+//! The file transfer between two clients has its own rules, applied in place of the rows'
+//! when the dialect is [`Dialect::MSNFTP`]:
+//!
+//! * No line carries a TrID and none has a payload: `VER MSNFTP`, `USR handle cookie`,
+//!   `FIL size`, `TFR`, `BYE code`, `CCL`. A verb no MSNFTP peer speaks (its row names no
+//!   [`Servers::FTP`](super::verbs::Servers::FTP) either way) is unknown there, so the framer
+//!   flags it.
+//! * `VER MSNFTP` (field 0 is `MSNFTP`) has no TrID in any dialect: it is the line that tells
+//!   a connection found by its content, or announced by a switchboard, that it is MSNFTP.
+//! * After `FIL`, the sender's direction carries nothing but binary blocks, to its end
+//!   ([`Shape::blocks`]): the sender waits for the receiver's `TFR`, then sends them, and
+//!   has no other line to send. The framer's block mode ([`super::framer`]) reads them. This
+//!   holds under MSNFTP and when the dialect is not known; under an MSNP dialect `FIL` is
+//!   framed as a line and nothing more.
 
-use super::{Dialect, Verb, verbs};
+use super::verbs::{self, Servers};
+use super::{Dialect, Verb};
 use crate::Direction;
+
+const FIL: Verb = Verb::new(b"FIL");
+const VER: Verb = Verb::new(b"VER");
 
 /// What the rules say about one command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +100,8 @@ pub struct Shape {
     /// A payload follows the line; its byte count is in this field (an index into the fields,
     /// TrID slot included). May be out of range when the line is short.
     pub length: Option<usize>,
+    /// What follows the line in its direction, to the end, is MSNFTP binary blocks (`FIL`).
+    pub blocks: bool,
 }
 
 /// Whether field 0 is the TrID slot.
@@ -120,12 +143,23 @@ pub fn all_digits(field: &[u8]) -> bool {
 /// Applies the rules to one line: `fields` are the tokens after the verb, TrID slot included.
 pub fn shape(verb: Verb, dir: Direction, dialect: Option<Dialect>, fields: &[&[u8]]) -> Shape {
     let numeric = |i: usize| fields.get(i).is_some_and(|f| all_digits(f));
+    let ftp_verb = verb == FIL || (verb == VER && fields.first() == Some(&&b"MSNFTP"[..]));
+    if dialect.is_some_and(Dialect::is_msnftp) || ftp_verb {
+        let known = verbs::lookup(verb).is_some_and(|row| row.servers().contains(Servers::FTP));
+        return Shape {
+            known,
+            trid: false,
+            length: None,
+            blocks: verb == FIL && dialect.is_none_or(Dialect::is_msnftp),
+        };
+    }
     if verb.error_code().is_some() {
         let payload_era = dialect.is_none_or(|d| d >= ERROR_PAYLOAD_SINCE);
         return Shape {
             known: true,
             trid: true,
             length: (payload_era && numeric(1)).then_some(1),
+            blocks: false,
         };
     }
     let (known, (trid_rule, len_rule)) = match verbs::lookup(verb) {
@@ -158,6 +192,7 @@ pub fn shape(verb: Verb, dir: Direction, dialect: Option<Dialect>, fields: &[&[u
         known,
         trid,
         length,
+        blocks: false,
     }
 }
 
@@ -288,6 +323,43 @@ mod tests {
         assert_eq!(s.length, None);
         assert_eq!(sh("ZZZ foo", S2C, None).length, None);
         assert!(!sh("ZZZ foo 1", S2C, None).trid);
+    }
+
+    #[test]
+    fn msnftp_lines_have_no_trid_and_fil_starts_the_blocks() {
+        let ftp = Some(Dialect::MSNFTP.0);
+        for (line, dir) in [
+            ("VER MSNFTP", C2S),
+            ("VER MSNFTP", S2C),
+            ("USR bob@x.com 41728291", C2S),
+            ("TFR", C2S),
+            ("BYE 16777989", C2S),
+            ("CCL", C2S),
+        ] {
+            let s = sh(line, dir, ftp);
+            assert!(s.known && !s.trid && !s.blocks, "{line}");
+            assert_eq!(s.length, None, "{line}");
+        }
+        // The sender's FIL: blocks follow, in either direction.
+        for dir in [S2C, C2S] {
+            let s = sh("FIL 30210", dir, ftp);
+            assert!(s.known && !s.trid && s.blocks);
+            assert_eq!(s.length, None);
+        }
+        // Verbs MSNFTP does not have are unknown there, and never take a payload.
+        let s = sh("MSG 1 N 50", S2C, ftp);
+        assert!(!s.known && !s.trid);
+        assert_eq!(s.length, None);
+        assert!(!sh("911 3", S2C, ftp).known);
+        // `VER MSNFTP` tells an MSNP connection (or one not known yet) what it is.
+        assert!(!trid("VER MSNFTP", C2S, None));
+        assert!(!trid("VER MSNFTP", C2S, Some(8)));
+        assert!(trid("VER 1 MSNP8", C2S, None));
+        // FIL starts blocks when the dialect is unknown, not under an MSNP dialect.
+        assert!(sh("FIL 5", S2C, None).blocks);
+        assert!(!sh("FIL 5", S2C, Some(8)).blocks);
+        // Under MSNP, a USR has its TrID as before.
+        assert!(trid("USR 1 bob@x.com 1.2", C2S, Some(8)));
     }
 
     #[test]

@@ -141,14 +141,32 @@ pub struct Side {
 #[derive(Clone, Copy, Debug)]
 pub struct Line<'a> {
     pub dir: Direction,
-    /// The dialect number, when known.
+    /// The MSNP dialect number, when known (never for MSNFTP: see `ftp`).
     pub d: Option<u8>,
+    /// The line belongs to an MSNFTP file transfer ([`Dialect::MSNFTP`]), where the verbs
+    /// `USR`, `BYE` and `VER` mean other things than on a server.
+    pub ftp: bool,
     /// The parameters after the verb, without the TrID when `has_trid`.
     pub p: Params<'a>,
     pub has_trid: bool,
 }
 
-impl Line<'_> {
+impl<'a> Line<'a> {
+    pub fn new(
+        dir: Direction,
+        dialect: Option<Dialect>,
+        params: &'a [String],
+        has_trid: bool,
+    ) -> Line<'a> {
+        Line {
+            dir,
+            d: dialect.and_then(Dialect::msnp),
+            ftp: dialect.is_some_and(Dialect::is_msnftp),
+            p: Params(params),
+            has_trid,
+        }
+    }
+
     pub fn c2s(&self) -> bool {
         self.dir == Direction::ClientToServer
     }
@@ -235,11 +253,13 @@ impl VerbSpec {
         }
     }
 
-    /// Whether the command belongs to this dialect. Unknown dialects accept everything.
+    /// Whether the command belongs to this dialect. Unknown dialects accept everything;
+    /// MSNFTP has the verbs an MSNFTP peer speaks.
     pub fn in_dialect(&self, dialect: Option<Dialect>) -> bool {
-        match dialect {
+        match dialect.map(Dialect::msnp) {
             None => true,
-            Some(Dialect(d)) => d >= self.since && self.until.is_none_or(|u| d <= u),
+            Some(None) => self.servers().contains(Servers::FTP),
+            Some(Some(d)) => d >= self.since && self.until.is_none_or(|u| d <= u),
         }
     }
 
@@ -322,13 +342,13 @@ pub static VERBS: &[VerbSpec] = &[
     row(b"BPR", bare(NOBODY), bare(NS), 5, Some(12), "a contact's phone or mobile property", f::bpr, n::none),
     row(b"BYE", bare(FTP), bare(SB), 2, None, "a participant left the switchboard (MSNFTP: the receiver ends the transfer)", f::bye, n::bye),
     row(b"CAL", req(SB), req(SB), 2, None, "invite a user into the switchboard", f::cal, n::cal),
-    row(b"CCL", bare(FTP), bare(NOBODY), 2, None, "MSNFTP: the receiver cancels the transfer", f::none, n::none),
+    row(b"CCL", bare(FTP), bare(NOBODY), 2, None, "MSNFTP: the receiver cancels the transfer", f::none, n::ccl),
     row(b"CHG", req(NS), req(NS), 2, None, "set own status", f::chg, n::chg),
     row(b"CHL", req(NS), req(NS), 6, None, "challenge to be answered with QRY", f::chl, n::chl),
     row(b"CVQ", req(DS_NS), req(DS_NS), 2, None, "version query under CVR0", f::cvr, n::none),
     row(b"CVR", req(DS_NS), req(DS_NS), 2, None, "client and OS version report", f::cvr, n::none),
     row(b"DEL", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 18, None, "delete stored documents or endpoint data", f::result_or_length, n::none),
-    row(b"FIL", bare(NOBODY), bare(FTP), 2, None, "MSNFTP: the size of the file about to be sent", f::fil, n::none),
+    row(b"FIL", bare(NOBODY), bare(FTP), 2, None, "MSNFTP: the size of the file about to be sent", f::fil, n::fil),
     row(b"FLN", bare(NOBODY), bare(NS), 2, None, "a contact went offline", f::fln, n::fln),
     row(b"FND", req(NS), req(NS), 2, Some(7), "member directory search", f::fnd, n::none),
     row(b"FQY", side(Trid::Yes, Always, NS), side(Trid::Yes, Always, NS), 14, None, "federation query", f::result_or_length, n::none),
@@ -371,12 +391,12 @@ pub static VERBS: &[VerbSpec] = &[
     row(b"SDG", side(Trid::Yes, Always, NS), side(Trid::Yes, Always, NS), 18, None, "datagram to a circle or endpoint", f::result_or_length, n::none),
     row(b"SND", req(NS), req(NS), 2, None, "send an e-mail invitation", f::snd, n::none),
     row(b"SYN", req(NS), req(NS), 2, Some(12), "synchronise lists and settings", f::syn, n::none),
-    row(b"TFR", bare(FTP), bare(NOBODY), 2, None, "MSNFTP: the receiver asks the sender to start", f::none, n::none),
+    row(b"TFR", bare(FTP), bare(NOBODY), 2, None, "MSNFTP: the receiver asks the sender to start", f::none, n::tfr),
     row(b"UBM", side(Trid::No, Always, NOBODY), side(Trid::No, Always, NS), 14, None, "message from a federated (Yahoo!) user", f::ubm, n::none),
     row(b"UBN", side(Trid::No, Always, NOBODY), side(Trid::No, Always, NS), 13, None, "incoming user notification", f::user_notification, n::user_notification),
     row(b"UBX", side(Trid::No, Always, NOBODY), side(Trid::No, Always, NS), 11, None, "a contact's personal message or endpoint data", f::ubx, n::none),
     row(b"URL", req(NS), req(NS), 2, None, "ask for a web service URL", f::url, n::none),
-    row(b"USR", req(SERVERS.or(FTP)), req(SERVERS), 2, None, "authentication, or joining a switchboard as caller", f::usr, n::usr),
+    row(b"USR", req(SERVERS.or(FTP)), req(SERVERS), 2, None, "authentication, joining a switchboard as caller, or (MSNFTP) the receiver's AuthCookie", f::usr, n::usr),
     row(b"UUM", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 14, None, "message to a federated (Yahoo!) user", f::uum, n::none),
     row(b"UUN", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 13, None, "send a user notification", f::user_notification, n::user_notification),
     row(b"UUX", side(Trid::Yes, Always, NS), side(Trid::Yes, IfField1Numeric, NS), 11, None, "set own personal message or endpoint data", f::result_or_length, n::none),
@@ -411,12 +431,7 @@ pub fn named_fields(
     params: &[String],
     has_trid: bool,
 ) -> Fields {
-    let line = Line {
-        dir,
-        d: dialect.map(|d| d.0),
-        p: Params(params),
-        has_trid,
-    };
+    let line = Line::new(dir, dialect, params, has_trid);
     let mut b = Builder::new();
     if let Some(code) = verb.error_code() {
         fields::error_reply(&mut b, line, code);
@@ -435,12 +450,7 @@ pub fn describe(
     has_trid: bool,
 ) -> (Fields, Option<String>) {
     let fields = named_fields(verb, dir, dialect, params, has_trid);
-    let line = Line {
-        dir,
-        d: dialect.map(|d| d.0),
-        p: Params(params),
-        has_trid,
-    };
+    let line = Line::new(dir, dialect, params, has_trid);
     let note = if let Some(code) = verb.error_code() {
         Some(notes::error(code))
     } else {

@@ -220,9 +220,9 @@ pub(super) fn sbs(f: &mut Builder, l: Line<'_>) {
     f.text(N::Value, l.p.get(0));
 }
 
-/// FIL (MSNFTP): `size`.
+/// FIL (MSNFTP): `size`, the file's size in bytes.
 pub(super) fn fil(f: &mut Builder, l: Line<'_>) {
-    f.num(N::Length, l.p.get(0));
+    f.num(N::FileSize, l.p.get(0));
 }
 
 /// BLP: `[list-version] AL|BL`.
@@ -416,8 +416,26 @@ pub(super) fn sbp(f: &mut Builder, l: Line<'_>) {
     f.num(N::Flag, l.p.get(3));
 }
 
-/// BYE: `handle[;{guid}] [1]`.
+/// What the code of an MSNFTP `BYE` says (ref §7).
+pub(super) fn msnftp_bye_meaning(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "16777989" => "the receiver got the whole file",
+        "16777987" => "the receiver stopped before the end of the file",
+        "2147942405" => "the receiver's disk is full or it may not write there",
+        "2164261682" => "the receiver cancelled the transfer",
+        "2164261683" => "the sender cancelled the transfer",
+        "2164261694" => "the transfer timed out or its connection was blocked",
+        _ => return None,
+    })
+}
+
+/// BYE: `handle[;{guid}] [1]` on a switchboard; `code` on MSNFTP.
 pub(super) fn bye(f: &mut Builder, l: Line<'_>) {
+    if l.ftp {
+        f.num(N::Code, l.p.get(0));
+        f.text(N::Meaning, l.p.get(0).and_then(msnftp_bye_meaning));
+        return;
+    }
     f.handle(N::Handle, l.p.get(0));
     if let Some(reason) = l.p.get(1) {
         f.num(N::Reason, Some(reason));

@@ -87,8 +87,15 @@ pub(super) fn iro(f: &Fields, _: Line<'_>) -> Option<String> {
 }
 
 pub(super) fn bye(f: &Fields, l: Line<'_>) -> Option<String> {
+    if l.ftp {
+        return Some(match (f.text(N::Meaning), f.get(N::Code)) {
+            (Some(meaning), _) => meaning.to_owned(),
+            (None, Some(code)) => format!("the receiver ends the transfer (code {code})"),
+            (None, None) => "the receiver ends the transfer".to_owned(),
+        });
+    }
     if l.c2s() {
-        // From the client, BYE belongs to MSNFTP (its code is not a handle).
+        // A client's BYE belongs to MSNFTP (its code is not a handle).
         return None;
     }
     let who = f.text(N::Handle)?;
@@ -128,6 +135,13 @@ pub(super) fn out(f: &Fields, l: Line<'_>) -> Option<String> {
 }
 
 pub(super) fn usr(f: &Fields, l: Line<'_>) -> Option<String> {
+    if l.ftp {
+        // Only the receiver sends USR on MSNFTP: its handle and the invitation's AuthCookie.
+        return Some(match (f.text(N::Handle), f.text(N::Cookie)) {
+            (Some(who), Some(cookie)) => format!("receiver {who} presents AuthCookie {cookie}"),
+            _ => "the receiver identifies itself".to_owned(),
+        });
+    }
     if f.text(N::Result) == Some("OK") {
         return Some(format!("login accepted for {}", f.text(N::Handle)?));
     }
@@ -145,7 +159,8 @@ pub(super) fn usr(f: &Fields, l: Line<'_>) -> Option<String> {
 }
 
 pub(super) fn ver(f: &Fields, l: Line<'_>) -> Option<String> {
-    if l.c2s() {
+    if l.c2s() || l.ftp {
+        // MSNFTP's VER only checks that both sides speak it: nothing is chosen.
         return None;
     }
     if f.has(N::NoCommonDialect) {
@@ -213,4 +228,19 @@ pub(super) fn rfs(_: &Fields, _: Line<'_>) -> Option<String> {
 
 fn status_label(code: &str) -> &str {
     status_name(code).unwrap_or(code)
+}
+
+/// FIL (MSNFTP, from the sender).
+pub(super) fn fil(f: &Fields, _: Line<'_>) -> Option<String> {
+    Some(format!("the file is {} bytes", f.get(N::FileSize)?))
+}
+
+/// TFR (MSNFTP, from the receiver).
+pub(super) fn tfr(_: &Fields, _: Line<'_>) -> Option<String> {
+    Some("the receiver asks the sender to start sending".to_owned())
+}
+
+/// CCL (MSNFTP, from the receiver).
+pub(super) fn ccl(_: &Fields, _: Line<'_>) -> Option<String> {
+    Some("the receiver cancels the transfer".to_owned())
 }

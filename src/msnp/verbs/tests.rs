@@ -816,6 +816,87 @@ fn ans_cal_bye() {
 }
 
 #[test]
+fn msnftp_fields_and_notes() {
+    let ftp = Some(Dialect::MSNFTP.0);
+    let usr = fields_trid(C2S, ftp, "USR alice@hotmail.com 41728291", false);
+    assert_eq!(
+        usr,
+        json!({"handle": "alice@hotmail.com", "cookie": "41728291"})
+    );
+    assert_eq!(
+        note_of(C2S, ftp, "USR alice@hotmail.com 41728291").as_deref(),
+        Some("receiver alice@hotmail.com presents AuthCookie 41728291")
+    );
+    // The sender may be the TCP client (Sender-Connect): the receiver's USR comes back.
+    assert_eq!(
+        note_of(S2C, ftp, "USR alice@hotmail.com 41728291").as_deref(),
+        Some("receiver alice@hotmail.com presents AuthCookie 41728291")
+    );
+    assert_eq!(
+        fields_trid(S2C, ftp, "FIL 30210", false),
+        json!({"file_size": 30210})
+    );
+    assert_eq!(
+        note_of(S2C, ftp, "FIL 30210").as_deref(),
+        Some("the file is 30210 bytes")
+    );
+    assert_eq!(
+        note_of(C2S, ftp, "TFR").as_deref(),
+        Some("the receiver asks the sender to start sending")
+    );
+    assert_eq!(
+        note_of(C2S, ftp, "CCL").as_deref(),
+        Some("the receiver cancels the transfer")
+    );
+    assert_eq!(note_of(C2S, ftp, "VER MSNFTP"), None);
+    assert_eq!(note_of(S2C, ftp, "VER MSNFTP"), None);
+    assert_eq!(
+        fields_trid(C2S, ftp, "BYE 16777989", false),
+        json!({"code": 16777989, "meaning": "the receiver got the whole file"})
+    );
+    for (code, meaning) in [
+        ("16777989", "the receiver got the whole file"),
+        (
+            "16777987",
+            "the receiver stopped before the end of the file",
+        ),
+        (
+            "2147942405",
+            "the receiver's disk is full or it may not write there",
+        ),
+        ("2164261682", "the receiver cancelled the transfer"),
+        ("2164261683", "the sender cancelled the transfer"),
+        (
+            "2164261694",
+            "the transfer timed out or its connection was blocked",
+        ),
+    ] {
+        for dir in [C2S, S2C] {
+            let line = format!("BYE {code}");
+            assert_eq!(note_of(dir, ftp, &line).as_deref(), Some(meaning));
+        }
+    }
+    assert_eq!(
+        note_of(C2S, ftp, "BYE 42").as_deref(),
+        Some("the receiver ends the transfer (code 42)")
+    );
+    // Never a switchboard's words.
+    let n = note_of(C2S, ftp, "BYE 16777989").unwrap();
+    assert!(!n.contains("left the conversation"));
+    let n = note_of(C2S, ftp, "USR bob@x.com 1").unwrap();
+    assert!(!n.contains("switchboard"));
+    // On a switchboard, the same verbs keep their meaning.
+    assert_eq!(
+        note_of(C2S, Some(8), "USR bob@x.com 1.2").as_deref(),
+        Some("joining a switchboard as bob@x.com")
+    );
+    assert_eq!(
+        note_of(S2C, Some(8), "BYE bob@x.com").as_deref(),
+        Some("bob@x.com left the conversation")
+    );
+}
+
+#[test]
 fn iro_and_joi_by_dialect() {
     assert_eq!(
         fields(S2C, Some(8), "IRO 1 2 alice@hotmail.com Alice%20A."),
@@ -1268,6 +1349,14 @@ fn dialect_ranges_and_servers() {
     assert!(adc.in_dialect(Some(Dialect(12))));
     assert!(!adc.in_dialect(Some(Dialect(13))));
     assert!(adc.in_dialect(None));
+    assert!(!adc.in_dialect(Some(Dialect::MSNFTP)));
+    for v in [b"VER", b"USR", b"FIL", b"TFR", b"BYE", b"CCL"] {
+        assert!(
+            lookup(Verb::new(v))
+                .unwrap()
+                .in_dialect(Some(Dialect::MSNFTP))
+        );
+    }
     let msg = lookup(Verb::new(b"MSG")).unwrap();
     assert_eq!(msg.c2s.servers, Servers::SB);
     assert_eq!(msg.s2c.servers, Servers::NS | Servers::SB);
@@ -1320,7 +1409,7 @@ proptest! {
     fn fields_and_notes_never_panic(
         verb in any_verb(),
         c2s in any::<bool>(),
-        dialect in proptest::option::of(2u8..=18),
+        dialect in proptest::option::of(prop_oneof![Just(0u8), 2u8..=18]),
         params in proptest::collection::vec(any_param(), 0..10),
         has_trid in any::<bool>(),
     ) {
@@ -1337,7 +1426,7 @@ proptest! {
 fn every_verb_every_dialect_tolerates_short_and_long_lines() {
     let long: Vec<String> = (0..12).map(|i| format!("p%{i}")).collect();
     for info in VERBS {
-        for d in (2u8..=18).map(Some).chain([None]) {
+        for d in (2u8..=18).chain([0]).map(Some).chain([None]) {
             for dir in [C2S, S2C] {
                 for n in 0..=long.len() {
                     let _ = named_fields(info.verb, dir, d.map(Dialect), &long[..n], n % 2 == 0);
