@@ -154,6 +154,7 @@ pub struct ReadArgs {
     pub principal: Option<String>,
 
     /// Only these commands (comma-separated), e.g. MSG,NLN; errors by number, e.g. 217.
+    /// MSNFTP blocks, which are no commands, are left out.
     #[arg(long, value_delimiter = ',', value_name = "VERBS")]
     pub verb: Vec<String>,
 }

@@ -83,10 +83,13 @@ pub struct ReplyTo {
 /// Where a connection's dialect came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DialectSource {
-    /// The server's `VER` reply.
+    /// The server's `VER` reply (on MSNFTP, either side's `VER MSNFTP`).
     Ver,
     /// The notification server connection that announced this switchboard.
     Inherited,
+    /// The connection was announced as a file transfer (an accepted invitation), which is
+    /// MSNFTP.
+    Announced,
     /// Later evidence (login method, client id, commands only some dialects have): a lower
     /// bound, with its basis in [`ConnectionInfo::dialect_basis`].
     Inferred,
@@ -130,6 +133,62 @@ pub struct CommandEvent {
     pub payload_bytes: Option<Vec<u8>>,
 }
 
+/// One MSNFTP block (ref §7): its header and how much of it arrived. The file's bytes are not
+/// kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockEvent {
+    pub flow: FlowId,
+    pub frame: u64,
+    pub ts: Timestamp,
+    /// The sender's direction.
+    pub dir: Direction,
+    /// 1 for the first block of the transfer; the cancel marker takes the next number.
+    pub index: u64,
+    /// Stream offset of the block's 3-byte header.
+    pub offset: u64,
+    /// Bytes of the file before this block.
+    pub file_offset: u64,
+    /// The data length its header declared (0 for the cancel marker).
+    pub len: u64,
+    /// Bytes of its data the capture holds, when fewer than `len`.
+    pub received: Option<u64>,
+    /// The sender's cancel marker (`01 00 00`).
+    pub cancel: bool,
+}
+
+/// Which end of a file transfer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Party {
+    Sender,
+    Receiver,
+}
+
+/// How an MSNFTP transfer went, as far as the capture shows: given once, just before its
+/// connection's `ConnectionClosed`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferSummary {
+    pub flow: FlowId,
+    pub frame: u64,
+    pub ts: Timestamp,
+    /// The file's name, from the invitation that announced the connection.
+    pub file_name: Option<String>,
+    /// The size the sender's `FIL` announced.
+    pub file_size: Option<u64>,
+    /// Data blocks (the cancel marker is not one).
+    pub blocks: u64,
+    /// File bytes the blocks' headers declared.
+    pub bytes: u64,
+    /// Of those, bytes the capture lacks (gaps, or the end of the capture).
+    pub missing: u64,
+    /// `bytes` equals `file_size` and the block structure held to the end.
+    pub complete: bool,
+    /// Who cancelled: the sender's cancel marker or `BYE 2164261683`; the receiver's `CCL`
+    /// or `BYE 2164261682`.
+    pub cancelled_by: Option<Party>,
+    /// A gap or a bad header lost the block structure: the counts stop there.
+    pub structure_lost: bool,
+}
+
 /// What the decoder knows about a connection.
 #[derive(Clone, Debug)]
 pub struct ConnectionInfo {
@@ -163,6 +222,10 @@ pub enum Event {
     /// The role, dialect, link or principal of a connection changed.
     ConnectionUpdate(ConnectionInfo),
     Command(Box<CommandEvent>),
+    /// An MSNFTP block: file data, never a command.
+    MsnftpBlock(BlockEvent),
+    /// The end of an MSNFTP transfer, just before its connection closes.
+    MsnftpTransfer(Box<TransferSummary>),
     /// Bytes of one direction that were never captured.
     Gap {
         flow: FlowId,
@@ -199,6 +262,8 @@ impl Event {
         match self {
             Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) => Some(c.flow),
             Event::Command(c) => Some(c.flow),
+            Event::MsnftpBlock(b) => Some(b.flow),
+            Event::MsnftpTransfer(t) => Some(t.flow),
             Event::Gap { flow, .. } | Event::ConnectionClosed { flow, .. } => Some(*flow),
             Event::Anomaly { flow, .. } => *flow,
         }

@@ -67,6 +67,35 @@
 //!
 //! [`Framer::finish`] cuts in the same way at the end of the stream (ref §10 quirk 7).
 //!
+//! # MSNFTP blocks
+//!
+//! After a `FIL` line ([`super::rules::Shape::blocks`]: under MSNFTP or an unknown dialect),
+//! the rest of that direction is *block* mode (ref §7): a 3-byte header, `0x00` and a
+//! little-endian `u16` length then that many bytes of the file, or `0x01 0x00 0x00`, the
+//! sender's cancel marker. Blocks are never lines, whatever the file holds (`BYE 1\r\n` in a
+//! text file is file data). Each block is one [`FramerEvent::Block`], given when its last
+//! byte has been read; its bytes are counted, not kept, so a file of any size costs nothing
+//! but the counters ([`Block`]).
+//!
+//! * A length above [`MAX_BLOCK`] raises `msnp.msnftp.block_too_long`; the block is read as
+//!   declared.
+//! * A header that starts with another byte raises `msnp.msnftp.bad_block`, and so does any
+//!   byte after the cancel marker: the block structure is lost.
+//! * A gap inside a block's data, ending within that block, only shortens it (`received` <
+//!   `len`, `msnp.msnftp.cut_block`): the next header is where the length said.
+//! * Any other gap (in a header, between blocks, past the end of the current block) loses the
+//!   block structure: `msnp.msnftp.lost_blocks`. A block header cannot be told from file data
+//!   (a text file has no `0x00`, a binary file has any byte), and the sender sends nothing but
+//!   blocks after `FIL`, so there is no line to resynchronise on: the rest of the direction
+//!   is skipped, and at its end `msnp.msnftp.skipped` says how many bytes were (when any
+//!   were; [`FramerStats::skipped_bytes`] counts them too).
+//! * The end of the stream inside a header raises `msnp.msnftp.cut_header`; inside a block's
+//!   data, the block is given with the bytes received (`msnp.msnftp.cut_block`).
+//! * A gap that cuts the `FIL` line itself loses the blocks that follow in the same way.
+//!
+//! A direction picked up mid-stream has no `FIL` to switch on: if it is a sender's, its
+//! blocks are resynchronised as lines, and a text file's lines can then pass for commands.
+//!
 //! # Limits
 //!
 //! [`MAX_LINE`] and [`MAX_PAYLOAD`] bound what one command can make the framer hold; the bytes
@@ -96,6 +125,10 @@ pub const MAX_PAYLOAD: u64 = 1024 * 1024;
 /// Most bytes the framer holds after a `push`: a whole line plus a whole payload.
 pub const MAX_HELD: usize = MAX_LINE + MAX_PAYLOAD as usize;
 
+/// Largest MSNFTP data block (ref §7). A longer one is reported and read as declared: its
+/// bytes are counted, not held.
+pub const MAX_BLOCK: u64 = 2045;
+
 /// Anomaly names raised by the framer (stable: they appear in the JSON output).
 pub mod anomaly {
     /// A line the grammar rejects (empty, no verb, junk after the verb). Dropped, then resync.
@@ -116,6 +149,19 @@ pub mod anomaly {
     pub const CUT_LINE: &str = "msnp.cut_line";
     /// A payload cut by a gap or the end of the stream.
     pub const CUT_PAYLOAD: &str = "msnp.cut_payload";
+    /// An MSNFTP block longer than [`super::MAX_BLOCK`]; read as declared.
+    pub const BLOCK_TOO_LONG: &str = "msnp.msnftp.block_too_long";
+    /// An MSNFTP block header that is neither data (`0x00`) nor cancel (`0x01`), or bytes
+    /// after the cancel marker: the block structure is lost.
+    pub const BAD_BLOCK: &str = "msnp.msnftp.bad_block";
+    /// A gap where the next block header would be: the block structure is lost.
+    pub const LOST_BLOCKS: &str = "msnp.msnftp.lost_blocks";
+    /// Bytes skipped after the block structure was lost (the detail says how many).
+    pub const SKIPPED: &str = "msnp.msnftp.skipped";
+    /// An MSNFTP block whose data was not all captured (a gap, or the end of the stream).
+    pub const CUT_BLOCK: &str = "msnp.msnftp.cut_block";
+    /// The end of the stream inside an MSNFTP block header.
+    pub const CUT_HEADER: &str = "msnp.msnftp.cut_header";
 }
 
 /// How a line ended.
@@ -154,10 +200,30 @@ pub struct Frame {
     pub payload: Option<Payload>,
 }
 
+/// One MSNFTP block: its header and how much of its data arrived (the data itself is not
+/// kept).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Block {
+    /// Stream offset of the block's 3-byte header.
+    pub offset: u64,
+    /// 1 for the first block of the direction; the cancel marker has the next number.
+    pub index: u64,
+    /// Bytes of file data before this block: the lengths of the blocks before it.
+    pub file_offset: u64,
+    /// The length its header declared (0 for the cancel marker).
+    pub len: u64,
+    /// Bytes of its data the capture holds: `len` unless a gap or the end cut it.
+    pub received: u64,
+    /// The sender's cancel marker (`01 00 00`), not a data block.
+    pub cancel: bool,
+}
+
 /// What the framer produces.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum FramerEvent {
     Frame(Frame),
+    /// An MSNFTP block (after `FIL`); never a command.
+    Block(Block),
     Anomaly {
         name: &'static str,
         /// Stream offset the anomaly is about.
@@ -173,8 +239,11 @@ pub struct FramerStats {
     pub anomalies: u64,
     /// `msnp.resync` anomalies raised.
     pub resyncs: u64,
-    /// Bytes skipped while resynchronising (not counting bytes lost in gaps).
+    /// Bytes skipped while resynchronising, or after MSNFTP blocks lost their structure (not
+    /// counting bytes lost in gaps).
     pub skipped_bytes: u64,
+    /// MSNFTP blocks given (data blocks and the cancel marker).
+    pub blocks: u64,
 }
 
 enum Mode {
@@ -195,6 +264,54 @@ enum Mode {
         skipped: u64,
         first: u64,
     },
+    /// MSNFTP blocks, after `FIL`.
+    Blocks(Blocks),
+    /// The MSNFTP block structure was lost: everything up to the end is skipped. `first`:
+    /// offset of the first skipped byte (valid when `skipped > 0`).
+    Lost {
+        skipped: u64,
+        first: u64,
+    },
+}
+
+/// Where block mode stands.
+#[derive(Clone, Copy, Debug)]
+struct Blocks {
+    /// Header bytes read so far of the next block, and the offset of its first byte.
+    head: [u8; 3],
+    have: usize,
+    head_at: u64,
+    /// The block whose data is being read, and how many of its bytes are still to come.
+    current: Option<(Block, u64)>,
+    /// Blocks started so far (the cancel marker included).
+    index: u64,
+    /// File bytes declared by the blocks so far.
+    file_offset: u64,
+    /// The cancel marker was read: nothing may follow.
+    cancelled: bool,
+}
+
+impl Blocks {
+    fn new() -> Blocks {
+        Blocks {
+            head: [0; 3],
+            have: 0,
+            head_at: 0,
+            current: None,
+            index: 0,
+            file_offset: 0,
+            cancelled: false,
+        }
+    }
+}
+
+/// What a cut (gap or end of stream) leaves running.
+enum AfterCut {
+    Nothing,
+    /// A payload span that ends at this offset.
+    Span(u64),
+    /// A `FIL` line was cut: blocks were to follow.
+    Blocks,
 }
 
 /// Frames one direction of one connection. See the module docs.
@@ -292,16 +409,81 @@ impl Framer {
             return;
         }
         while self.step(self.last_dialect) {}
-        let span_end = self.cut("a gap");
+        if matches!(self.mode, Mode::Blocks(_) | Mode::Lost { .. }) {
+            self.gap_in_blocks(gap_end);
+            return;
+        }
+        let after = self.cut("a gap");
         self.pos = gap_end;
-        self.mode = match span_end {
-            Some(until) if gap_end < until => Mode::Skip { until },
-            Some(until) if gap_end == until => Mode::Line,
+        self.mode = match after {
+            AfterCut::Span(until) if gap_end < until => Mode::Skip { until },
+            AfterCut::Span(until) if gap_end == until => Mode::Line,
+            AfterCut::Blocks => {
+                self.anomaly(
+                    anomaly::LOST_BLOCKS,
+                    offset,
+                    "a gap cut the FIL line: where its blocks start is not known; the rest of \
+                     this direction is skipped"
+                        .to_string(),
+                );
+                Mode::Lost {
+                    skipped: 0,
+                    first: gap_end,
+                }
+            }
             _ => Mode::Resync {
                 at_start: true,
                 skipped: 0,
                 first: gap_end,
             },
+        };
+    }
+
+    /// A gap up to `gap_end` in block mode. The buffer is empty (block mode consumes every
+    /// byte it is given), so the bytes lost are those from the current position. Inside the
+    /// current block's data the gap only shortens that block; anywhere else the block
+    /// structure is lost.
+    fn gap_in_blocks(&mut self, gap_end: u64) {
+        let offset = self.pos;
+        self.buf.clear();
+        self.head = 0;
+        self.scan_from = 0;
+        self.pos = gap_end;
+        let mut b = match std::mem::replace(&mut self.mode, Mode::Line) {
+            Mode::Blocks(b) => b,
+            lost => {
+                self.mode = lost;
+                return;
+            }
+        };
+        let len = gap_end - offset;
+        let why = match b.current.take() {
+            Some((block, left)) if len <= left => {
+                b.current = Some((block, left - len));
+                if len == left {
+                    self.block_done(&mut b, "a gap");
+                }
+                self.mode = Mode::Blocks(b);
+                return;
+            }
+            Some((block, left)) => {
+                b.current = Some((block, left));
+                let i = block.index;
+                self.block_done(&mut b, "a gap");
+                format!("a gap of {len} bytes runs past the end of block {i}")
+            }
+            None if b.have > 0 => format!("a gap of {len} bytes cut a block header"),
+            None if b.cancelled => format!("a gap of {len} bytes after the cancel marker"),
+            None => format!("a gap of {len} bytes between blocks"),
+        };
+        self.anomaly(
+            anomaly::LOST_BLOCKS,
+            offset,
+            format!("{why}: the block structure is lost; the rest of this direction is skipped"),
+        );
+        self.mode = Mode::Lost {
+            skipped: 0,
+            first: gap_end,
         };
     }
 
@@ -427,7 +609,148 @@ impl Framer {
                 skipped,
                 first,
             } => self.step_resync(at_start, skipped, first),
+            Mode::Blocks(b) => self.step_blocks(b),
+            Mode::Lost {
+                mut skipped,
+                mut first,
+            } => {
+                let n = self.live().len();
+                self.skip(n, &mut skipped, &mut first);
+                self.mode = Mode::Lost { skipped, first };
+                n > 0
+            }
         }
+    }
+
+    /// Block mode: a header, or data of the current block.
+    fn step_blocks(&mut self, mut b: Blocks) -> bool {
+        let live_len = self.live().len();
+        if live_len == 0 {
+            self.mode = Mode::Blocks(b);
+            return false;
+        }
+        if let Some((block, left)) = b.current {
+            let take = left.min(live_len as u64);
+            self.consume(take as usize);
+            b.current = Some((
+                Block {
+                    received: block.received + take,
+                    ..block
+                },
+                left - take,
+            ));
+            if take == left {
+                self.block_done(&mut b, "a gap");
+            }
+            self.mode = Mode::Blocks(b);
+            return true;
+        }
+        if b.cancelled {
+            self.anomaly(
+                anomaly::BAD_BLOCK,
+                self.pos,
+                "bytes after the sender's cancel marker: the block structure is lost; the rest \
+                 of this direction is skipped"
+                    .to_string(),
+            );
+            self.mode = Mode::Lost {
+                skipped: 0,
+                first: self.pos,
+            };
+            return true;
+        }
+        if b.have == 0 {
+            b.head_at = self.pos;
+        }
+        let take = (3 - b.have).min(live_len);
+        b.head[b.have..b.have + take].copy_from_slice(&self.live()[..take]);
+        b.have += take;
+        self.consume(take);
+        if b.have < 3 {
+            self.mode = Mode::Blocks(b);
+            return true;
+        }
+        b.have = 0;
+        b.index += 1;
+        let mut block = Block {
+            offset: b.head_at,
+            index: b.index,
+            file_offset: b.file_offset,
+            len: 0,
+            received: 0,
+            cancel: false,
+        };
+        match b.head[0] {
+            0 => {
+                block.len = u64::from(u16::from_le_bytes([b.head[1], b.head[2]]));
+                if block.len > MAX_BLOCK {
+                    self.anomaly(
+                        anomaly::BLOCK_TOO_LONG,
+                        block.offset,
+                        format!(
+                            "block {} declares {} bytes, more than the {MAX_BLOCK} of MSNFTP; \
+                             read as declared",
+                            block.index, block.len
+                        ),
+                    );
+                }
+                b.file_offset += block.len;
+                b.current = Some((block, block.len));
+                if block.len == 0 {
+                    self.block_done(&mut b, "a gap");
+                }
+            }
+            1 => {
+                block.cancel = true;
+                b.cancelled = true;
+                self.stats.blocks += 1;
+                self.ready.push_back(FramerEvent::Block(block));
+            }
+            other => {
+                self.anomaly(
+                    anomaly::BAD_BLOCK,
+                    block.offset,
+                    format!(
+                        "block header starts with 0x{other:02x}, neither data (0x00) nor cancel \
+                         (0x01): the block structure is lost; the rest of this direction is \
+                         skipped"
+                    ),
+                );
+                // The three header bytes are the first skipped.
+                self.mode = Mode::Lost {
+                    skipped: 3,
+                    first: block.offset,
+                };
+                return true;
+            }
+        }
+        self.mode = Mode::Blocks(b);
+        true
+    }
+
+    /// Gives the current block (its data is all read or lost), with `msnp.msnftp.cut_block`
+    /// when some of it was not captured (`by` names what took it).
+    fn block_done(&mut self, b: &mut Blocks, by: &str) {
+        let Some((block, _)) = b.current.take() else {
+            return;
+        };
+        let block = Block {
+            received: block.received.min(block.len),
+            ..block
+        };
+        let missing = block.len - block.received;
+        if missing > 0 {
+            self.anomaly(
+                anomaly::CUT_BLOCK,
+                block.offset,
+                format!(
+                    "block {}: {missing} of its {} bytes were not captured ({by})",
+                    block.index, block.len
+                ),
+            );
+        }
+        self.stats.blocks += 1;
+        self.ready.push_back(FramerEvent::Block(block));
     }
 
     fn step_line(&mut self, dialect: Option<Dialect>) -> bool {
@@ -477,7 +800,7 @@ impl Framer {
             Bytes(u64),
             TooLarge(u64),
         }
-        let (command, body) = match command::parse_line(&line, self.dir, dialect) {
+        let (command, body, blocks) = match command::parse_line(&line, self.dir, dialect) {
             Err(e) => {
                 self.anomaly(
                     anomaly::BAD_LINE,
@@ -542,7 +865,7 @@ impl Framer {
                         }
                     },
                 };
-                (command, body)
+                (command, body, shape.blocks)
             }
         };
         let verb = command.verb;
@@ -554,6 +877,10 @@ impl Framer {
             payload: None,
         };
         match body {
+            Body::None if blocks => {
+                self.frame(frame);
+                self.mode = Mode::Blocks(Blocks::new());
+            }
             Body::None => self.frame(frame),
             Body::TooLarge(n) => {
                 self.anomaly(
@@ -674,14 +1001,16 @@ impl Framer {
     }
 
     /// Cuts what is in progress (a gap or the end of the stream, named by `by`) and empties the
-    /// buffer. Returns the end of a payload span that is still running.
-    fn cut(&mut self, by: &str) -> Option<u64> {
-        let span_end = match std::mem::replace(&mut self.mode, Mode::Line) {
+    /// buffer. Says what was still running: a payload span, or the blocks a cut `FIL` line
+    /// announced.
+    fn cut(&mut self, by: &str) -> AfterCut {
+        let after = match std::mem::replace(&mut self.mode, Mode::Line) {
             Mode::Line => {
-                if !self.live().is_empty() {
-                    self.cut_line(by);
+                if !self.live().is_empty() && self.cut_line(by) {
+                    AfterCut::Blocks
+                } else {
+                    AfterCut::Nothing
                 }
-                None
             }
             Mode::Payload { frame, payload } => {
                 let need = payload.declared - payload.bytes.len() as u64;
@@ -699,9 +1028,9 @@ impl Framer {
                 let mut frame = *frame;
                 frame.payload = Some(payload);
                 self.frame(frame);
-                Some(until)
+                AfterCut::Span(until)
             }
-            Mode::Skip { until } => Some(until),
+            Mode::Skip { until } => AfterCut::Span(until),
             Mode::Resync {
                 mut skipped,
                 mut first,
@@ -710,16 +1039,44 @@ impl Framer {
                 let n = self.live().len();
                 self.skip(n, &mut skipped, &mut first);
                 self.resynced(skipped, first, &format!("before {by}"));
-                None
+                AfterCut::Nothing
+            }
+            Mode::Blocks(mut b) => {
+                if b.current.is_some() {
+                    self.block_done(&mut b, by);
+                } else if b.have > 0 {
+                    self.anomaly(
+                        anomaly::CUT_HEADER,
+                        b.head_at,
+                        format!("block header cut by {by} after {} of its 3 bytes", b.have),
+                    );
+                }
+                AfterCut::Nothing
+            }
+            Mode::Lost { skipped, first } => {
+                if skipped > 0 {
+                    self.stats.skipped_bytes += skipped;
+                    self.anomaly(
+                        anomaly::SKIPPED,
+                        first,
+                        format!(
+                            "skipped {skipped} bytes after the block structure was lost, up to \
+                             {by}"
+                        ),
+                    );
+                }
+                AfterCut::Nothing
             }
         };
         self.buf.clear();
         self.head = 0;
         self.scan_from = 0;
-        span_end
+        after
     }
 
-    fn cut_line(&mut self, by: &str) {
+    /// Frames what is left of a line cut by a gap or the end. True when it was a `FIL`:
+    /// blocks were to follow it.
+    fn cut_line(&mut self, by: &str) -> bool {
         let mut line = self.live().to_vec();
         let offset = self.pos;
         let n = line.len();
@@ -729,6 +1086,7 @@ impl Framer {
         }
         match command::parse_line(&line, self.dir, self.last_dialect) {
             Ok(parsed) => {
+                let blocks = parsed.shape.blocks;
                 let command = parsed.command;
                 self.anomaly(
                     anomaly::CUT_LINE,
@@ -742,12 +1100,16 @@ impl Framer {
                     command,
                     payload: None,
                 });
+                blocks
             }
-            Err(e) => self.anomaly(
-                anomaly::CUT_LINE,
-                offset,
-                format!("line cut by {by} after {n} bytes ({e}): {}", preview(&line)),
-            ),
+            Err(e) => {
+                self.anomaly(
+                    anomaly::CUT_LINE,
+                    offset,
+                    format!("line cut by {by} after {n} bytes ({e}): {}", preview(&line)),
+                );
+                false
+            }
         }
     }
 }

@@ -49,7 +49,7 @@ fn frames(events: &[FramerEvent]) -> Vec<&Frame> {
         .iter()
         .filter_map(|e| match e {
             FramerEvent::Frame(f) => Some(f),
-            FramerEvent::Anomaly { .. } => None,
+            _ => None,
         })
         .collect()
 }
@@ -59,7 +59,7 @@ fn anomalies(events: &[FramerEvent]) -> Vec<&'static str> {
         .iter()
         .filter_map(|e| match e {
             FramerEvent::Anomaly { name, .. } => Some(*name),
-            FramerEvent::Frame(_) => None,
+            _ => None,
         })
         .collect()
 }
@@ -69,7 +69,7 @@ fn details(events: &[FramerEvent]) -> Vec<String> {
         .iter()
         .filter_map(|e| match e {
             FramerEvent::Anomaly { name, detail, .. } => Some(format!("{name}: {detail}")),
-            FramerEvent::Frame(_) => None,
+            _ => None,
         })
         .collect()
 }
@@ -580,7 +580,8 @@ fn stats_count_resyncs_and_skipped_bytes() {
             frames: 1,
             anomalies: 1,
             resyncs: 1,
-            skipped_bytes: 5
+            skipped_bytes: 5,
+            blocks: 0,
         }
     );
 }
@@ -853,6 +854,310 @@ fn events_of_a_prefix_are_a_prefix_of_the_events() {
     }
 }
 
+// ---- MSNFTP blocks ---------------------------------------------------------------------------
+
+const FTP: Option<u8> = Some(0);
+
+fn blocks(events: &[FramerEvent]) -> Vec<Block> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            FramerEvent::Block(b) => Some(*b),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `data` as MSNFTP blocks of at most 2045 bytes.
+fn ftp_blocks(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in data.chunks(2045) {
+        out.push(0);
+        out.extend_from_slice(&(chunk.len() as u16).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+    out
+}
+
+/// A text file whose lines look like MSNP commands, the first of both blocks' included.
+fn ftp_text_file() -> Vec<u8> {
+    let mut f = Vec::new();
+    while f.len() < 2045 {
+        f.extend_from_slice(b"MSG 1 N 50\r\nBYE 1\r\nline of the report\r\n");
+    }
+    f.truncate(2045);
+    f.extend_from_slice(b"BYE 1\r\nMSG 1 N 50\r\nVER MSNFTP\r\nFIL 12\r\n");
+    while f.len() < 4500 {
+        f.extend_from_slice(b"USR a@b 1\r\nTFR\r\nCCL\r\n");
+    }
+    f
+}
+
+/// The sender's side of a transfer: its lines, then the blocks of `file`.
+fn ftp_sender_stream(file: &[u8]) -> Vec<u8> {
+    let mut s = format!("VER MSNFTP\r\nFIL {}\r\n", file.len()).into_bytes();
+    s.extend_from_slice(&ftp_blocks(file));
+    s
+}
+
+#[test]
+fn msnftp_lines_have_no_trid_and_blocks_are_never_lines() {
+    let file = ftp_text_file();
+    let stream = ftp_sender_stream(&file);
+    let ev = run(S2C, FTP, &stream);
+    assert!(anomalies(&ev).is_empty(), "{:?}", details(&ev));
+    assert_eq!(picture(&ev), ["VER -", "FIL -"]);
+    let f = frames(&ev);
+    assert_eq!(
+        (f[0].command.trid, &f[0].command.params[..]),
+        (None, &["MSNFTP".to_string()][..])
+    );
+    assert_eq!(f[1].command.params, [file.len().to_string()]);
+    let b = blocks(&ev);
+    assert_eq!(b.len(), 3);
+    assert_eq!(b.iter().map(|b| b.len).sum::<u64>(), file.len() as u64);
+    assert_eq!((b[0].index, b[0].offset, b[0].file_offset), (1, 22, 0));
+    assert_eq!(
+        (b[1].index, b[1].offset, b[1].file_offset),
+        (2, 22 + 2048, 2045)
+    );
+    assert!(b.iter().all(|b| b.received == b.len && !b.cancel));
+    // The receiver's side is lines, TrID-less.
+    let ev = run(
+        C2S,
+        FTP,
+        b"VER MSNFTP\r\nUSR bob@x.com 41728291\r\nTFR\r\nBYE 16777989\r\n",
+    );
+    assert!(anomalies(&ev).is_empty(), "{:?}", details(&ev));
+    assert_eq!(picture(&ev), ["VER -", "USR -", "TFR -", "BYE -"]);
+    assert!(frames(&ev).iter().all(|f| f.command.trid.is_none()));
+}
+
+#[test]
+fn msnftp_blocks_do_not_depend_on_segmentation() {
+    let stream = ftp_sender_stream(&ftp_text_file());
+    let whole = run(S2C, FTP, &stream);
+    for i in 0..=stream.len() {
+        let (a, b) = stream.split_at(i);
+        assert_eq!(feed(S2C, FTP, false, &[a, b]), whole, "split at {i}");
+    }
+    let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+    assert_eq!(feed(S2C, FTP, false, &bytes), whole, "byte by byte");
+    // The dialect learnt from the sender's own `VER MSNFTP` is enough.
+    assert_eq!(run(S2C, None, &stream), whole);
+}
+
+#[test]
+fn every_proper_prefix_of_a_block_needs_more() {
+    let file = ftp_text_file();
+    let data = ftp_blocks(&file[..100]);
+    for bytes in [&data[..], &[1, 0, 0][..], &[0, 0, 0][..]] {
+        for cut in 0..bytes.len() {
+            let mut framer = Framer::new(S2C);
+            framer.push(0, b"FIL 100\r\n");
+            assert!(matches!(
+                framer.next_event(FTP.map(Dialect)),
+                Some(FramerEvent::Frame(_))
+            ));
+            framer.push(9, &bytes[..cut]);
+            assert_eq!(framer.next_event(FTP.map(Dialect)), None, "{cut}");
+        }
+        let mut framer = Framer::new(S2C);
+        framer.push(0, b"FIL 100\r\n");
+        framer.push(9, bytes);
+        let mut ev = Vec::new();
+        while let Some(e) = framer.next_event(FTP.map(Dialect)) {
+            ev.push(e);
+        }
+        assert_eq!(blocks(&ev).len(), 1);
+        assert!(anomalies(&ev).is_empty());
+    }
+}
+
+#[test]
+fn the_sender_cancels_with_its_marker_and_nothing_may_follow() {
+    let mut stream = b"FIL 5000\r\n".to_vec();
+    stream.extend_from_slice(&ftp_blocks(&[b'x'; 100]));
+    stream.extend_from_slice(&[1, 0, 0]);
+    let ev = run(S2C, FTP, &stream);
+    assert!(anomalies(&ev).is_empty());
+    let b = blocks(&ev);
+    assert_eq!(b.len(), 2);
+    assert!(!b[0].cancel && b[1].cancel);
+    assert_eq!((b[1].index, b[1].len, b[1].file_offset), (2, 0, 100));
+    // Bytes after the marker lose the structure and are skipped, never framed.
+    stream.extend_from_slice(b"BYE 1\r\n");
+    let ev = run(S2C, FTP, &stream);
+    assert_eq!(picture(&ev), ["FIL -"]);
+    assert_eq!(blocks(&ev).len(), 2);
+    assert_eq!(anomalies(&ev), [anomaly::BAD_BLOCK, anomaly::SKIPPED]);
+    assert!(details(&ev)[1].contains("skipped 7 bytes"));
+}
+
+#[test]
+fn a_block_over_2045_bytes_is_reported_and_read_as_declared() {
+    let mut stream = b"FIL 4100\r\n".to_vec();
+    stream.extend_from_slice(&[0, 0x00, 0x10]); // 4096
+    stream.extend_from_slice(&[b'a'; 4096]);
+    stream.extend_from_slice(&ftp_blocks(b"tail"));
+    let ev = run(S2C, FTP, &stream);
+    assert_eq!(anomalies(&ev), [anomaly::BLOCK_TOO_LONG]);
+    let b = blocks(&ev);
+    assert_eq!(b.iter().map(|b| b.len).collect::<Vec<_>>(), [4096, 4]);
+    assert_eq!(b[1].file_offset, 4096);
+}
+
+#[test]
+fn a_bad_header_byte_loses_the_structure() {
+    let mut stream = b"FIL 10\r\n".to_vec();
+    stream.extend_from_slice(b"\x02\x05\x00hello BYE 1\r\n");
+    let ev = run(S2C, FTP, &stream);
+    assert_eq!(picture(&ev), ["FIL -"]);
+    assert!(blocks(&ev).is_empty());
+    assert_eq!(anomalies(&ev), [anomaly::BAD_BLOCK, anomaly::SKIPPED]);
+    assert!(
+        details(&ev)[1].contains("skipped 16 bytes"),
+        "{:?}",
+        details(&ev)
+    );
+    let mut framer = Framer::new(S2C);
+    framer.push(0, &stream);
+    while framer.next_event(FTP.map(Dialect)).is_some() {}
+    framer.finish();
+    assert_eq!(framer.stats().skipped_bytes, 16);
+}
+
+/// Frames `FIL`, then blocks with a gap of `len` bytes at `at` bytes into the blocks.
+fn blocks_with_gap(data: &[u8], at: usize, len: usize) -> Vec<FramerEvent> {
+    let head = b"FIL 9999\r\n";
+    let mut framer = Framer::new(S2C);
+    let d = FTP.map(Dialect);
+    framer.push(0, head);
+    framer.push(head.len() as u64, &data[..at]);
+    let mut ev = Vec::new();
+    while let Some(e) = framer.next_event(d) {
+        ev.push(e);
+    }
+    let resume = (at + len).min(data.len());
+    framer.gap((head.len() + at) as u64, len as u64);
+    framer.push((head.len() + resume) as u64, &data[resume..]);
+    while let Some(e) = framer.next_event(d) {
+        ev.push(e);
+    }
+    ev.extend(framer.finish());
+    ev
+}
+
+#[test]
+fn a_gap_inside_a_block_shortens_it_and_the_next_header_is_found() {
+    let data = ftp_blocks(&[b'z'; 3000]); // 2045 at [3, 2048), 955 at [2051, 3006)
+    let ev = blocks_with_gap(&data, 100, 500);
+    assert_eq!(anomalies(&ev), [anomaly::CUT_BLOCK]);
+    let b = blocks(&ev);
+    assert_eq!(b.len(), 2);
+    assert_eq!((b[0].len, b[0].received), (2045, 1545));
+    assert_eq!(
+        (b[1].len, b[1].received, b[1].offset),
+        (955, 955, 10 + 2048)
+    );
+    // A gap that ends right at the block's end.
+    let ev = blocks_with_gap(&data, 1000, 1048);
+    assert_eq!(blocks(&ev)[0].received, 997);
+    assert_eq!(blocks(&ev).len(), 2);
+}
+
+#[test]
+fn a_gap_past_a_block_or_between_blocks_loses_the_rest() {
+    let data = ftp_blocks(&ftp_text_file());
+    for (at, len, why) in [
+        (100, 3000, "runs past the end of block 1"),
+        (2048, 10, "between blocks"),
+        (2049, 1, "cut a block header"),
+    ] {
+        let ev = blocks_with_gap(&data, at, len);
+        assert_eq!(picture(&ev), ["FIL -"], "{why}");
+        let names = anomalies(&ev);
+        assert!(names.contains(&anomaly::LOST_BLOCKS), "{why}: {names:?}");
+        assert_eq!(names.last(), Some(&anomaly::SKIPPED), "{why}");
+        assert!(
+            details(&ev).iter().any(|d| d.contains(why)),
+            "{why}: {:?}",
+            details(&ev)
+        );
+        // Whatever came before the gap was given; nothing after it.
+        assert!(blocks(&ev).iter().all(|b| b.offset < (10 + at) as u64));
+    }
+}
+
+#[test]
+fn the_end_of_the_stream_cuts_a_header_or_a_block() {
+    let data = ftp_blocks(&[b'q'; 100]);
+    let ev = run(S2C, FTP, &[&b"FIL 100\r\n"[..], &data[..2]].concat());
+    assert_eq!(anomalies(&ev), [anomaly::CUT_HEADER]);
+    assert!(blocks(&ev).is_empty());
+    let ev = run(S2C, FTP, &[&b"FIL 100\r\n"[..], &data[..50]].concat());
+    assert_eq!(anomalies(&ev), [anomaly::CUT_BLOCK]);
+    assert_eq!((blocks(&ev)[0].len, blocks(&ev)[0].received), (100, 47));
+}
+
+#[test]
+fn fil_starts_blocks_only_under_msnftp_or_an_unknown_dialect() {
+    let stream = [&b"FIL 5\r\n"[..], &ftp_blocks(b"BYE 1")].concat();
+    assert_eq!(blocks(&run(S2C, None, &stream)).len(), 1);
+    let ev = run(S2C, Some(8), &stream);
+    assert!(blocks(&ev).is_empty());
+    assert_eq!(picture(&ev)[0], "FIL -");
+}
+
+#[test]
+fn a_gap_that_cuts_the_fil_line_loses_its_blocks() {
+    let mut framer = Framer::new(S2C);
+    let d = FTP.map(Dialect);
+    framer.push(0, b"VER MSNFTP\r\nFIL 40");
+    framer.gap(18, 3);
+    framer.push(21, &ftp_blocks(b"x\r\nBYE 1\r\n"));
+    let mut ev = Vec::new();
+    while let Some(e) = framer.next_event(d) {
+        ev.push(e);
+    }
+    ev.extend(framer.finish());
+    assert_eq!(picture(&ev), ["VER -", "FIL -"]);
+    assert_eq!(
+        anomalies(&ev),
+        [anomaly::CUT_LINE, anomaly::LOST_BLOCKS, anomaly::SKIPPED]
+    );
+}
+
+#[test]
+fn a_sender_picked_up_after_fil_has_its_blocks_resynchronised_as_lines() {
+    // The documented limit: with no FIL seen, block mode never starts, and a text file's
+    // lines pass for commands.
+    let data = ftp_blocks(&ftp_text_file());
+    let ev = feed(S2C, FTP, true, &[&data[1000..]]);
+    assert!(blocks(&ev).is_empty());
+    assert!(picture(&ev).iter().any(|p| p == "BYE -"));
+}
+
+#[test]
+fn blocks_are_counted_not_held() {
+    let mut framer = Framer::new(S2C);
+    let d = FTP.map(Dialect);
+    framer.push(0, b"FIL 2045000\r\n");
+    let mut at = 13u64;
+    let block = ftp_blocks(&[7u8; 2045]);
+    let mut n = 0;
+    for _ in 0..1000 {
+        framer.push(at, &block);
+        at += block.len() as u64;
+        while let Some(e) = framer.next_event(d) {
+            n += usize::from(matches!(e, FramerEvent::Block(_)));
+        }
+        assert_eq!(framer.buffered(), 0);
+    }
+    assert_eq!(n, 1000);
+    assert_eq!(framer.stats().blocks, 1000);
+}
+
 /// Splits `bytes` at the given (unsorted, possibly repeated) cut points.
 fn split_at_points(bytes: &[u8], mut cuts: Vec<usize>) -> Vec<&[u8]> {
     cuts.iter_mut().for_each(|c| *c %= bytes.len() + 1);
@@ -937,6 +1242,65 @@ proptest! {
         let whole = run(dir, None, &stream);
         let chunks = split_at_points(&stream, cuts);
         prop_assert_eq!(feed(dir, None, false, &chunks), whole);
+    }
+
+    /// Random chunkings of an MSNFTP sender's stream give the same lines and blocks.
+    #[test]
+    fn random_chunkings_of_blocks_do_not_matter(
+        cuts in proptest::collection::vec(any::<usize>(), 0..40),
+    ) {
+        let stream = ftp_sender_stream(&ftp_text_file());
+        let whole = run(S2C, FTP, &stream);
+        prop_assert_eq!(feed(S2C, FTP, false, &split_at_points(&stream, cuts)), whole);
+    }
+
+    /// Arbitrary bytes and gaps after `FIL`: no panic, nothing framed as a line, blocks in
+    /// stream order, never more received than declared, nothing held beyond a header.
+    #[test]
+    fn arbitrary_bytes_after_fil_never_panic(
+        ops in proptest::collection::vec(
+            prop_oneof![
+                4 => proptest::collection::vec(
+                    prop_oneof![any::<u8>(), Just(0u8), Just(1u8), Just(b'\n')],
+                    0..64,
+                ).prop_map(Ok),
+                1 => (0u64..50).prop_map(Err),
+            ],
+            0..30,
+        ),
+    ) {
+        let d = FTP.map(Dialect);
+        let mut framer = Framer::new(S2C);
+        framer.push(0, b"FIL 100\r\n");
+        let mut end = 9u64;
+        let mut events = Vec::new();
+        while let Some(e) = framer.next_event(d) {
+            events.push(e);
+        }
+        for op in ops {
+            match op {
+                Ok(bytes) => {
+                    framer.push(end, &bytes);
+                    end += bytes.len() as u64;
+                }
+                Err(len) => {
+                    framer.gap(end, len);
+                    end += len;
+                }
+            }
+            while let Some(e) = framer.next_event(d) {
+                events.push(e);
+            }
+            prop_assert!(framer.buffered() == 0);
+        }
+        events.extend(framer.finish());
+        prop_assert_eq!(frames(&events).len(), 1);
+        let mut last = 0;
+        for b in blocks(&events) {
+            prop_assert!(b.offset >= 9 && b.offset >= last);
+            prop_assert!(b.received <= b.len);
+            last = b.offset + 3;
+        }
     }
 
     /// Commands rendered to bytes (with their payloads) frame back to the same commands.

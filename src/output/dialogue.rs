@@ -13,9 +13,16 @@
 //! bytes, invalid UTF-8, bidi and other invisible characters spelt out: `\x1B`, `\xFF`,
 //! `\u{202E}`), and notes through its [`escape_text`], so nothing is written raw.
 //! When the output moves from one connection to another, a `<o>` line says which.
+//!
+//! MSNFTP blocks are file data, never shown as lines: with `--notes full` each is one note
+//! (`block 12: 2045 bytes`); the sender's cancel marker is a note at `brief` too, and so is
+//! the summary of the transfer just before its connection closes.
 
 use crate::Direction;
-use crate::event::{CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, Role, Sink};
+use crate::event::{
+    BlockEvent, CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, Party, Role, Sink,
+    TransferSummary,
+};
 use crate::flow::{Closing, FlowId, Opening};
 use crate::output::text::{escape_bytes, escape_text, utc};
 use std::collections::BTreeMap;
@@ -287,10 +294,60 @@ impl<W: Write> Dialogue<W> {
     }
 }
 
+/// One MSNFTP block, or the sender's cancel marker.
+fn block_words(b: &BlockEvent) -> String {
+    if b.cancel {
+        return "the sender cancels the transfer (cancel marker)".to_string();
+    }
+    match b.received {
+        Some(got) => format!("block {}: {got} of its {} bytes captured", b.index, b.len),
+        None => format!("block {}: {} bytes", b.index, b.len),
+    }
+}
+
+/// How a transfer went: `transfer of report.txt: 3 blocks, 4107 bytes, the size FIL
+/// announced`, and what went wrong.
+fn transfer_words(t: &TransferSummary) -> String {
+    let mut w = match &t.file_name {
+        Some(name) => format!("transfer of {name}: "),
+        None => "transfer: ".to_string(),
+    };
+    let _ = write!(
+        w,
+        "{} block{}, ",
+        t.blocks,
+        if t.blocks == 1 { "" } else { "s" }
+    );
+    let bytes = t.bytes;
+    let _ = match t.file_size {
+        Some(size) if size == bytes => write!(w, "{bytes} bytes, the size FIL announced"),
+        Some(size) if bytes > size => {
+            write!(w, "{bytes} bytes, more than the {size} FIL announced")
+        }
+        Some(size) => write!(w, "{bytes} of the {size} bytes FIL announced"),
+        None => write!(w, "{bytes} bytes (no FIL seen)"),
+    };
+    if t.missing > 0 {
+        let _ = write!(w, "; {} of them not captured", t.missing);
+    }
+    match t.cancelled_by {
+        Some(Party::Sender) => w.push_str("; the sender cancelled"),
+        Some(Party::Receiver) => w.push_str("; the receiver cancelled"),
+        None => {}
+    }
+    if t.structure_lost {
+        w.push_str("; the block structure was lost, so the count stops there");
+    }
+    w
+}
+
 /// The dialect as known: `MSNP8`, `at least MSNP13, inferred from ADL`, `dialect unknown`.
 fn dialect_words(c: &ConnectionInfo) -> String {
     match (c.dialect, c.dialect_source, &c.dialect_basis) {
         (None, _, _) => "dialect unknown".to_string(),
+        (Some(d), Some(DialectSource::Inferred), Some(basis)) if d.is_msnftp() => {
+            format!("{d}, inferred from {basis}")
+        }
         (Some(d), Some(DialectSource::Inferred), Some(basis)) => {
             format!("at least {d}, inferred from {basis}")
         }
@@ -330,6 +387,13 @@ fn binary_start(p: &[u8]) -> usize {
 
 impl<W: Write> Sink for Dialogue<W> {
     fn event(&mut self, ev: &Event) -> io::Result<()> {
+        // Blocks are notes of `full` only (the cancel marker from `brief`); skip them before
+        // a connection header could be written for nothing.
+        if let Event::MsnftpBlock(b) = ev
+            && self.notes < if b.cancel { Notes::Brief } else { Notes::Full }
+        {
+            return Ok(());
+        }
         let mut s = String::new();
         let flow = ev.flow();
         if let Some(f) = flow
@@ -373,6 +437,12 @@ impl<W: Write> Sink for Dialogue<W> {
                 }
             }
             Event::Command(c) => self.command(&mut s, c),
+            Event::MsnftpBlock(b) => self.note(&mut s, &block_words(b)),
+            Event::MsnftpTransfer(t) => {
+                if self.notes > Notes::None {
+                    self.note(&mut s, &transfer_words(t));
+                }
+            }
             Event::Gap { dir, len, .. } => {
                 if self.notes > Notes::None {
                     let side = match dir {
@@ -424,6 +494,122 @@ impl<W: Write> Sink for Dialogue<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn summary() -> TransferSummary {
+        TransferSummary {
+            flow: FlowId(3),
+            frame: 9,
+            ts: crate::capture::Timestamp::new(1, 0),
+            file_name: Some("report.txt".into()),
+            file_size: Some(4107),
+            blocks: 3,
+            bytes: 4107,
+            missing: 0,
+            complete: true,
+            cancelled_by: None,
+            structure_lost: false,
+        }
+    }
+
+    #[test]
+    fn transfers_are_summed_up_in_one_line() {
+        assert_eq!(
+            transfer_words(&summary()),
+            "transfer of report.txt: 3 blocks, 4107 bytes, the size FIL announced"
+        );
+        let t = TransferSummary {
+            file_name: None,
+            blocks: 1,
+            bytes: 2045,
+            missing: 45,
+            complete: false,
+            cancelled_by: Some(Party::Receiver),
+            structure_lost: true,
+            ..summary()
+        };
+        assert_eq!(
+            transfer_words(&t),
+            "transfer: 1 block, 2045 of the 4107 bytes FIL announced; 45 of them not \
+             captured; the receiver cancelled; the block structure was lost, so the count \
+             stops there"
+        );
+        let t = TransferSummary {
+            file_size: None,
+            ..summary()
+        };
+        assert!(transfer_words(&t).ends_with("4107 bytes (no FIL seen)"));
+        let t = TransferSummary {
+            file_size: Some(10),
+            ..summary()
+        };
+        assert!(transfer_words(&t).ends_with("4107 bytes, more than the 10 FIL announced"));
+    }
+
+    #[test]
+    fn blocks_are_one_short_note_and_only_in_full_but_the_cancel() {
+        let block = BlockEvent {
+            flow: FlowId(3),
+            frame: 9,
+            ts: crate::capture::Timestamp::new(1, 0),
+            dir: Direction::ServerToClient,
+            index: 12,
+            offset: 22,
+            file_offset: 0,
+            len: 2045,
+            received: None,
+            cancel: false,
+        };
+        let cut = BlockEvent {
+            received: Some(100),
+            ..block
+        };
+        let cancel = BlockEvent {
+            index: 13,
+            len: 0,
+            cancel: true,
+            ..block
+        };
+        assert_eq!(block_words(&block), "block 12: 2045 bytes");
+        assert_eq!(
+            block_words(&cut),
+            "block 12: 100 of its 2045 bytes captured"
+        );
+        let show = |notes: Notes| {
+            let mut out = Vec::new();
+            let mut d = Dialogue::new(&mut out, notes, false, false);
+            for b in [block, cancel] {
+                d.event(&Event::MsnftpBlock(b)).unwrap();
+            }
+            drop(d);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(show(Notes::None), "");
+        assert_eq!(
+            show(Notes::Brief),
+            "<o> the sender cancels the transfer (cancel marker)\n"
+        );
+        assert_eq!(
+            show(Notes::Full),
+            "<o> block 12: 2045 bytes\n<o> the sender cancels the transfer (cancel marker)\n"
+        );
+    }
+
+    #[test]
+    fn an_msnftp_dialect_is_never_a_lower_bound() {
+        let c = ConnectionInfo {
+            dialect: Some(crate::msnp::Dialect::MSNFTP),
+            dialect_source: Some(DialectSource::Inferred),
+            dialect_basis: Some("FIL".into()),
+            ..ConnectionInfo::example(1)
+        };
+        assert_eq!(dialect_words(&c), "MSNFTP, inferred from FIL");
+        let c = ConnectionInfo {
+            dialect_source: Some(DialectSource::Announced),
+            dialect_basis: None,
+            ..c
+        };
+        assert_eq!(dialect_words(&c), "MSNFTP");
+    }
 
     #[test]
     fn binary_part_starts_after_the_mime_headers() {

@@ -1,8 +1,9 @@
 //! Selection (`--only`, `--flow`, `--principal`, `--verb`): a [`Sink`] that passes on the
 //! events a user asked for and drops the rest.
 //!
-//! Connection-level events (opened, closed, gaps, anomalies) follow their connection: they
-//! pass when the connection is selected. `--verb` narrows the commands only. A connection's
+//! Connection-level events (opened, closed, gaps, anomalies, an MSNFTP transfer's summary)
+//! follow their connection: they pass when the connection is selected. `--verb` narrows the
+//! commands, and drops MSNFTP blocks (they have no verb). A connection's
 //! signed-in user is often known only a few lines in (after `USR`), so with `--principal` the
 //! events of a connection whose user is not known yet are held, at most
 //! [`MAX_HELD_EVENTS`] of them, and released or dropped once it is.
@@ -98,6 +99,13 @@ impl<'a> Select<'a> {
             Event::Command(c) => {
                 (self.sel.channels.is_empty() || self.sel.channels.contains(&c.channel))
                     && (self.verbs.is_empty() || self.verbs.contains(&c.verb))
+            }
+            Event::MsnftpBlock(b) => {
+                self.verbs.is_empty()
+                    && self
+                        .roles
+                        .get(&b.flow)
+                        .is_none_or(|r| self.role_selected(*r))
             }
             _ => ev
                 .flow()

@@ -3,8 +3,8 @@
 //! tested alone: the step decides what a command changes, the builder only describes it.
 //!
 //! Guarantees: the named fields are built once per command, from the verb table; the note is
-//! the verb's own note, then the challenge verdict and the switchboard link, in that order,
-//! joined by `; `; a payload is kept as text when it is valid UTF-8 and as base64 otherwise,
+//! the verb's own note, then the challenge verdict and the decoder's note (a switchboard
+//! link, an MSNFTP AuthCookie checked against its invitation), in that order, joined by `; `; a payload is kept as text when it is valid UTF-8 and as base64 otherwise,
 //! and its raw bytes travel with the event for the dialogue.
 
 use super::classify;
@@ -17,8 +17,9 @@ use crate::msnp::named::{Name, Value};
 use crate::msnp::verbs;
 use base64::Engine as _;
 
-/// The event of one command. `link_note` is the note of a switchboard link the decoder made
-/// from the cookie this command presented.
+/// The event of one command. `link_note` is what the decoder adds from the tables that span
+/// connections: a switchboard link made from the cookie this command presented, or what an
+/// MSNFTP line says about the invitation that announced its connection.
 pub fn command_event(
     flow: FlowId,
     at: At,

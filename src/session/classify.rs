@@ -117,12 +117,22 @@ pub fn role_evidence(cmd: &Command, dir: Direction, logged_in: bool) -> Option<R
     evidence(role, settled, format!("{who} sent {verb}"))
 }
 
-/// The dialect the server chose in its `VER` reply.
+/// The dialect the server chose in its `VER` reply, or MSNFTP from either side's
+/// `VER MSNFTP` (the receiver speaks first, and is the server when the sender connects).
 pub fn dialect_from_ver(cmd: &Command, dir: Direction) -> Option<Dialect> {
-    if dir != S2C || cmd.verb.as_str() != "VER" {
+    if cmd.verb.as_str() != "VER" {
         return None;
     }
-    cmd.params.iter().find_map(|w| Dialect::parse(w))
+    if cmd.params.first().is_some_and(|p| p == "MSNFTP") {
+        return Some(Dialect::MSNFTP);
+    }
+    if dir != S2C {
+        return None;
+    }
+    cmd.params
+        .iter()
+        .find_map(|w| Dialect::parse(w))
+        .filter(|d| !d.is_msnftp())
 }
 
 /// A dialect guessed from a command when `VER` was not captured, with what it was guessed
@@ -132,6 +142,10 @@ pub fn dialect_from_ver(cmd: &Command, dir: Direction) -> Option<Dialect> {
 pub fn dialect_evidence(cmd: &Command, dir: Direction) -> Option<(Dialect, String)> {
     let p0 = cmd.params.first().map(String::as_str);
     let verb = cmd.verb.as_str();
+    // Verbs only MSNFTP has (its VER is `dialect_from_ver`'s).
+    if matches!((dir, verb), (_, "FIL" | "TFR" | "CCL")) {
+        return Some((Dialect::MSNFTP, verb.to_string()));
+    }
     let lowest = match (dir, verb) {
         (C2S, "USR") if p0 == Some("SSO") => Some(15),
         (C2S, "USR") if p0 == Some("TWN") => Some(8),
@@ -181,12 +195,9 @@ pub fn principal(cmd: &Command, dir: Direction, role: Role) -> Option<String> {
     bare.contains('@').then(|| bare.to_ascii_lowercase())
 }
 
-/// A connection this command announces: (address, cookie, kind).
-pub fn announcement(
-    cmd: &Command,
-    dir: Direction,
-    payload: Option<&[u8]>,
-) -> Option<(String, String, ExpectedKind)> {
+/// A connection this command announces: (address, cookie, kind). File transfers are
+/// announced by invitations ([`invitation`]).
+pub fn announcement(cmd: &Command, dir: Direction) -> Option<(String, String, ExpectedKind)> {
     let p = &cmd.params;
     let cookie_after = |i: usize| {
         if p.get(i).map(String::as_str) == Some("CKI") {
@@ -212,35 +223,67 @@ pub fn announcement(
             cookie_after(2),
             ExpectedKind::Switchboard,
         )),
-        // An accepted MSNFTP invitation names the listening address.
-        (_, "MSG") => invitation_address(payload?),
         _ => None,
     }
 }
 
-/// `IP-Address` and `Port` of an accepted `text/x-msmsgsinvite` file transfer.
-fn invitation_address(body: &[u8]) -> Option<(String, String, ExpectedKind)> {
-    let text = std::str::from_utf8(body).ok()?;
-    if !text.contains("text/x-msmsgsinvite") || !text.contains("Invitation-Command: ACCEPT") {
+/// What a file invitation (`text/x-msmsgsinvite`, ref §5.3) says that an MSNFTP connection
+/// needs. Values are text in the data form of [`crate::escape`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Invitation {
+    /// `Invitation-Command`: `INVITE`, `ACCEPT`, `CANCEL`.
+    pub command: String,
+    /// `Invitation-Cookie`, shared by the messages of one invitation.
+    pub cookie: Option<String>,
+    /// `Application-File` and `Application-FileSize` (an offered file).
+    pub file: Option<String>,
+    pub file_size: Option<u64>,
+    /// `IP-Address` and `Port` (6891 when absent) of an `ACCEPT`: where to connect.
+    pub address: Option<String>,
+    /// `AuthCookie`: what the connecting side presents in MSNFTP `USR`.
+    pub auth_cookie: Option<String>,
+}
+
+/// Reads an invitation body; `None` for any other message. Fields are `Name: value` lines,
+/// found wherever they are (some clients leave out the empty line before them).
+pub fn invitation(body: &[u8]) -> Option<Invitation> {
+    let head_end = body
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(body.len());
+    if !body[..head_end]
+        .windows(19)
+        .any(|w| w.eq_ignore_ascii_case(b"text/x-msmsgsinvite"))
+    {
         return None;
     }
-    let field = |name: &str| {
-        text.split("\r\n")
-            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(": ")))
-            .map(str::trim)
+    let field = |name: &[u8]| {
+        body.split(|&b| b == b'\n').find_map(|line| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let value = line.strip_prefix(name)?.strip_prefix(b": ")?;
+            Some(crate::escape::escape_field(value.trim_ascii()))
+        })
     };
-    let ip = field("IP-Address")?;
-    let port = field("Port").unwrap_or("6891");
-    let addr = if ip.contains(':') {
-        format!("[{ip}]:{port}")
-    } else {
-        format!("{ip}:{port}")
+    let command = field(b"Invitation-Command")?;
+    let address = match (command.as_str(), field(b"IP-Address")) {
+        ("ACCEPT", Some(ip)) => {
+            let port = field(b"Port").unwrap_or_else(|| "6891".to_string());
+            Some(if ip.contains(':') {
+                format!("[{ip}]:{port}")
+            } else {
+                format!("{ip}:{port}")
+            })
+        }
+        _ => None,
     };
-    Some((
-        addr,
-        field("AuthCookie").unwrap_or_default().to_string(),
-        ExpectedKind::FileTransfer,
-    ))
+    Some(Invitation {
+        cookie: field(b"Invitation-Cookie"),
+        file: field(b"Application-File"),
+        file_size: field(b"Application-FileSize").and_then(|s| s.parse().ok()),
+        address,
+        auth_cookie: field(b"AuthCookie"),
+        command,
+    })
 }
 
 /// The cookie a client presents to join a switchboard (`USR trid handle cookie`,
@@ -281,5 +324,31 @@ pub fn channel(role: Role, cmd: &Command, dir: Direction) -> Channel {
                 Channel::Ns
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invitations_are_read_leniently_and_other_messages_are_not_invitations() {
+        // gaim 0.60 leaves out the empty line and ends lines with a bare newline.
+        let gaim = b"MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinvite; charset=UTF-8\nInvitation-Command: ACCEPT\nInvitation-Cookie: 5\nIP-Address: 10.0.0.9\nPort: 6892\nAuthCookie: 123\n";
+        let inv = invitation(gaim).unwrap();
+        assert_eq!(inv.command, "ACCEPT");
+        assert_eq!(inv.address.as_deref(), Some("10.0.0.9:6892"));
+        assert_eq!(inv.auth_cookie.as_deref(), Some("123"));
+        assert_eq!(inv.cookie.as_deref(), Some("5"));
+        // An INVITE names no address even with an IP-Address field.
+        let invite = b"Content-Type: text/x-msmsgsinvite\r\n\r\nInvitation-Command: INVITE\r\nIP-Address: 10.0.0.9\r\nApplication-File: \xffx.txt\r\nApplication-FileSize: big\r\n\r\n";
+        let inv = invitation(invite).unwrap();
+        assert_eq!(inv.address, None);
+        // File names are text in the data form; a size that is no number is none.
+        assert_eq!(inv.file.as_deref(), Some("\\xFFx.txt"));
+        assert_eq!(inv.file_size, None);
+        // A text message that quotes an invitation is not one.
+        let chat = b"Content-Type: text/plain\r\n\r\nContent-Type: text/x-msmsgsinvite\r\nInvitation-Command: ACCEPT\r\nIP-Address: 1.2.3.4\r\n";
+        assert_eq!(invitation(chat), None);
     }
 }

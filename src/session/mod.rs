@@ -11,7 +11,11 @@
 //! - **challenges** (`CHL`) checked against their answers (`QRY`);
 //! - **announcements** (`XFR ... SB`, `RNG`, file-transfer invitations) handed back to the flow
 //!   table, so that the connections they promise are recognised whatever their port, and
-//!   linked to the connection that announced them.
+//!   linked to the connection that announced them;
+//! - **MSNFTP transfers**: the file an invitation offered (name, size, sender) and the
+//!   AuthCookie it gave, matched to the MSNFTP connection by its address or by the cookie its
+//!   `USR` presents; the blocks counted (never kept) and summed up when the connection
+//!   closes.
 //!
 //! Layout: [`step`] is the pure decoder step (a connection's state and one command in, what
 //! changed out), [`build`] turns a command and its changes into a [`crate::event::CommandEvent`],
@@ -27,19 +31,25 @@ pub mod step;
 
 use crate::Direction;
 use crate::bounded::FifoMap;
-use crate::event::{ConnectionInfo, DialectSource, Event, Role, Sink};
+use crate::event::{BlockEvent, ConnectionInfo, DialectSource, Event, Role, Sink, TransferSummary};
 use crate::flow::FlowConsumer;
 use crate::flow::{At, Detection, Expectation, ExpectedKind, FlowEvent, FlowId, Opening};
-use crate::msnp::framer::{Frame, Framer, FramerEvent};
+use crate::msnp::Dialect;
+use crate::msnp::framer::{self, Block, Frame, Framer, FramerEvent};
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use step::{ConnState, detection_words};
+use step::{ConnState, FileInvitation, FileOffer, detection_words};
 pub use step::{CookieInfo, MAX_PENDING_REQUESTS};
 
 /// Switchboard cookies remembered (from `XFR ... SB` and `RNG`) to link a switchboard to the
 /// notification server that announced it.
 pub const MAX_COOKIES: usize = 4096;
+
+/// File invitations remembered: offers (`INVITE`) waiting for their `ACCEPT`, and accepted
+/// ones waiting for their MSNFTP connection, each table this many at most (the oldest
+/// forgotten first).
+pub const MAX_FILE_INVITATIONS: usize = 1024;
 
 struct Conn {
     state: ConnState,
@@ -54,6 +64,11 @@ pub struct Decoder<'s> {
     sink: &'s mut dyn Sink,
     conns: HashMap<FlowId, Conn>,
     cookies: FifoMap<String, CookieInfo>,
+    /// Offered files by (switchboard, `Invitation-Cookie`).
+    offers: FifoMap<(FlowId, String), FileOffer>,
+    /// Accepted file invitations by the address they announced, and by AuthCookie.
+    transfers_by_address: FifoMap<SocketAddr, FileInvitation>,
+    transfers_by_cookie: FifoMap<String, FileInvitation>,
     expectations: Vec<Expectation>,
     /// Commands decoded so far.
     pub commands: u64,
@@ -65,6 +80,9 @@ impl<'s> Decoder<'s> {
             sink,
             conns: HashMap::new(),
             cookies: FifoMap::new(MAX_COOKIES),
+            offers: FifoMap::new(MAX_FILE_INVITATIONS),
+            transfers_by_address: FifoMap::new(MAX_FILE_INVITATIONS),
+            transfers_by_cookie: FifoMap::new(MAX_FILE_INVITATIONS),
             expectations: Vec::new(),
             commands: 0,
         }
@@ -90,13 +108,30 @@ impl<'s> Decoder<'s> {
             ),
             _ => (Role::Unknown, None),
         };
-        let role_reason = match role {
-            Role::Unknown => format!("{}, no command seen yet", detection_words(detection)),
+        // A file transfer's invitation, found by the address it announced.
+        let invitation = match role {
+            Role::FileTransfer => self.transfers_by_address.get(&server).cloned(),
+            _ => None,
+        };
+        let role_reason = match (role, &invitation) {
+            (Role::Unknown, _) => format!("{}, no command seen yet", detection_words(detection)),
+            (_, Some(inv)) if !inv.offer.words().is_empty() => format!(
+                "{}, for {}",
+                detection_words(detection),
+                crate::escape::one_line(&inv.offer.words())
+            ),
             _ => detection_words(detection),
         };
-        let dialect = announced_by
-            .and_then(|f| self.conns.get(&f))
-            .and_then(|c| c.state.info.dialect);
+        // A switchboard speaks its notification server's dialect; a file transfer, MSNFTP.
+        let (dialect, dialect_source) = match role {
+            Role::FileTransfer => (Some(Dialect::MSNFTP), Some(DialectSource::Announced)),
+            _ => {
+                let d = announced_by
+                    .and_then(|f| self.conns.get(&f))
+                    .and_then(|c| c.state.info.dialect);
+                (d, d.map(|_| DialectSource::Inherited))
+            }
+        };
         let mut framers = [
             Framer::new(Direction::ClientToServer),
             Framer::new(Direction::ServerToClient),
@@ -115,17 +150,19 @@ impl<'s> Decoder<'s> {
             role,
             role_reason,
             dialect,
-            dialect_source: dialect.map(|_| DialectSource::Inherited),
+            dialect_source,
             dialect_basis: None,
             detection: detection.clone(),
             opening,
             announced_by,
             principal: None,
         };
+        let mut state = ConnState::new(info);
+        state.transfer.invitation = invitation;
         self.conns.insert(
             flow,
             Conn {
-                state: ConnState::new(info),
+                state,
                 reported: false,
                 framers,
                 finished: [false; 2],
@@ -168,11 +205,19 @@ impl<'s> Decoder<'s> {
     ) -> io::Result<()> {
         match ev {
             FramerEvent::Frame(frame) => self.frame(flow, dir, at, frame),
+            FramerEvent::Block(block) => self.block(flow, dir, at, block),
             FramerEvent::Anomaly {
                 name,
                 offset,
                 detail,
             } => {
+                if matches!(
+                    name,
+                    framer::anomaly::LOST_BLOCKS | framer::anomaly::BAD_BLOCK
+                ) && let Some(c) = self.conns.get_mut(&flow)
+                {
+                    c.state.transfer.structure_lost = true;
+                }
                 self.report(flow)?;
                 let detail = if detail.is_empty() {
                     format!("at offset {offset}")
@@ -203,6 +248,9 @@ impl<'s> Decoder<'s> {
         if let Some(a) = changes.announcement.take() {
             self.announce(flow, dir, at, a)?;
         }
+        if let Some((cookie, offer)) = changes.file_offer.take() {
+            self.offers.insert((flow, cookie), offer);
+        }
         let mut link_note = None;
         if let Some(cookie) = &changes.presented_cookie
             && let Some(info) = self.cookies.get(cookie)
@@ -211,6 +259,21 @@ impl<'s> Decoder<'s> {
             let before = (conn.state.info.role, conn.state.info.announced_by);
             link_note = step::link(&mut conn.state, info);
             changes.updated |= before != (conn.state.info.role, conn.state.info.announced_by);
+        }
+        if let Some(cookie) = &changes.auth_cookie
+            && let Some(conn) = self.conns.get_mut(&flow)
+        {
+            let found = self.transfers_by_cookie.get(cookie);
+            let (note, changed) = step::present_auth_cookie(&mut conn.state, cookie, found);
+            // The note quotes capture text (a file name, handles): one line, like every note.
+            link_note = Some(crate::escape::one_line(&note));
+            changes.updated |= changed;
+        }
+        if let Some(note) = changes.transfer_note.take() {
+            link_note = Some(match link_note {
+                Some(n) => format!("{n}; {note}"),
+                None => note,
+            });
         }
         let Some(conn) = self.conns.get_mut(&flow) else {
             return Ok(());
@@ -235,6 +298,47 @@ impl<'s> Decoder<'s> {
         }
     }
 
+    /// One MSNFTP block: counted on its connection, then given as an event (with
+    /// `msnp.msnftp.beyond_size` the first time the blocks pass the size `FIL` announced).
+    fn block(&mut self, flow: FlowId, dir: Direction, at: At, b: Block) -> io::Result<()> {
+        let Some(conn) = self.conns.get_mut(&flow) else {
+            return Ok(());
+        };
+        let beyond = conn.state.transfer.block(&b);
+        let (bytes, size) = (
+            conn.state.transfer.bytes,
+            conn.state.transfer.file_size.unwrap_or(0),
+        );
+        self.report(flow)?;
+        self.sink.event(&Event::MsnftpBlock(BlockEvent {
+            flow,
+            frame: at.frame,
+            ts: at.ts,
+            dir,
+            index: b.index,
+            offset: b.offset,
+            file_offset: b.file_offset,
+            len: b.len,
+            received: (b.received < b.len).then_some(b.received),
+            cancel: b.cancel,
+        }))?;
+        if beyond {
+            self.sink.event(&Event::Anomaly {
+                flow: Some(flow),
+                frame: at.frame,
+                ts: at.ts,
+                dir: Some(dir),
+                name: "msnp.msnftp.beyond_size",
+                detail: format!(
+                    "block {} brings the file to {bytes} bytes, more than the {size} FIL \
+                     announced",
+                    b.index
+                ),
+            })?;
+        }
+        Ok(())
+    }
+
     /// Remembers what a command announced: the cookie for the switchboard to present, and the
     /// address for the flow table to expect.
     fn announce(
@@ -253,6 +357,25 @@ impl<'s> Decoder<'s> {
                     dialect,
                 },
             );
+        }
+        if a.kind == ExpectedKind::FileTransfer {
+            let offer = a
+                .invitation
+                .as_ref()
+                .and_then(|c| self.offers.get(&(flow, c.clone())))
+                .cloned()
+                .unwrap_or_default();
+            let inv = FileInvitation {
+                announced_by: flow,
+                offer,
+                auth_cookie: (!a.cookie.is_empty()).then(|| a.cookie.clone()),
+            };
+            if let Ok(server) = a.address.parse::<SocketAddr>() {
+                self.transfers_by_address.insert(server, inv.clone());
+            }
+            if !a.cookie.is_empty() {
+                self.transfers_by_cookie.insert(a.cookie.clone(), inv);
+            }
         }
         // A host name (Escargot announces `host:port`) cannot be matched to a capture's
         // addresses; the switchboard is then found by its first bytes and linked by cookie.
@@ -380,10 +503,27 @@ impl FlowConsumer for Decoder<'_> {
                 self.finish_dir(flow, Direction::ClientToServer, *at)?;
                 self.finish_dir(flow, Direction::ServerToClient, *at)?;
                 self.report(flow)?;
-                let role = self
-                    .conns
-                    .remove(&flow)
-                    .map_or(Role::Unknown, |c| c.state.info.role);
+                let conn = self.conns.remove(&flow);
+                if let Some(c) = &conn
+                    && (c.state.info.role == Role::FileTransfer || c.state.is_msnftp())
+                {
+                    let t = &c.state.transfer;
+                    self.sink
+                        .event(&Event::MsnftpTransfer(Box::new(TransferSummary {
+                            flow,
+                            frame: at.frame,
+                            ts: at.ts,
+                            file_name: t.invitation.as_ref().and_then(|i| i.offer.file.clone()),
+                            file_size: t.file_size,
+                            blocks: t.blocks,
+                            bytes: t.bytes,
+                            missing: t.missing,
+                            complete: t.complete(),
+                            cancelled_by: t.cancelled_by,
+                            structure_lost: t.structure_lost,
+                        })))?;
+                }
+                let role = conn.map_or(Role::Unknown, |c| c.state.info.role);
                 self.sink.event(&Event::ConnectionClosed {
                     flow,
                     frame: at.frame,

@@ -14,9 +14,10 @@ use super::classify;
 use crate::Direction;
 use crate::bounded::FifoMap;
 use crate::capture::Timestamp;
-use crate::event::{ConnectionInfo, DialectSource, ReplyTo, Role};
+use crate::event::{ConnectionInfo, DialectSource, Party, ReplyTo, Role};
 use crate::flow::{At, Detection, ExpectedKind, FlowId};
 use crate::msnp::challenge::{self, ChallengeCheck};
+use crate::msnp::framer::Block;
 use crate::msnp::{Command, Dialect};
 
 /// Requests remembered per connection while waiting for their replies; the oldest is
@@ -38,6 +39,93 @@ pub struct ConnState {
     pub pending: FifoMap<u32, (u64, Timestamp)>,
     /// The last challenge the server sent, waiting for the client's `QRY`.
     pub challenge: Option<String>,
+    /// On MSNFTP: the transfer, as its invitation, lines and blocks show it.
+    pub transfer: Transfer,
+}
+
+/// What a file invitation offered (ref §5.3), as far as it was seen. Text in the data form of
+/// [`crate::escape`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileOffer {
+    /// `Application-File`.
+    pub file: Option<String>,
+    /// `Application-FileSize`.
+    pub size: Option<u64>,
+    /// Who offered it: the sender.
+    pub from: Option<String>,
+}
+
+impl FileOffer {
+    /// `report.txt (4107 bytes) from bob@x`, as far as known; empty when nothing is.
+    pub fn words(&self) -> String {
+        let mut w = self.file.clone().unwrap_or_default();
+        if let Some(size) = self.size {
+            w = if w.is_empty() {
+                format!("{size} bytes")
+            } else {
+                format!("{w} ({size} bytes)")
+            };
+        }
+        if let Some(from) = &self.from {
+            w = if w.is_empty() {
+                format!("a file from {from}")
+            } else {
+                format!("{w} from {from}")
+            };
+        }
+        w
+    }
+}
+
+/// An accepted file invitation: where it was made, what it offered, and the AuthCookie the
+/// MSNFTP connection it announces will present.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileInvitation {
+    /// The switchboard connection that carried it.
+    pub announced_by: FlowId,
+    pub offer: FileOffer,
+    pub auth_cookie: Option<String>,
+}
+
+/// An MSNFTP connection's transfer. Counters only: the file's bytes are never kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transfer {
+    /// The invitation that announced this connection, once known (by its address when it
+    /// opened, or by the AuthCookie its `USR` presents).
+    pub invitation: Option<FileInvitation>,
+    /// The size the sender's `FIL` announced.
+    pub file_size: Option<u64>,
+    /// Data blocks, their declared bytes, and the bytes of them the capture lacks.
+    pub blocks: u64,
+    pub bytes: u64,
+    pub missing: u64,
+    pub cancelled_by: Option<Party>,
+    /// A gap or a bad header lost the block structure.
+    pub structure_lost: bool,
+    /// `msnp.msnftp.beyond_size` was raised (once per connection).
+    pub beyond_size_reported: bool,
+}
+
+impl Transfer {
+    /// Counts a block. True the first time the blocks carry more bytes than `FIL` said.
+    pub fn block(&mut self, b: &Block) -> bool {
+        if b.cancel {
+            self.cancelled_by.get_or_insert(Party::Sender);
+            return false;
+        }
+        self.blocks += 1;
+        self.bytes += b.len;
+        self.missing += b.len - b.received.min(b.len);
+        let beyond = self.file_size.is_some_and(|size| self.bytes > size);
+        let first = beyond && !self.beyond_size_reported;
+        self.beyond_size_reported |= beyond;
+        first
+    }
+
+    /// The sender sent every byte `FIL` announced, as far as the capture shows.
+    pub fn complete(&self) -> bool {
+        self.file_size == Some(self.bytes) && !self.structure_lost
+    }
 }
 
 impl ConnState {
@@ -51,7 +139,13 @@ impl ConnState {
             logged_in: false,
             pending: FifoMap::new(MAX_PENDING_REQUESTS),
             challenge: None,
+            transfer: Transfer::default(),
         }
+    }
+
+    /// Whether the connection speaks MSNFTP.
+    pub fn is_msnftp(&self) -> bool {
+        self.info.dialect.is_some_and(Dialect::is_msnftp)
     }
 }
 
@@ -76,9 +170,13 @@ pub fn detection_words(d: &Detection) -> String {
 pub struct Announcement {
     /// `ip:port`, `[ip]:port`, or `host:port` as sent.
     pub address: String,
-    /// The cookie the client will present (empty when none was given).
+    /// The cookie the client will present (empty when none was given): a switchboard's, or
+    /// a file transfer's AuthCookie.
     pub cookie: String,
     pub kind: ExpectedKind,
+    /// For a file transfer: the `Invitation-Cookie` of the accepted invitation, which names
+    /// the offer it answers.
+    pub invitation: Option<String>,
 }
 
 /// A checked challenge answer.
@@ -99,6 +197,13 @@ pub struct Changes {
     pub announcement: Option<Announcement>,
     /// The cookie a client presented to join a switchboard, to look up in the cookie table.
     pub presented_cookie: Option<String>,
+    /// A file offered by an invitation (`INVITE` with `Application-File`): its
+    /// `Invitation-Cookie` and what it offered, for the decoder to remember.
+    pub file_offer: Option<(String, FileOffer)>,
+    /// The AuthCookie an MSNFTP `USR` presented, to look up among the accepted invitations.
+    pub auth_cookie: Option<String>,
+    /// Notes about the transfer this line tells (a `FIL` size the invitation disagrees with).
+    pub transfer_note: Option<String>,
     /// For a reply: the request it answers.
     pub reply_to: Option<ReplyTo>,
     /// For a `QRY`: the checked answer to the last `CHL`.
@@ -130,12 +235,20 @@ pub fn step(
         state.logged_in = true;
     }
     ch.announcement =
-        classify::announcement(cmd, dir, payload).map(|(address, cookie, kind)| Announcement {
+        classify::announcement(cmd, dir).map(|(address, cookie, kind)| Announcement {
             address,
             cookie,
             kind,
+            invitation: None,
         });
-    if matches!(state.info.role, Role::Switchboard | Role::Unknown) {
+    if cmd.verb.as_str() == "MSG"
+        && let Some(inv) = payload.and_then(classify::invitation)
+    {
+        invitation(state, cmd, dir, inv, &mut ch);
+    }
+    if state.is_msnftp() {
+        msnftp(state, cmd, &mut ch);
+    } else if matches!(state.info.role, Role::Switchboard | Role::Unknown) {
         ch.presented_cookie = classify::presented_cookie(cmd, dir);
     }
     ch.reply_to = pair(state, cmd, dir, at);
@@ -143,11 +256,130 @@ pub fn step(
     ch
 }
 
+/// What a file invitation on a switchboard says: a file offered (remembered by the decoder
+/// under its `Invitation-Cookie`), or the address of the MSNFTP connection to come.
+fn invitation(
+    state: &ConnState,
+    cmd: &Command,
+    dir: Direction,
+    inv: classify::Invitation,
+    ch: &mut Changes,
+) {
+    match inv.command.as_str() {
+        "INVITE" if inv.file.is_some() => {
+            let Some(cookie) = inv.cookie else { return };
+            // The sender: the other participant who relayed it, or this client.
+            let from = match dir {
+                Direction::ServerToClient => cmd.params.first().cloned(),
+                Direction::ClientToServer => state.info.principal.clone(),
+            };
+            ch.file_offer = Some((
+                cookie,
+                FileOffer {
+                    file: inv.file,
+                    size: inv.file_size,
+                    from,
+                },
+            ));
+        }
+        "ACCEPT" => {
+            if let Some(address) = inv.address {
+                ch.announcement = Some(Announcement {
+                    address,
+                    cookie: inv.auth_cookie.unwrap_or_default(),
+                    kind: ExpectedKind::FileTransfer,
+                    invitation: inv.cookie,
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+/// An MSNFTP line: the AuthCookie a `USR` presents, the size `FIL` announces, who cancels.
+fn msnftp(state: &mut ConnState, cmd: &Command, ch: &mut Changes) {
+    let t = &mut state.transfer;
+    let p0 = cmd.params.first().map(String::as_str);
+    match cmd.verb.as_str() {
+        "USR" => ch.auth_cookie = cmd.params.get(1).cloned(),
+        "FIL" => {
+            t.file_size = p0.and_then(|s| s.parse().ok());
+            let offered = t.invitation.as_ref().and_then(|i| i.offer.size);
+            if let (Some(offered), Some(size)) = (offered, t.file_size)
+                && offered != size
+            {
+                ch.transfer_note = Some(format!("the invitation offered {offered} bytes"));
+            }
+        }
+        "CCL" => {
+            t.cancelled_by.get_or_insert(Party::Receiver);
+        }
+        "BYE" => match p0 {
+            Some("2164261682") => {
+                t.cancelled_by.get_or_insert(Party::Receiver);
+            }
+            Some("2164261683") => {
+                t.cancelled_by.get_or_insert(Party::Sender);
+            }
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
+/// Links an MSNFTP connection to the accepted invitation whose AuthCookie its `USR`
+/// presented (`found`, when the decoder knows one), unless it is linked already; then says
+/// what the cookie matches. Returns the note, and whether the connection's link changed.
+pub fn present_auth_cookie(
+    state: &mut ConnState,
+    cookie: &str,
+    found: Option<&FileInvitation>,
+) -> (String, bool) {
+    let mut changed = false;
+    if state.transfer.invitation.is_none()
+        && let Some(inv) = found
+    {
+        let info = &mut state.info;
+        if info.announced_by.is_none() {
+            info.announced_by = Some(inv.announced_by);
+            info.role_reason = format!(
+                "{}, presented the AuthCookie of a file invitation on connection {}",
+                info.role_reason, inv.announced_by
+            );
+            changed = true;
+        }
+        state.transfer.invitation = Some(inv.clone());
+    }
+    let Some(inv) = &state.transfer.invitation else {
+        return (
+            "no invitation with this AuthCookie was seen".to_string(),
+            false,
+        );
+    };
+    let what = inv.offer.words();
+    let what = if what.is_empty() {
+        String::new()
+    } else {
+        format!(": {what}")
+    };
+    let n = inv.announced_by;
+    let note = match inv.auth_cookie.as_deref() {
+        Some(c) if c == cookie => format!("it matches the invitation on connection {n}{what}"),
+        Some(c) => format!("the invitation on connection {n} gave AuthCookie {c}{what}"),
+        None => format!("the invitation on connection {n} gave no AuthCookie{what}"),
+    };
+    (note, changed)
+}
+
 /// Takes the role evidence of one command.
 fn role(state: &mut ConnState, cmd: &Command, dir: Direction, ch: &mut Changes) {
     let Some(ev) = classify::role_evidence(cmd, dir, state.logged_in) else {
         return;
     };
+    // On MSNFTP, `USR handle cookie` is the receiver's, not a switchboard login.
+    if state.is_msnftp() && ev.role != Role::FileTransfer {
+        return;
+    }
     let info = &mut state.info;
     let take = match (info.role, ev.role) {
         (Role::Unknown, _) => true,
@@ -446,6 +678,64 @@ mod tests {
         run(&mut s, S2C, "VER 1 MSNP15", 2);
         assert_eq!(s.info.dialect, Some(Dialect(15)));
         assert_eq!(s.info.dialect_basis, None);
+    }
+
+    #[test]
+    fn ver_msnftp_from_either_side_makes_an_msnftp_connection_whose_usr_is_no_login() {
+        for (first, second) in [(C2S, S2C), (S2C, C2S)] {
+            let mut s = state(Detection::Content);
+            let ch = run(&mut s, first, "VER MSNFTP", 1);
+            assert!(ch.updated);
+            assert_eq!(s.info.role, Role::FileTransfer);
+            assert_eq!(s.info.dialect, Some(Dialect::MSNFTP));
+            assert_eq!(s.info.dialect_source, Some(DialectSource::Ver));
+            let ch = run(&mut s, first, "USR alice@x.com 41728291", 2);
+            assert_eq!(s.info.role, Role::FileTransfer);
+            assert_eq!(ch.presented_cookie, None);
+            assert_eq!(ch.auth_cookie.as_deref(), Some("41728291"));
+            run(&mut s, second, "FIL 30210", 3);
+            assert_eq!(s.transfer.file_size, Some(30210));
+            run(&mut s, first, "CCL", 4);
+            assert_eq!(s.transfer.cancelled_by, Some(Party::Receiver));
+        }
+        // Without VER, FIL tells both role and dialect.
+        let mut s = port();
+        run(&mut s, S2C, "FIL 5", 1);
+        assert_eq!(s.info.role, Role::FileTransfer);
+        assert_eq!(s.info.dialect, Some(Dialect::MSNFTP));
+        assert_eq!(s.info.dialect_basis.as_deref(), Some("FIL"));
+    }
+
+    #[test]
+    fn invitations_offer_files_and_accepts_announce_transfers() {
+        let mut s = state(Detection::Content);
+        run(&mut s, C2S, "USR 1 alice@x.com 1.2", 1);
+        let body = b"MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinvite; charset=UTF-8\r\n\r\nInvitation-Command: INVITE\r\nInvitation-Cookie: 7\r\nApplication-File: a b.txt\r\nApplication-FileSize: 12\r\n\r\n";
+        let cmd = parse_command_line(b"MSG 2 N 150", C2S, None).unwrap();
+        let ch = step(&mut s, &cmd, Some(body), C2S, at(2));
+        assert_eq!(
+            ch.file_offer,
+            Some((
+                "7".to_string(),
+                FileOffer {
+                    file: Some("a b.txt".to_string()),
+                    size: Some(12),
+                    from: Some("alice@x.com".to_string()),
+                }
+            ))
+        );
+        let body = b"MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinvite; charset=UTF-8\r\n\r\nInvitation-Command: ACCEPT\r\nInvitation-Cookie: 7\r\nIP-Address: 2001:db8::5\r\nAuthCookie: 99\r\n\r\n";
+        let cmd = parse_command_line(b"MSG bob@x.com Bob 150", S2C, None).unwrap();
+        let ch = step(&mut s, &cmd, Some(body), S2C, at(3));
+        assert_eq!(
+            ch.announcement,
+            Some(Announcement {
+                address: "[2001:db8::5]:6891".to_string(),
+                cookie: "99".to_string(),
+                kind: ExpectedKind::FileTransfer,
+                invitation: Some("7".to_string()),
+            })
+        );
     }
 
     #[test]

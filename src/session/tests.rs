@@ -490,3 +490,375 @@ fn past_max_cookies_the_oldest_switchboard_offer_is_forgotten() {
     assert_eq!(last_info(&evs, 3).announced_by, Some(FlowId(1)));
     assert_eq!(last_info(&evs, 3).dialect, Some(Dialect(8)));
 }
+
+// ---- MSNFTP ----------------------------------------------------------------------------------
+
+/// A `text/x-msmsgsinvite` message from the server (another participant's) or the client.
+fn invitation_msg(dir: Direction, fields: &[(&str, &str)]) -> Vec<u8> {
+    let mut body = String::from(
+        "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinvite; charset=UTF-8\r\n\r\n",
+    );
+    for (k, v) in fields {
+        body.push_str(&format!("{k}: {v}\r\n"));
+    }
+    body.push_str("\r\n");
+    let head = match dir {
+        Direction::ServerToClient => "MSG bob@example.com Bob",
+        Direction::ClientToServer => "MSG 7 N",
+    };
+    let mut m = format!("{head} {}\r\n", body.len()).into_bytes();
+    m.extend_from_slice(body.as_bytes());
+    m
+}
+
+/// A switchboard (flow 1) where bob offers `report.txt` (5 bytes) and, once alice accepts,
+/// listens at `address` with AuthCookie `auth`.
+fn file_offer(d: &mut Decoder<'_>, f: &mut Feed, invitation: &str, address: &str, auth: &str) {
+    if !f.offsets.contains_key(&(1, C2S)) {
+        f.open(d, 1, "10.0.0.2:1863", port());
+        f.data(d, 1, C2S, b"USR 1 alice@example.com 1.2\r\n");
+        f.data(d, 1, S2C, b"USR 1 OK alice@example.com Alice\r\n");
+    }
+    let offer = invitation_msg(
+        S2C,
+        &[
+            ("Application-Name", "File Transfer"),
+            ("Invitation-Command", "INVITE"),
+            ("Invitation-Cookie", invitation),
+            ("Application-File", "report.txt"),
+            ("Application-FileSize", "5"),
+        ],
+    );
+    f.data(d, 1, S2C, &offer);
+    let ask = invitation_msg(
+        C2S,
+        &[
+            ("Invitation-Command", "ACCEPT"),
+            ("Invitation-Cookie", invitation),
+            ("Request-Data", "IP-Address:"),
+        ],
+    );
+    f.data(d, 1, C2S, &ask);
+    let (ip, port) = address.rsplit_once(':').unwrap();
+    let accept = invitation_msg(
+        S2C,
+        &[
+            ("Invitation-Command", "ACCEPT"),
+            ("Invitation-Cookie", invitation),
+            ("IP-Address", ip),
+            ("Port", port),
+            ("AuthCookie", auth),
+        ],
+    );
+    f.data(d, 1, S2C, &accept);
+}
+
+fn ftp_detection() -> Detection {
+    Detection::Announced {
+        kind: ExpectedKind::FileTransfer,
+        announced_by: FlowId(1),
+    }
+}
+
+fn blocks(evs: &[Event], flow: u64) -> Vec<&crate::event::BlockEvent> {
+    evs.iter()
+        .filter_map(|e| match e {
+            Event::MsnftpBlock(b) if b.flow == FlowId(flow) => Some(b),
+            _ => None,
+        })
+        .collect()
+}
+
+fn transfer(evs: &[Event], flow: u64) -> &crate::event::TransferSummary {
+    evs.iter()
+        .find_map(|e| match e {
+            Event::MsnftpTransfer(t) if t.flow == FlowId(flow) => Some(t.as_ref()),
+            _ => None,
+        })
+        .expect("a transfer summary")
+}
+
+fn anomaly_names(evs: &[Event]) -> Vec<&'static str> {
+    evs.iter()
+        .filter_map(|e| match e {
+            Event::Anomaly { name, .. } => Some(*name),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_accepted_invitation_announces_an_msnftp_connection_that_knows_its_file() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    file_offer(&mut d, &mut f, "57496", "10.0.0.9:6892", "41728291");
+    assert_eq!(f.expectations.len(), 1);
+    assert_eq!(f.expectations[0].server.to_string(), "10.0.0.9:6892");
+    assert_eq!(f.expectations[0].kind, ExpectedKind::FileTransfer);
+    assert_eq!(f.expectations[0].cookie.as_deref(), Some("41728291"));
+    f.open(&mut d, 2, "10.0.0.9:6892", ftp_detection());
+    f.data(&mut d, 2, C2S, b"VER MSNFTP\r\n");
+    f.data(&mut d, 2, S2C, b"VER MSNFTP\r\n");
+    f.data(&mut d, 2, C2S, b"USR alice@example.com 41728291\r\n");
+    f.data(&mut d, 2, S2C, b"FIL 5\r\n");
+    f.data(&mut d, 2, C2S, b"TFR\r\n");
+    f.data(&mut d, 2, S2C, b"\x00\x05\x00BYE 1");
+    f.data(&mut d, 2, C2S, b"BYE 16777989\r\n");
+    f.close(&mut d, 2);
+    drop(d);
+    let evs = sink.0;
+    assert_eq!(anomaly_names(&evs), Vec::<&str>::new());
+    let opened = evs
+        .iter()
+        .find_map(|e| match e {
+            Event::ConnectionOpened(c) if c.flow == FlowId(2) => Some(c),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(opened.dialect, Some(Dialect::MSNFTP));
+    assert_eq!(
+        opened.role_reason,
+        "file transfer address announced on connection 1, for report.txt (5 bytes) from bob@example.com"
+    );
+    let info = last_info(&evs, 2);
+    assert_eq!(info.role, Role::FileTransfer);
+    assert_eq!(info.dialect_source, Some(DialectSource::Ver));
+    assert_eq!(info.announced_by, Some(FlowId(1)));
+    let ft: Vec<_> = commands(&evs)
+        .into_iter()
+        .filter(|c| c.flow == FlowId(2))
+        .collect();
+    let verbs: Vec<_> = ft.iter().map(|c| c.verb.as_str()).collect();
+    assert_eq!(verbs, ["VER", "VER", "USR", "FIL", "TFR", "BYE"]);
+    assert!(
+        ft.iter()
+            .all(|c| c.trid.is_none() && c.channel == Channel::Msnc)
+    );
+    let note = |verb: &str| {
+        ft.iter()
+            .find(|c| c.verb == verb)
+            .and_then(|c| c.note.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        note("USR"),
+        "receiver alice@example.com presents AuthCookie 41728291; it matches the invitation \
+         on connection 1: report.txt (5 bytes) from bob@example.com"
+    );
+    assert_eq!(note("FIL"), "the file is 5 bytes");
+    assert_eq!(note("BYE"), "the receiver got the whole file");
+    let b = blocks(&evs, 2);
+    assert_eq!(b.len(), 1);
+    assert_eq!(
+        (b[0].index, b[0].len, b[0].offset, b[0].dir),
+        (1, 5, 19, S2C)
+    );
+    let t = transfer(&evs, 2);
+    assert_eq!(t.file_name.as_deref(), Some("report.txt"));
+    assert_eq!(
+        (t.file_size, t.blocks, t.bytes, t.missing),
+        (Some(5), 1, 5, 0)
+    );
+    assert!(t.complete && t.cancelled_by.is_none() && !t.structure_lost);
+    // The summary comes right before the close.
+    let i = evs
+        .iter()
+        .position(|e| matches!(e, Event::MsnftpTransfer(_)))
+        .unwrap();
+    assert!(matches!(evs[i + 1], Event::ConnectionClosed { .. }));
+}
+
+#[test]
+fn an_msnftp_connection_found_by_its_content_is_linked_by_its_authcookie() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    // The invitation names a public address; the capture sees another one.
+    file_offer(&mut d, &mut f, "57496", "192.0.2.7:6891", "41728291");
+    f.open(&mut d, 2, "10.0.0.9:7000", Detection::Content);
+    f.data(&mut d, 2, C2S, b"VER MSNFTP\r\n");
+    f.data(&mut d, 2, C2S, b"USR alice@example.com 41728291\r\n");
+    // Another one presents a cookie nobody gave.
+    f.open(&mut d, 3, "10.0.0.9:7001", Detection::Content);
+    f.data(&mut d, 3, C2S, b"VER MSNFTP\r\n");
+    f.data(&mut d, 3, C2S, b"USR alice@example.com 999\r\n");
+    drop(d);
+    let evs = sink.0;
+    let info = last_info(&evs, 2);
+    assert_eq!(info.role, Role::FileTransfer);
+    assert_eq!(info.dialect, Some(Dialect::MSNFTP));
+    assert_eq!(info.announced_by, Some(FlowId(1)));
+    assert_eq!(
+        info.role_reason,
+        "its first bytes are an MSNP command, the client sent VER MSNFTP, presented the \
+         AuthCookie of a file invitation on connection 1"
+    );
+    let usr = |flow: u64| {
+        commands(&evs)
+            .into_iter()
+            .find(|c| c.flow == FlowId(flow) && c.verb == "USR")
+            .and_then(|c| c.note.clone())
+            .unwrap()
+    };
+    assert!(usr(2).ends_with(
+        "it matches the invitation on connection 1: report.txt (5 bytes) from bob@example.com"
+    ));
+    assert!(!usr(2).contains("switchboard"));
+    assert_eq!(last_info(&evs, 3).announced_by, None);
+    assert!(usr(3).ends_with("no invitation with this AuthCookie was seen"));
+}
+
+#[test]
+fn an_authcookie_that_is_not_the_invitations_is_said() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    file_offer(&mut d, &mut f, "57496", "10.0.0.9:6892", "41728291");
+    f.open(&mut d, 2, "10.0.0.9:6892", ftp_detection());
+    f.data(
+        &mut d,
+        2,
+        C2S,
+        b"VER MSNFTP\r\nUSR alice@example.com 1234\r\n",
+    );
+    f.data(&mut d, 2, S2C, b"VER MSNFTP\r\nFIL 9\r\n");
+    drop(d);
+    let evs = sink.0;
+    let notes: Vec<_> = commands(&evs)
+        .into_iter()
+        .filter_map(|c| c.note.clone())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.ends_with(
+            "the invitation on connection 1 gave AuthCookie 41728291: report.txt (5 bytes) \
+             from bob@example.com"
+        )),
+        "{notes:?}"
+    );
+    assert!(notes.contains(&"the file is 9 bytes; the invitation offered 5 bytes".to_string()));
+}
+
+#[test]
+fn cancels_and_lost_blocks_are_in_the_summary() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    // The sender cancels after one block.
+    f.open(&mut d, 2, "10.0.0.9:6891", Detection::Content);
+    f.data(&mut d, 2, C2S, b"VER MSNFTP\r\n");
+    f.data(&mut d, 2, S2C, b"VER MSNFTP\r\nFIL 100\r\n");
+    f.data(&mut d, 2, S2C, b"\x00\x03\x00abc\x01\x00\x00");
+    f.close(&mut d, 2);
+    // The receiver cancels with CCL.
+    f.open(&mut d, 3, "10.0.0.9:6891", Detection::Content);
+    f.data(&mut d, 3, C2S, b"VER MSNFTP\r\n");
+    f.data(&mut d, 3, S2C, b"FIL 100\r\n\x00\x03\x00abc");
+    f.data(&mut d, 3, C2S, b"CCL\r\n");
+    f.close(&mut d, 3);
+    // A gap between blocks loses the structure; a block beyond FIL's size is reported.
+    f.open(&mut d, 4, "10.0.0.9:6891", Detection::Content);
+    f.data(&mut d, 4, C2S, b"VER MSNFTP\r\n");
+    f.data(&mut d, 4, S2C, b"FIL 2\r\n\x00\x03\x00abc");
+    f.gap(&mut d, 4, S2C, 10);
+    f.data(&mut d, 4, S2C, b"\x00\x03\x00xyz");
+    f.close(&mut d, 4);
+    drop(d);
+    let evs = sink.0;
+    let t = transfer(&evs, 2);
+    assert_eq!(t.cancelled_by, Some(crate::event::Party::Sender));
+    assert_eq!((t.blocks, t.bytes, t.complete), (1, 3, false));
+    let b = blocks(&evs, 2);
+    assert!(b[1].cancel && b[1].index == 2);
+    let t = transfer(&evs, 3);
+    assert_eq!(t.cancelled_by, Some(crate::event::Party::Receiver));
+    let t = transfer(&evs, 4);
+    assert!(t.structure_lost && !t.complete);
+    assert_eq!((t.blocks, t.bytes), (1, 3));
+    let names = anomaly_names(&evs);
+    assert_eq!(
+        names,
+        [
+            "msnp.msnftp.beyond_size",
+            "msnp.msnftp.lost_blocks",
+            "msnp.msnftp.skipped"
+        ]
+    );
+}
+
+#[test]
+fn past_max_file_invitations_the_oldest_is_forgotten() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    for i in 0..=MAX_FILE_INVITATIONS {
+        file_offer(
+            &mut d,
+            &mut f,
+            &i.to_string(),
+            "10.0.0.9:6891",
+            &format!("auth{i}"),
+        );
+    }
+    f.open(&mut d, 2, "10.0.0.50:7000", Detection::Content);
+    f.data(&mut d, 2, C2S, b"VER MSNFTP\r\nUSR a@b auth0\r\n");
+    f.open(&mut d, 3, "10.0.0.50:7000", Detection::Content);
+    let newest = format!("VER MSNFTP\r\nUSR a@b auth{MAX_FILE_INVITATIONS}\r\n");
+    f.data(&mut d, 3, C2S, newest.as_bytes());
+    drop(d);
+    let evs = sink.0;
+    assert_eq!(last_info(&evs, 2).announced_by, None);
+    assert_eq!(last_info(&evs, 3).announced_by, Some(FlowId(1)));
+}
+
+#[test]
+fn a_file_name_from_the_capture_is_one_inert_line_in_notes_and_reasons() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink);
+    let mut f = Feed::new();
+    f.open(&mut d, 1, "10.0.0.2:1863", port());
+    let offer = invitation_msg(
+        S2C,
+        &[
+            ("Invitation-Command", "INVITE"),
+            ("Invitation-Cookie", "1"),
+            ("Application-File", "a\u{1b}[2Jb\u{202e}txt.exe"),
+        ],
+    );
+    f.data(&mut d, 1, S2C, &offer);
+    let accept = invitation_msg(
+        S2C,
+        &[
+            ("Invitation-Command", "ACCEPT"),
+            ("Invitation-Cookie", "1"),
+            ("IP-Address", "10.0.0.9"),
+            ("AuthCookie", "7"),
+        ],
+    );
+    f.data(&mut d, 1, S2C, &accept);
+    f.open(&mut d, 2, "10.0.0.9:6891", ftp_detection());
+    f.data(&mut d, 2, C2S, b"VER MSNFTP\r\nUSR a@b 7\r\n");
+    f.close(&mut d, 2);
+    drop(d);
+    let evs = sink.0;
+    let shown = "a\\x1B[2Jb\\u{202E}txt.exe";
+    assert!(
+        last_info(&evs, 2)
+            .role_reason
+            .ends_with(&format!("for {shown} from bob@example.com"))
+    );
+    let usr = commands(&evs)
+        .into_iter()
+        .find(|c| c.flow == FlowId(2) && c.verb == "USR")
+        .unwrap();
+    assert!(
+        usr.note.as_deref().unwrap().contains(shown),
+        "{:?}",
+        usr.note
+    );
+    // The summary keeps the name as data (the JSON text rule), not as a sentence.
+    assert_eq!(
+        transfer(&evs, 2).file_name.as_deref(),
+        Some("a\u{1b}[2Jb\u{202e}txt.exe")
+    );
+}

@@ -16,7 +16,8 @@
 use crate::Direction;
 use crate::capture::Timestamp;
 use crate::event::{
-    Channel, CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, ReplyTo, Role,
+    BlockEvent, Channel, CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, Party,
+    ReplyTo, Role, TransferSummary,
 };
 use crate::flow::{Closing, Detection, ExpectedKind, FlowSummary, GapRecord, Opening};
 use crate::msnp::Dialect;
@@ -97,6 +98,14 @@ pub fn dialect_source(s: DialectSource) -> &'static str {
         DialectSource::Ver => "ver",
         DialectSource::Inherited => "inherited",
         DialectSource::Inferred => "inferred",
+        DialectSource::Announced => "announced",
+    }
+}
+
+pub fn party(p: Party) -> &'static str {
+    match p {
+        Party::Sender => "sender",
+        Party::Receiver => "receiver",
     }
 }
 
@@ -215,6 +224,8 @@ impl Serialize for WireEvent<'_> {
             Event::ConnectionOpened(c) => Connection::new("connection_opened", c).serialize(s),
             Event::ConnectionUpdate(c) => Connection::new("connection_update", c).serialize(s),
             Event::Command(c) => Command::new(c).serialize(s),
+            Event::MsnftpBlock(b) => WireBlock::new(b).serialize(s),
+            Event::MsnftpTransfer(t) => WireTransfer::new(t).serialize(s),
             Event::Gap {
                 flow,
                 frame,
@@ -431,6 +442,80 @@ struct WireReplyTo {
     delay_ms: f64,
 }
 
+/// `msnftp_block`.
+#[derive(Serialize)]
+struct WireBlock {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    flow: u64,
+    frame: u64,
+    ts: Ts,
+    dir: &'static str,
+    index: u64,
+    offset: u64,
+    file_offset: u64,
+    len: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    received: Option<u64>,
+    cancel: bool,
+}
+
+impl WireBlock {
+    fn new(b: &BlockEvent) -> Self {
+        WireBlock {
+            kind: "msnftp_block",
+            flow: b.flow.0,
+            frame: b.frame,
+            ts: Ts(b.ts),
+            dir: dir(b.dir),
+            index: b.index,
+            offset: b.offset,
+            file_offset: b.file_offset,
+            len: b.len,
+            received: b.received,
+            cancel: b.cancel,
+        }
+    }
+}
+
+/// `msnftp_transfer`.
+#[derive(Serialize)]
+struct WireTransfer<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    flow: u64,
+    frame: u64,
+    ts: Ts,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_name: Option<&'a str>,
+    file_size: Option<u64>,
+    blocks: u64,
+    bytes: u64,
+    missing: u64,
+    complete: bool,
+    cancelled_by: Option<&'static str>,
+    structure_lost: bool,
+}
+
+impl<'a> WireTransfer<'a> {
+    fn new(t: &'a TransferSummary) -> Self {
+        WireTransfer {
+            kind: "msnftp_transfer",
+            flow: t.flow.0,
+            frame: t.frame,
+            ts: Ts(t.ts),
+            file_name: t.file_name.as_deref(),
+            file_size: t.file_size,
+            blocks: t.blocks,
+            bytes: t.bytes,
+            missing: t.missing,
+            complete: t.complete,
+            cancelled_by: t.cancelled_by.map(party),
+            structure_lost: t.structure_lost,
+        }
+    }
+}
+
 /// `gap`.
 #[derive(Serialize)]
 struct Gap {
@@ -564,5 +649,6 @@ mod tests {
         let v6: SocketAddr = "[2001:db8::1]:1863".parse().unwrap();
         assert_eq!(json(Text(v6)), r#""[2001:db8::1]:1863""#);
         assert_eq!(json(Text(Dialect(18))), r#""MSNP18""#);
+        assert_eq!(json(Text(Dialect::MSNFTP)), r#""MSNFTP""#);
     }
 }
