@@ -562,6 +562,246 @@ fn hostile_text() -> Pcap {
     p
 }
 
+/// An MSNFTP transfer's file: text lines `quarterly line N: ...`, cut to exactly `n` bytes.
+/// The caller splices in lines that look like MSNP commands.
+fn filler(tag: &str, n: usize) -> Vec<u8> {
+    let mut v = Vec::new();
+    let mut i = 0;
+    while v.len() < n {
+        v.extend_from_slice(format!("{tag} line {i:03}: figures as agreed\r\n").as_bytes());
+        i += 1;
+    }
+    v.truncate(n);
+    v
+}
+
+/// `data` as MSNFTP blocks: full 2045-byte blocks, then the rest; `cancel` adds the sender's
+/// cancel marker after them.
+fn ftp_blocks(data: &[u8], cancel: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in data.chunks(2045) {
+        out.push(0);
+        out.extend_from_slice(&(chunk.len() as u16).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+    if cancel {
+        out.extend_from_slice(&[1, 0, 0]);
+    }
+    out
+}
+
+/// An invitation body (`text/x-msmsgsinvite`): the fields, one a line, then an empty line.
+fn invite(fields: &[(&str, &str)]) -> Vec<u8> {
+    let mut body = String::new();
+    for (k, v) in fields {
+        body.push_str(&format!("{k}: {v}\r\n"));
+    }
+    body.push_str("\r\n");
+    mime("text/x-msmsgsinvite; charset=UTF-8", "", body.as_bytes())
+}
+
+const FTP_GUID: &str = "{5D3E02AB-6190-11D3-BBBB-00C04F795683}";
+
+/// MSNC0 file transfers over MSNFTP (MSNP8): a login, a switchboard with bob, three file
+/// invitations (INVITE, the receiver's ACCEPT, the listener's ACCEPT with IP-Address, Port
+/// and AuthCookie), and their MSNFTP connections: report.txt on port 6892, a text file with
+/// lines that look like MSNP commands (`BYE 1`, `MSG 1 N 50`, `VER MSNFTP`) at block starts,
+/// in three blocks over segments that cut a block header; photo.jpg, which the sender
+/// cancels after one block (marker `01 00 00`); and notes.txt with Sender-Connect, where the
+/// sender connects to the receiver, which cancels with `CCL` after one block.
+fn msnftp() -> Pcap {
+    let mut p = Pcap::new(E);
+    let me = "alice@hotmail.com";
+    let bob = "bob@hotmail.com";
+    let mut ns = Conv::new(E, "10.0.0.1:1030", "207.46.0.20:1863", 0x100, 0x200);
+    ns.handshake(&mut p);
+    play(
+        &mut p,
+        &mut ns,
+        &[
+            c("VER 1 MSNP8 CVR0\r\n"),
+            s("VER 1 MSNP8\r\n"),
+            c(&format!("USR 2 TWN I {me}\r\n")),
+            s("USR 2 TWN S lc=1033,id=507,tw=40,ct=1136000000,kpp=1,kv=5\r\n"),
+            c("USR 3 TWN S t=ticket&p=profile\r\n"),
+            s(&format!("USR 3 OK {me} Alice 1 0\r\n")),
+            c("CHG 4 NLN 0\r\n"),
+            s("CHG 4 NLN 0\r\n"),
+            c("XFR 5 SB\r\n"),
+            s("XFR 5 SB 207.46.108.40:1863 CKI 1136000222.4455\r\n"),
+        ],
+    );
+    let mut sw = Conv::new(E, "10.0.0.1:1031", "207.46.108.40:1863", 0x300, 0x400);
+    sw.handshake(&mut p);
+    let offer = |cookie: &str, file: &str, size: usize| {
+        invite(&[
+            ("Application-Name", "File Transfer"),
+            ("Application-GUID", FTP_GUID),
+            ("Invitation-Command", "INVITE"),
+            ("Invitation-Cookie", cookie),
+            ("Application-File", file),
+            ("Application-FileSize", &size.to_string()),
+            ("Connectivity", "N"),
+        ])
+    };
+    let ask_address = |cookie: &str| {
+        invite(&[
+            ("Invitation-Command", "ACCEPT"),
+            ("Invitation-Cookie", cookie),
+            ("Launch-Application", "FALSE"),
+            ("Request-Data", "IP-Address:"),
+        ])
+    };
+    let address = |cookie: &str, ip: &str, port: &str, auth: &str, extra: &[(&str, &str)]| {
+        let mut f = vec![
+            ("Invitation-Command", "ACCEPT"),
+            ("Invitation-Cookie", cookie),
+            ("IP-Address", ip),
+            ("Port", port),
+            ("AuthCookie", auth),
+        ];
+        f.extend_from_slice(extra);
+        f.extend_from_slice(&[
+            ("Launch-Application", "FALSE"),
+            ("Request-Data", "IP-Address:"),
+        ]);
+        invite(&f)
+    };
+
+    // report.txt: bob offers, alice accepts, bob listens on 6892.
+    let mut report = filler("report", 2045 - 26);
+    report.extend_from_slice(b"end of part one\r\nVER 8\r\n\r\n");
+    report.extend_from_slice(b"BYE 1\r\nMSG 1 N 50\r\n");
+    report.extend_from_slice(&filler("summary", 2045 - 19 - 12));
+    report.extend_from_slice(b"VER MSNFTP\r\n");
+    report.extend_from_slice(b"FIL 12\r\nthe end\r\n");
+    assert_eq!(report.len(), 2045 + 2045 + 17);
+    let them = format!("MSG {bob} Bob");
+    play(
+        &mut p,
+        &mut sw,
+        &[
+            c(&format!("USR 1 {me} 1136000222.4455\r\n")),
+            s(&format!("USR 1 OK {me} Alice\r\n")),
+            c(&format!("CAL 2 {bob}\r\n")),
+            s("CAL 2 RINGING 11223344\r\n"),
+            s(&format!("JOI {bob} Bob\r\n")),
+            sb(payload(&them, &offer("57496", "report.txt", report.len()))),
+            cb(payload("MSG 3 N", &ask_address("57496"))),
+            sb(payload(
+                &them,
+                &address("57496", "10.0.0.9", "6892", "41728291", &[]),
+            )),
+        ],
+    );
+    let mut ft = Conv::new(E, "10.0.0.1:1032", "10.0.0.9:6892", 0x500, 0x600);
+    ft.handshake(&mut p);
+    play(
+        &mut p,
+        &mut ft,
+        &[
+            c("VER MSNFTP\r\n"),
+            s("VER MSNFTP\r\n"),
+            c(&format!("USR {me} 41728291\r\n")),
+            s(&format!("FIL {}\r\n", report.len())),
+            c("TFR\r\n"),
+        ],
+    );
+    // The blocks, over segments that end inside the second block's header.
+    let blocks = ftp_blocks(&report, false);
+    for part in [
+        &blocks[..1460],
+        &blocks[1460..2049],
+        &blocks[2049..3509],
+        &blocks[3509..],
+    ] {
+        ft.server(&mut p, part);
+    }
+    ft.client(&mut p, b"BYE 16777989\r\n");
+    ft.server_fin(&mut p);
+    ft.client_fin(&mut p);
+
+    // photo.jpg: the sender cancels after one block.
+    let photo: Vec<u8> = (0..6000u32).map(|i| (i * 7 % 251) as u8).collect();
+    play(
+        &mut p,
+        &mut sw,
+        &[
+            sb(payload(&them, &offer("61002", "photo.jpg", photo.len()))),
+            cb(payload("MSG 4 N", &ask_address("61002"))),
+            sb(payload(
+                &them,
+                &address("61002", "10.0.0.9", "6891", "90817263", &[]),
+            )),
+        ],
+    );
+    let mut ft = Conv::new(E, "10.0.0.1:1033", "10.0.0.9:6891", 0x700, 0x800);
+    ft.handshake(&mut p);
+    play(
+        &mut p,
+        &mut ft,
+        &[
+            c("VER MSNFTP\r\n"),
+            s("VER MSNFTP\r\n"),
+            c(&format!("USR {me} 90817263\r\n")),
+            s(&format!("FIL {}\r\n", photo.len())),
+            c("TFR\r\n"),
+        ],
+    );
+    let blocks = ftp_blocks(&photo[..2045], true);
+    ft.server(&mut p, &blocks[..1000]);
+    ft.server(&mut p, &blocks[1000..]);
+    ft.client(&mut p, b"BYE 2164261683\r\n");
+    ft.server_fin(&mut p);
+    ft.client_fin(&mut p);
+
+    // notes.txt with Sender-Connect: alice (the receiver) listens, bob connects to her and
+    // sends; alice still speaks first, and cancels with CCL after the first block.
+    let notes = filler("notes", 3000);
+    play(
+        &mut p,
+        &mut sw,
+        &[
+            sb(payload(&them, &offer("70001", "notes.txt", notes.len()))),
+            cb(payload(
+                "MSG 5 N",
+                &address(
+                    "70001",
+                    "10.0.0.1",
+                    "6891",
+                    "5550123",
+                    &[("Sender-Connect", "TRUE")],
+                ),
+            )),
+        ],
+    );
+    let mut ft = Conv::new(E, "10.0.0.9:4100", "10.0.0.1:6891", 0x900, 0xa00);
+    ft.handshake(&mut p);
+    play(
+        &mut p,
+        &mut ft,
+        &[
+            s("VER MSNFTP\r\n"),
+            c("VER MSNFTP\r\n"),
+            s(&format!("USR {me} 5550123\r\n")),
+            c(&format!("FIL {}\r\n", notes.len())),
+            s("TFR\r\n"),
+            cb(ftp_blocks(&notes[..2045], false)),
+            s("CCL\r\n"),
+        ],
+    );
+    ft.client_fin(&mut p);
+    ft.server_fin(&mut p);
+
+    sw.client(&mut p, b"OUT\r\n");
+    sw.client_fin(&mut p);
+    sw.server_fin(&mut p);
+    ns.client(&mut p, b"OUT\r\n");
+    ns.client_fin(&mut p);
+    ns.server_fin(&mut p);
+    p
+}
+
 fn fixtures() -> Vec<(&'static str, Pcap)> {
     vec![
         ("synthetic_msnp7_md5", msnp7_md5()),
@@ -570,6 +810,7 @@ fn fixtures() -> Vec<(&'static str, Pcap)> {
         ("synthetic_msnp18_sso", msnp18_sso()),
         ("synthetic_edge_segmentation", edge_segmentation()),
         ("synthetic_hostile_text", hostile_text()),
+        ("synthetic_msnftp", msnftp()),
     ]
 }
 

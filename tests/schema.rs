@@ -146,6 +146,8 @@ fn golden_events_and_flow_rows_match_the_schema() {
         "connection_opened",
         "connection_update",
         "gap",
+        "msnftp_block",
+        "msnftp_transfer",
     ];
     assert_eq!(types, all.iter().map(|s| s.to_string()).collect());
 }
@@ -307,6 +309,30 @@ fn wrong_events_fail_validation() {
     let mut bad = anomaly.clone();
     bad["name"] = json!("Truncated header");
     assert!(!events.is_valid(&bad), "anomaly name not dotted");
+
+    let block = json!({"type": "msnftp_block", "flow": 3, "frame": 34, "ts": 1.5, "dir": "s2c",
+        "index": 1, "offset": 22, "file_offset": 0, "len": 2045, "cancel": false});
+    assert!(events.is_valid(&block));
+    let mut bad = block.clone();
+    bad["index"] = json!(0);
+    assert!(!events.is_valid(&bad), "block indexes start at 1");
+    let mut bad = block.clone();
+    bad.as_object_mut().unwrap().remove("cancel");
+    assert!(!events.is_valid(&bad), "cancel is required");
+    let mut bad = block;
+    bad["data"] = json!("aGk=");
+    assert!(!events.is_valid(&bad), "blocks carry no data");
+    let transfer = json!({"type": "msnftp_transfer", "flow": 3, "frame": 39, "ts": 1.5,
+        "file_name": "report.txt", "file_size": 4107, "blocks": 3, "bytes": 4107, "missing": 0,
+        "complete": true, "cancelled_by": null, "structure_lost": false});
+    assert!(events.is_valid(&transfer));
+    let mut bad = transfer;
+    bad["cancelled_by"] = json!("server");
+    assert!(!events.is_valid(&bad), "cancelled_by is sender or receiver");
+    let mut opened = sample("connection_opened");
+    opened["dialect"] = json!("MSNFTP");
+    opened["dialect_source"] = json!("announced");
+    assert!(events.is_valid(&opened));
 }
 
 #[test]
