@@ -1,0 +1,2 @@
+//! Client-to-client traffic inside switchboard messages (MSNC): the P2P transport and MSNSLP.
+pub mod p2p;
