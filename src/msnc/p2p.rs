@@ -1,5 +1,6 @@
 //! The P2P transport of MSNC1 and later (reference §6.1, §6.2, §6.5, §6.6): the binary packet
-//! in the body of an `application/x-msnmsgrp2p` message.
+//! in the body of an `application/x-msnmsgrp2p` message, and the reassembly of the SLP text
+//! messages that travel in it, split over several packets.
 //!
 //! Why it exists: display pictures, custom emoticons, file transfers and webcam sessions of
 //! MSN Messenger 6 and later are negotiated and carried in these packets. The switchboard
@@ -19,13 +20,18 @@
 //!   [`is_v2_endpoint`] about the MSG's `P2P-Src` (or `P2P-Dest`) header, whose
 //!   `handle;{guid}` form only v2 peers send, and calls [`parse`].
 //!
+//! [`SlpReassembler`] puts the SLP messages of session 0 back together from their chunks.
+//!
 //! Guarantees: every parser is total: on any bytes it returns a packet or a [`P2pError`] that
 //! says which part did not fit, and never panics (a property test feeds arbitrary bytes to
 //! each). Every length from the wire is checked against the bytes present before it is used.
 //! Numbers the reference does not name (flag bits, application ids, op codes, TLV types) are
-//! kept as they are. The parsers borrow the body and allocate nothing.
+//! kept as they are. The parsers borrow the body and allocate nothing; the reassembler holds
+//! at most [`MAX_SLP_IN_PROGRESS`] messages of at most [`MAX_SLP_MESSAGE`] bytes each.
 
+use crate::bounded::FifoMap;
 use std::fmt;
+use std::hash::Hash;
 
 /// Bytes in a P2Pv1 header.
 pub const V1_HEADER_LEN: usize = 48;
@@ -931,6 +937,299 @@ impl<'a> Packet<'a> {
             Packet::V1(p) => p.summary(),
             Packet::V2(p) => p.summary(),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLP reassembly
+
+/// The largest SLP message put back together. SLP messages are text of a few hundred bytes;
+/// the largest are INVITEs whose `Context:` holds a base64 file-transfer context with its
+/// preview image, a few kilobytes. A P2P header may declare any total size up to 2^64, so
+/// the cap stops a declared size from reserving memory; 64 KiB is well above real messages.
+pub const MAX_SLP_MESSAGE: usize = 64 * 1024;
+
+/// SLP messages in progress per reassembler (one reassembler per connection). A peer sends
+/// one SLP message at a time per session being set up, and most fit one chunk; a burst of
+/// custom-emoticon requests starts several at once. With [`MAX_SLP_MESSAGE`] this bounds one
+/// connection's reassembly buffers to 1 MiB.
+pub const MAX_SLP_IN_PROGRESS: usize = 16;
+
+/// One chunk of a message, as the reassembler takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chunk<'a> {
+    pub message_id: u32,
+    /// Where `data` starts in the message.
+    pub offset: u64,
+    /// The size of the whole message.
+    pub total: u64,
+    pub data: &'a [u8],
+}
+
+impl<'a> Chunk<'a> {
+    /// The chunk a P2Pv1 packet carries.
+    pub fn from_v1(packet: &V1Packet<'a>) -> Chunk<'a> {
+        Chunk {
+            message_id: packet.header.message_id,
+            offset: packet.header.offset,
+            total: packet.header.total_size,
+            data: packet.data,
+        }
+    }
+}
+
+/// Why the reassembler did not take a chunk. Nothing it held changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Not session 0: application data, not SLP.
+    NotSlp { session_id: u32 },
+    /// A chunk without data (acks and other control packets carry none).
+    NoData,
+    /// The declared total size is over [`MAX_SLP_MESSAGE`].
+    TooLarge { total: u64 },
+    /// The chunk does not lie within the declared total size.
+    PastEnd {
+        offset: u64,
+        length: u64,
+        total: u64,
+    },
+    /// Earlier chunks of the same message declared another total size (the first one is
+    /// kept).
+    TotalChanged { was: u64, now: u64 },
+}
+
+impl Refused {
+    /// A stable dotted name, for anomaly events.
+    pub fn anomaly_name(&self) -> &'static str {
+        match self {
+            Refused::NotSlp { .. } => "slp.not_slp",
+            Refused::NoData => "slp.no_data",
+            Refused::TooLarge { .. } => "slp.too_large",
+            Refused::PastEnd { .. } => "slp.chunk_past_end",
+            Refused::TotalChanged { .. } => "slp.total_changed",
+        }
+    }
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Refused::NotSlp { session_id } => {
+                write!(f, "session {session_id} carries data, not SLP")
+            }
+            Refused::NoData => f.write_str("the chunk carries no data"),
+            Refused::TooLarge { total } => write!(
+                f,
+                "an SLP message of {total} bytes is over the cap of {MAX_SLP_MESSAGE}"
+            ),
+            Refused::PastEnd {
+                offset,
+                length,
+                total,
+            } => write!(
+                f,
+                "{length} bytes at offset {offset} do not fit a message of {total}"
+            ),
+            Refused::TotalChanged { was, now } => {
+                write!(
+                    f,
+                    "the message's total size was {was}, this chunk says {now}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// A message given up before it was whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incomplete<K> {
+    pub from: K,
+    pub message_id: u32,
+    /// Bytes received.
+    pub held: u64,
+    pub total: u64,
+}
+
+/// What one accepted chunk did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pushed<K> {
+    /// The whole message, when this chunk brought its last missing byte.
+    pub complete: Option<Vec<u8>>,
+    /// Some bytes of the chunk overlapped bytes already held and differed from them; the
+    /// bytes held first were kept.
+    pub mismatched: bool,
+    /// The message dropped to make room for this one, when [`MAX_SLP_IN_PROGRESS`] were in
+    /// progress.
+    pub evicted: Option<Incomplete<K>>,
+}
+
+/// One message in progress.
+#[derive(Debug)]
+struct Partial {
+    /// Exactly the total size long; the bytes not yet held are 0.
+    bytes: Vec<u8>,
+    /// One bit per byte of `bytes`: set when held.
+    held_map: Vec<u64>,
+    /// The number of set bits of `held_map`.
+    held: usize,
+}
+
+impl Partial {
+    fn new(total: usize) -> Partial {
+        Partial {
+            bytes: vec![0; total],
+            held_map: vec![0; total.div_ceil(64)],
+            held: 0,
+        }
+    }
+
+    /// Writes `data` at `offset` (the caller checked it fits); returns whether a byte
+    /// already held differed.
+    fn write(&mut self, offset: usize, data: &[u8]) -> bool {
+        let mut mismatched = false;
+        let slots = self.bytes.iter_mut().enumerate().skip(offset);
+        for ((pos, slot), &byte) in slots.zip(data) {
+            let (word, bit) = (pos / 64, 1u64 << (pos % 64));
+            let Some(w) = self.held_map.get_mut(word) else {
+                break;
+            };
+            if *w & bit != 0 {
+                mismatched |= *slot != byte;
+            } else {
+                *slot = byte;
+                *w |= bit;
+                self.held += 1;
+            }
+        }
+        mismatched
+    }
+
+    fn is_complete(&self) -> bool {
+        self.held == self.bytes.len()
+    }
+}
+
+/// Puts SLP messages back together from the P2P chunks that carry them, for one connection.
+///
+/// `K` says who sent a chunk (the caller's choice: the direction, or the sender's handle on a
+/// switchboard with several participants); message ids are the sender's own, so two senders
+/// may use the same one. A message is keyed by (`K`, message id).
+///
+/// Invariant: every message in progress has a total size from 1 to [`MAX_SLP_MESSAGE`], a
+/// buffer of exactly that size and a bitmap of the bytes held; `held` counts the bitmap's set
+/// bits and is below the total (a message whose last byte arrives is handed out and forgotten
+/// in the same call); a byte once held never changes (the first copy wins, later differing
+/// copies only set `mismatched`); every chunk accepted lies within its message's first
+/// declared total size; and at most [`MAX_SLP_IN_PROGRESS`] messages are in progress: a new
+/// one past that drops the message that has gone longest without a chunk.
+pub struct SlpReassembler<K> {
+    in_progress: FifoMap<(K, u32), Partial>,
+}
+
+impl<K: Hash + Eq + Clone> Default for SlpReassembler<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: Hash + Eq + Clone> SlpReassembler<K> {
+    pub fn new() -> SlpReassembler<K> {
+        SlpReassembler {
+            in_progress: FifoMap::new(MAX_SLP_IN_PROGRESS),
+        }
+    }
+
+    /// Takes one chunk of an SLP message sent by `from`.
+    pub fn push(&mut self, from: K, chunk: Chunk<'_>) -> Result<Pushed<K>, Refused> {
+        if chunk.data.is_empty() {
+            return Err(Refused::NoData);
+        }
+        if chunk.total > MAX_SLP_MESSAGE as u64 {
+            return Err(Refused::TooLarge { total: chunk.total });
+        }
+        let length = chunk.data.len() as u64;
+        let past_end = Refused::PastEnd {
+            offset: chunk.offset,
+            length,
+            total: chunk.total,
+        };
+        match chunk.offset.checked_add(length) {
+            Some(end) if end <= chunk.total => {}
+            _ => return Err(past_end),
+        }
+        // Both are at most MAX_SLP_MESSAGE now, so they fit a usize.
+        let (offset, total) = (chunk.offset as usize, chunk.total as usize);
+        let key = (from, chunk.message_id);
+        if let Some(p) = self.in_progress.get(&key)
+            && p.bytes.len() != total
+        {
+            return Err(Refused::TotalChanged {
+                was: p.bytes.len() as u64,
+                now: chunk.total,
+            });
+        }
+        let mut partial = self
+            .in_progress
+            .remove(&key)
+            .unwrap_or_else(|| Partial::new(total));
+        let mismatched = partial.write(offset, chunk.data);
+        if partial.is_complete() {
+            return Ok(Pushed {
+                complete: Some(partial.bytes),
+                mismatched,
+                evicted: None,
+            });
+        }
+        // Re-inserted after the remove above: a message that just got a chunk is the newest.
+        let evicted = self
+            .in_progress
+            .insert(key, partial)
+            .map(|((from, message_id), p)| Incomplete {
+                from,
+                message_id,
+                held: p.held as u64,
+                total: p.bytes.len() as u64,
+            });
+        Ok(Pushed {
+            complete: None,
+            mismatched,
+            evicted,
+        })
+    }
+
+    /// Takes a P2Pv1 packet: its chunk when it is session 0 with data.
+    pub fn push_v1(&mut self, from: K, packet: &V1Packet<'_>) -> Result<Pushed<K>, Refused> {
+        if packet.header.session_id != 0 {
+            return Err(Refused::NotSlp {
+                session_id: packet.header.session_id,
+            });
+        }
+        self.push(from, Chunk::from_v1(packet))
+    }
+
+    /// Messages in progress.
+    pub fn in_progress(&self) -> usize {
+        self.in_progress.len()
+    }
+
+    /// Bytes reserved for the messages in progress.
+    pub fn reserved_bytes(&self) -> usize {
+        self.in_progress.iter().map(|(_, p)| p.bytes.len()).sum()
+    }
+
+    /// Ends reassembly (the connection closed): the messages still incomplete, oldest first.
+    pub fn finish(self) -> Vec<Incomplete<K>> {
+        self.in_progress
+            .iter()
+            .map(|((from, message_id), p)| Incomplete {
+                from: from.clone(),
+                message_id: *message_id,
+                held: p.held as u64,
+                total: p.bytes.len() as u64,
+            })
+            .collect()
     }
 }
 

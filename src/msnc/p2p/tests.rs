@@ -1,8 +1,9 @@
-//! Tests of the P2P parsers. Packets are written out byte by byte
+//! Tests of the P2P parsers and the SLP reassembler. Packets are written out byte by byte
 //! where the layout is the point, and built with [`V1Header::to_bytes`] elsewhere.
 
 use super::*;
 use proptest::prelude::*;
+use std::collections::{BTreeMap, HashMap};
 
 /// A switchboard P2Pv1 body: header, data, big-endian footer.
 fn v1_body(h: &V1Header, data: &[u8], app: u32) -> Vec<u8> {
@@ -513,8 +514,370 @@ fn the_endpoint_form_tells_v2_from_v1() {
     assert!(parse(&v2, false).is_err());
 }
 
+// ---------------------------------------------------------------------------------------------
+// The reassembler
+
+fn chunk(message_id: u32, offset: u64, total: u64, data: &[u8]) -> Chunk<'_> {
+    Chunk {
+        message_id,
+        offset,
+        total,
+        data,
+    }
+}
+
+#[test]
+fn a_message_in_one_chunk_is_whole_at_once() {
+    let mut r = SlpReassembler::new();
+    let got = r.push("a", chunk(1, 0, 3, b"BYE")).expect("taken");
+    assert_eq!(got.complete.as_deref(), Some(&b"BYE"[..]));
+    assert!(!got.mismatched && got.evicted.is_none());
+    assert_eq!(r.in_progress(), 0);
+}
+
+#[test]
+fn chunks_in_any_order_give_the_message_once_the_last_byte_arrives() {
+    let mut r = SlpReassembler::new();
+    assert_eq!(
+        r.push(0, chunk(5, 6, 9, b"ghi")).expect("taken").complete,
+        None
+    );
+    assert_eq!(r.in_progress(), 1);
+    assert_eq!(r.reserved_bytes(), 9);
+    assert_eq!(
+        r.push(0, chunk(5, 0, 9, b"abc")).expect("taken").complete,
+        None
+    );
+    let last = r.push(0, chunk(5, 3, 9, b"def")).expect("taken");
+    assert_eq!(last.complete.as_deref(), Some(&b"abcdefghi"[..]));
+    assert_eq!(r.in_progress(), 0);
+}
+
+#[test]
+fn overlaps_keep_the_first_copy_and_say_when_they_differ() {
+    let mut r = SlpReassembler::new();
+    assert!(
+        !r.push(0, chunk(1, 0, 6, b"abcd"))
+            .expect("taken")
+            .mismatched
+    );
+    // A duplicate that agrees is silent.
+    assert!(!r.push(0, chunk(1, 1, 6, b"bc")).expect("taken").mismatched);
+    // One that disagrees on a held byte is noted; its new byte is still taken.
+    let p = r.push(0, chunk(1, 3, 6, b"XY")).expect("taken");
+    assert!(p.mismatched);
+    assert_eq!(p.complete, None);
+    let p = r.push(0, chunk(1, 5, 6, b"f")).expect("taken");
+    assert_eq!(p.complete.as_deref(), Some(&b"abcdYf"[..]));
+}
+
+#[test]
+fn refusals_are_typed_and_change_nothing() {
+    let mut r: SlpReassembler<u8> = SlpReassembler::new();
+    let cap = MAX_SLP_MESSAGE as u64;
+    assert_eq!(
+        r.push(0, chunk(1, 0, cap + 1, b"x")).map(|_| ()),
+        Err(Refused::TooLarge { total: cap + 1 })
+    );
+    assert_eq!(
+        r.push(0, chunk(1, 0, u64::MAX, b"x")).map(|_| ()),
+        Err(Refused::TooLarge { total: u64::MAX })
+    );
+    assert_eq!(
+        r.push(0, chunk(1, 9, 10, b"xy")).map(|_| ()),
+        Err(Refused::PastEnd {
+            offset: 9,
+            length: 2,
+            total: 10
+        })
+    );
+    assert_eq!(
+        r.push(0, chunk(1, u64::MAX, 10, b"x")).map(|_| ()),
+        Err(Refused::PastEnd {
+            offset: u64::MAX,
+            length: 1,
+            total: 10
+        })
+    );
+    assert_eq!(
+        r.push(0, chunk(1, 0, 0, b"")).map(|_| ()),
+        Err(Refused::NoData)
+    );
+    assert_eq!(
+        r.push(0, chunk(1, 0, 10, b"")).map(|_| ()),
+        Err(Refused::NoData)
+    );
+    assert_eq!(r.in_progress(), 0);
+    // A message at the cap is taken.
+    let big = vec![b'x'; MAX_SLP_MESSAGE];
+    assert!(
+        r.push(0, chunk(2, 0, cap, &big))
+            .expect("taken")
+            .complete
+            .is_some()
+    );
+    // Another total for a message in progress is refused; the first stays.
+    r.push(0, chunk(3, 0, 10, b"abc")).expect("taken");
+    assert_eq!(
+        r.push(0, chunk(3, 3, 11, b"d")).map(|_| ()),
+        Err(Refused::TotalChanged { was: 10, now: 11 })
+    );
+    assert_eq!(r.reserved_bytes(), 10);
+    assert_eq!(
+        Refused::TooLarge { total: 70000 }.to_string(),
+        "an SLP message of 70000 bytes is over the cap of 65536"
+    );
+}
+
+#[test]
+fn push_v1_takes_session_zero_only() {
+    let mut r = SlpReassembler::new();
+    let body = v1_body(&data_header(4, 7, 0, 3, 3), b"abc", 1);
+    let p = parse_v1(&body).expect("packet");
+    assert_eq!(
+        r.push_v1("bob", &p).map(|_| ()),
+        Err(Refused::NotSlp { session_id: 4 })
+    );
+    let body = v1_body(&data_header(0, 7, 0, 3, 3), b"BYE", 0);
+    let p = parse_v1(&body).expect("packet");
+    assert_eq!(
+        r.push_v1("bob", &p).expect("taken").complete.as_deref(),
+        Some(&b"BYE"[..])
+    );
+    // An ack has no data.
+    let ack = V1Header {
+        flags: Flags::ACK,
+        ack_id: 7,
+        total_size: 3,
+        ..V1Header::default()
+    };
+    let body = v1_body(&ack, b"", 0);
+    let p = parse_v1(&body).expect("packet");
+    assert_eq!(r.push_v1("bob", &p).map(|_| ()), Err(Refused::NoData));
+}
+
+#[test]
+fn senders_with_the_same_message_id_are_kept_apart() {
+    let mut r = SlpReassembler::new();
+    r.push("alice", chunk(7, 0, 4, b"ab")).expect("taken");
+    r.push("bob", chunk(7, 0, 4, b"AB")).expect("taken");
+    let a = r.push("alice", chunk(7, 2, 4, b"cd")).expect("taken");
+    assert_eq!(a.complete.as_deref(), Some(&b"abcd"[..]));
+    let b = r.push("bob", chunk(7, 2, 4, b"CD")).expect("taken");
+    assert_eq!(b.complete.as_deref(), Some(&b"ABCD"[..]));
+}
+
+#[test]
+fn past_the_cap_the_message_idle_longest_is_dropped() {
+    let mut r = SlpReassembler::new();
+    for id in 0..MAX_SLP_IN_PROGRESS as u32 {
+        let p = r.push(0, chunk(id, 0, 100, b"x")).expect("taken");
+        assert_eq!(p.evicted, None);
+    }
+    // Message 0 gets another chunk: message 1 is now the one idle longest.
+    r.push(0, chunk(0, 1, 100, b"y")).expect("taken");
+    let p = r.push(0, chunk(99, 0, 100, b"z")).expect("taken");
+    assert_eq!(
+        p.evicted,
+        Some(Incomplete {
+            from: 0,
+            message_id: 1,
+            held: 1,
+            total: 100
+        })
+    );
+    assert_eq!(r.in_progress(), MAX_SLP_IN_PROGRESS);
+    assert!(r.reserved_bytes() <= MAX_SLP_IN_PROGRESS * MAX_SLP_MESSAGE);
+    let left = r.finish();
+    assert_eq!(left.len(), MAX_SLP_IN_PROGRESS);
+    assert_eq!(left[0].message_id, 2, "oldest first");
+    assert_eq!(
+        left.iter().find(|i| i.message_id == 0).map(|i| i.held),
+        Some(2)
+    );
+}
+
+#[test]
+fn a_flood_of_new_messages_keeps_memory_bounded() {
+    let mut r = SlpReassembler::new();
+    let evicted = (0..1000u32)
+        .filter_map(|id| {
+            r.push(0u8, chunk(id, 0, MAX_SLP_MESSAGE as u64, b"x"))
+                .expect("taken")
+                .evicted
+        })
+        .count();
+    assert_eq!(evicted, 1000 - MAX_SLP_IN_PROGRESS);
+    assert_eq!(r.reserved_bytes(), MAX_SLP_IN_PROGRESS * MAX_SLP_MESSAGE);
+}
+
+/// The naive model: per message, a map from position to byte and the declared total; the
+/// order of last activity in a list.
+#[derive(Default)]
+struct Model {
+    messages: HashMap<(u8, u32), (u64, BTreeMap<u64, u8>)>,
+    order: Vec<(u8, u32)>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Refused(Refused),
+    Taken {
+        complete: Option<Vec<u8>>,
+        mismatched: bool,
+        evicted: Option<(u8, u32, u64, u64)>,
+    },
+}
+
+impl Model {
+    fn push(&mut self, from: u8, id: u32, offset: u64, total: u64, data: &[u8]) -> Outcome {
+        if data.is_empty() {
+            return Outcome::Refused(Refused::NoData);
+        }
+        if total > MAX_SLP_MESSAGE as u64 {
+            return Outcome::Refused(Refused::TooLarge { total });
+        }
+        let length = data.len() as u64;
+        if offset.checked_add(length).is_none_or(|end| end > total) {
+            return Outcome::Refused(Refused::PastEnd {
+                offset,
+                length,
+                total,
+            });
+        }
+        let key = (from, id);
+        if let Some((was, _)) = self.messages.get(&key)
+            && *was != total
+        {
+            return Outcome::Refused(Refused::TotalChanged {
+                was: *was,
+                now: total,
+            });
+        }
+        let (_, bytes) = self.messages.entry(key).or_insert((total, BTreeMap::new()));
+        let mut mismatched = false;
+        for (i, &b) in data.iter().enumerate() {
+            let held = bytes.entry(offset + i as u64).or_insert(b);
+            mismatched |= *held != b;
+        }
+        self.order.retain(|k| *k != key);
+        if bytes.len() as u64 == total {
+            let whole = bytes.values().copied().collect();
+            self.messages.remove(&key);
+            return Outcome::Taken {
+                complete: Some(whole),
+                mismatched,
+                evicted: None,
+            };
+        }
+        self.order.push(key);
+        let mut evicted = None;
+        if self.order.len() > MAX_SLP_IN_PROGRESS {
+            let old = self.order.remove(0);
+            let (t, b) = self.messages.remove(&old).expect("in the model");
+            evicted = Some((old.0, old.1, b.len() as u64, t));
+        }
+        Outcome::Taken {
+            complete: None,
+            mismatched,
+            evicted,
+        }
+    }
+}
+
+/// A message of `len` bytes whose content depends on its id.
+fn message(id: u32, len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i as u32 * 7 + id * 13) as u8).collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Random chunks of random messages from two senders (mostly consistent, sometimes with
+    /// a wrong total, a chunk past the end or bytes that differ): the reassembler and the
+    /// model agree on every push.
+    #[test]
+    fn matches_a_naive_model(
+        ops in prop::collection::vec(
+            (0u8..2, 0u32..24, 0u64..80, 1usize..40, 0u8..20, any::<u8>()),
+            1..300,
+        ),
+    ) {
+        let mut r = SlpReassembler::new();
+        let mut m = Model::default();
+        for (from, id, offset, len, twist, salt) in ops {
+            let total = 64 + u64::from(id % 3) * 8;
+            let (total, offset) = match twist {
+                0 => (total + 1, offset),           // a total that changed
+                1 => (total, total - 1),            // a chunk past the end
+                2 => (MAX_SLP_MESSAGE as u64 + 1, offset),
+                _ => (total, offset),
+            };
+            let body = message(id + u32::from(from) * 100, 200);
+            let start = offset.min(199) as usize;
+            let mut data = body[start..(start + len).min(200)].to_vec();
+            if twist == 3 {
+                data[0] ^= salt | 1; // differs from any earlier copy
+            }
+            let want = m.push(from, id, offset, total, &data);
+            let got = match r.push(from, chunk(id, offset, total, &data)) {
+                Err(e) => Outcome::Refused(e),
+                Ok(p) => Outcome::Taken {
+                    complete: p.complete,
+                    mismatched: p.mismatched,
+                    evicted: p.evicted.map(|e| (e.from, e.message_id, e.held, e.total)),
+                },
+            };
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(r.in_progress(), m.order.len());
+            prop_assert!(r.in_progress() <= MAX_SLP_IN_PROGRESS);
+        }
+    }
+
+    /// Any split of a message, in any order, with duplicates and overlapping copies, gives
+    /// the same text, as soon as the last byte arrives, and nothing before.
+    #[test]
+    fn any_split_and_order_gives_the_same_text(
+        len in 1usize..3000,
+        cuts in prop::collection::vec(0usize..3000, 0..20),
+        extra in prop::collection::vec((0usize..3000, 1usize..1300), 0..8),
+        seed in any::<u64>(),
+    ) {
+        let text = message(3, len);
+        let mut points: Vec<usize> = cuts.iter().map(|c| c % len).chain([0, len]).collect();
+        points.sort_unstable();
+        points.dedup();
+        let mut pieces: Vec<(usize, usize)> = points.windows(2).map(|w| (w[0], w[1])).collect();
+        pieces.extend(extra.iter().map(|&(s, l)| (s % len, (s % len + l).min(len))));
+        let mut x = seed | 1;
+        for i in (1..pieces.len()).rev() {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            pieces.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        let mut r = SlpReassembler::new();
+        let mut covered = vec![false; len];
+        let mut done = false;
+        for (s, e) in pieces {
+            let p = r.push((), chunk(9, s as u64, len as u64, &text[s..e])).expect("taken");
+            prop_assert!(!p.mismatched);
+            if done {
+                // Chunks after completion start the message anew; whatever comes out is
+                // the same text.
+                if let Some(again) = p.complete {
+                    prop_assert_eq!(again, text.clone());
+                }
+                continue;
+            }
+            covered[s..e].iter_mut().for_each(|c| *c = true);
+            let all = covered.iter().all(|&c| c);
+            prop_assert_eq!(p.complete.is_some(), all);
+            if let Some(whole) = p.complete {
+                prop_assert_eq!(&whole, &text);
+                done = true;
+            }
+        }
+        prop_assert!(done);
+    }
 
     /// No input makes a parser panic; whatever parses re-parses the same.
     #[test]
@@ -534,6 +897,12 @@ proptest! {
         let _ = parse_v2_direct(&bytes).map(|p| p.summary());
         let _ = parse(&bytes, true).map(|p| p.summary());
         let _ = parse(&bytes, false).map(|p| p.summary());
+        let mut r = SlpReassembler::new();
+        for c in bytes.chunks(7) {
+            if let [id, off, total, data @ ..] = c {
+                let _ = r.push((), chunk(u32::from(*id % 3), u64::from(*off), u64::from(*total), data));
+            }
+        }
     }
 
     /// Header values written by `to_bytes` read back the same, with any data.
