@@ -50,6 +50,7 @@ pub mod escape;
 pub mod event;
 pub mod flow;
 pub mod fuzzing;
+pub mod msnc;
 pub mod msnp;
 pub mod net;
 pub mod output;
