@@ -175,10 +175,11 @@ impl Invitation {
 
     /// One sentence: what is offered, accepted or cancelled.
     pub fn note(&self) -> String {
+        // An answer names no application: the cookie ties it to its offer.
         let what = match (self.application, &self.application_name) {
-            (Some(app), _) => app.words().to_string(),
-            (None, Some(name)) => format!("\"{name}\""),
-            (None, None) => "application".to_string(),
+            (Some(app), _) => format!("{} invitation", app.words()),
+            (None, Some(name)) => format!("\"{name}\" invitation"),
+            (None, None) => "invitation".to_string(),
         };
         let cookie = self
             .cookie
@@ -186,11 +187,11 @@ impl Invitation {
             .map(|c| format!(" {c}"))
             .unwrap_or_default();
         let mut s = match &self.command {
-            Some(Command::Invite) => format!("{what} invitation{cookie}"),
-            Some(Command::Accept) => format!("{what} invitation{cookie} accepted"),
-            Some(Command::Cancel) => format!("{what} invitation{cookie} cancelled"),
-            Some(Command::Other(c)) => format!("{what} invitation{cookie}: command {c}"),
-            None => format!("{what} invitation{cookie} without a command"),
+            Some(Command::Invite) => format!("{what}{cookie}"),
+            Some(Command::Accept) => format!("{what}{cookie} accepted"),
+            Some(Command::Cancel) => format!("{what}{cookie} cancelled"),
+            Some(Command::Other(c)) => format!("{what}{cookie}: command {c}"),
+            None => format!("{what}{cookie} without a command"),
         };
         if let Some(file) = &self.file {
             s.push_str(&format!(": file \"{file}\""));
@@ -247,14 +248,11 @@ mod tests {
         assert_eq!(i.port_x, Some(11178));
         assert_eq!(i.auth_cookie.as_deref(), Some("1234"));
         assert_eq!(i.sender_connect, Some(true));
-        assert_eq!(
-            i.note(),
-            "application invitation 7 accepted, connect to 10.0.0.1:6891"
-        );
+        assert_eq!(i.note(), "invitation 7 accepted, connect to 10.0.0.1:6891");
         let i = parse(b"Content-Type: text/x-msmsgsinvite\r\n\r\nInvitation-Command: CANCEL\r\nInvitation-Cookie: 7\r\nCancel-Code: REJECT_NOT_INSTALLED\r\n");
         assert_eq!(
             i.note(),
-            "application invitation 7 cancelled: REJECT_NOT_INSTALLED (the application is not installed)"
+            "invitation 7 cancelled: REJECT_NOT_INSTALLED (the application is not installed)"
         );
     }
 
@@ -287,7 +285,7 @@ mod tests {
         assert_eq!(i.port, None);
         assert_eq!(
             crate::escape::one_line(&i.note()),
-            "application invitation: file \"..\\\\..\\\\evil\\u{202E}gnp.exe\""
+            "invitation: file \"..\\\\..\\\\evil\\u{202E}gnp.exe\""
         );
     }
 }

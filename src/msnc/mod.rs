@@ -196,8 +196,14 @@ impl Message {
         let mut notes = Vec::new();
         match &self.kind {
             Kind::Text(t) => {
-                if t.encoding == text::Encoding::Latin1 {
-                    notes.push("the text is not UTF-8: read as Latin-1".to_string());
+                match t.encoding {
+                    text::Encoding::Utf8 => {}
+                    text::Encoding::Latin1 { bytes: 1 } => {
+                        notes.push("1 byte of the text is not UTF-8: read as Latin-1".to_string())
+                    }
+                    text::Encoding::Latin1 { bytes } => notes.push(format!(
+                        "{bytes} bytes of the text are not UTF-8: read as Latin-1"
+                    )),
                 }
                 if t.truncated {
                     notes.push(format!(

@@ -34,6 +34,15 @@ fn num(v: Option<&str>) -> Option<u64> {
     v?.parse().ok()
 }
 
+/// `1 message`, `2 messages`.
+fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 fn text(v: Option<&str>) -> Option<String> {
     v.map(str::to_string)
 }
@@ -215,8 +224,7 @@ impl EmailActivity {
 
     pub fn note(&self) -> String {
         let count = match self.message_delta {
-            Some(1) => "1 message".to_string(),
-            Some(n) => format!("{n} messages"),
+            Some(n) => count(n, "message"),
             None => "messages".to_string(),
         };
         let from = self.src_folder.as_deref().unwrap_or("?");
@@ -272,9 +280,12 @@ impl MailData {
         if self.mail_data.is_none() {
             return format!("{what}: no Mail-Data");
         }
-        let mut s = format!("{what}: {} offline messages", self.offline_messages);
+        let mut s = format!(
+            "{what}: {}",
+            count(self.offline_messages, "offline message")
+        );
         if let Some(n) = self.inbox_unread {
-            s.push_str(&format!(", {n} unread e-mails in the inbox"));
+            s.push_str(&format!(", {} in the inbox", count(n, "unread e-mail")));
         }
         s
     }

@@ -62,9 +62,12 @@ fn text_in_latin1_is_read_so_and_noted() {
     assert_eq!(m.charset.as_deref(), Some("ISO-8859-1"));
     let t = m.text().unwrap();
     assert_eq!(t.text, "naïve café");
-    assert_eq!(t.encoding, text::Encoding::Latin1);
+    assert_eq!(t.encoding, text::Encoding::Latin1 { bytes: 2 });
     assert_eq!(t.format, None);
-    assert_eq!(notes(&m), "the text is not UTF-8: read as Latin-1");
+    assert_eq!(
+        notes(&m),
+        "2 bytes of the text are not UTF-8: read as Latin-1"
+    );
 }
 
 #[test]
@@ -258,14 +261,14 @@ fn notification_server_kinds() {
             "",
             b"Mail-Data: <MD><E><IU>0</IU></E><M><T>11</T></M></MD>\r\n",
             "InitialMailData",
-            "mail data at login: 1 offline messages, 0 unread e-mails in the inbox",
+            "mail data at login: 1 offline message, 0 unread e-mails in the inbox",
         ),
         (
             "text/x-msmsgsoimnotification; charset=UTF-8",
             "",
             b"Mail-Data: <MD><M><T>11</T></M></MD>\r\n",
             "OimNotification",
-            "offline message notice: 1 offline messages",
+            "offline message notice: 1 offline message",
         ),
         (
             "application/x-msmsgssystemmessage",

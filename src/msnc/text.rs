@@ -2,8 +2,9 @@
 //! says how the sender's client showed it (font, effects, colour, character set).
 //!
 //! Why it exists: the body is bytes. Official clients send UTF-8, but older and third-party
-//! clients send other 8-bit text, so a body that is not valid UTF-8 is read as Latin-1 (each
-//! byte one character), as libpurple does, and the message says so. The format header packs
+//! clients send other 8-bit text, so the bytes that are not valid UTF-8 are read as Latin-1
+//! (each byte the character of the same number), libpurple's fallback, and the message says
+//! how many there were; the valid UTF-8 around them is kept as it is. The format header packs
 //! its values tightly (a URL-encoded font name, a colour in BGR order with leading zeros
 //! dropped, a Windows charset code in hex); here they get their plain meaning.
 //!
@@ -23,8 +24,11 @@ pub const MAX_TEXT: usize = 64 * 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
     Utf8,
-    /// Not valid UTF-8: each byte read as the Latin-1 character of the same number.
-    Latin1,
+    /// Not all valid UTF-8: this many bytes, those outside valid UTF-8 sequences, were each
+    /// read as the Latin-1 character of the same number.
+    Latin1 {
+        bytes: usize,
+    },
 }
 
 /// A `text/plain` message.
@@ -52,24 +56,52 @@ impl TextMessage {
     }
 }
 
-/// The body as text: UTF-8 when the body is valid UTF-8 (a cut inside a character at
-/// [`MAX_TEXT`] excepted), Latin-1 otherwise. Gives (text in the data form, encoding, cut).
+/// The body as text: valid UTF-8 as it is, every other byte as its Latin-1 character. Reads
+/// at most [`MAX_TEXT`] bytes, and drops a character the cut split. Gives (text in the data
+/// form, encoding, cut).
 pub fn decode(body: &[u8]) -> (String, Encoding, bool) {
     let truncated = body.len() > MAX_TEXT;
-    let head = &body[..body.len().min(MAX_TEXT)];
-    match std::str::from_utf8(head) {
-        Ok(t) => (escape_field(t.as_bytes()), Encoding::Utf8, truncated),
-        // Valid up to a character the cap cut in two.
-        Err(e) if truncated && e.error_len().is_none() => (
-            escape_field(&head[..e.valid_up_to()]),
-            Encoding::Utf8,
-            truncated,
-        ),
-        Err(_) => {
-            let latin1: String = head.iter().map(|&b| char::from(b)).collect();
-            (escape_field(latin1.as_bytes()), Encoding::Latin1, truncated)
+    let mut head = &body[..body.len().min(MAX_TEXT)];
+    if truncated {
+        head = without_split_character(head);
+    }
+    let mut text = String::with_capacity(head.len());
+    let mut latin1 = 0;
+    for chunk in head.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for &b in chunk.invalid() {
+            text.push(char::from(b));
+            latin1 += 1;
         }
     }
+    let encoding = match latin1 {
+        0 => Encoding::Utf8,
+        bytes => Encoding::Latin1 { bytes },
+    };
+    (escape_field(text.as_bytes()), encoding, truncated)
+}
+
+/// `bytes` without a UTF-8 sequence its end cut short.
+fn without_split_character(bytes: &[u8]) -> &[u8] {
+    let n = bytes.len();
+    for back in 1..=n.min(3) {
+        let b = bytes[n - back];
+        if b & 0xC0 == 0x80 {
+            continue;
+        }
+        let needs = match b {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        return if needs > back {
+            &bytes[..n - back]
+        } else {
+            bytes
+        };
+    }
+    bytes
 }
 
 /// A text effect of `EF=`.
@@ -191,18 +223,37 @@ mod tests {
         // "café" and "ñ" in Latin-1, and a byte that is a C1 control there.
         let (t, e, cut) = decode(b"caf\xe9 \xf1 \x9b");
         assert_eq!(t, "café ñ \u{9b}");
-        assert_eq!(e, Encoding::Latin1);
+        assert_eq!(e, Encoding::Latin1 { bytes: 3 });
         assert!(!cut);
+        // Valid UTF-8 around them is kept.
+        let mut mixed = "ünï ".as_bytes().to_vec();
+        mixed.extend_from_slice(b"\xc3\x28 \xe9");
+        let (t, e, _) = decode(&mixed);
+        assert_eq!(t, "ünï Ã( é");
+        assert_eq!(e, Encoding::Latin1 { bytes: 2 });
     }
 
     #[test]
     fn long_text_is_cut_at_a_character() {
-        let mut body = vec![b'a'; MAX_TEXT - 1];
-        body.extend_from_slice("é and more".as_bytes());
-        let (t, e, cut) = decode(&body);
-        assert!(cut);
-        assert_eq!(e, Encoding::Utf8);
-        assert_eq!(t.len(), MAX_TEXT - 1);
+        for (at, c) in [(1, "é"), (1, "€"), (2, "€"), (3, "🍕")] {
+            let mut body = vec![b'a'; MAX_TEXT - at];
+            body.extend_from_slice(c.as_bytes());
+            body.extend_from_slice(b" and more");
+            let (t, e, cut) = decode(&body);
+            assert!(cut);
+            assert_eq!(e, Encoding::Utf8, "{c} {at}");
+            let keep = if c.len() <= at {
+                MAX_TEXT
+            } else {
+                MAX_TEXT - at
+            };
+            assert_eq!(t.len(), keep, "{c} {at}");
+        }
+        assert_eq!(without_split_character(b""), b"");
+        assert_eq!(
+            without_split_character(b"\x80\x80\x80\x80"),
+            b"\x80\x80\x80\x80"
+        );
     }
 
     #[test]
