@@ -576,9 +576,10 @@ fn invite(lines: &[(&str, &str)]) -> Vec<u8> {
 /// The message layer (issue 8): a notification server that sends the login profile, the
 /// e-mail notices, the mail data and a maintenance notice, and a switchboard with every kind
 /// of message: text in UTF-8 and in Latin-1 bytes with X-MMS-IM-Format, typing, the four
-/// datacasts, custom and animated emoticons, client capabilities, a keep-alive, ink, a file
-/// invitation offered, accepted and cancelled (its file name a hostile path with a bidi
-/// override), a text sent in two chunks, and a type nobody knows.
+/// datacasts, custom and animated emoticons, client capabilities, a keep-alive, ink, a
+/// NetMeeting invitation declined, a file invitation offered, accepted and cancelled (its file
+/// name a hostile path with a bidi override), a text sent in two chunks, and a type nobody
+/// knows.
 fn msnc_messages() -> Pcap {
     let mut p = Pcap::new(E);
     let me = "alice@hotmail.com";
@@ -685,6 +686,23 @@ fn msnc_messages() -> Pcap {
             cb(payload(
                 "MSG 9 N",
                 &invite(&[
+                    ("Application-Name", "NetMeeting"),
+                    ("Application-GUID", "{44BBA842-CC51-11CF-AAFA-00AA00B6015C}"),
+                    ("Session-Protocol", "SM1"),
+                    ("Invitation-Command", "INVITE"),
+                    ("Invitation-Cookie", "31337"),
+                    ("Session-ID", "{F1A2B3C4-0000-0000-0000-000000000001}"),
+                ]),
+            )),
+            from_bob(&invite(&[
+                ("Invitation-Command", "CANCEL"),
+                ("Invitation-Cookie", "31337"),
+                ("Cancel-Code", "REJECT"),
+                ("Session-ID", "{F1A2B3C4-0000-0000-0000-000000000001}"),
+            ])),
+            cb(payload(
+                "MSG 10 N",
+                &invite(&[
                     ("Application-Name", "File Transfer"),
                     ("Application-GUID", "{5D3E02AB-6190-11D3-BBBB-00C04F795683}"),
                     ("Invitation-Command", "INVITE"),
@@ -701,7 +719,7 @@ fn msnc_messages() -> Pcap {
                 ("Request-Data", "IP-Address:"),
             ])),
             cb(payload(
-                "MSG 10 N",
+                "MSG 11 N",
                 &invite(&[
                     ("Invitation-Command", "ACCEPT"),
                     ("Invitation-Cookie", cookie),
@@ -719,7 +737,7 @@ fn msnc_messages() -> Pcap {
                 ("Cancel-Code", "FTTIMEOUT"),
             ])),
             cb(payload(
-                "MSG 11 A",
+                "MSG 12 A",
                 &mime(
                     "text/plain; charset=UTF-8",
                     "X-MMS-IM-Format: FN=Segoe%20UI; EF=; CO=0; CS=1; PF=0\r\nMessage-ID: {8A5D7E2C-3B1F-4C6D-9E0A-1B2C3D4E5F60}\r\nChunks: 2\r\n",
@@ -727,11 +745,11 @@ fn msnc_messages() -> Pcap {
                 ),
             )),
             cb(payload(
-                "MSG 12 A",
+                "MSG 13 A",
                 b"Message-ID: {8A5D7E2C-3B1F-4C6D-9E0A-1B2C3D4E5F60}\r\nChunk: 1\r\n\r\nand here the second.",
             )),
-            s("ACK 11\r\n"),
             s("ACK 12\r\n"),
+            s("ACK 13\r\n"),
             from_bob(&mime(
                 "application/x-msnmsgr-sharedcanvas; version=2",
                 "X-Canvas-Id: 7\r\n",

@@ -39,8 +39,8 @@ fn one(all: &[Value], kind: &str) -> Value {
 #[test]
 fn every_message_names_its_sender_and_content_type() {
     let all = messages();
-    // Seven from the notification server, twenty on the switchboard.
-    assert_eq!(all.len(), 27);
+    // Seven from the notification server, twenty-two on the switchboard.
+    assert_eq!(all.len(), 29);
     for m in &all {
         let sender = m["sender"].as_str().expect("a sender");
         let expected = match (m["role"].as_str(), m["dir"].as_str()) {
@@ -157,15 +157,35 @@ fn typing_datacasts_emoticons_caps_keepalive_ink() {
 }
 
 #[test]
+fn a_netmeeting_invitation_declined() {
+    let all = messages();
+    let inv: Vec<Value> = of_kind(&all, "invitation")
+        .into_iter()
+        .filter(|m| m["msnc"]["cookie"] == "31337")
+        .collect();
+    assert_eq!(inv.len(), 2);
+    assert_eq!(inv[0]["msnc"]["application"], "netmeeting");
+    assert_eq!(inv[0]["msnc"]["session_protocol"], "SM1");
+    assert_eq!(inv[0]["note"], "NetMeeting invitation 31337");
+    assert_eq!(inv[1]["msnc"]["cancel_meaning"], "declined");
+    assert_eq!(
+        inv[1]["note"],
+        "invitation 31337 cancelled: REJECT (declined)"
+    );
+}
+
+#[test]
 fn a_file_invitation_offered_accepted_and_cancelled() {
     let all = messages();
-    let inv = of_kind(&all, "invitation");
+    let inv: Vec<Value> = of_kind(&all, "invitation")
+        .into_iter()
+        .filter(|m| m["msnc"]["cookie"] == "57496")
+        .collect();
     let commands: Vec<&str> = inv
         .iter()
         .map(|m| m["msnc"]["command"].as_str().unwrap())
         .collect();
     assert_eq!(commands, ["INVITE", "ACCEPT", "ACCEPT", "CANCEL"]);
-    assert!(inv.iter().all(|m| m["msnc"]["cookie"] == "57496"));
     let offer = &inv[0]["msnc"];
     assert_eq!(offer["application"], "file_transfer");
     assert_eq!(
