@@ -396,6 +396,27 @@ fn hostile_control_and_bidi_characters_are_data_in_fields_and_spelt_out_in_notes
     );
 }
 
+#[test]
+fn hostile_control_and_bidi_characters_in_header_names_and_the_type() {
+    let m = decode(
+        "Content-Type: application/x-\u{202e}fdp.exe\x07\r\nX-\u{2066}Na\x1bme\t: v\r\n\r\n"
+            .as_bytes(),
+        None,
+    );
+    assert_eq!(m.kind, Kind::Unknown);
+    // Data: the names as sent (a trailing tab trimmed like a space).
+    assert_eq!(m.headers[1].name, "X-\u{2066}Na\x1bme");
+    assert_eq!(
+        m.content_type.as_deref(),
+        Some("application/x-\u{202e}fdp.exe\x07")
+    );
+    // The note: one inert line.
+    assert_eq!(
+        notes(&m),
+        "message of type application/x-\\u{202E}fdp.exe\\x07, not decoded"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
