@@ -131,6 +131,9 @@ pub struct CommandEvent {
     pub line: Vec<u8>,
     /// The raw payload bytes.
     pub payload_bytes: Option<Vec<u8>>,
+    /// For `MSG`, `UUM` and `UBM`: the message the payload holds, decoded by
+    /// [`crate::msnc`], with its sender.
+    pub msnc: Option<crate::msnc::Message>,
 }
 
 /// One MSNFTP block (ref §7): its header and how much of it arrived. The file's bytes are not

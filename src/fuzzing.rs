@@ -1,5 +1,6 @@
 //! Entry points for fuzzing: whole-pipeline functions that take arbitrary bytes and must never
-//! panic, whatever they are given. The `fuzz/` targets (cargo fuzz) and the property tests below
+//! panic, whatever they are given (and [`message`], one message body through the decoder and
+//! both output writers). The `fuzz/` targets (cargo fuzz) and the property tests below
 //! call the same functions, so the stable test suite exercises them on every run.
 
 use crate::capture::{CaptureError, LinkType, PacketSource, RawPacket, Timestamp};
@@ -67,6 +68,73 @@ pub fn pipeline(data: &[u8]) {
     pipeline_frames(linktype, frames);
 }
 
+/// One message body, sent by a client and relayed by the server on a switchboard, through the
+/// decoder and into both outputs (JSON lines and the dialogue, written nowhere): whatever the
+/// message layer makes of the bytes must be writable.
+pub fn message(body: &[u8]) {
+    use crate::event::{Event, Sink};
+    use crate::output::dialogue::{Dialogue, Notes};
+    use crate::output::json::JsonLines;
+
+    struct Both(JsonLines<std::io::Sink>, Dialogue<std::io::Sink>);
+    impl Sink for Both {
+        fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+            self.0.event(ev)?;
+            self.1.event(ev)
+        }
+    }
+    let mut sink = Both(
+        JsonLines::new(std::io::sink()),
+        Dialogue::new(std::io::sink(), Notes::Full, true, false),
+    );
+    message_into(body, &mut sink);
+}
+
+/// The switchboard session of [`message`], into any sink.
+pub fn message_into(body: &[u8], sink: &mut dyn crate::event::Sink) {
+    use crate::Direction;
+    use crate::flow::{At, Detection, FlowConsumer, FlowEvent, FlowId, Opening};
+
+    let mut decoder = Decoder::new(sink);
+    let flow = FlowId(1);
+    let at = At {
+        frame: 1,
+        ts: Timestamp::new(0, 0),
+    };
+    let detection = Detection::Port { port: 1863 };
+    let mut c2s = format!("USR 1 a@b.c 1.2\r\nMSG 2 N {}\r\n", body.len()).into_bytes();
+    c2s.extend_from_slice(body);
+    let mut s2c = format!("MSG b@c.d B {}\r\n", body.len()).into_bytes();
+    s2c.extend_from_slice(body);
+    let events = [
+        FlowEvent::Opened {
+            flow,
+            at,
+            client: ([10, 0, 0, 1], 4000).into(),
+            server: ([10, 0, 0, 2], 1863).into(),
+            detection: &detection,
+            opening: Opening::Syn,
+        },
+        FlowEvent::Data {
+            flow,
+            at,
+            dir: Direction::ClientToServer,
+            offset: 0,
+            bytes: &c2s,
+        },
+        FlowEvent::Data {
+            flow,
+            at,
+            dir: Direction::ServerToClient,
+            offset: 0,
+            bytes: &s2c,
+        },
+    ];
+    for ev in &events {
+        let _ = decoder.event(ev);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,8 +181,49 @@ mod tests {
     const CLIENT: &[u8] = b"VER 1 MSNP13 CVR0\r\nUSR 2 TWN I a@b.c\r\nADL 3 41\r\n<ml l=\"1\"><d n=\"b.c\"><c n=\"x\"/></d></ml>QRY 4 msmsgs@msnmsgr.com 32\r\n0123456789abcdef0123456789abcdefMSG 5 N 3\r\nhi!OUT\r\n";
     const SERVER: &[u8] = b"VER 1 MSNP13\r\nUSR 2 OK a@b.c 1 0\r\nADL 3 OK\r\nCHL 0 1234\r\nNLN BSY b@c.d 1:Bob 0\r\n241 9 5\r\nxxxxxXFR 7 SB 1.2.3.4:1863 CKI 1.2 U messenger.msn.com\r\nRNG 1 2.3.4.5:1863 CKI 9.9 x@y.z X\r\n";
 
+    #[test]
+    fn a_message_reaches_the_message_layer_both_ways() {
+        let mut all = crate::event::Collect::default();
+        message_into(
+            b"Content-Type: text/x-msmsgscontrol\r\nTypingUser: a@b.c\r\n\r\n\r\n",
+            &mut all,
+        );
+        let senders: Vec<Option<String>> = all
+            .0
+            .iter()
+            .filter_map(|e| match e {
+                crate::event::Event::Command(c) => c.msnc.as_ref().map(|m| m.sender.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            senders,
+            [Some("a@b.c".to_string()), Some("b@c.d".to_string())]
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Arbitrary message bodies, and bodies with a content type the message layer
+        /// reads, decoded and written as JSON and as the dialogue.
+        #[test]
+        fn arbitrary_messages_never_panic(
+            ctype in proptest::sample::select(vec![
+                "", "text/plain", "text/x-msmsgsinvite", "text/x-msnmsgr-datacast",
+                "text/x-mms-emoticon", "text/x-msmsgsprofile", "application/x-msnmsgrp2p",
+                "text/x-msmsgsemailnotification", "text/x-msmsgsoimnotification",
+            ]),
+            headers in prop::collection::vec(any::<u8>(), 0..64),
+            body in prop::collection::vec(any::<u8>(), 0..256),
+        ) {
+            let mut m = format!("Content-Type: {ctype}\r\n").into_bytes();
+            m.extend_from_slice(&headers);
+            m.extend_from_slice(b"\r\n\r\n");
+            m.extend_from_slice(&body);
+            message(&m);
+            message(&body);
+        }
 
         /// Arbitrary bytes, cut into arbitrary frames of every link type.
         #[test]

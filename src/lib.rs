@@ -5,7 +5,8 @@
 //! ```text
 //! capture (PacketSource) → net (frames → TCP segments) → flow (connections, sides,
 //!   MSN detection) → reassembly (per-direction byte streams) → msnp (framing, grammar,
-//!   meaning) → session (roles, TrID pairing) → event → output (table, dialogue, JSON)
+//!   meaning) → session (roles, TrID pairing; message bodies read by msnc) → event → output
+//!   (table, dialogue, JSON)
 //! ```
 //!
 //! Only [`capture`] and [`output`] do I/O; everything between is pure and deterministic. The

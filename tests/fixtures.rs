@@ -1,6 +1,7 @@
 //! The synthetic fixtures in `captures/synthetic_*.pcap`, built here from scripted sessions
 //! with the test pcap writer: one per dialect family (MD5 logins of MSNP2-7, TWN of MSNP8-12,
-//! ADL/FQY of MSNP13-14, SSO of MSNP15-18), one of reassembly edge cases, one of hostile text.
+//! ADL/FQY of MSNP13-14, SSO of MSNP15-18), one of reassembly edge cases, one of hostile text,
+//! one of MSNFTP file transfers, one of the message layer (every kind of MSG body).
 //!
 //! The test checks that each committed file is exactly what its builder makes, so a fixture
 //! cannot drift from the script that documents it. `UPDATE_FIXTURES=1 cargo test --test
@@ -802,6 +803,211 @@ fn msnftp() -> Pcap {
     p
 }
 
+/// The message layer (issue 8): a notification server that sends the login profile, the
+/// e-mail notices, the mail data and a maintenance notice, and a switchboard with every kind
+/// of message: text in UTF-8 and in Latin-1 bytes with X-MMS-IM-Format, typing, the four
+/// datacasts, custom and animated emoticons, client capabilities, a keep-alive, ink, a
+/// NetMeeting invitation declined, a file invitation offered, accepted and cancelled (its file
+/// name a hostile path with a bidi override), a text sent in two chunks, and a type nobody
+/// knows.
+fn msnc_messages() -> Pcap {
+    let mut p = Pcap::new(E);
+    let me = "alice@hotmail.com";
+    let bob = "bob@hotmail.com";
+    let mut ns = Conv::new(E, "10.20.0.5:4100", "207.46.5.5:1863", 0x3000, 0x4000);
+    ns.handshake(&mut p);
+    let profile = mime(
+        "text/x-msmsgsprofile; charset=UTF-8",
+        "LoginTime: 1136000000\r\nEmailEnabled: 1\r\nMemberIdHigh: 3\r\nMemberIdLow: -1\r\nlang_preference: 1036\r\npreferredEmail: alice@hotmail.com\r\ncountry: FR\r\nPostalCode: \r\nGender: \r\nKid: 0\r\nAge: \r\nBDayPre: \r\nBirthday: \r\nWallet: \r\nFlags: 1027\r\nsid: 507\r\nkv: 7\r\nMSPAuth: 7Yz0Ab$$\r\nClientIP: 203.0.113.9\r\nClientPort: 52225\r\nABCHMigrated: 1\r\n",
+        b"",
+    );
+    let hotmail = |body: &[u8]| sb(payload("MSG Hotmail Hotmail", body));
+    play(
+        &mut p,
+        &mut ns,
+        &[
+            c("VER 1 MSNP11 CVR0\r\n"),
+            s("VER 1 MSNP11\r\n"),
+            c(&format!("USR 2 TWN I {me}\r\n")),
+            s("USR 2 TWN S ct=1,rver=1,id=507\r\n"),
+            c("USR 3 TWN S t=ticket&p=profile\r\n"),
+            s(&format!("USR 3 OK {me} 1 0\r\n")),
+            hotmail(&profile),
+            hotmail(&mime(
+                "text/x-msmsgsinitialemailnotification; charset=UTF-8",
+                "",
+                b"Inbox-Unread: 4\r\nFolders-Unread: 2\r\nInbox-URL: /cgi-bin/HoTMaiL\r\nFolders-URL: /cgi-bin/folders\r\nPost-URL: http://mail.example.com/\r\n\r\n",
+            )),
+            hotmail(&mime(
+                "text/x-msmsgsinitialmdatanotification; charset=UTF-8",
+                "",
+                b"Mail-Data: <MD><E><I>4</I><IU>4</IU><O>2</O><OU>2</OU></E><Q><QTM>409600</QTM><QNM>204800</QNM></Q><M><T>11</T><S>6</S><RT>2006-01-01T00:00:00.000Z</RT><RS>0</RS><SZ>850</SZ><E>carol@hotmail.com</E><I>1A2B</I><F>00000000-0000-0000-0000-000000000009</F><N>Carol</N></M></MD>\r\n\r\n",
+            )),
+            s("CHG 4 NLN 1342177280\r\n"),
+            hotmail(&mime(
+                "text/x-msmsgsemailnotification; charset=UTF-8",
+                "",
+                b"From: =?iso-8859-1?Q?Ren=E9_Dupont?=\r\nMessage-URL: /cgi-bin/getmsg?msg=MSG1136000001\r\nPost-URL: http://mail.example.com/\r\nSubject: =?utf-8?B?UmU6IGTDrm5lcg==?=\r\nDest-Folder: ACTIVE\r\nFrom-Addr: rene@example.fr\r\nid: 2\r\n\r\n",
+            )),
+            hotmail(&mime(
+                "text/x-msmsgsactivemailnotification; charset=UTF-8",
+                "",
+                b"Src-Folder: ACTIVE\r\nDest-Folder: trAsH\r\nMessage-Delta: 1\r\n\r\n",
+            )),
+            hotmail(&mime(
+                "text/x-msmsgsoimnotification; charset=UTF-8",
+                "",
+                b"Mail-Data: <MD><M><T>11</T><S>6</S><E>dave@hotmail.com</E><I>3C4D</I><N>Dave</N></M></MD>\r\n\r\n",
+            )),
+            c("XFR 5 SB\r\n"),
+            s("XFR 5 SB 207.46.6.6:1863 CKI 1136000222.33344\r\n"),
+        ],
+    );
+    let mut sw = Conv::new(E, "10.20.0.5:4101", "207.46.6.6:1863", 0x10, 0x20);
+    sw.handshake(&mut p);
+    let from_bob = |body: &[u8]| sb(payload(&format!("MSG {bob} Bob"), body));
+    let wink = b"ID: 2\r\nData: <msnobj Creator=\"bob@hotmail.com\" Size=\"24539\" Type=\"8\" Location=\"TFR2C.tmp\" Friendly=\"VwBhAHYAZQAAAA==\" SHA1D=\"trC8SlFx2sWQxZMIBAWSEnXc8oQ=\" SHA1C=\"U32o6bosZzluJq82eAtMpx5dIEI=\"/>\r\n\r\n";
+    let voice = b"ID: 3\r\nData: <msnobj Creator=\"alice@hotmail.com\" Size=\"5120\" Type=\"11\" Location=\"0\" Friendly=\"AAA=\" SHA1D=\"a2V5\"/>\r\n\r\n";
+    let emoticons = b":cat:\t<msnobj Creator=\"alice@hotmail.com\" Size=\"1201\" Type=\"2\" Location=\"TFR1.dat\" Friendly=\"AAA=\" SHA1D=\"Y2F0\"/>\t(pizza)\t<msnobj Creator=\"alice@hotmail.com\" Size=\"988\" Type=\"2\" Location=\"TFR2.dat\" Friendly=\"AAA=\" SHA1D=\"cGl6\"/>\t";
+    let animated = b"(dance)\t<msnobj Creator=\"bob@hotmail.com\" Size=\"30442\" Type=\"2\" Location=\"TFR3.dat\" Friendly=\"AAA=\" SHA1D=\"ZGFu\"/>\t";
+    let hostile_file = "..\\..\\evil\u{202e}gnp.exe";
+    let cookie = "57496";
+    play(
+        &mut p,
+        &mut sw,
+        &[
+            c(&format!("USR 1 {me} 1136000222.33344\r\n")),
+            s(&format!("USR 1 OK {me} Alice\r\n")),
+            c(&format!("CAL 2 {bob}\r\n")),
+            s("CAL 2 RINGING 1136000333\r\n"),
+            s(&format!("JOI {bob} Bob 1342177280\r\n")),
+            cb(payload(
+                "MSG 3 U",
+                &mime("text/x-clientcaps", "", b"Client-Name: Gaim/0.79\r\nChat-Logging: Y\r\n"),
+            )),
+            cb(payload(
+                "MSG 4 A",
+                &mime(
+                    "text/plain; charset=UTF-8",
+                    "X-MMS-IM-Format: FN=Comic%20Sans%20MS; EF=BI; CO=ff0000; CS=0; PF=22\r\n",
+                    "bonjour Bob, ça va ? ☕".as_bytes(),
+                ),
+            )),
+            s("ACK 4\r\n"),
+            from_bob(&typing(bob)),
+            from_bob(&mime(
+                "text/plain; charset=ISO-8859-1",
+                "X-MMS-IM-Format: FN=Arial; EF=; CO=ff; CS=0; PF=0\r\n",
+                b"tr\xe8s bien, merci. Un caf\xe9 ?",
+            )),
+            from_bob(&mime("text/x-msnmsgr-datacast", "", b"ID: 1\r\n\r\n")),
+            from_bob(&mime("text/x-msnmsgr-datacast", "", wink)),
+            cb(payload("MSG 5 N", &mime("text/x-msnmsgr-datacast", "", voice))),
+            cb(payload(
+                "MSG 6 N",
+                &mime("text/x-msnmsgr-datacast", "", b"ID: 4\r\nData: offers a coffee\r\n\r\n"),
+            )),
+            cb(payload("MSG 7 N", &mime("text/x-mms-emoticon", "", emoticons))),
+            cb(payload("MSG 8 A", &text_msg(b"look :cat: (pizza)"))),
+            s("ACK 8\r\n"),
+            from_bob(&mime("text/x-mms-animemoticon", "", animated)),
+            from_bob(&mime("text/x-keepalive", "", b"")),
+            from_bob(&mime("image/gif", "", b"base64:R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=")),
+            cb(payload(
+                "MSG 9 N",
+                &invite(&[
+                    ("Application-Name", "NetMeeting"),
+                    ("Application-GUID", "{44BBA842-CC51-11CF-AAFA-00AA00B6015C}"),
+                    ("Session-Protocol", "SM1"),
+                    ("Invitation-Command", "INVITE"),
+                    ("Invitation-Cookie", "31337"),
+                    ("Session-ID", "{F1A2B3C4-0000-0000-0000-000000000001}"),
+                ]),
+            )),
+            from_bob(&invite(&[
+                ("Invitation-Command", "CANCEL"),
+                ("Invitation-Cookie", "31337"),
+                ("Cancel-Code", "REJECT"),
+                ("Session-ID", "{F1A2B3C4-0000-0000-0000-000000000001}"),
+            ])),
+            cb(payload(
+                "MSG 10 N",
+                &invite(&[
+                    ("Application-Name", "File Transfer"),
+                    ("Application-GUID", "{5D3E02AB-6190-11D3-BBBB-00C04F795683}"),
+                    ("Invitation-Command", "INVITE"),
+                    ("Invitation-Cookie", cookie),
+                    ("Application-File", hostile_file),
+                    ("Application-FileSize", "30210"),
+                    ("Connectivity", "N"),
+                ]),
+            )),
+            from_bob(&invite(&[
+                ("Invitation-Command", "ACCEPT"),
+                ("Invitation-Cookie", cookie),
+                ("Launch-Application", "FALSE"),
+                ("Request-Data", "IP-Address:"),
+            ])),
+            cb(payload(
+                "MSG 11 N",
+                &invite(&[
+                    ("Invitation-Command", "ACCEPT"),
+                    ("Invitation-Cookie", cookie),
+                    ("IP-Address", "198.51.100.7"),
+                    ("Port", "6891"),
+                    ("PortX", "11178"),
+                    ("AuthCookie", "1618033988"),
+                    ("Launch-Application", "FALSE"),
+                    ("Request-Data", "IP-Address:"),
+                ]),
+            )),
+            from_bob(&invite(&[
+                ("Invitation-Command", "CANCEL"),
+                ("Invitation-Cookie", cookie),
+                ("Cancel-Code", "FTTIMEOUT"),
+            ])),
+            cb(payload(
+                "MSG 12 A",
+                &mime(
+                    "text/plain; charset=UTF-8",
+                    "X-MMS-IM-Format: FN=Segoe%20UI; EF=; CO=0; CS=1; PF=0\r\nMessage-ID: {8A5D7E2C-3B1F-4C6D-9E0A-1B2C3D4E5F60}\r\nChunks: 2\r\n",
+                    b"a long message, sent in two parts: here is the first, ",
+                ),
+            )),
+            cb(payload(
+                "MSG 13 A",
+                b"Message-ID: {8A5D7E2C-3B1F-4C6D-9E0A-1B2C3D4E5F60}\r\nChunk: 1\r\n\r\nand here the second.",
+            )),
+            s("ACK 12\r\n"),
+            s("ACK 13\r\n"),
+            from_bob(&mime(
+                "application/x-msnmsgr-sharedcanvas; version=2",
+                "X-Canvas-Id: 7\r\n",
+                b"<canvas/>",
+            )),
+            s(&format!("BYE {bob}\r\n")),
+            c("OUT\r\n"),
+        ],
+    );
+    sw.client_fin(&mut p);
+    sw.server_fin(&mut p);
+    ns.server(
+        &mut p,
+        &payload(
+            "MSG Hotmail Hotmail",
+            &mime(
+                "application/x-msmsgssystemmessage",
+                "",
+                b"Type: 1\r\nArg1: 5\r\n\r\n",
+            ),
+        ),
+    );
+    ns.client(&mut p, b"OUT\r\n");
+    ns.client_fin(&mut p);
+    ns.server_fin(&mut p);
+    p
+}
+
 fn fixtures() -> Vec<(&'static str, Pcap)> {
     vec![
         ("synthetic_msnp7_md5", msnp7_md5()),
@@ -811,6 +1017,7 @@ fn fixtures() -> Vec<(&'static str, Pcap)> {
         ("synthetic_edge_segmentation", edge_segmentation()),
         ("synthetic_hostile_text", hostile_text()),
         ("synthetic_msnftp", msnftp()),
+        ("synthetic_msnc_messages", msnc_messages()),
     ]
 }
 

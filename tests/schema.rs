@@ -335,6 +335,77 @@ fn wrong_events_fail_validation() {
     assert!(events.is_valid(&opened));
 }
 
+/// A text message from the goldens, with its text, format and `msnc`.
+fn text_message() -> Value {
+    let path = root().join("tests/golden/synthetic_msnp11_twn.events.jsonl");
+    json_lines(&std::fs::read_to_string(path).unwrap(), "msnp11")
+        .into_iter()
+        .map(|(_, v)| v)
+        .find(|v| v["msnc"]["kind"] == "text" && v.get("format").is_some())
+        .expect("a text message in synthetic_msnp11_twn")
+}
+
+#[test]
+fn wrong_messages_fail_validation() {
+    let events = validator("event");
+    let text = text_message();
+    assert!(
+        events.is_valid(&text),
+        "the unbroken sample is valid: {text}"
+    );
+    type Break = fn(&mut Value);
+    let breaks: Vec<(&str, Break)> = vec![
+        ("unknown kind", |v| v["msnc"]["kind"] = json!("chat")),
+        ("a field of another kind", |v| {
+            v["msnc"]["file"] = json!("a.txt")
+        }),
+        ("text without its encoding", |v| {
+            v["msnc"].as_object_mut().unwrap().remove("encoding");
+        }),
+        ("unknown encoding", |v| {
+            v["msnc"]["encoding"] = json!("cp1252")
+        }),
+        ("msnc without sender", |v| {
+            v.as_object_mut().unwrap().remove("sender");
+        }),
+        ("text without msnc", |v| {
+            v.as_object_mut().unwrap().remove("msnc");
+        }),
+        ("colour not #rrggbb", |v| {
+            v["format"]["color"] = json!("red")
+        }),
+        ("unknown effect", |v| {
+            v["format"]["effects"] = json!(["blink"])
+        }),
+        ("misspelt format field", |v| {
+            v["format"]["fnt"] = json!("Arial")
+        }),
+        ("sender a number", |v| v["sender"] = json!(5)),
+        ("chunk part zero", |v| {
+            v["msnc"]["chunk"] = json!({"message_id": "{1}", "part": 0})
+        }),
+        ("unknown without headers", |v| {
+            v["msnc"] = json!({"kind": "unknown"})
+        }),
+        ("datacast with an unknown name", |v| {
+            v["msnc"] = json!({"kind": "datacast", "id": 1, "name": "poke"})
+        }),
+    ];
+    let mut accepted = Vec::new();
+    for (what, break_it) in breaks {
+        let mut v = text.clone();
+        break_it(&mut v);
+        if events.is_valid(&v) {
+            accepted.push(what);
+        }
+    }
+    assert!(accepted.is_empty(), "the schema accepted: {accepted:?}");
+    // The new fields belong to messages only.
+    let mut other = sample("command");
+    other["sender"] = json!("bob@x.com");
+    assert!(!events.is_valid(&other), "sender without msnc");
+}
+
 #[test]
 fn a_wrong_flow_row_fails_validation() {
     let rows = validator("flow_row");

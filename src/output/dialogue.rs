@@ -24,6 +24,7 @@ use crate::event::{
     TransferSummary,
 };
 use crate::flow::{Closing, FlowId, Opening};
+use crate::msnc::mime::{HeadersEnd, Mime};
 use crate::output::text::{escape_bytes, escape_text, utc};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -358,21 +359,18 @@ fn dialect_words(c: &ConnectionInfo) -> String {
 
 /// Where a payload stops being text. A MIME body declared as `text/...` is text whatever it
 /// holds (stray bytes are escaped when shown); a P2P body (`application/x-msnmsgrp2p`) is
-/// binary after its headers; otherwise text is what is valid UTF-8 without NUL bytes.
+/// binary after its headers; otherwise text is what is valid UTF-8 without NUL bytes. The
+/// header block is read as the message layer reads it ([`crate::msnc::mime`]).
 fn binary_start(p: &[u8]) -> usize {
     let is_text = |b: &[u8]| std::str::from_utf8(b).is_ok() && !b.contains(&0);
-    let head_end = p.windows(4).position(|w| w == b"\r\n\r\n").map(|n| n + 4);
+    let mime = Mime::parse(p);
+    let head_end = (mime.end == HeadersEnd::Blank).then(|| p.len() - mime.body.len());
     if let Some(end) = head_end {
-        let head = String::from_utf8_lossy(&p[..end]).to_ascii_lowercase();
-        let ctype = head
-            .split("\r\n")
-            .find_map(|l| l.strip_prefix("content-type:"))
-            .map(str::trim)
-            .unwrap_or("");
+        let ctype = mime.content_type().unwrap_or_default();
         if ctype.starts_with("text/") {
             return p.len();
         }
-        if ctype.starts_with("application/x-msnmsgrp2p") {
+        if ctype == "application/x-msnmsgrp2p" {
             return end;
         }
     }
@@ -623,5 +621,11 @@ mod tests {
         assert_eq!(binary_start(t), t.len());
         let p2p = b"Content-Type: application/x-msnmsgrp2p\r\n\r\nplain ascii";
         assert_eq!(binary_start(p2p), p2p.len() - 11);
+        // Header names in any case, and bare newlines, as the message layer reads them.
+        let p2p = b"content-type: Application/X-MsnMsgrP2P\n\nplain ascii";
+        assert_eq!(binary_start(p2p), p2p.len() - 11);
+        // A text body that is not UTF-8 stays text (shown escaped).
+        let latin1 = b"Content-Type: text/plain; charset=ISO-8859-1\r\n\r\ncaf\xe9";
+        assert_eq!(binary_start(latin1), latin1.len());
     }
 }

@@ -3,15 +3,20 @@
 //! tested alone: the step decides what a command changes, the builder only describes it.
 //!
 //! Guarantees: the named fields are built once per command, from the verb table; the note is
-//! the verb's own note, then the challenge verdict and the decoder's note (a switchboard
-//! link, an MSNFTP AuthCookie checked against its invitation), in that order, joined by `; `; a payload is kept as text when it is valid UTF-8 and as base64 otherwise,
-//! and its raw bytes travel with the event for the dialogue.
+//! the verb's own note, then the challenge verdict, the decoder's note (a switchboard link, an
+//! MSNFTP AuthCookie checked against its invitation) and the notes of the message a payload
+//! holds, in that order, joined by `; `; a payload is kept as text when it is valid UTF-8 and as
+//! base64 otherwise, and its raw bytes travel with the event for the dialogue. The payload of
+//! `MSG`, `UUM` and `UBM` is decoded by [`crate::msnc`], with its sender: on a client's command
+//! the connection's signed-in user, on a server's the handle it names (null only when neither
+//! is known).
 
 use super::classify;
 use super::step::{Changes, ConnState};
 use crate::Direction;
 use crate::event::{CommandEvent, LineEnd};
 use crate::flow::{At, FlowId};
+use crate::msnc;
 use crate::msnp::framer::{Eol, Frame};
 use crate::msnp::named::{Name, Value};
 use crate::msnp::verbs;
@@ -40,6 +45,18 @@ pub fn command_event(
         notes.push(c.note.clone());
     }
     notes.extend(link_note);
+    let msnc = match (&frame.payload, cmd.verb.as_str()) {
+        (Some(p), "MSG" | "UUM" | "UBM") => {
+            let sender = match dir {
+                Direction::ClientToServer => state.info.principal.clone(),
+                Direction::ServerToClient => fields.text(Name::Handle).map(str::to_string),
+            };
+            let message = msnc::decode(&p.bytes, sender);
+            notes.extend(message.notes());
+            Some(message)
+        }
+        _ => None,
+    };
     let channel = classify::channel(role, cmd, dir);
     let verb = cmd.verb.as_str().to_string();
     let trid = cmd.trid;
@@ -85,6 +102,7 @@ pub fn command_event(
         note: (!notes.is_empty()).then(|| notes.join("; ")),
         line: frame.line,
         payload_bytes,
+        msnc,
     }
 }
 
@@ -190,6 +208,68 @@ mod tests {
         assert_eq!(ev.payload_len, Some(32));
         assert_eq!(ev.payload_received, None);
         assert!(ev.payload.is_some() && ev.payload_base64.is_none());
+    }
+
+    const TYPING: &[u8] =
+        b"MIME-Version: 1.0\r\nContent-Type: text/x-msmsgscontrol\r\nTypingUser: bob@x.com\r\n\r\n\r\n";
+
+    fn msg(s: &ConnState, line: &str, dir: Direction, body: &[u8]) -> CommandEvent {
+        command_event(
+            FlowId(7),
+            at(),
+            dir,
+            s,
+            frame(line, dir, Some((body, body.len() as u64))),
+            &Changes::default(),
+            None,
+        )
+    }
+
+    #[test]
+    fn a_message_names_its_sender_and_adds_its_notes() {
+        // A client's MSG: the connection's signed-in user.
+        let mut s = state(Role::Switchboard);
+        s.info.principal = Some("alice@x.com".into());
+        let ev = msg(&s, "MSG 4 U 91", Direction::ClientToServer, TYPING);
+        let m = ev.msnc.expect("decoded");
+        assert_eq!(m.sender.as_deref(), Some("alice@x.com"));
+        assert_eq!(m.content_type.as_deref(), Some("text/x-msmsgscontrol"));
+        assert_eq!(ev.note.as_deref(), Some("bob@x.com is typing"));
+        // A server's MSG: the handle it names, without network prefix or endpoint.
+        let ev = msg(
+            &s,
+            "MSG 1:bob@x.com;{0d0e} Bob 91",
+            Direction::ServerToClient,
+            TYPING,
+        );
+        assert_eq!(ev.msnc.unwrap().sender.as_deref(), Some("bob@x.com"));
+        // Nobody known.
+        let s = state(Role::Switchboard);
+        let ev = msg(&s, "MSG 4 U 91", Direction::ClientToServer, TYPING);
+        assert_eq!(ev.msnc.unwrap().sender, None);
+    }
+
+    #[test]
+    fn federated_messages_are_decoded_and_other_verbs_are_not() {
+        let mut s = state(Role::Notification);
+        s.info.principal = Some("alice@live.com".into());
+        let ev = msg(
+            &s,
+            "UUM 10 yuki@yahoo.com 32 2 91",
+            Direction::ClientToServer,
+            TYPING,
+        );
+        assert_eq!(ev.msnc.unwrap().sender.as_deref(), Some("alice@live.com"));
+        let ev = msg(
+            &s,
+            "UBM yuki@yahoo.com 32 alice@live.com 1 2 91",
+            Direction::ServerToClient,
+            TYPING,
+        );
+        assert_eq!(ev.msnc.unwrap().sender.as_deref(), Some("yuki@yahoo.com"));
+        let ev = msg(&s, "UUX 7 91", Direction::ClientToServer, TYPING);
+        assert!(ev.msnc.is_none());
+        assert_eq!(ev.note, None);
     }
 
     #[test]

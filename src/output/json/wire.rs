@@ -20,6 +20,12 @@ use crate::event::{
     ReplyTo, Role, TransferSummary,
 };
 use crate::flow::{Closing, Detection, ExpectedKind, FlowSummary, GapRecord, Opening};
+use crate::msnc::control::{Emoticon, Ink};
+use crate::msnc::invite::{App, Command as InviteCommand, Invitation, cancel_meaning};
+use crate::msnc::msnobject::MsnObject;
+use crate::msnc::notify::Profile;
+use crate::msnc::text::{Effect, Encoding, Format, charset_name, color_hex};
+use crate::msnc::{Kind, Message};
 use crate::msnp::Dialect;
 use crate::msnp::named::{Entry, Value};
 use crate::reassembly::GapReason;
@@ -371,6 +377,20 @@ struct Command<'a> {
     reply_to: Option<WireReplyTo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<&'a str>,
+    /// On `MSG`, `UUM`, `UBM`: who wrote the message (null when unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sender: Option<Option<&'a str>>,
+    /// On `MSG`, `UUM`, `UBM`: the content type (null when there is none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    charset: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<WireFormat<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    msnc: Option<Msnc<'a>>,
 }
 
 impl<'a> Command<'a> {
@@ -398,6 +418,21 @@ impl<'a> Command<'a> {
                 .reply_to
                 .map(|ReplyTo { frame, delay_ms }| WireReplyTo { frame, delay_ms }),
             note: c.note.as_deref(),
+            sender: c.msnc.as_ref().map(|m| m.sender.as_deref()),
+            content_type: c.msnc.as_ref().map(|m| m.content_type.as_deref()),
+            charset: c.msnc.as_ref().and_then(|m| m.charset.as_deref()),
+            text: c
+                .msnc
+                .as_ref()
+                .and_then(|m| m.text())
+                .map(|t| t.text.as_str()),
+            format: c
+                .msnc
+                .as_ref()
+                .and_then(|m| m.text())
+                .and_then(|t| t.format.as_ref())
+                .map(WireFormat),
+            msnc: c.msnc.as_ref().map(Msnc),
         }
     }
 }
@@ -433,6 +468,333 @@ impl Serialize for FieldValue<'_> {
             Value::List(items) => s.collect_seq(items.iter().map(FieldValue)),
         }
     }
+}
+
+// ---- messages (`msnc`) ----
+
+/// Writes `key: value` unless the value is absent.
+fn entry<M: SerializeMap, T: Serialize>(
+    map: &mut M,
+    key: &'static str,
+    value: Option<T>,
+) -> Result<(), M::Error> {
+    match value {
+        Some(v) => map.serialize_entry(key, &v),
+        None => Ok(()),
+    }
+}
+
+pub fn encoding(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Utf8 => "utf-8",
+        Encoding::Latin1 { .. } => "latin-1",
+    }
+}
+
+pub fn effect(e: Effect) -> &'static str {
+    match e {
+        Effect::Bold => "bold",
+        Effect::Italic => "italic",
+        Effect::Underline => "underline",
+        Effect::Strikethrough => "strikethrough",
+    }
+}
+
+pub fn ink(i: Ink) -> &'static str {
+    match i {
+        Ink::Gif => "gif",
+        Ink::Isf => "isf",
+    }
+}
+
+pub fn application(a: App) -> &'static str {
+    match a {
+        App::FileTransfer => "file_transfer",
+        App::NetMeeting => "netmeeting",
+        App::Voice => "voice",
+        App::RemoteAssistance => "remote_assistance",
+        App::Whiteboard => "whiteboard",
+        App::ApplicationSharing => "application_sharing",
+        App::BaldursGate2 => "baldurs_gate_2",
+        App::MechWarriorMercenaries => "mechwarrior_mercenaries",
+        App::Webcam => "webcam",
+    }
+}
+
+/// The JSON name of a message kind (`msnc.kind`).
+pub fn kind(k: &Kind) -> &'static str {
+    match k {
+        Kind::Text(_) => "text",
+        Kind::Typing { .. } => "typing",
+        Kind::Invitation(_) => "invitation",
+        Kind::Datacast(_) => "datacast",
+        Kind::Emoticons(_) => "emoticons",
+        Kind::AnimatedEmoticons(_) => "animated_emoticons",
+        Kind::ClientCaps(_) => "client_caps",
+        Kind::Keepalive => "keepalive",
+        Kind::Ink(_) => "ink",
+        Kind::P2p(_) => "p2p",
+        Kind::Profile(_) => "profile",
+        Kind::InitialEmail(_) => "initial_email",
+        Kind::NewEmail(_) => "new_email",
+        Kind::EmailActivity(_) => "email_activity",
+        Kind::InitialMailData(_) => "initial_mail_data",
+        Kind::OimNotification(_) => "oim_notification",
+        Kind::SystemMessage(_) => "system_message",
+        Kind::ChunkPart => "chunk",
+        Kind::Unknown => "unknown",
+    }
+}
+
+/// `format`: the `X-MMS-IM-Format` of a text message.
+struct WireFormat<'a>(&'a Format);
+
+impl Serialize for WireFormat<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.0;
+        let mut map = s.serialize_map(None)?;
+        entry(&mut map, "font", f.font.as_deref())?;
+        let effects: Vec<&str> = f.effects.iter().map(|e| effect(*e)).collect();
+        map.serialize_entry("effects", &effects)?;
+        entry(&mut map, "color", f.color.map(color_hex))?;
+        entry(&mut map, "charset", f.charset)?;
+        entry(&mut map, "charset_name", f.charset.and_then(charset_name))?;
+        entry(&mut map, "pitch_family", f.pitch_family.as_deref())?;
+        entry(&mut map, "right_to_left", f.right_to_left.then_some(true))?;
+        map.end()
+    }
+}
+
+/// An MSNObject: `{"raw": ..., "creator": ..., "type": 8, "type_name": "wink", ...}`.
+struct WireMsnObject<'a>(&'a MsnObject);
+
+impl Serialize for WireMsnObject<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let o = self.0;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("raw", &o.raw)?;
+        entry(&mut map, "creator", o.creator.as_deref())?;
+        entry(&mut map, "size", o.size)?;
+        entry(&mut map, "type", o.object_type)?;
+        entry(
+            &mut map,
+            "type_name",
+            o.object_type.and_then(msnobject_type),
+        )?;
+        entry(&mut map, "location", o.location.as_deref())?;
+        entry(&mut map, "friendly", o.friendly.as_deref())?;
+        entry(&mut map, "sha1d", o.sha1d.as_deref())?;
+        map.end()
+    }
+}
+
+/// What a datacast `ID` is.
+fn datacast_name(id: u64) -> Option<&'static str> {
+    Some(match id {
+        1 => "nudge",
+        2 => "wink",
+        3 => "voice_clip",
+        4 => "action_message",
+        _ => return None,
+    })
+}
+
+fn msnobject_type(t: u64) -> Option<&'static str> {
+    Some(match t {
+        2 => "custom_emoticon",
+        3 => "display_picture",
+        5 => "background",
+        7 => "dynamic_display_picture",
+        8 => "wink",
+        11 => "voice_clip",
+        12 => "saved_state",
+        _ => return None,
+    })
+}
+
+/// `msnc`: the kind of a message and what that kind carries. Each kind writes its own keys;
+/// `chunk` follows on any kind, `headers` on an unknown one.
+struct Msnc<'a>(&'a Message);
+
+impl Serialize for Msnc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let m = self.0;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("kind", kind(&m.kind))?;
+        match &m.kind {
+            Kind::Text(t) => {
+                map.serialize_entry("encoding", encoding(t.encoding))?;
+                if let Encoding::Latin1 { bytes } = t.encoding {
+                    map.serialize_entry("latin1_bytes", &bytes)?;
+                }
+                entry(&mut map, "truncated", t.truncated.then_some(true))?;
+            }
+            Kind::Typing { user } => entry(&mut map, "user", user.as_deref())?,
+            Kind::Invitation(i) => invitation(&mut map, i)?,
+            Kind::Datacast(d) => {
+                entry(&mut map, "id", d.id)?;
+                entry(&mut map, "name", d.id.and_then(datacast_name))?;
+                entry(&mut map, "data", d.data.as_deref())?;
+                entry(
+                    &mut map,
+                    "msnobject",
+                    d.msnobject.as_ref().map(WireMsnObject),
+                )?;
+            }
+            Kind::Emoticons(e) | Kind::AnimatedEmoticons(e) => {
+                let list: Vec<WireEmoticon<'_>> = e.list.iter().map(WireEmoticon).collect();
+                map.serialize_entry("emoticons", &list)?;
+                entry(&mut map, "omitted", (e.dropped > 0).then_some(e.dropped))?;
+            }
+            Kind::ClientCaps(c) => {
+                entry(&mut map, "client_name", c.client_name.as_deref())?;
+                entry(&mut map, "chat_logging", c.chat_logging.as_deref())?;
+                entry(&mut map, "chat_logging_meaning", c.logging_meaning())?;
+            }
+            Kind::Keepalive | Kind::ChunkPart => {}
+            Kind::Ink(i) => map.serialize_entry("ink_format", ink(*i))?,
+            Kind::P2p(p) => {
+                // The P2P parsers add the binary header's and MSNSLP's fields here.
+                entry(&mut map, "dest", p.dest.as_deref())?;
+                entry(&mut map, "src", p.src.as_deref())?;
+                map.serialize_entry("body_len", &p.body_len)?;
+            }
+            Kind::Profile(p) => profile(&mut map, p)?,
+            Kind::InitialEmail(e) => {
+                entry(&mut map, "inbox_unread", e.inbox_unread)?;
+                entry(&mut map, "folders_unread", e.folders_unread)?;
+                entry(&mut map, "inbox_url", e.inbox_url.as_deref())?;
+                entry(&mut map, "folders_url", e.folders_url.as_deref())?;
+                entry(&mut map, "post_url", e.post_url.as_deref())?;
+            }
+            Kind::NewEmail(e) => {
+                if let Some(w) = &e.from {
+                    map.serialize_entry("from", &w.text)?;
+                    entry(&mut map, "from_raw", w.raw.as_deref())?;
+                }
+                entry(&mut map, "from_addr", e.from_addr.as_deref())?;
+                if let Some(w) = &e.subject {
+                    map.serialize_entry("subject", &w.text)?;
+                    entry(&mut map, "subject_raw", w.raw.as_deref())?;
+                }
+                entry(&mut map, "dest_folder", e.dest_folder.as_deref())?;
+                entry(&mut map, "message_url", e.message_url.as_deref())?;
+                entry(&mut map, "post_url", e.post_url.as_deref())?;
+                entry(&mut map, "id", e.id.as_deref())?;
+            }
+            Kind::EmailActivity(e) => {
+                entry(&mut map, "src_folder", e.src_folder.as_deref())?;
+                entry(&mut map, "dest_folder", e.dest_folder.as_deref())?;
+                entry(&mut map, "message_delta", e.message_delta)?;
+            }
+            Kind::InitialMailData(d) | Kind::OimNotification(d) => {
+                entry(&mut map, "mail_data", d.mail_data.as_deref())?;
+                entry(&mut map, "inbox_unread", d.inbox_unread)?;
+                entry(&mut map, "other_unread", d.other_unread)?;
+                map.serialize_entry("offline_messages", &d.offline_messages)?;
+                map.serialize_entry("too_large", &d.too_large)?;
+            }
+            Kind::SystemMessage(m) => {
+                entry(&mut map, "message_type", m.message_type)?;
+                entry(&mut map, "arg1", m.arg1.as_deref())?;
+                entry(&mut map, "minutes", m.minutes())?;
+            }
+            Kind::Unknown => {
+                let headers: Vec<[&str; 2]> = m
+                    .headers
+                    .iter()
+                    .map(|h| [h.name.as_str(), h.value.as_str()])
+                    .collect();
+                map.serialize_entry("headers", &headers)?;
+            }
+        }
+        if let Some(c) = &m.chunk {
+            map.serialize_entry(
+                "chunk",
+                &WireChunk {
+                    message_id: &c.message_id,
+                    part: c.part,
+                    parts: c.parts,
+                },
+            )?;
+        }
+        map.end()
+    }
+}
+
+fn invitation<M: SerializeMap>(map: &mut M, i: &Invitation) -> Result<(), M::Error> {
+    let command = i.command.as_ref().map(|c| match c {
+        InviteCommand::Invite => "INVITE",
+        InviteCommand::Accept => "ACCEPT",
+        InviteCommand::Cancel => "CANCEL",
+        InviteCommand::Other(other) => other.as_str(),
+    });
+    entry(map, "command", command)?;
+    entry(map, "application", i.application.map(application))?;
+    entry(map, "application_name", i.application_name.as_deref())?;
+    entry(map, "application_guid", i.application_guid.as_deref())?;
+    entry(map, "cookie", i.cookie.as_deref())?;
+    entry(map, "file", i.file.as_deref())?;
+    entry(map, "file_size", i.file_size)?;
+    entry(map, "ip_address", i.ip_address.as_deref())?;
+    entry(map, "ip_address_internal", i.ip_address_internal.as_deref())?;
+    entry(map, "port", i.port)?;
+    entry(map, "port_x", i.port_x)?;
+    entry(map, "port_x_internal", i.port_x_internal)?;
+    entry(map, "auth_cookie", i.auth_cookie.as_deref())?;
+    entry(map, "cancel_code", i.cancel_code.as_deref())?;
+    entry(
+        map,
+        "cancel_meaning",
+        i.cancel_code.as_deref().and_then(cancel_meaning),
+    )?;
+    entry(map, "connectivity", i.connectivity.as_deref())?;
+    entry(map, "request_data", i.request_data.as_deref())?;
+    entry(map, "sender_connect", i.sender_connect)?;
+    entry(map, "session_id", i.session_id.as_deref())?;
+    entry(map, "session_protocol", i.session_protocol.as_deref())
+}
+
+fn profile<M: SerializeMap>(map: &mut M, p: &Profile) -> Result<(), M::Error> {
+    entry(map, "login_time", p.login_time)?;
+    entry(map, "email_enabled", p.email_enabled)?;
+    entry(map, "member_id_high", p.member_id_high)?;
+    entry(map, "member_id_low", p.member_id_low)?;
+    entry(map, "lang_preference", p.lang_preference)?;
+    entry(map, "preferred_email", p.preferred_email.as_deref())?;
+    entry(map, "country", p.country.as_deref())?;
+    entry(map, "postal_code", p.postal_code.as_deref())?;
+    entry(map, "gender", p.gender.as_deref())?;
+    entry(map, "kid", p.kid)?;
+    entry(map, "age", p.age.as_deref())?;
+    entry(map, "birthday", p.birthday.as_deref())?;
+    entry(map, "flags", p.flags)?;
+    entry(map, "sid", p.sid)?;
+    entry(map, "client_ip", p.client_ip.as_deref())?;
+    entry(map, "client_port", p.client_port)?;
+    entry(map, "abch_migrated", p.abch_migrated)?;
+    entry(map, "mpop_enabled", p.mpop_enabled)
+}
+
+/// One custom emoticon.
+struct WireEmoticon<'a>(&'a Emoticon);
+
+impl Serialize for WireEmoticon<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("shortcut", &self.0.shortcut)?;
+        map.serialize_entry("msnobject", &WireMsnObject(&self.0.msnobject))?;
+        map.end()
+    }
+}
+
+/// `msnc.chunk`.
+#[derive(Serialize)]
+struct WireChunk<'a> {
+    message_id: &'a str,
+    part: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parts: Option<u64>,
 }
 
 /// `reply_to`.
@@ -642,6 +1004,38 @@ mod tests {
             r#"{"by":"announced","kind":"file_transfer","announced_by":3}"#
         );
         assert_eq!(d(Detection::Content), r#"{"by":"content"}"#);
+    }
+
+    #[test]
+    fn messages_name_their_kind_and_fields() {
+        let m = crate::msnc::decode(
+            b"Content-Type: text/plain; charset=UTF-8\r\nX-MMS-IM-Format: FN=A%20B; EF=SB; CO=ff; CS=cc; RL=1\r\nMessage-ID: {1}\r\nChunks: 2\r\n\r\nhi \\ \xff",
+            None,
+        );
+        assert_eq!(
+            json(Msnc(&m)),
+            r#"{"kind":"text","encoding":"latin-1","latin1_bytes":1,"chunk":{"message_id":"{1}","part":1,"parts":2}}"#
+        );
+        let t = m.text().unwrap();
+        // Latin-1, and the backslash doubled by the data rule.
+        assert_eq!(t.text, "hi \\\\ \u{ff}");
+        assert_eq!(
+            json(WireFormat(t.format.as_ref().unwrap())),
+            r##"{"font":"A B","effects":["bold","strikethrough"],"color":"#ff0000","charset":204,"charset_name":"Cyrillic","right_to_left":true}"##
+        );
+        let m = crate::msnc::decode(
+            b"Content-Type: text/x-msnmsgr-datacast\r\n\r\nID: 2\r\nData: <msnobj Creator=\"b@x\" Type=\"8\"/>\r\n",
+            None,
+        );
+        assert_eq!(
+            json(Msnc(&m)),
+            r#"{"kind":"datacast","id":2,"name":"wink","data":"<msnobj Creator=\"b@x\" Type=\"8\"/>","msnobject":{"raw":"<msnobj Creator=\"b@x\" Type=\"8\"/>","creator":"b@x","type":8,"type_name":"wink"}}"#
+        );
+        let m = crate::msnc::decode(b"Content-Type: x/y\r\nA\\b: \xff\r\n\r\n", None);
+        assert_eq!(
+            json(Msnc(&m)),
+            r#"{"kind":"unknown","headers":[["Content-Type","x/y"],["A\\\\b","\\xFF"]]}"#
+        );
     }
 
     #[test]

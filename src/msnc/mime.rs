@@ -1,0 +1,292 @@
+//! The MIME-style envelope of a message body: the header block, the body after it, the
+//! content type and its charset, and the `Name: value` lines many bodies are made of.
+//!
+//! Why it exists: every kind of message is told apart by its `Content-Type` header, and read
+//! from header lines or body lines of the same shape, so the one lenient reading lives here.
+//!
+//! Guarantees: the header block ends at the first empty line (a line end is `\r\n` or a bare
+//! `\n`; a bare `\r` ends nothing), found within the first [`MAX_HEADER_BLOCK`] bytes; header
+//! names are matched without regard to ASCII case; a line is split at its first `:` and both
+//! sides are trimmed of spaces and tabs; lines without a `:` are skipped. At most
+//! [`MAX_HEADERS`] header lines and [`MAX_FIELDS`] body lines are kept, and the rest are
+//! counted. Names and values are kept in the data form of [`crate::escape`] (a backslash as
+//! `\\`, an invalid byte as `\xNN`). Total on any input.
+
+use crate::escape::{escape_field, unescape_field};
+
+/// Bytes searched for the empty line that ends the header block. Real header blocks are a few
+/// hundred bytes; past this, what is left is taken as the body.
+pub const MAX_HEADER_BLOCK: usize = 16 * 1024;
+
+/// Header lines kept per message; later ones are counted in [`Mime::dropped`].
+pub const MAX_HEADERS: usize = 64;
+
+/// `Name: value` lines read from a body; later ones are ignored.
+pub const MAX_FIELDS: usize = 64;
+
+/// One `Name: value` line, both sides in the data form of [`crate::escape`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+/// How the header block ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeadersEnd {
+    /// At an empty line, as the protocol wants.
+    Blank,
+    /// The payload ended first: everything was headers and the body is empty.
+    Missing,
+    /// No empty line within [`MAX_HEADER_BLOCK`] bytes: what follows the last line read is
+    /// taken as the body.
+    TooLong,
+}
+
+/// A message body split into its header block and its body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mime<'a> {
+    pub headers: Vec<Header>,
+    /// Header lines past [`MAX_HEADERS`], not kept.
+    pub dropped: usize,
+    pub end: HeadersEnd,
+    /// What follows the header block.
+    pub body: &'a [u8],
+}
+
+impl<'a> Mime<'a> {
+    /// Splits a payload. Never fails: a payload without headers has none.
+    pub fn parse(payload: &'a [u8]) -> Mime<'a> {
+        let mut headers = Vec::new();
+        let mut dropped = 0;
+        let mut keep = |line: &[u8]| {
+            if let Some(h) = split_line(line) {
+                if headers.len() < MAX_HEADERS {
+                    headers.push(h);
+                } else {
+                    dropped += 1;
+                }
+            }
+        };
+        let limit = payload.len().min(MAX_HEADER_BLOCK);
+        let mut pos = 0;
+        let (end, body_at) = loop {
+            if pos >= payload.len() {
+                break (HeadersEnd::Missing, payload.len());
+            }
+            // The next line end, searched no further than the cap.
+            let window = &payload[pos..limit.max(pos)];
+            match window.iter().position(|&b| b == b'\n') {
+                Some(n) => {
+                    let line = strip_cr(&payload[pos..pos + n]);
+                    let next = pos + n + 1;
+                    if line.is_empty() {
+                        break (HeadersEnd::Blank, next);
+                    }
+                    keep(line);
+                    pos = next;
+                }
+                None if payload.len() > limit => break (HeadersEnd::TooLong, pos),
+                None => {
+                    keep(&payload[pos..]);
+                    break (HeadersEnd::Missing, payload.len());
+                }
+            }
+        };
+        Mime {
+            headers,
+            dropped,
+            end,
+            body: &payload[body_at..],
+        }
+    }
+
+    /// The value of the first header of that name (ASCII case ignored).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find(&self.headers, name)
+    }
+
+    /// `Content-Type` without its parameters, in lower case: `text/plain`.
+    pub fn content_type(&self) -> Option<String> {
+        let value = self.header("Content-Type")?;
+        let kind = value.split(';').next().unwrap_or("").trim();
+        // Lower-cased as bytes, so that an escaped byte keeps its upper-case hex.
+        let mut bytes = unescape_field(kind);
+        bytes.make_ascii_lowercase();
+        Some(escape_field(&bytes))
+    }
+
+    /// The `charset` parameter of `Content-Type`, as given (quotes removed).
+    pub fn charset(&self) -> Option<String> {
+        let value = self.header("Content-Type")?;
+        value.split(';').skip(1).find_map(|p| {
+            let (name, v) = p.split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("charset")
+                .then(|| v.trim().trim_matches('"').to_string())
+        })
+    }
+}
+
+/// The first value of that name among `fields` (ASCII case ignored).
+pub fn find<'h>(fields: &'h [Header], name: &str) -> Option<&'h str> {
+    fields
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
+}
+
+/// The `Name: value` lines of a body, empty lines and lines without `:` skipped, at most
+/// [`MAX_FIELDS`].
+pub fn fields(body: &[u8]) -> Vec<Header> {
+    lines(body)
+        .filter_map(split_line)
+        .take(MAX_FIELDS)
+        .collect()
+}
+
+/// Lines split at `\n`, each without a `\r` before it; a last line without an end is a line.
+pub fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    // A final `\n` ends the last line; it does not start another.
+    let whole = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let empty = bytes.is_empty();
+    whole
+        .split(|&b| b == b'\n')
+        .map(strip_cr)
+        .filter(move |_| !empty)
+}
+
+fn strip_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = bytes
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |n| n + 1);
+    &bytes[start..end.max(start)]
+}
+
+/// `Name: value` → the two sides, trimmed, in the data form.
+fn split_line(line: &[u8]) -> Option<Header> {
+    let colon = line.iter().position(|&b| b == b':')?;
+    let name = trim(&line[..colon]);
+    if name.is_empty() {
+        return None;
+    }
+    Some(Header {
+        name: escape_field(name),
+        value: escape_field(trim(&line[colon + 1..])),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names<'a>(m: &'a Mime<'_>) -> Vec<&'a str> {
+        m.headers.iter().map(|h| h.name.as_str()).collect()
+    }
+
+    #[test]
+    fn headers_end_at_the_first_blank_line() {
+        let m = Mime::parse(
+            b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhi\r\n\r\nthere",
+        );
+        assert_eq!(names(&m), ["MIME-Version", "Content-Type"]);
+        assert_eq!(m.end, HeadersEnd::Blank);
+        assert_eq!(m.body, b"hi\r\n\r\nthere");
+        assert_eq!(m.content_type().as_deref(), Some("text/plain"));
+        assert_eq!(m.charset().as_deref(), Some("UTF-8"));
+    }
+
+    #[test]
+    fn bare_newlines_and_any_case_are_accepted() {
+        let m = Mime::parse(b"content-TYPE:Text/X-MsMsgsControl ; Charset=\"utf-8\"\nTypingUser:  bob@x.com \n\n\r\n");
+        assert_eq!(m.content_type().as_deref(), Some("text/x-msmsgscontrol"));
+        assert_eq!(m.charset().as_deref(), Some("utf-8"));
+        assert_eq!(m.header("typinguser"), Some("bob@x.com"));
+        assert_eq!(m.end, HeadersEnd::Blank);
+        assert_eq!(m.body, b"\r\n");
+    }
+
+    #[test]
+    fn without_a_blank_line_everything_is_headers() {
+        let m = Mime::parse(b"Content-Type: text/x-msmsgsinvite\r\nInvitation-Command: ACCEPT");
+        assert_eq!(m.end, HeadersEnd::Missing);
+        assert_eq!(m.header("Invitation-Command"), Some("ACCEPT"));
+        assert!(m.body.is_empty());
+        let m = Mime::parse(b"Content-Type: a/b\r\n");
+        assert_eq!(m.end, HeadersEnd::Missing);
+        assert_eq!(m.header("content-type"), Some("a/b"));
+        let m = Mime::parse(b"");
+        assert_eq!(m.end, HeadersEnd::Missing);
+        assert!(m.headers.is_empty() && m.content_type().is_none());
+    }
+
+    #[test]
+    fn a_body_may_start_at_once() {
+        let m = Mime::parse(b"\r\nbody");
+        assert_eq!(m.end, HeadersEnd::Blank);
+        assert_eq!(m.body, b"body");
+        let m = Mime::parse(b"\nbody");
+        assert_eq!(m.body, b"body");
+    }
+
+    #[test]
+    fn a_bare_cr_ends_no_line() {
+        let m = Mime::parse(b"A: 1\r\rB: 2\r\n\r\nx");
+        assert_eq!(names(&m), ["A"]);
+        assert_eq!(m.header("A"), Some("1\r\rB: 2"));
+        assert_eq!(m.body, b"x");
+    }
+
+    #[test]
+    fn a_huge_header_block_is_capped() {
+        let mut p = Vec::new();
+        for i in 0..5000 {
+            p.extend_from_slice(format!("X-Filler-{i}: {}\r\n", "y".repeat(20)).as_bytes());
+        }
+        p.extend_from_slice(b"\r\nbody");
+        let m = Mime::parse(&p);
+        assert_eq!(m.end, HeadersEnd::TooLong);
+        assert_eq!(m.headers.len(), MAX_HEADERS);
+        assert!(m.dropped > 0);
+        assert!(p.len() - m.body.len() <= MAX_HEADER_BLOCK);
+        // One endless line.
+        let long = vec![b'a'; MAX_HEADER_BLOCK * 3];
+        let m = Mime::parse(&long);
+        assert_eq!(m.end, HeadersEnd::TooLong);
+        assert!(m.headers.is_empty());
+        assert_eq!(m.body.len(), long.len());
+    }
+
+    #[test]
+    fn names_and_values_keep_the_data_form() {
+        let m = Mime::parse(b"Na\xffme: v\\al\xc3\r\n\r\n");
+        assert_eq!(m.headers[0].name, "Na\\xFFme");
+        assert_eq!(m.headers[0].value, "v\\\\al\\xC3");
+    }
+
+    #[test]
+    fn body_fields_and_lines() {
+        let f = fields(b"ID: 1\r\n\r\nData: <msnobj/>\r\nno colon\r\n:empty name\r\n");
+        assert_eq!(find(&f, "id"), Some("1"));
+        assert_eq!(find(&f, "DATA"), Some("<msnobj/>"));
+        assert_eq!(f.len(), 2);
+        let l: Vec<&[u8]> = lines(b"a\r\nb\n\nc").collect();
+        assert_eq!(l, [&b"a"[..], b"b", b"", b"c"]);
+        assert_eq!(lines(b"a\n").count(), 1);
+        assert_eq!(lines(b"").count(), 0);
+        let many: Vec<u8> = (0..200)
+            .flat_map(|i| format!("K{i}: v\n").into_bytes())
+            .collect();
+        assert_eq!(fields(&many).len(), MAX_FIELDS);
+    }
+}
