@@ -6,17 +6,15 @@
 //! the verb's own note, then the challenge verdict, the decoder's note (a switchboard link, an
 //! MSNFTP AuthCookie checked against its invitation) and the notes of the message a payload
 //! holds, in that order, joined by `; `; a payload is kept as text when it is valid UTF-8 and as
-//! base64 otherwise, and its raw bytes travel with the event for the dialogue. The payload of
-//! `MSG`, `UUM` and `UBM` is decoded by [`crate::msnc`], with its sender: on a client's command
-//! the connection's signed-in user, on a server's the handle it names (null only when neither
-//! is known).
+//! base64 otherwise, and its raw bytes travel with the event for the dialogue. The message a
+//! `MSG`, `UUM` or `UBM` payload holds was decoded once by the step ([`crate::msnc`], with its
+//! sender); the builder adds it and its notes to the event.
 
 use super::classify;
 use super::step::{Changes, ConnState};
 use crate::Direction;
 use crate::event::{CommandEvent, LineEnd};
 use crate::flow::{At, FlowId};
-use crate::msnc;
 use crate::msnp::framer::{Eol, Frame};
 use crate::msnp::named::{Name, Value};
 use crate::msnp::verbs;
@@ -31,7 +29,7 @@ pub fn command_event(
     dir: Direction,
     state: &ConnState,
     frame: Frame,
-    changes: &Changes,
+    changes: &mut Changes,
     link_note: Option<String>,
 ) -> CommandEvent {
     let cmd = &frame.command;
@@ -45,18 +43,10 @@ pub fn command_event(
         notes.push(c.note.clone());
     }
     notes.extend(link_note);
-    let msnc = match (&frame.payload, cmd.verb.as_str()) {
-        (Some(p), "MSG" | "UUM" | "UBM") => {
-            let sender = match dir {
-                Direction::ClientToServer => state.info.principal.clone(),
-                Direction::ServerToClient => fields.text(Name::Handle).map(str::to_string),
-            };
-            let message = msnc::decode(&p.bytes, sender);
-            notes.extend(message.notes());
-            Some(message)
-        }
-        _ => None,
-    };
+    let msnc = changes.message.take();
+    if let Some(m) = &msnc {
+        notes.extend(m.notes());
+    }
     let channel = classify::channel(role, cmd, dir);
     let verb = cmd.verb.as_str().to_string();
     let trid = cmd.trid;
@@ -146,7 +136,7 @@ mod tests {
     #[test]
     fn a_command_gets_its_fields_note_channel_and_pairing() {
         let s = state(Role::Notification);
-        let changes = Changes {
+        let mut changes = Changes {
             reply_to: Some(ReplyTo {
                 frame: 3,
                 delay_ms: 1.5,
@@ -163,7 +153,7 @@ mod tests {
                 Direction::ServerToClient,
                 None,
             ),
-            &changes,
+            &mut changes,
             None,
         );
         assert_eq!((ev.flow, ev.frame, ev.offset), (FlowId(7), 9, 40));
@@ -180,7 +170,7 @@ mod tests {
     #[test]
     fn notes_are_joined_in_order_and_the_challenge_verdict_is_a_field() {
         let s = state(Role::Notification);
-        let changes = Changes {
+        let mut changes = Changes {
             challenge: Some(ChallengeResult {
                 word: "invalid",
                 note: "challenge answer is wrong".into(),
@@ -197,7 +187,7 @@ mod tests {
                 Direction::ClientToServer,
                 Some((b"0123456789abcdef0123456789abcdef", 32)),
             ),
-            &changes,
+            &mut changes,
             Some("linked".into()),
         );
         assert_eq!(ev.fields.text(Name::Challenge), Some("invalid"));
@@ -213,16 +203,11 @@ mod tests {
     const TYPING: &[u8] =
         b"MIME-Version: 1.0\r\nContent-Type: text/x-msmsgscontrol\r\nTypingUser: bob@x.com\r\n\r\n\r\n";
 
-    fn msg(s: &ConnState, line: &str, dir: Direction, body: &[u8]) -> CommandEvent {
-        command_event(
-            FlowId(7),
-            at(),
-            dir,
-            s,
-            frame(line, dir, Some((body, body.len() as u64))),
-            &Changes::default(),
-            None,
-        )
+    /// One message through the step (which decodes it) and the builder.
+    fn msg(s: &mut ConnState, line: &str, dir: Direction, body: &[u8]) -> CommandEvent {
+        let f = frame(line, dir, Some((body, body.len() as u64)));
+        let mut changes = crate::session::step::step(s, &f.command, Some(body), dir, at());
+        command_event(FlowId(7), at(), dir, s, f, &mut changes, None)
     }
 
     #[test]
@@ -230,22 +215,22 @@ mod tests {
         // A client's MSG: the connection's signed-in user.
         let mut s = state(Role::Switchboard);
         s.info.principal = Some("alice@x.com".into());
-        let ev = msg(&s, "MSG 4 U 91", Direction::ClientToServer, TYPING);
+        let ev = msg(&mut s, "MSG 4 U 91", Direction::ClientToServer, TYPING);
         let m = ev.msnc.expect("decoded");
         assert_eq!(m.sender.as_deref(), Some("alice@x.com"));
         assert_eq!(m.content_type.as_deref(), Some("text/x-msmsgscontrol"));
         assert_eq!(ev.note.as_deref(), Some("bob@x.com is typing"));
         // A server's MSG: the handle it names, without network prefix or endpoint.
         let ev = msg(
-            &s,
+            &mut s,
             "MSG 1:bob@x.com;{0d0e} Bob 91",
             Direction::ServerToClient,
             TYPING,
         );
         assert_eq!(ev.msnc.unwrap().sender.as_deref(), Some("bob@x.com"));
         // Nobody known.
-        let s = state(Role::Switchboard);
-        let ev = msg(&s, "MSG 4 U 91", Direction::ClientToServer, TYPING);
+        let mut s = state(Role::Switchboard);
+        let ev = msg(&mut s, "MSG 4 U 91", Direction::ClientToServer, TYPING);
         assert_eq!(ev.msnc.unwrap().sender, None);
     }
 
@@ -254,20 +239,20 @@ mod tests {
         let mut s = state(Role::Notification);
         s.info.principal = Some("alice@live.com".into());
         let ev = msg(
-            &s,
+            &mut s,
             "UUM 10 yuki@yahoo.com 32 2 91",
             Direction::ClientToServer,
             TYPING,
         );
         assert_eq!(ev.msnc.unwrap().sender.as_deref(), Some("alice@live.com"));
         let ev = msg(
-            &s,
+            &mut s,
             "UBM yuki@yahoo.com 32 alice@live.com 1 2 91",
             Direction::ServerToClient,
             TYPING,
         );
         assert_eq!(ev.msnc.unwrap().sender.as_deref(), Some("yuki@yahoo.com"));
-        let ev = msg(&s, "UUX 7 91", Direction::ClientToServer, TYPING);
+        let ev = msg(&mut s, "UUX 7 91", Direction::ClientToServer, TYPING);
         assert!(ev.msnc.is_none());
         assert_eq!(ev.note, None);
     }
@@ -285,7 +270,7 @@ mod tests {
                 Direction::ClientToServer,
                 Some((&[0xff, 0xfe, 0x00], 10)),
             ),
-            &Changes::default(),
+            &mut Changes::default(),
             None,
         );
         assert_eq!(ev.channel, Channel::Msnc);

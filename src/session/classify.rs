@@ -227,63 +227,41 @@ pub fn announcement(cmd: &Command, dir: Direction) -> Option<(String, String, Ex
     }
 }
 
-/// What a file invitation (`text/x-msmsgsinvite`, ref §5.3) says that an MSNFTP connection
-/// needs. Values are text in the data form of [`crate::escape`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Invitation {
-    /// `Invitation-Command`: `INVITE`, `ACCEPT`, `CANCEL`.
-    pub command: String,
-    /// `Invitation-Cookie`, shared by the messages of one invitation.
-    pub cookie: Option<String>,
-    /// `Application-File` and `Application-FileSize` (an offered file).
-    pub file: Option<String>,
-    pub file_size: Option<u64>,
-    /// `IP-Address` and `Port` (6891 when absent) of an `ACCEPT`: where to connect.
-    pub address: Option<String>,
-    /// `AuthCookie`: what the connecting side presents in MSNFTP `USR`.
-    pub auth_cookie: Option<String>,
+/// Where an accepted file invitation says to connect: `IP-Address` and `Port` (6891, the
+/// MSNFTP port, when absent), as `ip:port` or `[ip]:port`.
+pub fn invitation_address(inv: &crate::msnc::invite::Invitation) -> Option<String> {
+    let ip = inv.ip_address.as_deref()?;
+    let port = inv.port.unwrap_or(6891);
+    Some(if ip.contains(':') {
+        format!("[{ip}]:{port}")
+    } else {
+        format!("{ip}:{port}")
+    })
 }
 
-/// Reads an invitation body; `None` for any other message. Fields are `Name: value` lines,
-/// found wherever they are (some clients leave out the empty line before them).
-pub fn invitation(body: &[u8]) -> Option<Invitation> {
-    let head_end = body
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(body.len());
-    if !body[..head_end]
-        .windows(19)
-        .any(|w| w.eq_ignore_ascii_case(b"text/x-msmsgsinvite"))
-    {
-        return None;
-    }
-    let field = |name: &[u8]| {
-        body.split(|&b| b == b'\n').find_map(|line| {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let value = line.strip_prefix(name)?.strip_prefix(b": ")?;
-            Some(crate::escape::escape_field(value.trim_ascii()))
-        })
-    };
-    let command = field(b"Invitation-Command")?;
-    let address = match (command.as_str(), field(b"IP-Address")) {
-        ("ACCEPT", Some(ip)) => {
-            let port = field(b"Port").unwrap_or_else(|| "6891".to_string());
-            Some(if ip.contains(':') {
-                format!("[{ip}]:{port}")
-            } else {
-                format!("{ip}:{port}")
-            })
+/// Who wrote a message: on a client's command the connection's signed-in user; on a server's
+/// `MSG handle friendly len` (or `UBM handle ...`) the handle it names, without a network
+/// prefix (`1:`) or an endpoint (`;{guid}`).
+pub fn message_sender(cmd: &Command, dir: Direction, principal: Option<&str>) -> Option<String> {
+    match dir {
+        C2S => principal.map(str::to_string),
+        S2C => {
+            let raw = cmd.params.first()?;
+            let no_network = match raw.split_once(':') {
+                Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) && !rest.is_empty() => {
+                    rest
+                }
+                _ => raw.as_str(),
+            };
+            Some(
+                no_network
+                    .split(';')
+                    .next()
+                    .unwrap_or(no_network)
+                    .to_string(),
+            )
         }
-        _ => None,
-    };
-    Some(Invitation {
-        cookie: field(b"Invitation-Cookie"),
-        file: field(b"Application-File"),
-        file_size: field(b"Application-FileSize").and_then(|s| s.parse().ok()),
-        address,
-        auth_cookie: field(b"AuthCookie"),
-        command,
-    })
+    }
 }
 
 /// The cookie a client presents to join a switchboard (`USR trid handle cookie`,
@@ -332,23 +310,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn invitations_are_read_leniently_and_other_messages_are_not_invitations() {
+    fn an_accepted_invitation_says_where_to_connect() {
+        use crate::msnc::{Kind, decode};
         // gaim 0.60 leaves out the empty line and ends lines with a bare newline.
         let gaim = b"MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinvite; charset=UTF-8\nInvitation-Command: ACCEPT\nInvitation-Cookie: 5\nIP-Address: 10.0.0.9\nPort: 6892\nAuthCookie: 123\n";
-        let inv = invitation(gaim).unwrap();
-        assert_eq!(inv.command, "ACCEPT");
-        assert_eq!(inv.address.as_deref(), Some("10.0.0.9:6892"));
+        let Kind::Invitation(inv) = decode(gaim, None).kind else {
+            panic!("an invitation");
+        };
+        assert_eq!(invitation_address(&inv).as_deref(), Some("10.0.0.9:6892"));
         assert_eq!(inv.auth_cookie.as_deref(), Some("123"));
-        assert_eq!(inv.cookie.as_deref(), Some("5"));
-        // An INVITE names no address even with an IP-Address field.
-        let invite = b"Content-Type: text/x-msmsgsinvite\r\n\r\nInvitation-Command: INVITE\r\nIP-Address: 10.0.0.9\r\nApplication-File: \xffx.txt\r\nApplication-FileSize: big\r\n\r\n";
-        let inv = invitation(invite).unwrap();
-        assert_eq!(inv.address, None);
-        // File names are text in the data form; a size that is no number is none.
-        assert_eq!(inv.file.as_deref(), Some("\\xFFx.txt"));
-        assert_eq!(inv.file_size, None);
-        // A text message that quotes an invitation is not one.
-        let chat = b"Content-Type: text/plain\r\n\r\nContent-Type: text/x-msmsgsinvite\r\nInvitation-Command: ACCEPT\r\nIP-Address: 1.2.3.4\r\n";
-        assert_eq!(invitation(chat), None);
+        let v6 = b"Content-Type: text/x-msmsgsinvite\r\n\r\nInvitation-Command: ACCEPT\r\nIP-Address: 2001:db8::9\r\n\r\n";
+        let Kind::Invitation(inv) = decode(v6, None).kind else {
+            panic!("an invitation");
+        };
+        assert_eq!(
+            invitation_address(&inv).as_deref(),
+            Some("[2001:db8::9]:6891")
+        );
+    }
+
+    #[test]
+    fn a_message_is_written_by_the_principal_or_the_handle_the_server_names() {
+        let line = |l: &str, dir| crate::msnp::parse_command_line(l.as_bytes(), dir, None).unwrap();
+        let c = line("MSG 4 N 12", C2S);
+        assert_eq!(
+            message_sender(&c, C2S, Some("alice@x.com")).as_deref(),
+            Some("alice@x.com")
+        );
+        assert_eq!(message_sender(&c, C2S, None), None);
+        let s = line("MSG 1:bob@x.com;{f00} Bob 12", S2C);
+        assert_eq!(message_sender(&s, S2C, None).as_deref(), Some("bob@x.com"));
     }
 }

@@ -279,7 +279,7 @@ impl<'s> Decoder<'s> {
             return Ok(());
         };
         let was_reported = conn.reported;
-        let ev = build::command_event(flow, at, dir, &conn.state, frame, &changes, link_note);
+        let ev = build::command_event(flow, at, dir, &conn.state, frame, &mut changes, link_note);
         // A connection is reported before its first line; a change a line brings is reported
         // after that line, so that no note runs ahead of what the capture has shown.
         let update = (was_reported && changes.updated).then(|| {

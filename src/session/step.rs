@@ -1,6 +1,6 @@
 //! The decoder step: one connection's state, one framed command and its direction in; what
 //! changed out (role, dialect, signed-in user, login, announcements, request/reply pairing,
-//! challenges). Pure: no events are written here ([`super::build`] turns the result into
+//! challenges, and the message a payload holds, decoded once with its sender). Pure: no events are written here ([`super::build`] turns the result into
 //! events) and nothing outside the one connection is read or written (the cookie table that
 //! links switchboards across connections is the decoder's, see [`link`]).
 //!
@@ -16,6 +16,7 @@ use crate::bounded::FifoMap;
 use crate::capture::Timestamp;
 use crate::event::{ConnectionInfo, DialectSource, Party, ReplyTo, Role};
 use crate::flow::{At, Detection, ExpectedKind, FlowId};
+use crate::msnc::{self, invite::Command as InviteCommand, invite::Invitation};
 use crate::msnp::challenge::{self, ChallengeCheck};
 use crate::msnp::framer::Block;
 use crate::msnp::{Command, Dialect};
@@ -208,6 +209,8 @@ pub struct Changes {
     pub reply_to: Option<ReplyTo>,
     /// For a `QRY`: the checked answer to the last `CHL`.
     pub challenge: Option<ChallengeResult>,
+    /// The message a `MSG`, `UUM` or `UBM` payload holds, decoded once, with its sender.
+    pub message: Option<msnc::Message>,
 }
 
 /// Applies one command to its connection's state.
@@ -241,10 +244,17 @@ pub fn step(
             kind,
             invitation: None,
         });
-    if cmd.verb.as_str() == "MSG"
-        && let Some(inv) = payload.and_then(classify::invitation)
+    if let Some(p) = payload
+        && matches!(cmd.verb.as_str(), "MSG" | "UUM" | "UBM")
     {
-        invitation(state, cmd, dir, inv, &mut ch);
+        let sender = classify::message_sender(cmd, dir, state.info.principal.as_deref());
+        let message = msnc::decode(p, sender);
+        if cmd.verb.as_str() == "MSG"
+            && let msnc::Kind::Invitation(inv) = &message.kind
+        {
+            invitation(state, cmd, dir, inv, &mut ch);
+        }
+        ch.message = Some(message);
     }
     if state.is_msnftp() {
         msnftp(state, cmd, &mut ch);
@@ -262,12 +272,14 @@ fn invitation(
     state: &ConnState,
     cmd: &Command,
     dir: Direction,
-    inv: classify::Invitation,
+    inv: &Invitation,
     ch: &mut Changes,
 ) {
-    match inv.command.as_str() {
-        "INVITE" if inv.file.is_some() => {
-            let Some(cookie) = inv.cookie else { return };
+    match inv.command {
+        Some(InviteCommand::Invite) if inv.file.is_some() => {
+            let Some(cookie) = inv.cookie.clone() else {
+                return;
+            };
             // The sender: the other participant who relayed it, or this client.
             let from = match dir {
                 Direction::ServerToClient => cmd.params.first().cloned(),
@@ -276,19 +288,19 @@ fn invitation(
             ch.file_offer = Some((
                 cookie,
                 FileOffer {
-                    file: inv.file,
+                    file: inv.file.clone(),
                     size: inv.file_size,
                     from,
                 },
             ));
         }
-        "ACCEPT" => {
-            if let Some(address) = inv.address {
+        Some(InviteCommand::Accept) => {
+            if let Some(address) = classify::invitation_address(inv) {
                 ch.announcement = Some(Announcement {
                     address,
-                    cookie: inv.auth_cookie.unwrap_or_default(),
+                    cookie: inv.auth_cookie.clone().unwrap_or_default(),
                     kind: ExpectedKind::FileTransfer,
-                    invitation: inv.cookie,
+                    invitation: inv.cookie.clone(),
                 });
             }
         }
