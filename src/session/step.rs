@@ -1,8 +1,9 @@
 //! The decoder step: one connection's state, one framed command and its direction in; what
 //! changed out (role, dialect, signed-in user, login, announcements, request/reply pairing,
-//! challenges, and the message a payload holds, decoded once with its sender). Pure: no events are written here ([`super::build`] turns the result into
-//! events) and nothing outside the one connection is read or written (the cookie table that
-//! links switchboards across connections is the decoder's, see [`link`]).
+//! challenges, and the message a payload holds, decoded once with its sender). Pure: no
+//! events are written here ([`super::build`] turns the result into events) and nothing
+//! outside the one connection is read or written (the cookie table that links switchboards
+//! across connections is the decoder's, see [`link`]).
 //!
 //! What the state says is only what has been seen: a role taken from a command that a dispatch
 //! server and a notification server both speak stays open to correction (`XFR ... NS` before
