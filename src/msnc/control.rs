@@ -12,6 +12,8 @@
 
 use super::mime::{Header, find};
 use super::msnobject::MsnObject;
+use super::p2p::{self, AppId, V1Header};
+use super::slp::{Context, ContextError, SlpMessage};
 use crate::escape::escape_field;
 
 /// Emoticons kept from one message (a message announces those of one text: a handful).
@@ -175,13 +177,14 @@ pub enum Ink {
     Isf,
 }
 
-/// `application/x-msnmsgrp2p`: the envelope of one P2P packet.
+/// `application/x-msnmsgrp2p`: the envelope of one P2P packet, and the packet itself as
+/// [`super::p2p`] reads it (the version from the envelope: a `P2P-Src`/`P2P-Dest` naming an
+/// endpoint `handle;{guid}` means P2Pv2).
 ///
-/// The binary packet after the headers (the 48-byte P2Pv1 or the P2Pv2 header, the data, the
-/// 4-byte footer, and the MSNSLP text it may carry) is not read here: the P2P parsers add
-/// their fields to this struct, next to the envelope's, and their notes to
-/// [`super::Message::notes`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The packet is read here, message by message; what needs the messages before it (an SLP
+/// message spread over several chunks) is put together by the session, which adds the
+/// finished SLP message as [`P2p::slp`].
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct P2p {
     /// `P2P-Dest`: `handle`, or `handle;{guid}` from MSNP16.
     pub dest: Option<String>,
@@ -189,22 +192,93 @@ pub struct P2p {
     pub src: Option<String>,
     /// Bytes after the header block: the binary packet.
     pub body_len: usize,
+    /// The packet's header fields, or why it could not be read (a stable anomaly name).
+    pub packet: Result<PacketInfo, &'static str>,
+    /// The SLP message this chunk completed, if any (set by the session).
+    pub slp: Option<Box<SlpInfo>>,
+}
+
+/// What a P2P packet's headers say, owned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PacketInfo {
+    /// 1 or 2.
+    pub version: u8,
+    pub session_id: u32,
+    /// P2Pv1: the header as sent; `None` for P2Pv2.
+    pub v1: Option<V1Header>,
+    /// The application id of the footer, when there is one.
+    pub footer: Option<AppId>,
+    /// Where the packet's data starts in the `MSG` payload, and how long it is.
+    pub data_at: usize,
+    pub data_len: usize,
+    /// One line: `P2P session 4 message 7: bytes 1202-2403 of 5718`, `ack of message 7`.
+    pub summary: String,
+}
+
+impl PacketInfo {
+    /// Whether the data is MSNSLP text: session 0 with data (acks carry none).
+    pub fn is_slp(&self) -> bool {
+        self.session_id == 0 && self.data_len > 0 && !self.v1.is_some_and(|h| h.is_ack())
+    }
+}
+
+/// A finished MSNSLP message and its decoded `Context`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlpInfo {
+    pub message: SlpMessage,
+    pub context: Option<Result<Context, ContextError>>,
 }
 
 impl P2p {
-    pub fn parse(headers: &[Header], body: &[u8]) -> P2p {
+    /// `body_at`: where `body` starts in the `MSG` payload.
+    pub fn parse(headers: &[Header], body: &[u8], body_at: usize) -> P2p {
+        let dest = find(headers, "P2P-Dest").map(str::to_string);
+        let src = find(headers, "P2P-Src").map(str::to_string);
+        let v2 = [&src, &dest]
+            .iter()
+            .any(|v| v.as_deref().is_some_and(p2p::is_v2_endpoint));
+        let packet = match p2p::parse(body, v2) {
+            Ok(packet) => {
+                let data = packet.data();
+                // `data` lies within `body`: its offset is the difference of the pointers.
+                let data_at = body_at + (data.as_ptr() as usize - body.as_ptr() as usize);
+                Ok(PacketInfo {
+                    version: if v2 { 2 } else { 1 },
+                    session_id: packet.session_id(),
+                    v1: match packet {
+                        p2p::Packet::V1(p) => Some(p.header),
+                        p2p::Packet::V2(_) => None,
+                    },
+                    footer: packet.footer(),
+                    data_at,
+                    data_len: data.len(),
+                    summary: packet.summary(),
+                })
+            }
+            Err(e) => Err(e.anomaly_name()),
+        };
         P2p {
-            dest: find(headers, "P2P-Dest").map(str::to_string),
-            src: find(headers, "P2P-Src").map(str::to_string),
+            dest,
+            src,
             body_len: body.len(),
+            packet,
+            slp: None,
         }
     }
 
-    pub fn note(&self) -> String {
-        match &self.dest {
-            Some(d) => format!("P2P data for {d} ({} bytes)", self.body_len),
-            None => format!("P2P data ({} bytes)", self.body_len),
+    /// The packet's summary, then the SLP message it completed.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = vec![match &self.packet {
+            Ok(p) => p.summary.clone(),
+            Err(name) => format!(
+                "P2P packet of {} bytes that cannot be read ({name})",
+                self.body_len
+            ),
+        }];
+        if let Some(slp) = &self.slp {
+            notes.push(slp.message.summary());
         }
+        notes
     }
 }
 
@@ -284,10 +358,15 @@ mod tests {
         let m = crate::msnc::mime::Mime::parse(
             b"Content-Type: application/x-msnmsgrp2p\r\nP2P-Dest: bob@x.com;{0d0e}\r\nP2P-Src: a@b;{1}\r\n\r\n\x00\x01\x02",
         );
-        let p = P2p::parse(&m.headers, m.body);
+        let p = P2p::parse(&m.headers, m.body, 0);
         assert_eq!(p.dest.as_deref(), Some("bob@x.com;{0d0e}"));
         assert_eq!(p.src.as_deref(), Some("a@b;{1}"));
         assert_eq!(p.body_len, 3);
-        assert_eq!(p.note(), "P2P data for bob@x.com;{0d0e} (3 bytes)");
+        // An endpoint in P2P-Src: read as P2Pv2, and 3 bytes are too few for its header.
+        assert_eq!(p.packet, Err("p2p.truncated"));
+        assert_eq!(
+            p.notes(),
+            ["P2P packet of 3 bytes that cannot be read (p2p.truncated)"]
+        );
     }
 }

@@ -137,7 +137,11 @@ pub fn decode(payload: &[u8], sender: Option<String>) -> Message {
         Some("text/x-keepalive") => Kind::Keepalive,
         Some("image/gif") => Kind::Ink(control::Ink::Gif),
         Some("application/x-ms-ink") => Kind::Ink(control::Ink::Isf),
-        Some("application/x-msnmsgrp2p") => Kind::P2p(control::P2p::parse(&m.headers, m.body)),
+        Some("application/x-msnmsgrp2p") => Kind::P2p(control::P2p::parse(
+            &m.headers,
+            m.body,
+            payload.len() - m.body.len(),
+        )),
         Some("text/x-msmsgsprofile") => {
             Kind::Profile(notify::Profile::parse(&m.headers, &body_fields()))
         }
@@ -230,7 +234,7 @@ impl Message {
             Kind::Ink(control::Ink::Isf) => {
                 notes.push("handwriting (ink) in Ink Serialized Format".to_string())
             }
-            Kind::P2p(p) => notes.push(p.note()),
+            Kind::P2p(p) => notes.extend(p.notes()),
             Kind::Profile(p) => notes.push(p.note()),
             Kind::InitialEmail(e) => notes.push(e.note()),
             Kind::NewEmail(e) => notes.push(e.note()),

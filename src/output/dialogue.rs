@@ -24,6 +24,8 @@ use crate::event::{
     TransferSummary,
 };
 use crate::flow::{Closing, FlowId, Opening};
+use crate::msnc::Kind;
+use crate::msnc::control::P2p;
 use crate::msnc::mime::{HeadersEnd, Mime};
 use crate::output::text::{escape_bytes, escape_text, utc};
 use std::collections::BTreeMap;
@@ -158,7 +160,10 @@ impl<W: Write> Dialogue<W> {
     fn command(&mut self, s: &mut String, c: &CommandEvent) {
         self.wire_line(s, c.dir, &c.line, c.line_end);
         if let Some(p) = &c.payload_bytes {
-            self.payload(s, c.dir, p);
+            match c.msnc.as_ref().map(|m| &m.kind) {
+                Some(Kind::P2p(p2p)) => self.p2p_payload(s, c.dir, p, p2p),
+                _ => self.payload(s, c.dir, p),
+            }
             if let Some(got) = c.payload_received {
                 let declared = c.payload_len.unwrap_or(0);
                 if self.notes > Notes::None {
@@ -190,10 +195,39 @@ impl<W: Write> Dialogue<W> {
         }
     }
 
-    /// A payload: text lines with their own line-end markers; a binary part as a hex dump.
-    fn payload(&self, s: &mut String, dir: Direction, p: &[u8]) {
-        let split = binary_start(p);
-        let (text, binary) = p.split_at(split);
+    /// A P2P message's payload, summarised: the binary header is told by the note (`P2P
+    /// session 4 message 7: bytes 1202-2403 of 5718`), never dumped. An MSNSLP chunk shows its
+    /// MIME header lines and its SLP text in full; a data chunk or an ack shows its header
+    /// lines only with `--notes full`, and with `--notes none` (no note to tell it) one
+    /// `[N bytes of P2P data]` line. A packet that cannot be read is shown as any binary
+    /// payload is.
+    fn p2p_payload(&self, s: &mut String, dir: Direction, payload: &[u8], p2p: &P2p) {
+        let Ok(packet) = &p2p.packet else {
+            return self.payload(s, dir, payload);
+        };
+        let headers = payload
+            .get(..payload.len().saturating_sub(p2p.body_len))
+            .unwrap_or_default();
+        let data = payload
+            .get(packet.data_at..packet.data_at + packet.data_len)
+            .unwrap_or_default();
+        if packet.is_slp() {
+            self.text_lines(s, dir, headers);
+            self.text_lines(s, dir, data);
+            return;
+        }
+        match self.notes {
+            Notes::Full => self.text_lines(s, dir, headers),
+            Notes::Brief => {}
+            Notes::None => {
+                let marker = format!("[{} bytes of P2P data]", p2p.body_len);
+                self.wire_line(s, dir, marker.as_bytes(), LineEnd::None);
+            }
+        }
+    }
+
+    /// Bytes shown as lines, each with its own line-end marker, whatever they hold (escaped).
+    fn text_lines(&self, s: &mut String, dir: Direction, text: &[u8]) {
         let mut rest = text;
         while !rest.is_empty() {
             match rest.iter().position(|&b| b == b'\n') {
@@ -211,6 +245,13 @@ impl<W: Write> Dialogue<W> {
                 }
             }
         }
+    }
+
+    /// A payload: text lines with their own line-end markers; a binary part as a hex dump.
+    fn payload(&self, s: &mut String, dir: Direction, p: &[u8]) {
+        let split = binary_start(p);
+        let (text, binary) = p.split_at(split);
+        self.text_lines(s, dir, text);
         if !binary.is_empty() {
             let mut head = format!("[{} bytes of binary data", binary.len());
             if binary.len() > HEXDUMP_BYTES {

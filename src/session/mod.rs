@@ -292,6 +292,16 @@ impl<'s> Decoder<'s> {
             self.report(flow)?;
         }
         self.sink.event(&Event::Command(Box::new(ev)))?;
+        for (name, detail) in std::mem::take(&mut changes.anomalies) {
+            self.sink.event(&Event::Anomaly {
+                flow: Some(flow),
+                frame: at.frame,
+                ts: at.ts,
+                dir: Some(dir),
+                name,
+                detail,
+            })?;
+        }
         match update {
             Some(info) => self.sink.event(&Event::ConnectionUpdate(info)),
             None => Ok(()),
@@ -503,7 +513,31 @@ impl FlowConsumer for Decoder<'_> {
                 self.finish_dir(flow, Direction::ClientToServer, *at)?;
                 self.finish_dir(flow, Direction::ServerToClient, *at)?;
                 self.report(flow)?;
-                let conn = self.conns.remove(&flow);
+                let mut conn = self.conns.remove(&flow);
+                // SLP messages never completed.
+                if let Some(c) = &mut conn {
+                    let slp = std::mem::take(&mut c.state.slp);
+                    for gone in slp.finish() {
+                        self.sink.event(&Event::Anomaly {
+                            flow: Some(flow),
+                            frame: at.frame,
+                            ts: at.ts,
+                            dir: None,
+                            name: "slp.incomplete",
+                            detail: format!(
+                                "SLP message {} from {} ended with {} of {} bytes",
+                                gone.message_id,
+                                if gone.from.is_empty() {
+                                    "an unknown sender"
+                                } else {
+                                    &gone.from
+                                },
+                                gone.held,
+                                gone.total
+                            ),
+                        })?;
+                    }
+                }
                 if let Some(c) = &conn
                     && (c.state.info.role == Role::FileTransfer || c.state.is_msnftp())
                 {

@@ -17,6 +17,9 @@ use crate::bounded::FifoMap;
 use crate::capture::Timestamp;
 use crate::event::{ConnectionInfo, DialectSource, Party, ReplyTo, Role};
 use crate::flow::{At, Detection, ExpectedKind, FlowId};
+use crate::msnc::control::{P2p, SlpInfo};
+use crate::msnc::p2p::{self, SlpReassembler};
+use crate::msnc::slp;
 use crate::msnc::{self, invite::Command as InviteCommand, invite::Invitation};
 use crate::msnp::challenge::{self, ChallengeCheck};
 use crate::msnp::framer::Block;
@@ -43,6 +46,9 @@ pub struct ConnState {
     pub challenge: Option<String>,
     /// On MSNFTP: the transfer, as its invitation, lines and blocks show it.
     pub transfer: Transfer,
+    /// MSNSLP messages being put together from their P2P chunks, by sender (bounded: see
+    /// [`crate::msnc::p2p::MAX_SLP_IN_PROGRESS`]).
+    pub slp: SlpReassembler<String>,
 }
 
 /// What a file invitation offered (ref §5.3), as far as it was seen. Text in the data form of
@@ -142,6 +148,7 @@ impl ConnState {
             pending: FifoMap::new(MAX_PENDING_REQUESTS),
             challenge: None,
             transfer: Transfer::default(),
+            slp: SlpReassembler::new(),
         }
     }
 
@@ -212,6 +219,9 @@ pub struct Changes {
     pub challenge: Option<ChallengeResult>,
     /// The message a `MSG`, `UUM` or `UBM` payload holds, decoded once, with its sender.
     pub message: Option<msnc::Message>,
+    /// Odd things this line showed (a P2P packet that cannot be read, an SLP message given up
+    /// to make room), as (stable dotted name, detail).
+    pub anomalies: Vec<(&'static str, String)>,
 }
 
 /// Applies one command to its connection's state.
@@ -249,7 +259,10 @@ pub fn step(
         && matches!(cmd.verb.as_str(), "MSG" | "UUM" | "UBM")
     {
         let sender = classify::message_sender(cmd, dir, state.info.principal.as_deref());
-        let message = msnc::decode(p, sender);
+        let mut message = msnc::decode(p, sender);
+        if let msnc::Kind::P2p(p2p) = &mut message.kind {
+            slp_chunk(state, p2p, p, message.sender.as_deref(), &mut ch);
+        }
         if cmd.verb.as_str() == "MSG"
             && let msnc::Kind::Invitation(inv) = &message.kind
         {
@@ -265,6 +278,74 @@ pub fn step(
     ch.reply_to = pair(state, cmd, dir, at);
     ch.challenge = check_challenge(state, cmd, payload, dir);
     ch
+}
+
+/// A P2P packet: its anomaly when it cannot be read; its chunk of an MSNSLP message (session 0)
+/// to the reassembler, which gives the whole message back with its last chunk.
+fn slp_chunk(
+    state: &mut ConnState,
+    p2p: &mut P2p,
+    payload: &[u8],
+    sender: Option<&str>,
+    ch: &mut Changes,
+) {
+    let info = match &p2p.packet {
+        Ok(info) => info,
+        Err(name) => {
+            ch.anomalies.push((
+                name,
+                format!("a P2P packet of {} bytes that cannot be read", p2p.body_len),
+            ));
+            return;
+        }
+    };
+    let Some(header) = info.v1.filter(|_| info.is_slp()) else {
+        return;
+    };
+    let Some(data) = payload.get(info.data_at..info.data_at + info.data_len) else {
+        return;
+    };
+    let chunk = p2p::Chunk {
+        message_id: header.message_id,
+        offset: header.offset,
+        total: header.total_size,
+        data,
+    };
+    let from = sender.unwrap_or_default().to_string();
+    match state.slp.push(from, chunk) {
+        Ok(pushed) => {
+            if pushed.mismatched {
+                ch.anomalies.push((
+                    "slp.overlap_mismatch",
+                    format!(
+                        "a chunk of SLP message {} differs from bytes already received",
+                        header.message_id
+                    ),
+                ));
+            }
+            if let Some(gone) = pushed.evicted {
+                ch.anomalies.push((
+                    "slp.evicted",
+                    format!(
+                        "SLP message {} given up with {} of {} bytes, to make room",
+                        gone.message_id, gone.held, gone.total
+                    ),
+                ));
+            }
+            if let Some(text) = pushed.complete {
+                match slp::parse(&text) {
+                    Ok(message) => {
+                        let context = message.context();
+                        p2p.slp = Some(Box::new(SlpInfo { message, context }));
+                    }
+                    Err(e) => ch.anomalies.push((e.anomaly_name(), e.to_string())),
+                }
+            }
+        }
+        Err(refused) => ch
+            .anomalies
+            .push((refused.anomaly_name(), refused.to_string())),
+    }
 }
 
 /// What a file invitation on a switchboard says: a file offered (remembered by the decoder

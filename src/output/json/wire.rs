@@ -20,10 +20,11 @@ use crate::event::{
     ReplyTo, Role, TransferSummary,
 };
 use crate::flow::{Closing, Detection, ExpectedKind, FlowSummary, GapRecord, Opening};
-use crate::msnc::control::{Emoticon, Ink};
+use crate::msnc::control::{Emoticon, Ink, PacketInfo, SlpInfo};
 use crate::msnc::invite::{App, Command as InviteCommand, Invitation, cancel_meaning};
 use crate::msnc::msnobject::MsnObject;
 use crate::msnc::notify::Profile;
+use crate::msnc::slp::{self, Context};
 use crate::msnc::text::{Effect, Encoding, Format, charset_name, color_hex};
 use crate::msnc::{Kind, Message};
 use crate::msnp::Dialect;
@@ -588,6 +589,118 @@ impl Serialize for WireMsnObject<'_> {
     }
 }
 
+/// A P2P packet's header: `{"version":1,"session_id":4,"message_id":7,"offset":1202,...}`.
+struct WirePacket<'a>(&'a PacketInfo);
+
+impl Serialize for WirePacket<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let p = self.0;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("version", &p.version)?;
+        map.serialize_entry("session_id", &p.session_id)?;
+        if let Some(h) = &p.v1 {
+            map.serialize_entry("message_id", &h.message_id)?;
+            map.serialize_entry("offset", &h.offset)?;
+            map.serialize_entry("total_size", &h.total_size)?;
+            map.serialize_entry("length", &h.length)?;
+            map.serialize_entry("flags", &h.flags.0)?;
+            map.serialize_entry("flag_names", &h.flags.names())?;
+            map.serialize_entry("ack_id", &h.ack_id)?;
+            map.serialize_entry("ack_unique_id", &h.ack_unique_id)?;
+            map.serialize_entry("ack_size", &h.ack_size)?;
+        }
+        map.serialize_entry("data_len", &p.data_len)?;
+        if let Some(f) = p.footer {
+            map.serialize_entry("footer", &f.0)?;
+            entry(&mut map, "footer_name", f.name())?;
+        }
+        map.serialize_entry("summary", &p.summary)?;
+        map.end()
+    }
+}
+
+/// A finished MSNSLP message: start line, the headers that matter, the session it sets up
+/// and its decoded context.
+struct WireSlp<'a>(&'a SlpInfo);
+
+impl Serialize for WireSlp<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let m = &self.0.message;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("start", &m.start.to_string())?;
+        entry(&mut map, "to", m.to())?;
+        entry(&mut map, "from", m.from())?;
+        entry(&mut map, "call_id", m.call_id())?;
+        entry(&mut map, "cseq", m.cseq())?;
+        entry(&mut map, "euf_guid", m.euf_guid())?;
+        entry(&mut map, "application", m.application().map(|a| a.name()))?;
+        entry(&mut map, "session_id", m.session_id())?;
+        entry(&mut map, "app_id", m.app_id().map(|a| a.0))?;
+        match &self.0.context {
+            Some(Ok(Context::MsnObject(o))) => {
+                map.serialize_entry("context", &WireSlpMsnObject(o))?
+            }
+            Some(Ok(Context::File(f))) => map.serialize_entry("context", &WireFileContext(f))?,
+            Some(Ok(Context::Other(bytes))) => {
+                map.serialize_entry("context", &WireOtherContext(bytes.len()))?
+            }
+            Some(Err(e)) => map.serialize_entry("context_error", e.anomaly_name())?,
+            None => {}
+        }
+        map.serialize_entry("summary", &m.summary())?;
+        map.end()
+    }
+}
+
+/// An SLP context's MSNObject: `{"kind":"msnobject","creator":...,"type":3,...}`.
+struct WireSlpMsnObject<'a>(&'a slp::MsnObject);
+
+impl Serialize for WireSlpMsnObject<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let o = self.0;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("kind", "msnobject")?;
+        entry(&mut map, "creator", o.creator())?;
+        entry(&mut map, "size", o.size())?;
+        entry(&mut map, "type", o.kind().map(|t| t.0))?;
+        entry(&mut map, "type_name", o.kind().and_then(|t| t.name()))?;
+        entry(&mut map, "location", o.location())?;
+        entry(&mut map, "friendly", o.friendly().and_then(Result::ok))?;
+        entry(&mut map, "sha1d", o.sha1d())?;
+        map.end()
+    }
+}
+
+/// A file-transfer context: `{"kind":"file","file_name":...,"file_size":...}`.
+struct WireFileContext<'a>(&'a slp::FileContext);
+
+impl Serialize for WireFileContext<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.0;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("kind", "file")?;
+        map.serialize_entry("file_name", &f.name())?;
+        map.serialize_entry("file_size", &f.file_size)?;
+        map.serialize_entry("preview_len", &f.preview.len())?;
+        if f.hidden_after_nul {
+            map.serialize_entry("hidden_after_nul", &true)?;
+        }
+        map.end()
+    }
+}
+
+/// Any other context: its decoded length only.
+struct WireOtherContext(usize);
+
+impl Serialize for WireOtherContext {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("kind", "other")?;
+        map.serialize_entry("len", &self.0)?;
+        map.end()
+    }
+}
+
 /// What a datacast `ID` is.
 fn datacast_name(id: u64) -> Option<&'static str> {
     Some(match id {
@@ -654,10 +767,16 @@ impl Serialize for Msnc<'_> {
             Kind::Keepalive | Kind::ChunkPart => {}
             Kind::Ink(i) => map.serialize_entry("ink_format", ink(*i))?,
             Kind::P2p(p) => {
-                // The P2P parsers add the binary header's and MSNSLP's fields here.
                 entry(&mut map, "dest", p.dest.as_deref())?;
                 entry(&mut map, "src", p.src.as_deref())?;
                 map.serialize_entry("body_len", &p.body_len)?;
+                match &p.packet {
+                    Ok(packet) => map.serialize_entry("packet", &WirePacket(packet))?,
+                    Err(name) => map.serialize_entry("error", name)?,
+                }
+                if let Some(slp) = &p.slp {
+                    map.serialize_entry("slp", &WireSlp(slp))?;
+                }
             }
             Kind::Profile(p) => profile(&mut map, p)?,
             Kind::InitialEmail(e) => {
