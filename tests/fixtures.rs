@@ -1008,6 +1008,190 @@ fn msnc_messages() -> Pcap {
     p
 }
 
+/// A P2Pv1 packet: the 48-byte little-endian header (`session`, `id`, `offset`, `total`,
+/// `flags`; the length is `data`'s; no ack fields), `data`, the big-endian `footer`.
+fn p2p_packet(
+    session: u32,
+    id: u32,
+    offset: u64,
+    total: u64,
+    flags: u32,
+    data: &[u8],
+    footer: u32,
+) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&session.to_le_bytes());
+    v.extend_from_slice(&id.to_le_bytes());
+    v.extend_from_slice(&offset.to_le_bytes());
+    v.extend_from_slice(&total.to_le_bytes());
+    v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    v.extend_from_slice(&flags.to_le_bytes());
+    v.extend_from_slice(&[0u8; 16]);
+    v.extend_from_slice(data);
+    v.extend_from_slice(&footer.to_be_bytes());
+    v
+}
+
+/// A P2P ack of message `id` (`total` bytes), from message `own_id`.
+fn p2p_ack(session: u32, own_id: u32, id: u32, total: u64) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&session.to_le_bytes());
+    v.extend_from_slice(&own_id.to_le_bytes());
+    v.extend_from_slice(&0u64.to_le_bytes());
+    v.extend_from_slice(&total.to_le_bytes());
+    v.extend_from_slice(&0u32.to_le_bytes());
+    v.extend_from_slice(&2u32.to_le_bytes());
+    v.extend_from_slice(&id.to_le_bytes());
+    v.extend_from_slice(&0x5eed_u32.to_le_bytes());
+    v.extend_from_slice(&total.to_le_bytes());
+    v.extend_from_slice(&0u32.to_be_bytes());
+    v
+}
+
+/// An `application/x-msnmsgrp2p` message body for `dest`.
+fn p2p_msg(dest: &str, packet: &[u8]) -> Vec<u8> {
+    mime(
+        "application/x-msnmsgrp2p",
+        &format!("P2P-Dest: {dest}\r\n"),
+        packet,
+    )
+}
+
+/// An MSNSLP message: start line, the usual headers, and the body with its NUL.
+fn slp(
+    start: &str,
+    to: &str,
+    from: &str,
+    call_id: &str,
+    content_type: &str,
+    body: &str,
+) -> Vec<u8> {
+    let body = format!("{body}\r\n\0");
+    format!(
+        "{start}\r\nTo: <msnmsgr:{to}>\r\nFrom: <msnmsgr:{from}>\r\nVia: MSNSLP/1.0/TLP ;branch={{33A2D1C6-8B37-4A1A-9DB6-2F2E4B8C1A00}}\r\nCSeq: 0 \r\nCall-ID: {call_id}\r\nMax-Forwards: 0\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A file-transfer context (reference section 6.4): version 2, no preview, the name in
+/// UTF-16LE in its 520-byte field, the 0xFFFFFFFF marker at byte 570.
+fn file_context(name: &str, size: u64) -> String {
+    let mut v = Vec::new();
+    v.extend_from_slice(&574u32.to_le_bytes());
+    v.extend_from_slice(&2u32.to_le_bytes());
+    v.extend_from_slice(&size.to_le_bytes());
+    v.extend_from_slice(&1u32.to_le_bytes());
+    let mut field = [0u8; 520];
+    for (i, unit) in name.encode_utf16().take(259).enumerate() {
+        field[2 * i..2 * i + 2].copy_from_slice(&unit.to_le_bytes());
+    }
+    v.extend_from_slice(&field);
+    v.extend_from_slice(&[0u8; 30]);
+    v.extend_from_slice(&0xFFFF_FFFFu32.to_le_bytes());
+    base64_encode(&v)
+}
+
+/// Standard base64 with padding (fixtures only).
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The file of the P2P fixture's transfer: 2500 bytes of text lines.
+fn p2p_file() -> Vec<u8> {
+    filler("p2p file", 2500)
+}
+
+/// A P2P file transfer (MSNC1+, MSNP11) on a switchboard: bob's MSNSLP INVITE for
+/// `..\\..\\evil` U+202E `gnp.exe` (its file context in base64) sent in two chunks, alice's
+/// ack and 200 OK, the file's 2500 bytes in three data chunks of session 7 (footer 2, file
+/// transfer), acks, bob's BYE; then a P2P packet cut short (20 bytes: `p2p.truncated`).
+fn p2p() -> Pcap {
+    let mut p = Pcap::new(E);
+    let me = "alice@hotmail.com";
+    let bob = "bob@hotmail.com";
+    let mut sw = Conv::new(E, "10.30.0.5:4200", "207.46.7.7:1863", 0x70, 0x80);
+    sw.handshake(&mut p);
+    let from_bob = |packet: Vec<u8>| sb(payload(&format!("MSG {bob} Bob"), &p2p_msg(me, &packet)));
+    let from_me =
+        |trid: u32, packet: Vec<u8>| cb(payload(&format!("MSG {trid} D"), &p2p_msg(bob, &packet)));
+    let call = "{6B7D3CE0-9A1E-4F59-8C2B-7E1F0A2B3C4D}";
+    let invite = slp(
+        &format!("INVITE MSNMSGR:{me} MSNSLP/1.0"),
+        me,
+        bob,
+        call,
+        "application/x-msnmsgr-sessionreqbody",
+        &format!(
+            "EUF-GUID: {FTP_GUID}\r\nSessionID: 7\r\nAppID: 2\r\nContext: {}\r\n",
+            file_context("..\\..\\evil\u{202e}gnp.exe", 2500)
+        ),
+    );
+    let total = invite.len() as u64;
+    let (first, second) = invite.split_at(600);
+    let ok = slp(
+        "MSNSLP/1.0 200 OK",
+        bob,
+        me,
+        call,
+        "application/x-msnmsgr-sessionreqbody",
+        "SessionID: 7\r\n",
+    );
+    let bye = slp(
+        &format!("BYE MSNMSGR:{me} MSNSLP/1.0"),
+        me,
+        bob,
+        call,
+        "application/x-msnmsgr-sessionclosebody",
+        "SessionID: 7\r\n",
+    );
+    let file = p2p_file();
+    let mut script = vec![
+        c(&format!("USR 1 {me} 1136000444.55566\r\n")),
+        s(&format!("USR 1 OK {me} Alice\r\n")),
+        c(&format!("CAL 2 {bob}\r\n")),
+        s("CAL 2 RINGING 1136000555\r\n"),
+        s(&format!("JOI {bob} Bob 1342177280\r\n")),
+        from_bob(p2p_packet(0, 100, 0, total, 0, first, 0)),
+        from_bob(p2p_packet(0, 100, 600, total, 0, second, 0)),
+        from_me(3, p2p_ack(0, 500, 100, total)),
+        from_me(4, p2p_packet(0, 501, 0, ok.len() as u64, 0, &ok, 0)),
+        from_bob(p2p_ack(0, 101, 501, ok.len() as u64)),
+    ];
+    let mut offset = 0u64;
+    for chunk in file.chunks(1202) {
+        script.push(from_bob(p2p_packet(
+            7,
+            102,
+            offset,
+            file.len() as u64,
+            0x0100_0030,
+            chunk,
+            2,
+        )));
+        offset += chunk.len() as u64;
+    }
+    script.push(from_me(5, p2p_ack(7, 502, 102, file.len() as u64)));
+    script.push(from_bob(p2p_packet(
+        0,
+        103,
+        0,
+        bye.len() as u64,
+        0,
+        &bye,
+        0,
+    )));
+    script.push(sb(payload(
+        &format!("MSG {bob} Bob"),
+        &p2p_msg(me, &[0u8; 20]),
+    )));
+    play(&mut p, &mut sw, &script);
+    sw.client_fin(&mut p);
+    sw.server_fin(&mut p);
+    p
+}
+
 fn fixtures() -> Vec<(&'static str, Pcap)> {
     vec![
         ("synthetic_msnp7_md5", msnp7_md5()),
@@ -1018,6 +1202,7 @@ fn fixtures() -> Vec<(&'static str, Pcap)> {
         ("synthetic_hostile_text", hostile_text()),
         ("synthetic_msnftp", msnftp()),
         ("synthetic_msnc_messages", msnc_messages()),
+        ("synthetic_p2p", p2p()),
     ]
 }
 

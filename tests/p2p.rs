@@ -1,0 +1,131 @@
+//! P2P and MSNSLP on `captures/synthetic_p2p.pcap` (built by `tests/fixtures.rs` `p2p`): a
+//! file transfer whose MSNSLP INVITE comes in two chunks and names a hostile file, its data in
+//! three chunks of session 7, acks, a BYE, and a P2P packet cut short.
+
+mod support;
+
+use serde_json::Value;
+use support::*;
+
+const CAPTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/synthetic_p2p.pcap");
+
+fn events() -> Vec<Value> {
+    let out = msnsniff(&["read", "--format", "jsonl", CAPTURE]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    jsonl(&out)
+}
+
+fn p2p_messages(evs: &[Value]) -> Vec<&Value> {
+    evs.iter().filter(|e| e["msnc"]["kind"] == "p2p").collect()
+}
+
+#[test]
+fn an_slp_invite_in_two_chunks_is_put_together_and_its_file_context_read() {
+    let evs = events();
+    let msgs = p2p_messages(&evs);
+    let first = msgs[0];
+    assert_eq!(first["msnc"]["packet"]["offset"], 0);
+    assert!(first["msnc"].get("slp").is_none(), "not complete yet");
+    let second = msgs[1];
+    assert_eq!(second["msnc"]["packet"]["offset"], 600);
+    let slp = &second["msnc"]["slp"];
+    assert_eq!(slp["start"], "INVITE MSNMSGR:alice@hotmail.com MSNSLP/1.0");
+    assert_eq!(slp["application"], "file transfer");
+    assert_eq!(slp["session_id"], 7);
+    assert_eq!(slp["call_id"], "{6B7D3CE0-9A1E-4F59-8C2B-7E1F0A2B3C4D}");
+    let ctx = &slp["context"];
+    assert_eq!(ctx["kind"], "file");
+    assert_eq!(ctx["file_size"], 2500);
+    // The name is data: backslashes doubled, the bidi override kept as a character.
+    assert_eq!(ctx["file_name"], "..\\\\..\\\\evil\u{202e}gnp.exe");
+    // The 200 OK and the BYE are single chunks.
+    let starts: Vec<&str> = msgs
+        .iter()
+        .filter_map(|m| m["msnc"]["slp"]["start"].as_str())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "INVITE MSNMSGR:alice@hotmail.com MSNSLP/1.0",
+            "MSNSLP/1.0 200 OK",
+            "BYE MSNMSGR:alice@hotmail.com MSNSLP/1.0"
+        ]
+    );
+}
+
+#[test]
+fn data_chunks_and_acks_have_their_headers_in_json() {
+    let evs = events();
+    let data: Vec<&Value> = p2p_messages(&evs)
+        .into_iter()
+        .filter(|m| m["msnc"]["packet"]["session_id"] == 7 && m["msnc"]["packet"]["data_len"] != 0)
+        .collect();
+    let offsets: Vec<u64> = data
+        .iter()
+        .map(|m| m["msnc"]["packet"]["offset"].as_u64().unwrap())
+        .collect();
+    assert_eq!(offsets, [0, 1202, 2404]);
+    for m in &data {
+        let p = &m["msnc"]["packet"];
+        assert_eq!(p["total_size"], 2500);
+        assert_eq!(p["footer"], 2);
+        assert_eq!(p["message_id"], 102);
+        assert_eq!(m["sender"], "bob@hotmail.com");
+    }
+    let acks: Vec<&Value> = p2p_messages(&evs)
+        .into_iter()
+        .filter(|m| m["msnc"]["packet"]["flag_names"] == serde_json::json!(["ack"]))
+        .collect();
+    assert_eq!(acks.len(), 3);
+    assert_eq!(acks[2]["msnc"]["packet"]["ack_id"], 102);
+}
+
+#[test]
+fn a_packet_cut_short_is_an_anomaly_and_nothing_else_is() {
+    let evs = events();
+    let anomalies: Vec<&str> = evs
+        .iter()
+        .filter(|e| e["type"] == "anomaly")
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(anomalies, ["p2p.truncated"]);
+    let last = *p2p_messages(&evs).last().unwrap();
+    assert_eq!(last["msnc"]["error"], "p2p.truncated");
+    assert!(last["msnc"].get("packet").is_none());
+}
+
+#[test]
+fn the_dialogue_tells_packets_in_notes_and_never_dumps_them() {
+    let out = msnsniff(&["read", "--color", "never", CAPTURE]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("<o> P2P session 7 message 102: bytes 1202-2403 of 2500 (file data, wlm)"),
+        "{text}"
+    );
+    assert!(text.contains(
+        "file transfer, session 7, file \"..\\\\..\\\\evil\\u{202E}gnp.exe\" (2500 bytes)"
+    ));
+    assert!(
+        !text.contains('\u{202e}'),
+        "a raw bidi override reached the terminal"
+    );
+    // Only the packet cut short is dumped.
+    assert_eq!(text.matches("bytes of binary data").count(), 1, "{text}");
+    // A data chunk is two lines: its command and its note.
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("bytes 0-1201 of 2500"))
+        .unwrap();
+    assert!(
+        lines[at - 1].starts_with("<<< MSG bob@hotmail.com Bob "),
+        "{}",
+        lines[at - 1]
+    );
+    // Without notes, a marker stands for each data chunk and ack.
+    let none = stdout(&msnsniff(&[
+        "read", "--color", "never", "--notes", "none", CAPTURE,
+    ]));
+    // Three data chunks and three acks; the packet cut short is dumped.
+    assert_eq!(none.matches("bytes of P2P data]").count(), 3 + 3, "{none}");
+}
