@@ -214,6 +214,38 @@ pub struct ConnectionInfo {
     pub announced_by: Option<FlowId>,
     /// The signed-in user's handle, once known.
     pub principal: Option<String>,
+    /// The MSNC levels of the clients on this connection, as far as they showed them.
+    pub clients: Clients,
+}
+
+/// Which version of the client-to-client protocol (MSNC0, MSNC1...) each client on a
+/// connection speaks, from the capability bits of its client id and from what it uses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Clients {
+    /// The signed-in user's own client.
+    pub own: Option<ClientLevel>,
+    /// The other participants of a switchboard conversation, in the order they showed up (at
+    /// most [`MAX_PARTICIPANTS`]).
+    pub participants: Vec<Participant>,
+}
+
+/// Participants remembered per switchboard connection; conversations have a handful.
+pub const MAX_PARTICIPANTS: usize = 32;
+
+/// A client's MSNC level and what told it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientLevel {
+    /// 0 for MSNC0, 1 for MSNC1...
+    pub level: u8,
+    /// `the client id in CHG`, `sends P2P messages`, ... (a lower bound when from use).
+    pub basis: String,
+}
+
+/// Another client in the conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Participant {
+    pub handle: String,
+    pub msnc: Option<ClientLevel>,
 }
 
 /// Everything the decoder reports, in capture order.
@@ -323,6 +355,7 @@ impl ConnectionInfo {
             opening: Opening::Syn,
             announced_by: None,
             principal: None,
+            clients: Clients::default(),
         }
     }
 }

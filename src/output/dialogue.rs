@@ -20,8 +20,8 @@
 
 use crate::Direction;
 use crate::event::{
-    BlockEvent, CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, Party, Role, Sink,
-    TransferSummary,
+    BlockEvent, Clients, CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, Party, Role,
+    Sink, TransferSummary,
 };
 use crate::flow::{Closing, FlowId, Opening};
 use crate::msnc::Kind;
@@ -383,6 +383,23 @@ fn transfer_words(t: &TransferSummary) -> String {
     w
 }
 
+/// The MSNC levels a connection's clients showed: `, client MSNC6 (the client id in CHG),
+/// with bob@x (MSNC5, its client id in JOI)`; empty when none is known.
+fn clients_words(c: &Clients) -> String {
+    let mut out = String::new();
+    if let Some(own) = &c.own {
+        let _ = write!(out, ", client MSNC{} ({})", own.level, own.basis);
+    }
+    for (i, p) in c.participants.iter().enumerate() {
+        out.push_str(if i == 0 { ", with " } else { ", " });
+        out.push_str(&p.handle);
+        if let Some(l) = &p.msnc {
+            let _ = write!(out, " (MSNC{}, {})", l.level, l.basis);
+        }
+    }
+    out
+}
+
 /// The dialect as known: `MSNP8`, `at least MSNP13, inferred from ADL`, `dialect unknown`.
 fn dialect_words(c: &ConnectionInfo) -> String {
     match (c.dialect, c.dialect_source, &c.dialect_basis) {
@@ -451,17 +468,16 @@ impl<W: Write> Sink for Dialogue<W> {
                         None => "unknown".to_string(),
                         Some(_) => dialect_words(c),
                     };
-                    self.note(
-                        &mut s,
-                        &format!(
-                            "connection {} is {} ({}), dialect {}, user {}",
-                            c.flow,
-                            c.role.as_str(),
-                            c.role_reason,
-                            dialect,
-                            principal
-                        ),
+                    let mut text = format!(
+                        "connection {} is {} ({}), dialect {}, user {}",
+                        c.flow,
+                        c.role.as_str(),
+                        c.role_reason,
+                        dialect,
+                        principal
                     );
+                    text.push_str(&clients_words(&c.clients));
+                    self.note(&mut s, &text);
                 } else if self.notes == Notes::Brief && before.is_some_and(|r| r != c.role) {
                     // A role taken from the first lines, corrected by a later one.
                     self.note(

@@ -245,23 +245,21 @@ pub fn invitation_address(inv: &crate::msnc::invite::Invitation) -> Option<Strin
 pub fn message_sender(cmd: &Command, dir: Direction, principal: Option<&str>) -> Option<String> {
     match dir {
         C2S => principal.map(str::to_string),
-        S2C => {
-            let raw = cmd.params.first()?;
-            let no_network = match raw.split_once(':') {
-                Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) && !rest.is_empty() => {
-                    rest
-                }
-                _ => raw.as_str(),
-            };
-            Some(
-                no_network
-                    .split(';')
-                    .next()
-                    .unwrap_or(no_network)
-                    .to_string(),
-            )
-        }
+        S2C => cmd.params.first().map(|raw| bare_handle(raw)),
     }
+}
+
+/// A handle without a network prefix (`1:`) or an endpoint (`;{guid}`).
+pub fn bare_handle(raw: &str) -> String {
+    let no_network = match raw.split_once(':') {
+        Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) && !rest.is_empty() => rest,
+        _ => raw,
+    };
+    no_network
+        .split(';')
+        .next()
+        .unwrap_or(no_network)
+        .to_string()
 }
 
 /// The cookie a client presents to join a switchboard (`USR trid handle cookie`,

@@ -31,7 +31,9 @@ pub mod step;
 
 use crate::Direction;
 use crate::bounded::FifoMap;
-use crate::event::{BlockEvent, ConnectionInfo, DialectSource, Event, Role, Sink, TransferSummary};
+use crate::event::{
+    BlockEvent, Clients, ConnectionInfo, DialectSource, Event, Role, Sink, TransferSummary,
+};
 use crate::flow::FlowConsumer;
 use crate::flow::{At, Detection, Expectation, ExpectedKind, FlowEvent, FlowId, Opening};
 use crate::msnp::Dialect;
@@ -156,6 +158,17 @@ impl<'s> Decoder<'s> {
             opening,
             announced_by,
             principal: None,
+            clients: Clients {
+                // The client a switchboard was announced to joins it with its own client.
+                own: match role {
+                    Role::Switchboard => announced_by.and_then(|f| {
+                        let own = self.conns.get(&f)?.state.info.clients.own.as_ref()?;
+                        Some(step::inherited_level(own, f))
+                    }),
+                    _ => None,
+                },
+                participants: Vec::new(),
+            },
         };
         let mut state = ConnState::new(info);
         state.transfer.invitation = invitation;
@@ -358,13 +371,16 @@ impl<'s> Decoder<'s> {
         at: At,
         a: step::Announcement,
     ) -> io::Result<()> {
-        let dialect = self.conns.get(&flow).and_then(|c| c.state.info.dialect);
+        let announcer = self.conns.get(&flow).map(|c| &c.state.info);
+        let dialect = announcer.and_then(|i| i.dialect);
+        let client = announcer.and_then(|i| i.clients.own.clone());
         if a.kind == ExpectedKind::Switchboard && !a.cookie.is_empty() {
             self.cookies.insert(
                 a.cookie.clone(),
                 CookieInfo {
                     ns_flow: flow,
                     dialect,
+                    client,
                 },
             );
         }

@@ -15,7 +15,10 @@ use super::classify;
 use crate::Direction;
 use crate::bounded::FifoMap;
 use crate::capture::Timestamp;
-use crate::event::{ConnectionInfo, DialectSource, Party, ReplyTo, Role};
+use crate::event::{
+    ClientLevel, Clients, ConnectionInfo, DialectSource, MAX_PARTICIPANTS, Participant, Party,
+    ReplyTo, Role,
+};
 use crate::flow::{At, Detection, ExpectedKind, FlowId};
 use crate::msnc::control::{P2p, SlpInfo};
 use crate::msnc::p2p::{self, SlpReassembler};
@@ -23,6 +26,7 @@ use crate::msnc::slp;
 use crate::msnc::{self, invite::Command as InviteCommand, invite::Invitation};
 use crate::msnp::challenge::{self, ChallengeCheck};
 use crate::msnp::framer::Block;
+use crate::msnp::verbs::msnc_level;
 use crate::msnp::{Command, Dialect};
 
 /// Requests remembered per connection while waiting for their replies; the oldest is
@@ -270,6 +274,9 @@ pub fn step(
         }
         ch.message = Some(message);
     }
+    let message = ch.message.take();
+    clients(state, cmd, dir, message.as_ref(), &mut ch);
+    ch.message = message;
     if state.is_msnftp() {
         msnftp(state, cmd, &mut ch);
     } else if matches!(state.info.role, Role::Switchboard | Role::Unknown) {
@@ -581,6 +588,104 @@ fn check_challenge(
     )
 }
 
+/// A client level seen on the notification server connection `from`, for the switchboard the
+/// same client opens.
+pub fn inherited_level(own: &ClientLevel, from: FlowId) -> ClientLevel {
+    ClientLevel {
+        level: own.level,
+        basis: format!("{} on connection {from}", own.basis),
+    }
+}
+
+/// The MSNC level of a client id (`268435492`, or MSNP16+ `2789003324:48`).
+fn level_of(client_id: &str) -> Option<u8> {
+    let caps = client_id.split(':').next()?.parse::<u32>().ok()?;
+    Some(msnc_level(caps))
+}
+
+/// What a line says of the MSNC level of a client: its own client's client id in `CHG`; a
+/// participant's in `JOI` and `IRO`; and from what a client uses, a lower bound (P2P messages
+/// need MSNC1). A level from a client id replaces one from use.
+fn clients(
+    state: &mut ConnState,
+    cmd: &Command,
+    dir: Direction,
+    message: Option<&msnc::Message>,
+    ch: &mut Changes,
+) {
+    let c = &mut state.info.clients;
+    let before = c.clone();
+    let p = &cmd.params;
+    match (dir, cmd.verb.as_str()) {
+        (Direction::ClientToServer, "CHG") => {
+            if let Some(level) = p.get(1).and_then(|id| level_of(id)) {
+                c.own = Some(ClientLevel {
+                    level,
+                    basis: "the client id in CHG".to_string(),
+                });
+            }
+        }
+        (Direction::ServerToClient, "JOI") => {
+            if let Some(handle) = p.first() {
+                let level = p.get(2).and_then(|id| level_of(id));
+                participant(c, handle, level, "JOI");
+            }
+        }
+        (Direction::ServerToClient, "IRO") => {
+            if let Some(handle) = p.get(2) {
+                let level = p.get(4).and_then(|id| level_of(id));
+                participant(c, handle, level, "IRO");
+            }
+        }
+        _ => {}
+    }
+    if let Some(m) = message
+        && matches!(m.kind, msnc::Kind::P2p(_))
+    {
+        let used = ClientLevel {
+            level: 1,
+            basis: "sends P2P messages (at least MSNC1)".to_string(),
+        };
+        match dir {
+            Direction::ClientToServer if c.own.is_none() => c.own = Some(used),
+            Direction::ServerToClient => {
+                if let Some(sender) = &m.sender
+                    && !c
+                        .participants
+                        .iter()
+                        .any(|x| &x.handle == sender && x.msnc.is_some())
+                {
+                    participant(c, sender, None, "");
+                    if let Some(x) = c.participants.iter_mut().find(|x| &x.handle == sender) {
+                        x.msnc = Some(used);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if *c != before {
+        ch.updated = true;
+    }
+}
+
+/// Adds or updates a participant (at most [`MAX_PARTICIPANTS`]; past it, new ones are not
+/// listed). `verb` says where the client id was seen.
+fn participant(c: &mut Clients, handle: &str, level: Option<u8>, verb: &str) {
+    let handle = classify::bare_handle(handle);
+    let msnc = level.map(|level| ClientLevel {
+        level,
+        basis: format!("its client id in {verb}"),
+    });
+    if let Some(x) = c.participants.iter_mut().find(|x| x.handle == handle) {
+        if msnc.is_some() {
+            x.msnc = msnc;
+        }
+    } else if c.participants.len() < MAX_PARTICIPANTS {
+        c.participants.push(Participant { handle, msnc });
+    }
+}
+
 /// What a cookie tells about the switchboard that presents it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CookieInfo {
@@ -588,6 +693,8 @@ pub struct CookieInfo {
     pub ns_flow: FlowId,
     /// Its dialect then.
     pub dialect: Option<Dialect>,
+    /// Its client's MSNC level then (the same client joins the switchboard).
+    pub client: Option<ClientLevel>,
 }
 
 /// Links a switchboard to the connection that offered the cookie it presented: the link, a
@@ -611,6 +718,11 @@ pub fn link(state: &mut ConnState, cookie: &CookieInfo) -> Option<String> {
         info.dialect = cookie.dialect;
         info.dialect_source = Some(DialectSource::Inherited);
         info.dialect_basis = None;
+    }
+    if info.clients.own.is_none()
+        && let Some(own) = &cookie.client
+    {
+        info.clients.own = Some(inherited_level(own, cookie.ns_flow));
     }
     if info.announced_by == Some(cookie.ns_flow) {
         return None;
@@ -898,6 +1010,10 @@ mod tests {
         let info = CookieInfo {
             ns_flow: FlowId(4),
             dialect: Some(Dialect(11)),
+            client: Some(ClientLevel {
+                level: 6,
+                basis: "the client id in CHG".into(),
+            }),
         };
         assert_eq!(
             link(&mut s, &info).as_deref(),
@@ -906,7 +1022,76 @@ mod tests {
         assert_eq!(s.info.announced_by, Some(FlowId(4)));
         assert_eq!(s.info.dialect, Some(Dialect(11)));
         assert_eq!(s.info.dialect_source, Some(DialectSource::Inherited));
+        // The same client: its level, said to come from the offering connection.
+        assert_eq!(
+            s.info
+                .clients
+                .own
+                .as_ref()
+                .map(|l| (l.level, l.basis.as_str())),
+            Some((6, "the client id in CHG on connection 4"))
+        );
         assert_eq!(link(&mut s, &info), None);
         assert_eq!(Verb::new(b"USR").as_str(), "USR");
+    }
+
+    #[test]
+    fn client_levels_come_from_client_ids_and_from_what_a_client_uses() {
+        // The own client's id in CHG.
+        let mut s = port();
+        let ch = run(&mut s, C2S, "CHG 9 NLN 1342177280", 1);
+        assert!(ch.updated);
+        assert_eq!(
+            s.info.clients.own,
+            Some(ClientLevel {
+                level: 5,
+                basis: "the client id in CHG".into()
+            })
+        );
+        // Participants of a switchboard, by JOI and IRO, without their endpoint.
+        let mut s = state(Detection::Announced {
+            kind: ExpectedKind::Switchboard,
+            announced_by: FlowId(3),
+        });
+        run(
+            &mut s,
+            S2C,
+            "IRO 1 1 2 1:bob@x.com;{0d0e} Bob 2789003324:48",
+            1,
+        );
+        run(&mut s, S2C, "JOI carol@x.com Carol", 2);
+        let p = &s.info.clients.participants;
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].handle, "bob@x.com");
+        assert_eq!(p[0].msnc.as_ref().map(|l| l.level), Some(10));
+        assert_eq!(
+            p[0].msnc.as_ref().map(|l| l.basis.as_str()),
+            Some("its client id in IRO")
+        );
+        assert_eq!(p[1].handle, "carol@x.com");
+        assert_eq!(p[1].msnc, None);
+        // Carol sends P2P: at least MSNC1, from what she uses.
+        let p2p = b"MIME-Version: 1.0\r\nContent-Type: application/x-msnmsgrp2p\r\nP2P-Dest: alice@x.com\r\n\r\n";
+        let mut body = p2p.to_vec();
+        body.extend_from_slice(&[0u8; 52]);
+        let line = format!("MSG carol@x.com Carol {}", body.len());
+        let cmd = parse_command_line(line.as_bytes(), S2C, None).unwrap();
+        let ch = step(&mut s, &cmd, Some(&body), S2C, at(3));
+        assert!(ch.updated);
+        let carol = &s.info.clients.participants[1];
+        assert_eq!(carol.msnc.as_ref().map(|l| l.level), Some(1));
+        // A client id seen later replaces a level from use; no new participant past the cap.
+        run(&mut s, S2C, "JOI carol@x.com Carol 1342177280", 4);
+        assert_eq!(
+            s.info.clients.participants[1]
+                .msnc
+                .as_ref()
+                .map(|l| l.level),
+            Some(5)
+        );
+        for n in 0..(MAX_PARTICIPANTS + 5) {
+            run(&mut s, S2C, &format!("JOI u{n}@x.com U"), 5);
+        }
+        assert_eq!(s.info.clients.participants.len(), MAX_PARTICIPANTS);
     }
 }

@@ -16,8 +16,8 @@
 use crate::Direction;
 use crate::capture::Timestamp;
 use crate::event::{
-    BlockEvent, Channel, CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, Party,
-    ReplyTo, Role, TransferSummary,
+    BlockEvent, Channel, ClientLevel, CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd,
+    Party, ReplyTo, Role, TransferSummary,
 };
 use crate::flow::{Closing, Detection, ExpectedKind, FlowSummary, GapRecord, Opening};
 use crate::msnc::control::{Emoticon, Ink, PacketInfo, SlpInfo};
@@ -312,6 +312,34 @@ struct Connection<'a> {
     announced_by: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     principal: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_msnc: Option<WireLevel<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    participants: Vec<WireParticipant<'a>>,
+}
+
+/// An MSNC level and what told it: `{"level":6,"basis":"the client id in CHG"}`.
+#[derive(Serialize)]
+struct WireLevel<'a> {
+    level: u8,
+    basis: &'a str,
+}
+
+impl<'a> WireLevel<'a> {
+    fn new(l: &'a ClientLevel) -> Self {
+        WireLevel {
+            level: l.level,
+            basis: &l.basis,
+        }
+    }
+}
+
+/// `{"handle":"bob@x","msnc":{...}}`.
+#[derive(Serialize)]
+struct WireParticipant<'a> {
+    handle: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    msnc: Option<WireLevel<'a>>,
 }
 
 impl<'a> Connection<'a> {
@@ -332,6 +360,16 @@ impl<'a> Connection<'a> {
             opening: opening(c.opening),
             announced_by: c.announced_by.map(|f| f.0),
             principal: c.principal.as_deref(),
+            client_msnc: c.clients.own.as_ref().map(WireLevel::new),
+            participants: c
+                .clients
+                .participants
+                .iter()
+                .map(|p| WireParticipant {
+                    handle: &p.handle,
+                    msnc: p.msnc.as_ref().map(WireLevel::new),
+                })
+                .collect(),
         }
     }
 }
