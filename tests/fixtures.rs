@@ -1106,7 +1106,8 @@ fn p2p_file() -> Vec<u8> {
 /// A P2P file transfer (MSNC1+, MSNP11) on a switchboard: bob's MSNSLP INVITE for
 /// `..\\..\\evil` U+202E `gnp.exe` (its file context in base64) sent in two chunks, alice's
 /// ack and 200 OK, the file's 2500 bytes in three data chunks of session 7 (footer 2, file
-/// transfer), acks, bob's BYE; then a P2P packet cut short (20 bytes: `p2p.truncated`).
+/// transfer), acks, bob's BYE; a P2Pv2 packet between endpoints; then a P2P packet cut short
+/// (20 bytes: `p2p.truncated`).
 fn p2p() -> Pcap {
     let mut p = Pcap::new(E);
     let me = "alice@hotmail.com";
@@ -1181,6 +1182,24 @@ fn p2p() -> Pcap {
         0,
         &bye,
         0,
+    )));
+    // A P2Pv2 packet between endpoints (MSNP16+): header, data header (session 9, package
+    // 3, the first of an MSNObject's data), 5 bytes, footer.
+    let mut v2 = vec![8, 0];
+    v2.extend_from_slice(&(8u16 + 5).to_be_bytes());
+    v2.extend_from_slice(&0x0001_0203u32.to_be_bytes());
+    v2.extend_from_slice(&[8, 0x05]);
+    v2.extend_from_slice(&3u16.to_be_bytes());
+    v2.extend_from_slice(&9u32.to_be_bytes());
+    v2.extend_from_slice(b"hello");
+    v2.extend_from_slice(&1u32.to_be_bytes());
+    script.push(sb(payload(
+        &format!("MSG {bob} Bob"),
+        &mime(
+            "application/x-msnmsgrp2p",
+            &format!("P2P-Dest: {me};{{00000000-0000-0000-0000-00000000000a}}\r\nP2P-Src: {bob};{{00000000-0000-0000-0000-00000000000b}}\r\n"),
+            &v2,
+        ),
     )));
     script.push(sb(payload(
         &format!("MSG {bob} Bob"),

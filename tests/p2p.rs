@@ -126,6 +126,33 @@ fn the_dialogue_tells_packets_in_notes_and_never_dumps_them() {
     let none = stdout(&msnsniff(&[
         "read", "--color", "never", "--notes", "none", CAPTURE,
     ]));
-    // Three data chunks and three acks; the packet cut short is dumped.
-    assert_eq!(none.matches("bytes of P2P data]").count(), 3 + 3, "{none}");
+    // Three data chunks, three acks and the P2Pv2 packet; the packet cut short is dumped.
+    assert_eq!(
+        none.matches("bytes of P2P data]").count(),
+        3 + 3 + 1,
+        "{none}"
+    );
+}
+
+#[test]
+fn a_p2pv2_packet_between_endpoints_shows_its_fields() {
+    let evs = events();
+    let v2: Vec<&Value> = p2p_messages(&evs)
+        .into_iter()
+        .filter(|m| m["msnc"]["packet"]["version"] == 2)
+        .collect();
+    assert_eq!(v2.len(), 1);
+    let p = &v2[0]["msnc"]["packet"];
+    assert_eq!(p["session_id"], 9);
+    assert_eq!(p["base_id"], 0x0001_0203);
+    assert_eq!(p["message_length"], 13);
+    assert_eq!(p["package_number"], 3);
+    assert_eq!(p["tf_name"], "msnobject data");
+    assert_eq!(p["data_len"], 5);
+    assert_eq!(p["footer"], 1);
+    assert!(p.get("message_id").is_none(), "no P2Pv1 fields");
+    assert_eq!(
+        p["summary"],
+        "P2Pv2 seq 66051: session 9 package 3, 5 bytes (first, msnobject data)"
+    );
 }

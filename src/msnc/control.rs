@@ -206,6 +206,8 @@ pub struct PacketInfo {
     pub session_id: u32,
     /// P2Pv1: the header as sent; `None` for P2Pv2.
     pub v1: Option<V1Header>,
+    /// P2Pv2: its header and data header fields; `None` for P2Pv1.
+    pub v2: Option<V2Info>,
     /// The application id of the footer, when there is one.
     pub footer: Option<AppId>,
     /// Where the packet's data starts in the `MSG` payload, and how long it is.
@@ -220,6 +222,23 @@ impl PacketInfo {
     pub fn is_slp(&self) -> bool {
         self.session_id == 0 && self.data_len > 0 && !self.v1.is_some_and(|h| h.is_ack())
     }
+}
+
+/// The fields of a P2Pv2 packet, owned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct V2Info {
+    pub op_code: u8,
+    pub op_code_name: Option<&'static str>,
+    pub message_length: u16,
+    /// The sequence number (base id).
+    pub base_id: u32,
+    /// The ack TLV: acknowledged up to this sequence number.
+    pub ack: Option<u64>,
+    /// The data header, when there is data: TF combination, package number, bytes left.
+    pub tf: Option<u8>,
+    pub tf_name: Option<&'static str>,
+    pub package_number: Option<u16>,
+    pub bytes_remaining: Option<u64>,
 }
 
 /// A finished MSNSLP message and its decoded `Context`.
@@ -248,6 +267,20 @@ impl P2p {
                     v1: match packet {
                         p2p::Packet::V1(p) => Some(p.header),
                         p2p::Packet::V2(_) => None,
+                    },
+                    v2: match packet {
+                        p2p::Packet::V1(_) => None,
+                        p2p::Packet::V2(p) => Some(V2Info {
+                            op_code: p.header.op_code.0,
+                            op_code_name: p.header.op_code.name(),
+                            message_length: p.header.message_length,
+                            base_id: p.header.base_id,
+                            ack: p.header.ack(),
+                            tf: p.data_header.map(|d| d.tf.0),
+                            tf_name: p.data_header.and_then(|d| d.tf.payload_kind()),
+                            package_number: p.data_header.map(|d| d.package_number),
+                            bytes_remaining: p.data_header.and_then(|d| d.bytes_remaining()),
+                        }),
                     },
                     footer: packet.footer(),
                     data_at,

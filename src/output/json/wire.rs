@@ -647,6 +647,17 @@ impl Serialize for WirePacket<'_> {
             map.serialize_entry("ack_unique_id", &h.ack_unique_id)?;
             map.serialize_entry("ack_size", &h.ack_size)?;
         }
+        if let Some(v) = &p.v2 {
+            map.serialize_entry("op_code", &v.op_code)?;
+            entry(&mut map, "op_code_name", v.op_code_name)?;
+            map.serialize_entry("message_length", &v.message_length)?;
+            map.serialize_entry("base_id", &v.base_id)?;
+            entry(&mut map, "ack", v.ack)?;
+            entry(&mut map, "tf", v.tf)?;
+            entry(&mut map, "tf_name", v.tf_name)?;
+            entry(&mut map, "package_number", v.package_number)?;
+            entry(&mut map, "bytes_remaining", v.bytes_remaining)?;
+        }
         map.serialize_entry("data_len", &p.data_len)?;
         if let Some(f) = p.footer {
             map.serialize_entry("footer", &f.0)?;
