@@ -27,11 +27,14 @@
 
 pub mod build;
 mod classify;
+pub mod objects;
 pub mod step;
 
 use crate::Direction;
 use crate::bounded::FifoMap;
-use crate::event::{BlockEvent, ConnectionInfo, DialectSource, Event, Role, Sink, TransferSummary};
+use crate::event::{
+    BlockEvent, ConnectionInfo, DialectSource, Event, ObjectId, Role, Sink, TransferSummary,
+};
 use crate::flow::FlowConsumer;
 use crate::flow::{At, Detection, Expectation, ExpectedKind, FlowEvent, FlowId, Opening};
 use crate::msnp::Dialect;
@@ -57,6 +60,13 @@ struct Conn {
     reported: bool,
     framers: [Framer; 2],
     finished: [bool; 2],
+    /// Objects started on this connection and not ended yet (at most
+    /// [`objects::MAX_OPEN_OBJECTS`]).
+    objects: Vec<ObjectId>,
+    /// On MSNFTP: the file `FIL` started, and the direction its blocks come from.
+    msnftp_object: Option<(ObjectId, Direction)>,
+    /// On MSNFTP: the handle the receiver's `USR` presented.
+    msnftp_receiver: Option<String>,
 }
 
 /// Decodes every MSN connection and pushes [`Event`]s into a [`Sink`].
@@ -70,6 +80,8 @@ pub struct Decoder<'s> {
     transfers_by_address: FifoMap<SocketAddr, FileInvitation>,
     transfers_by_cookie: FifoMap<String, FileInvitation>,
     expectations: Vec<Expectation>,
+    /// Objects started so far: the last id handed out.
+    next_object: u64,
     /// Commands decoded so far.
     pub commands: u64,
 }
@@ -84,6 +96,7 @@ impl<'s> Decoder<'s> {
             transfers_by_address: FifoMap::new(MAX_FILE_INVITATIONS),
             transfers_by_cookie: FifoMap::new(MAX_FILE_INVITATIONS),
             expectations: Vec::new(),
+            next_object: 0,
             commands: 0,
         }
     }
@@ -166,6 +179,9 @@ impl<'s> Decoder<'s> {
                 reported: false,
                 framers,
                 finished: [false; 2],
+                objects: Vec::new(),
+                msnftp_object: None,
+                msnftp_receiver: None,
             },
         );
     }
@@ -279,6 +295,8 @@ impl<'s> Decoder<'s> {
             return Ok(());
         };
         let was_reported = conn.reported;
+        let verb = frame.command.verb.as_str().to_string();
+        let first_param = frame.command.params.first().cloned();
         let ev = build::command_event(flow, at, dir, &conn.state, frame, &mut changes, link_note);
         // A connection is reported before its first line; a change a line brings is reported
         // after that line, so that no note runs ahead of what the capture has shown.
@@ -292,10 +310,10 @@ impl<'s> Decoder<'s> {
             self.report(flow)?;
         }
         self.sink.event(&Event::Command(Box::new(ev)))?;
-        match update {
-            Some(info) => self.sink.event(&Event::ConnectionUpdate(info)),
-            None => Ok(()),
+        if let Some(info) = update {
+            self.sink.event(&Event::ConnectionUpdate(info))?;
         }
+        self.msnftp_command(flow, dir, at, &verb, first_param.as_deref())
     }
 
     /// One MSNFTP block: counted on its connection, then given as an event (with
@@ -322,6 +340,8 @@ impl<'s> Decoder<'s> {
             received: (b.received < b.len).then_some(b.received),
             cancel: b.cancel,
         }))?;
+        let index = b.index;
+        self.msnftp_block(flow, dir, at, b)?;
         if beyond {
             self.sink.event(&Event::Anomaly {
                 flow: Some(flow),
@@ -332,7 +352,7 @@ impl<'s> Decoder<'s> {
                 detail: format!(
                     "block {} brings the file to {bytes} bytes, more than the {size} FIL \
                      announced",
-                    b.index
+                    index
                 ),
             })?;
         }
@@ -503,6 +523,7 @@ impl FlowConsumer for Decoder<'_> {
                 self.finish_dir(flow, Direction::ClientToServer, *at)?;
                 self.finish_dir(flow, Direction::ServerToClient, *at)?;
                 self.report(flow)?;
+                self.end_objects_of(flow, *at)?;
                 let conn = self.conns.remove(&flow);
                 if let Some(c) = &conn
                     && (c.state.info.role == Role::FileTransfer || c.state.is_msnftp())
