@@ -14,8 +14,8 @@
 //!   linked to the connection that announced them;
 //! - **MSNFTP transfers**: the file an invitation offered (name, size, sender) and the
 //!   AuthCookie it gave, matched to the MSNFTP connection by its address or by the cookie its
-//!   `USR` presents; the blocks counted (never kept) and summed up when the connection
-//!   closes.
+//!   `USR` presents; the blocks counted and summed up when the connection closes, and
+//!   their bytes given as an object's (see [`objects`]), never gathered.
 //!
 //! Layout: [`step`] is the pure decoder step (a connection's state and one command in, what
 //! changed out), [`build`] turns a command and its changes into a [`crate::event::CommandEvent`],
