@@ -11,6 +11,7 @@ use crate::flow::FlowConfig;
 use crate::flow::{Expectation, FlowConsumer, FlowEvent};
 use crate::output::dialogue::{Dialogue, Notes};
 use crate::output::dump::Dump;
+use crate::output::extract::Extract;
 use crate::output::flows::{FlowsReport, table};
 use crate::output::json::{self, JsonArray, JsonLines};
 use crate::output::progress::Progress;
@@ -144,7 +145,17 @@ fn read(args: ReadArgs) -> io::Result<Outcome> {
         principal: args.principal.clone(),
         verbs: args.verb.clone(),
     };
-    let mut select = Select::new(sink.as_mut(), selection);
+    // The directory first, so that a bad one fails before the capture is read. Selection
+    // comes before extraction: only the selected connections' objects are written.
+    let mut extract = match &args.extract {
+        Some(dir) => Some(Extract::new(sink.as_mut(), dir.clone())?),
+        None => None,
+    };
+    let inner: &mut dyn Sink = match &mut extract {
+        Some(x) => x,
+        None => sink.as_mut(),
+    };
+    let mut select = Select::new(inner, selection);
     let mut decoder = Decoder::new(&mut select);
     let summary = pipeline::run(&mut source, config, &mut decoder)?;
     let commands = decoder.commands;

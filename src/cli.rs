@@ -157,6 +157,13 @@ pub struct ReadArgs {
     /// MSNFTP blocks, which are no commands, are left out.
     #[arg(long, value_delimiter = ',', value_name = "VERBS")]
     pub verb: Vec<String>,
+
+    /// Write every object transferred whole (MSNFTP files...) to a file of its own under DIR,
+    /// with a JSON sidecar NAME.json beside it (sender, receiver, sizes, sha256, missing
+    /// ranges). Names from the capture are made safe, never used as paths; nothing is
+    /// overwritten (a taken name is numbered). DIR is created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub extract: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -192,6 +192,96 @@ pub struct TransferSummary {
     pub structure_lost: bool,
 }
 
+/// An object's id: unique in the run, handed out in order by the decoder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId(pub u64);
+
+impl std::fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a transferred object is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ObjectKind {
+    File,
+    DisplayPicture,
+    Emoticon,
+    AnimatedEmoticon,
+    VoiceClip,
+    Wink,
+    Other,
+}
+
+/// How an object travelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// MSNFTP blocks on a connection of its own.
+    Msnftp,
+    /// P2P packets inside switchboard messages (or on a direct connection).
+    P2p,
+}
+
+/// An object (a file, a display picture...) whose bytes the capture is about to carry: what
+/// the protocol said about it. The bytes follow as [`Event::ObjectData`], the end as
+/// [`Event::ObjectEnded`]. Text in the data form of [`crate::escape`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub flow: FlowId,
+    pub frame: u64,
+    pub ts: Timestamp,
+    pub object: ObjectId,
+    pub kind: ObjectKind,
+    pub transport: Transport,
+    /// The name the sender gave it (a file invitation's `Application-File`, an MSNObject's
+    /// `Location` or `Friendly`): untrusted text, never a path to use as it is.
+    pub name: Option<String>,
+    /// The size the protocol declared (`FIL`, the P2P total size).
+    pub size: Option<u64>,
+    pub sender: Option<String>,
+    pub receiver: Option<String>,
+    /// For an MSNObject: its `SHA1D` attribute (base64, as sent).
+    pub sha1d: Option<String>,
+}
+
+/// An object written to disk by `--extract`: where, what was written, and how it checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Extracted {
+    /// The connection, frame and time of the object's end.
+    pub flow: FlowId,
+    pub frame: u64,
+    pub ts: Timestamp,
+    pub object: ObjectId,
+    pub kind: ObjectKind,
+    pub transport: Transport,
+    /// Time of the object's start (its first event).
+    pub first_ts: Timestamp,
+    pub name: Option<String>,
+    pub size: Option<u64>,
+    pub sender: Option<String>,
+    pub receiver: Option<String>,
+    /// The file name used in the directory (safe: never a path from the capture).
+    pub file: String,
+    /// The path written, as text (the directory the user gave, then `file`).
+    pub path: String,
+    /// Bytes of the object the capture held and that were written.
+    pub bytes_written: u64,
+    /// SHA-256 of the file as written (missing ranges read as zeros), lower-case hex.
+    pub sha256: String,
+    pub sha1d: Option<String>,
+    /// Whether the SHA-1 of the written bytes, in base64, is the MSNObject's `SHA1D`.
+    pub sha1d_matches: Option<bool>,
+    /// Bytes are missing (a gap, a cancelled transfer), or the size was never declared and
+    /// the transfer did not end normally.
+    pub partial: bool,
+    /// The missing ranges, `[start, end)` in the object.
+    pub missing: Vec<(u64, u64)>,
+    /// More ranges were written than are tracked: `missing` is incomplete.
+    pub missing_truncated: bool,
+    pub cancelled_by: Option<Party>,
+}
+
 /// What the decoder knows about a connection.
 #[derive(Clone, Debug)]
 pub struct ConnectionInfo {
@@ -280,6 +370,26 @@ pub enum Event {
         name: &'static str,
         detail: String,
     },
+    /// An object's bytes are about to be transferred (see [`ObjectInfo`]).
+    ObjectStarted(Box<ObjectInfo>),
+    /// Bytes of an object at their offset in it. Internal: no output format writes it; the
+    /// `--extract` sink writes the bytes to disk. Bytes the capture lacks are never given.
+    ObjectData {
+        flow: FlowId,
+        object: ObjectId,
+        offset: u64,
+        bytes: Vec<u8>,
+    },
+    /// The transfer of an object is over (or the connection, or the capture, is).
+    ObjectEnded {
+        flow: FlowId,
+        frame: u64,
+        ts: Timestamp,
+        object: ObjectId,
+        cancelled_by: Option<Party>,
+    },
+    /// An object written to disk by `--extract`.
+    Extracted(Box<Extracted>),
     /// The connection is over (or the capture is).
     ConnectionClosed {
         flow: FlowId,
@@ -299,6 +409,9 @@ impl Event {
             Event::Command(c) => Some(c.flow),
             Event::MsnftpBlock(b) => Some(b.flow),
             Event::MsnftpTransfer(t) => Some(t.flow),
+            Event::ObjectStarted(o) => Some(o.flow),
+            Event::ObjectData { flow, .. } | Event::ObjectEnded { flow, .. } => Some(*flow),
+            Event::Extracted(x) => Some(x.flow),
             Event::Gap { flow, .. } | Event::ConnectionClosed { flow, .. } => Some(*flow),
             Event::Anomaly { flow, .. } => *flow,
         }

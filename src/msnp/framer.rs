@@ -74,8 +74,9 @@
 //! little-endian `u16` length then that many bytes of the file, or `0x01 0x00 0x00`, the
 //! sender's cancel marker. Blocks are never lines, whatever the file holds (`BYE 1\r\n` in a
 //! text file is file data). Each block is one [`FramerEvent::Block`], given when its last
-//! byte has been read; its bytes are counted, not kept, so a file of any size costs nothing
-//! but the counters ([`Block`]).
+//! byte has been read, with the data bytes the capture holds ([`Block::data`], at their
+//! offsets in the block): the framer holds one block at most (a `u16` length, so at most
+//! [`MAX_BLOCK_DATA`] bytes), never the file, so a file of any size costs one block.
 //!
 //! * A length above [`MAX_BLOCK`] raises `msnp.msnftp.block_too_long`; the block is read as
 //!   declared.
@@ -125,9 +126,12 @@ pub const MAX_PAYLOAD: u64 = 1024 * 1024;
 /// Most bytes the framer holds after a `push`: a whole line plus a whole payload.
 pub const MAX_HELD: usize = MAX_LINE + MAX_PAYLOAD as usize;
 
-/// Largest MSNFTP data block (ref §7). A longer one is reported and read as declared: its
-/// bytes are counted, not held.
+/// Largest MSNFTP data block (ref §7). A longer one is reported and read as declared.
 pub const MAX_BLOCK: u64 = 2045;
+
+/// Most data bytes one MSNFTP block can hold, whatever its header says: the length is a
+/// `u16`. This is all the framer ever holds of a file.
+pub const MAX_BLOCK_DATA: usize = u16::MAX as usize;
 
 /// Anomaly names raised by the framer (stable: they appear in the JSON output).
 pub mod anomaly {
@@ -200,9 +204,8 @@ pub struct Frame {
     pub payload: Option<Payload>,
 }
 
-/// One MSNFTP block: its header and how much of its data arrived (the data itself is not
-/// kept).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// One MSNFTP block: its header, how much of its data arrived, and those bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Block {
     /// Stream offset of the block's 3-byte header.
     pub offset: u64,
@@ -216,6 +219,20 @@ pub struct Block {
     pub received: u64,
     /// The sender's cancel marker (`01 00 00`), not a data block.
     pub cancel: bool,
+    /// The data bytes the capture holds, as runs `(offset in the block, bytes)` in order: one
+    /// run unless a gap cut the block (the bytes a gap took are missing, not invented). At
+    /// most [`MAX_BLOCK_DATA`] bytes in all.
+    pub data: Vec<(u64, Vec<u8>)>,
+}
+
+impl Block {
+    /// The block's header and counters, without its data.
+    pub fn counters(&self) -> Block {
+        Block {
+            data: Vec::new(),
+            ..*self
+        }
+    }
 }
 
 /// What the framer produces.
@@ -275,7 +292,7 @@ enum Mode {
 }
 
 /// Where block mode stands.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Blocks {
     /// Header bytes read so far of the next block, and the offset of its first byte.
     head: [u8; 3],
@@ -467,8 +484,8 @@ impl Framer {
                 return;
             }
             Some((block, left)) => {
-                b.current = Some((block, left));
                 let i = block.index;
+                b.current = Some((block, left));
                 self.block_done(&mut b, "a gap");
                 format!("a gap of {len} bytes runs past the end of block {i}")
             }
@@ -511,10 +528,15 @@ impl Framer {
         self.ready.drain(..).collect()
     }
 
-    /// Bytes held: unframed input plus the line and payload of a frame in progress.
+    /// Bytes held: unframed input plus the line and payload of a frame in progress (or the data
+    /// of an MSNFTP block in progress).
     pub fn buffered(&self) -> usize {
         let pending = match &self.mode {
             Mode::Payload { frame, payload } => frame.line.len() + payload.bytes.len(),
+            Mode::Blocks(Blocks {
+                current: Some((block, _)),
+                ..
+            }) => block.data.iter().map(|(_, run)| run.len()).sum(),
             _ => 0,
         };
         self.buf.len() - self.head + pending
@@ -629,16 +651,21 @@ impl Framer {
             self.mode = Mode::Blocks(b);
             return false;
         }
-        if let Some((block, left)) = b.current {
+        if let Some((mut block, left)) = b.current.take() {
             let take = left.min(live_len as u64);
+            // Where these bytes sit in the block: after what arrived and what gaps took.
+            let at = block.len - left;
+            let bytes = &self.live()[..take as usize];
+            match block.data.last_mut() {
+                Some((start, run)) if *start + run.len() as u64 == at => {
+                    run.extend_from_slice(bytes)
+                }
+                _ if !bytes.is_empty() => block.data.push((at, bytes.to_vec())),
+                _ => {}
+            }
             self.consume(take as usize);
-            b.current = Some((
-                Block {
-                    received: block.received + take,
-                    ..block
-                },
-                left - take,
-            ));
+            block.received += take;
+            b.current = Some((block, left - take));
             if take == left {
                 self.block_done(&mut b, "a gap");
             }
@@ -679,6 +706,7 @@ impl Framer {
             len: 0,
             received: 0,
             cancel: false,
+            data: Vec::new(),
         };
         match b.head[0] {
             0 => {
@@ -695,8 +723,9 @@ impl Framer {
                     );
                 }
                 b.file_offset += block.len;
-                b.current = Some((block, block.len));
-                if block.len == 0 {
+                let len = block.len;
+                b.current = Some((block, len));
+                if len == 0 {
                     self.block_done(&mut b, "a gap");
                 }
             }

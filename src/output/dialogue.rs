@@ -20,8 +20,8 @@
 
 use crate::Direction;
 use crate::event::{
-    BlockEvent, Clients, CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd, Party, Role,
-    Sink, TransferSummary,
+    BlockEvent, Clients, CommandEvent, ConnectionInfo, DialectSource, Event, Extracted, LineEnd,
+    Party, Role, Sink, TransferSummary,
 };
 use crate::flow::{Closing, FlowId, Opening};
 use crate::msnc::Kind;
@@ -336,6 +336,40 @@ impl<W: Write> Dialogue<W> {
     }
 }
 
+/// An object `--extract` wrote: `extracted report.txt (4107 bytes, sha256 ab12…) to
+/// DIR/report.txt`, then what is missing when it is partial, and how its SHA1D checks.
+fn extracted_words(x: &Extracted) -> String {
+    let name = x.name.as_deref().unwrap_or(&x.file);
+    let short: String = x.sha256.chars().take(16).collect();
+    let mut w = format!(
+        "extracted {name} ({} bytes, sha256 {short}…) to {}",
+        x.bytes_written, x.path
+    );
+    if x.partial {
+        match x.size {
+            Some(size) => w.push_str(&format!("; partial: {} of {size} bytes", x.bytes_written)),
+            None => w.push_str("; partial: its size was never declared"),
+        }
+        if !x.missing.is_empty() {
+            let ranges: Vec<String> = x
+                .missing
+                .iter()
+                .map(|(start, end)| format!("{start}-{}", end.saturating_sub(1)))
+                .collect();
+            w.push_str(&format!(", missing {}", ranges.join(", ")));
+            if x.missing_truncated {
+                w.push_str(" and more");
+            }
+        }
+    }
+    match x.sha1d_matches {
+        Some(true) => w.push_str("; its SHA1D matches"),
+        Some(false) => w.push_str("; its SHA1D does not match"),
+        None => {}
+    }
+    w
+}
+
 /// One MSNFTP block, or the sender's cancel marker.
 fn block_words(b: &BlockEvent) -> String {
     if b.cancel {
@@ -450,6 +484,14 @@ impl<W: Write> Sink for Dialogue<W> {
         {
             return Ok(());
         }
+        // An object's bytes are the business of `--extract`, whose note says what it wrote.
+        if matches!(
+            ev,
+            Event::ObjectStarted(_) | Event::ObjectData { .. } | Event::ObjectEnded { .. }
+        ) || (matches!(ev, Event::Extracted(_)) && self.notes == Notes::None)
+        {
+            return Ok(());
+        }
         let mut s = String::new();
         let flow = ev.flow();
         if let Some(f) = flow
@@ -498,6 +540,8 @@ impl<W: Write> Sink for Dialogue<W> {
                     self.note(&mut s, &transfer_words(t));
                 }
             }
+            Event::ObjectStarted(_) | Event::ObjectData { .. } | Event::ObjectEnded { .. } => {}
+            Event::Extracted(x) => self.note(&mut s, &extracted_words(x)),
             Event::Gap { dir, len, .. } => {
                 if self.notes > Notes::None {
                     let side = match dir {

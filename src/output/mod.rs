@@ -4,6 +4,7 @@
 
 pub mod dialogue;
 pub mod dump;
+pub mod extract;
 pub mod flows;
 pub mod json;
 pub mod progress;

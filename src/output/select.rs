@@ -1,8 +1,10 @@
 //! Selection (`--only`, `--flow`, `--principal`, `--verb`): a [`Sink`] that passes on the
 //! events a user asked for and drops the rest.
 //!
-//! Connection-level events (opened, closed, gaps, anomalies, an MSNFTP transfer's summary)
-//! follow their connection: they pass when the connection is selected. `--verb` narrows the
+//! Connection-level events (opened, closed, gaps, anomalies, an MSNFTP transfer's summary,
+//! an object's start, bytes and end, `extracted`) follow their connection: they pass when the
+//! connection is selected, whatever `--verb` says (so `--extract` writes the objects of the
+//! selected connections). `--verb` narrows the
 //! commands, and drops MSNFTP blocks (they have no verb). A connection's
 //! signed-in user is often known only a few lines in (after `USR`), so with `--principal` the
 //! events of a connection whose user is not known yet are held, at most

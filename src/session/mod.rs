@@ -14,8 +14,8 @@
 //!   linked to the connection that announced them;
 //! - **MSNFTP transfers**: the file an invitation offered (name, size, sender) and the
 //!   AuthCookie it gave, matched to the MSNFTP connection by its address or by the cookie its
-//!   `USR` presents; the blocks counted (never kept) and summed up when the connection
-//!   closes.
+//!   `USR` presents; the blocks counted and summed up when the connection closes, and
+//!   their bytes given as an object's (see [`objects`]), never gathered.
 //!
 //! Layout: [`step`] is the pure decoder step (a connection's state and one command in, what
 //! changed out), [`build`] turns a command and its changes into a [`crate::event::CommandEvent`],
@@ -27,12 +27,14 @@
 
 pub mod build;
 mod classify;
+pub mod objects;
 pub mod step;
 
 use crate::Direction;
 use crate::bounded::FifoMap;
 use crate::event::{
-    BlockEvent, Clients, ConnectionInfo, DialectSource, Event, Role, Sink, TransferSummary,
+    BlockEvent, Clients, ConnectionInfo, DialectSource, Event, ObjectId, Role, Sink,
+    TransferSummary,
 };
 use crate::flow::FlowConsumer;
 use crate::flow::{At, Detection, Expectation, ExpectedKind, FlowEvent, FlowId, Opening};
@@ -59,6 +61,13 @@ struct Conn {
     reported: bool,
     framers: [Framer; 2],
     finished: [bool; 2],
+    /// Objects started on this connection and not ended yet (at most
+    /// [`objects::MAX_OPEN_OBJECTS`]).
+    objects: Vec<ObjectId>,
+    /// On MSNFTP: the file `FIL` started, and the direction its blocks come from.
+    msnftp_object: Option<(ObjectId, Direction)>,
+    /// On MSNFTP: the handle the receiver's `USR` presented.
+    msnftp_receiver: Option<String>,
 }
 
 /// Decodes every MSN connection and pushes [`Event`]s into a [`Sink`].
@@ -72,6 +81,8 @@ pub struct Decoder<'s> {
     transfers_by_address: FifoMap<SocketAddr, FileInvitation>,
     transfers_by_cookie: FifoMap<String, FileInvitation>,
     expectations: Vec<Expectation>,
+    /// Objects started so far: the last id handed out.
+    next_object: u64,
     /// Commands decoded so far.
     pub commands: u64,
 }
@@ -86,6 +97,7 @@ impl<'s> Decoder<'s> {
             transfers_by_address: FifoMap::new(MAX_FILE_INVITATIONS),
             transfers_by_cookie: FifoMap::new(MAX_FILE_INVITATIONS),
             expectations: Vec::new(),
+            next_object: 0,
             commands: 0,
         }
     }
@@ -179,6 +191,9 @@ impl<'s> Decoder<'s> {
                 reported: false,
                 framers,
                 finished: [false; 2],
+                objects: Vec::new(),
+                msnftp_object: None,
+                msnftp_receiver: None,
             },
         );
     }
@@ -292,6 +307,8 @@ impl<'s> Decoder<'s> {
             return Ok(());
         };
         let was_reported = conn.reported;
+        let verb = frame.command.verb.as_str().to_string();
+        let first_param = frame.command.params.first().cloned();
         let ev = build::command_event(flow, at, dir, &conn.state, frame, &mut changes, link_note);
         // A connection is reported before its first line; a change a line brings is reported
         // after that line, so that no note runs ahead of what the capture has shown.
@@ -315,10 +332,10 @@ impl<'s> Decoder<'s> {
                 detail,
             })?;
         }
-        match update {
-            Some(info) => self.sink.event(&Event::ConnectionUpdate(info)),
-            None => Ok(()),
+        if let Some(info) = update {
+            self.sink.event(&Event::ConnectionUpdate(info))?;
         }
+        self.msnftp_command(flow, dir, at, &verb, first_param.as_deref())
     }
 
     /// One MSNFTP block: counted on its connection, then given as an event (with
@@ -345,6 +362,8 @@ impl<'s> Decoder<'s> {
             received: (b.received < b.len).then_some(b.received),
             cancel: b.cancel,
         }))?;
+        let index = b.index;
+        self.msnftp_block(flow, dir, at, b)?;
         if beyond {
             self.sink.event(&Event::Anomaly {
                 flow: Some(flow),
@@ -355,7 +374,7 @@ impl<'s> Decoder<'s> {
                 detail: format!(
                     "block {} brings the file to {bytes} bytes, more than the {size} FIL \
                      announced",
-                    b.index
+                    index
                 ),
             })?;
         }
@@ -529,6 +548,7 @@ impl FlowConsumer for Decoder<'_> {
                 self.finish_dir(flow, Direction::ClientToServer, *at)?;
                 self.finish_dir(flow, Direction::ServerToClient, *at)?;
                 self.report(flow)?;
+                self.end_objects_of(flow, *at)?;
                 let mut conn = self.conns.remove(&flow);
                 // SLP messages never completed.
                 if let Some(c) = &mut conn {

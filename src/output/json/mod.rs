@@ -42,6 +42,9 @@ impl<W: Write> JsonLines<W> {
 
 impl<W: Write> Sink for JsonLines<W> {
     fn event(&mut self, ev: &Event) -> io::Result<()> {
+        if !wire::is_written(ev) {
+            return Ok(());
+        }
         serde_json::to_writer(&mut self.out, &wire::event(ev))?;
         self.out.write_all(b"\n")?;
         self.out.flush()
@@ -62,6 +65,9 @@ impl<W: Write> JsonArray<W> {
 
 impl<W: Write> Sink for JsonArray<W> {
     fn event(&mut self, ev: &Event) -> io::Result<()> {
+        if !wire::is_written(ev) {
+            return Ok(());
+        }
         self.out
             .write_all(if self.first { b"[\n" } else { b",\n" })?;
         self.first = false;

@@ -16,8 +16,8 @@
 use crate::Direction;
 use crate::capture::Timestamp;
 use crate::event::{
-    BlockEvent, Channel, ClientLevel, CommandEvent, ConnectionInfo, DialectSource, Event, LineEnd,
-    Party, ReplyTo, Role, TransferSummary,
+    BlockEvent, Channel, ClientLevel, CommandEvent, ConnectionInfo, DialectSource, Event,
+    Extracted, LineEnd, ObjectKind, Party, ReplyTo, Role, TransferSummary, Transport,
 };
 use crate::flow::{Closing, Detection, ExpectedKind, FlowSummary, GapRecord, Opening};
 use crate::msnc::control::{Emoticon, Ink, PacketInfo, SlpInfo};
@@ -36,7 +36,22 @@ use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::net::SocketAddr;
 
-/// An event as the interface writes it: `{"type": ..., ...}`.
+/// Whether the interface writes this event: an object's start, bytes and end are internal
+/// (the `--extract` sink reads them and reports `extracted`).
+pub fn is_written(ev: &Event) -> bool {
+    !matches!(
+        ev,
+        Event::ObjectStarted(_) | Event::ObjectData { .. } | Event::ObjectEnded { .. }
+    )
+}
+
+/// An `extracted` event, also the sidecar `NAME.json` beside the extracted file.
+pub fn extracted(x: &Extracted) -> impl Serialize + '_ {
+    WireExtracted::new(x)
+}
+
+/// An event as the interface writes it: `{"type": ..., ...}`. Only for events
+/// [`is_written`] accepts (the others serialize as `null`).
 pub fn event(ev: &Event) -> WireEvent<'_> {
     WireEvent(ev)
 }
@@ -233,6 +248,10 @@ impl Serialize for WireEvent<'_> {
             Event::Command(c) => Command::new(c).serialize(s),
             Event::MsnftpBlock(b) => WireBlock::new(b).serialize(s),
             Event::MsnftpTransfer(t) => WireTransfer::new(t).serialize(s),
+            Event::Extracted(x) => WireExtracted::new(x).serialize(s),
+            Event::ObjectStarted(_) | Event::ObjectData { .. } | Event::ObjectEnded { .. } => {
+                s.serialize_unit()
+            }
             Event::Gap {
                 flow,
                 frame,
@@ -1042,6 +1061,82 @@ impl<'a> WireTransfer<'a> {
             complete: t.complete,
             cancelled_by: t.cancelled_by.map(party),
             structure_lost: t.structure_lost,
+        }
+    }
+}
+
+pub fn object_kind(k: ObjectKind) -> &'static str {
+    match k {
+        ObjectKind::File => "file",
+        ObjectKind::DisplayPicture => "display_picture",
+        ObjectKind::Emoticon => "emoticon",
+        ObjectKind::AnimatedEmoticon => "animated_emoticon",
+        ObjectKind::VoiceClip => "voice_clip",
+        ObjectKind::Wink => "wink",
+        ObjectKind::Other => "other",
+    }
+}
+
+pub fn transport(t: Transport) -> &'static str {
+    match t {
+        Transport::Msnftp => "msnftp",
+        Transport::P2p => "p2p",
+    }
+}
+
+/// `extracted`, and the sidecar of an extracted file.
+#[derive(Serialize)]
+struct WireExtracted<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    flow: u64,
+    frame: u64,
+    ts: Ts,
+    object: u64,
+    object_kind: &'static str,
+    transport: &'static str,
+    first_ts: Ts,
+    name: Option<&'a str>,
+    size: Option<u64>,
+    sender: Option<&'a str>,
+    receiver: Option<&'a str>,
+    file: &'a str,
+    path: &'a str,
+    bytes_written: u64,
+    sha256: &'a str,
+    sha1d: Option<&'a str>,
+    sha1d_matches: Option<bool>,
+    partial: bool,
+    missing: Vec<[u64; 2]>,
+    missing_truncated: bool,
+    cancelled_by: Option<&'static str>,
+}
+
+impl<'a> WireExtracted<'a> {
+    fn new(x: &'a Extracted) -> Self {
+        WireExtracted {
+            kind: "extracted",
+            flow: x.flow.0,
+            frame: x.frame,
+            ts: Ts(x.ts),
+            object: x.object.0,
+            object_kind: object_kind(x.kind),
+            transport: transport(x.transport),
+            first_ts: Ts(x.first_ts),
+            name: x.name.as_deref(),
+            size: x.size,
+            sender: x.sender.as_deref(),
+            receiver: x.receiver.as_deref(),
+            file: &x.file,
+            path: &x.path,
+            bytes_written: x.bytes_written,
+            sha256: &x.sha256,
+            sha1d: x.sha1d.as_deref(),
+            sha1d_matches: x.sha1d_matches,
+            partial: x.partial,
+            missing: x.missing.iter().map(|&(a, b)| [a, b]).collect(),
+            missing_truncated: x.missing_truncated,
+            cancelled_by: x.cancelled_by.map(party),
         }
     }
 }
