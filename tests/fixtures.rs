@@ -1098,6 +1098,19 @@ fn base64_encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// The display picture of the P2P fixture: 300 bytes that start like a PNG.
+fn p2p_picture() -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+    v.extend((0..292u32).map(|i| (i * 7 % 251) as u8));
+    v
+}
+
+/// SHA-1, for an MSNObject's SHA1D.
+fn sha1_of(bytes: &[u8]) -> Vec<u8> {
+    use sha1::Digest as _;
+    sha1::Sha1::digest(bytes).to_vec()
+}
+
 /// The file of the P2P fixture's transfer: 2500 bytes of text lines.
 fn p2p_file() -> Vec<u8> {
     filler("p2p file", 2500)
@@ -1106,8 +1119,9 @@ fn p2p_file() -> Vec<u8> {
 /// A P2P file transfer (MSNC1+, MSNP11) on a switchboard: bob's MSNSLP INVITE for
 /// `..\\..\\evil` U+202E `gnp.exe` (its file context in base64) sent in two chunks, alice's
 /// ack and 200 OK, the file's 2500 bytes in three data chunks of session 7 (footer 2, file
-/// transfer), acks, bob's BYE; a P2Pv2 packet between endpoints; then a P2P packet cut short
-/// (20 bytes: `p2p.truncated`).
+/// transfer), acks, bob's BYE; alice's request for bob's display picture (an MSNObject whose
+/// SHA1D is the picture's SHA-1) and its 300 bytes; a P2Pv2 packet between endpoints; then a
+/// P2P packet cut short (20 bytes: `p2p.truncated`).
 fn p2p() -> Pcap {
     let mut p = Pcap::new(E);
     let me = "alice@hotmail.com";
@@ -1183,6 +1197,71 @@ fn p2p() -> Pcap {
         &bye,
         0,
     )));
+    // Alice asks for bob's display picture: an INVITE naming its MSNObject (with the SHA-1 of
+    // the picture, SHA1D), bob's 200 OK, the data preparation packet, the 300 bytes of the
+    // picture in one chunk (MSNObject data), alice's ack and BYE.
+    let picture = p2p_picture();
+    let msnobj = format!(
+        "<msnobj Creator=\"{bob}\" Size=\"{}\" Type=\"3\" Location=\"TFR2C2.tmp\" Friendly=\"AAA=\" SHA1D=\"{}\" SHA1C=\"bm90IGNoZWNrZWQ=\"/>\0",
+        picture.len(),
+        base64_encode(&sha1_of(&picture))
+    );
+    let dp_call = "{0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0}";
+    let dp_invite = slp(
+        &format!("INVITE MSNMSGR:{bob} MSNSLP/1.0"),
+        bob,
+        me,
+        dp_call,
+        "application/x-msnmsgr-sessionreqbody",
+        &format!(
+            "EUF-GUID: {{A4268EEC-FEC5-49E5-95C3-F126696BDBF6}}\r\nSessionID: 11\r\nAppID: 1\r\nContext: {}\r\n",
+            base64_encode(msnobj.as_bytes())
+        ),
+    );
+    let dp_ok = slp(
+        "MSNSLP/1.0 200 OK",
+        me,
+        bob,
+        dp_call,
+        "application/x-msnmsgr-sessionreqbody",
+        "SessionID: 11\r\n",
+    );
+    let dp_bye = slp(
+        &format!("BYE MSNMSGR:{bob} MSNSLP/1.0"),
+        bob,
+        me,
+        dp_call,
+        "application/x-msnmsgr-sessionclosebody",
+        "SessionID: 11\r\n",
+    );
+    script.push(from_me(
+        6,
+        p2p_packet(0, 503, 0, dp_invite.len() as u64, 0, &dp_invite, 0),
+    ));
+    script.push(from_bob(p2p_packet(
+        0,
+        104,
+        0,
+        dp_ok.len() as u64,
+        0,
+        &dp_ok,
+        0,
+    )));
+    script.push(from_bob(p2p_packet(11, 105, 0, 4, 0, &[0; 4], 1)));
+    script.push(from_bob(p2p_packet(
+        11,
+        106,
+        0,
+        picture.len() as u64,
+        0x20,
+        &picture,
+        1,
+    )));
+    script.push(from_me(7, p2p_ack(11, 504, 106, picture.len() as u64)));
+    script.push(from_me(
+        8,
+        p2p_packet(0, 505, 0, dp_bye.len() as u64, 0, &dp_bye, 0),
+    ));
     // A P2Pv2 packet between endpoints (MSNP16+): header, data header (session 9, package
     // 3, the first of an MSNObject's data), 5 bytes, footer.
     let mut v2 = vec![8, 0];

@@ -48,9 +48,22 @@ fn an_slp_invite_in_two_chunks_is_put_together_and_its_file_context_read() {
         [
             "INVITE MSNMSGR:alice@hotmail.com MSNSLP/1.0",
             "MSNSLP/1.0 200 OK",
-            "BYE MSNMSGR:alice@hotmail.com MSNSLP/1.0"
+            "BYE MSNMSGR:alice@hotmail.com MSNSLP/1.0",
+            "INVITE MSNMSGR:bob@hotmail.com MSNSLP/1.0",
+            "MSNSLP/1.0 200 OK",
+            "BYE MSNMSGR:bob@hotmail.com MSNSLP/1.0"
         ]
     );
+    // The display picture's INVITE names its MSNObject.
+    let dp = msgs
+        .iter()
+        .find(|m| m["msnc"]["slp"]["start"] == "INVITE MSNMSGR:bob@hotmail.com MSNSLP/1.0")
+        .unwrap();
+    let ctx = &dp["msnc"]["slp"]["context"];
+    assert_eq!(ctx["kind"], "msnobject");
+    assert_eq!(ctx["type_name"], "display picture");
+    assert_eq!(ctx["creator"], "bob@hotmail.com");
+    assert_eq!(ctx["size"], 300);
 }
 
 #[test]
@@ -76,8 +89,10 @@ fn data_chunks_and_acks_have_their_headers_in_json() {
         .into_iter()
         .filter(|m| m["msnc"]["packet"]["flag_names"] == serde_json::json!(["ack"]))
         .collect();
-    assert_eq!(acks.len(), 3);
+    // Three acks of the file transfer's messages, one of the picture.
+    assert_eq!(acks.len(), 4);
     assert_eq!(acks[2]["msnc"]["packet"]["ack_id"], 102);
+    assert_eq!(acks[3]["msnc"]["packet"]["ack_id"], 106);
 }
 
 #[test]
@@ -126,10 +141,11 @@ fn the_dialogue_tells_packets_in_notes_and_never_dumps_them() {
     let none = stdout(&msnsniff(&[
         "read", "--color", "never", "--notes", "none", CAPTURE,
     ]));
-    // Three data chunks, three acks and the P2Pv2 packet; the packet cut short is dumped.
+    // The file's three data chunks and three acks, the picture's preparation packet, its
+    // data and its ack, and the P2Pv2 packet; the packet cut short is dumped.
     assert_eq!(
         none.matches("bytes of P2P data]").count(),
-        3 + 3 + 1,
+        3 + 3 + 3 + 1,
         "{none}"
     );
 }
@@ -155,4 +171,45 @@ fn a_p2pv2_packet_between_endpoints_shows_its_fields() {
         p["summary"],
         "P2Pv2 seq 66051: session 9 package 3, 5 bytes (first, msnobject data)"
     );
+}
+
+#[test]
+fn extract_writes_the_file_and_the_display_picture_whose_sha1_matches_its_msnobject() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().join("objects");
+    let out_arg = out_dir.to_str().unwrap();
+    let out = msnsniff(&["read", "--format", "jsonl", "--extract", out_arg, CAPTURE]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let extracted: Vec<Value> = jsonl(&out)
+        .into_iter()
+        .filter(|e| e["type"] == "extracted")
+        .collect();
+    assert_eq!(extracted.len(), 2);
+    // The file: bob's 2500 bytes under a name that cannot leave the directory.
+    let file = &extracted[0];
+    assert_eq!(file["object_kind"], "file");
+    assert_eq!(file["transport"], "p2p");
+    assert_eq!(file["sender"], "bob@hotmail.com");
+    assert_eq!(file["receiver"], "alice@hotmail.com");
+    assert_eq!(file["partial"], false);
+    let path = std::path::Path::new(file["path"].as_str().unwrap());
+    assert_eq!(path.parent(), Some(out_dir.as_path()));
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(bytes.len(), 2500);
+    assert!(bytes.starts_with(b"p2p file line 000: figures as agreed\r\n"));
+    // The picture: its SHA-1 is the SHA1D of the MSNObject the INVITE named.
+    let pic = &extracted[1];
+    assert_eq!(pic["object_kind"], "display_picture");
+    assert_eq!(pic["sender"], "bob@hotmail.com");
+    assert_eq!(pic["size"], 300);
+    assert_eq!(pic["sha1d_matches"], true);
+    let pic_bytes = std::fs::read(pic["path"].as_str().unwrap()).unwrap();
+    assert!(pic_bytes.starts_with(b"\x89PNG"));
+    // Only these two files and their sidecars were written.
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 4, "{names:?}");
 }

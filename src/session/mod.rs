@@ -68,6 +68,8 @@ struct Conn {
     msnftp_object: Option<(ObjectId, Direction)>,
     /// On MSNFTP: the handle the receiver's `USR` presented.
     msnftp_receiver: Option<String>,
+    /// P2P sessions' objects, by session id (at most [`step::MAX_P2P_SESSIONS`]).
+    p2p_objects: FifoMap<u32, objects::P2pObject>,
 }
 
 /// Decodes every MSN connection and pushes [`Event`]s into a [`Sink`].
@@ -194,6 +196,7 @@ impl<'s> Decoder<'s> {
                 objects: Vec::new(),
                 msnftp_object: None,
                 msnftp_receiver: None,
+                p2p_objects: FifoMap::new(step::MAX_P2P_SESSIONS),
             },
         );
     }
@@ -309,6 +312,15 @@ impl<'s> Decoder<'s> {
         let was_reported = conn.reported;
         let verb = frame.command.verb.as_str().to_string();
         let first_param = frame.command.params.first().cloned();
+        let p2p_data = changes.p2p_data.take().and_then(|d| {
+            let bytes = frame
+                .payload
+                .as_ref()?
+                .bytes
+                .get(d.data_at..d.data_at + d.data_len)?;
+            Some((d, bytes.to_vec()))
+        });
+        let p2p_end = changes.p2p_end.take();
         let ev = build::command_event(flow, at, dir, &conn.state, frame, &mut changes, link_note);
         // A connection is reported before its first line; a change a line brings is reported
         // after that line, so that no note runs ahead of what the capture has shown.
@@ -335,6 +347,7 @@ impl<'s> Decoder<'s> {
         if let Some(info) = update {
             self.sink.event(&Event::ConnectionUpdate(info))?;
         }
+        self.p2p_objects(flow, at, p2p_data, p2p_end)?;
         self.msnftp_command(flow, dir, at, &verb, first_param.as_deref())
     }
 

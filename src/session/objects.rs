@@ -4,7 +4,7 @@
 //!
 //! Why it exists: the pure core decides *what* an object is (its kind, declared name and
 //! size, who sent it to whom) and *where each byte sits* in it; an output (`--extract`)
-//! decides where the bytes go. Producers (MSNFTP here; P2P on top of the same calls) use
+//! decides where the bytes go. Producers (MSNFTP blocks and P2P session data, both here) use
 //! three methods of the [`Decoder`]: [`Decoder::start_object`] hands out an id unique in the
 //! run and emits `ObjectStarted`, [`Decoder::object_data`] gives bytes at their offset, and
 //! [`Decoder::end_object`] ends it.
@@ -15,6 +15,7 @@
 //! [`MAX_OPEN_OBJECTS`] open per connection; past it the oldest is ended first).
 
 use super::Decoder;
+use super::step::P2pData;
 use crate::Direction;
 use crate::event::{Event, ObjectId, ObjectInfo, ObjectKind, Party, Transport};
 use crate::flow::{At, FlowId};
@@ -24,6 +25,15 @@ use std::io;
 /// Objects open at once on one connection; starting one more ends the oldest (as it stands:
 /// partial if bytes are missing).
 pub const MAX_OPEN_OBJECTS: usize = 64;
+
+/// A P2P session's object on a connection: its id, the bytes given so far, and whether it
+/// has ended (a late chunk of an ended session starts nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct P2pObject {
+    pub object: ObjectId,
+    pub received: u64,
+    pub done: bool,
+}
 
 /// What a producer knows of an object when its bytes start: everything of
 /// [`ObjectInfo`] but the id, frame and time, which the decoder adds. Text in the data form
@@ -137,6 +147,74 @@ impl Decoder<'_> {
         for o in open {
             let by = if Some(o) == ftp { cancelled } else { None };
             self.end_object(flow, at, o, by)?;
+        }
+        Ok(())
+    }
+
+    /// P2P, after a command: a chunk of a session's data goes to the session's object, started
+    /// at its first chunk with what the session's SLP INVITE said (or, when the INVITE was not
+    /// captured, as an object of unknown kind from the chunk's sender), and ended when all
+    /// its bytes have come; `end` (an SLP `BYE`, a refusal) ends a session's object as it
+    /// stands.
+    pub(super) fn p2p_objects(
+        &mut self,
+        flow: FlowId,
+        at: At,
+        data: Option<(P2pData, Vec<u8>)>,
+        end: Option<u32>,
+    ) -> io::Result<()> {
+        if let Some((d, bytes)) = data {
+            let Some(conn) = self.conns.get_mut(&flow) else {
+                return Ok(());
+            };
+            let known = conn.p2p_objects.get(&d.session).copied();
+            let (object, received) = match known {
+                Some(P2pObject { done: true, .. }) => return Ok(()),
+                Some(o) => (o.object, o.received),
+                None => {
+                    let s = conn.state.p2p_sessions.get(&d.session).cloned();
+                    let start = NewObject {
+                        flow,
+                        kind: s.as_ref().map_or(ObjectKind::Other, |s| s.kind),
+                        transport: Transport::P2p,
+                        name: s.as_ref().and_then(|s| s.name.clone()),
+                        size: s.as_ref().and_then(|s| s.size).or(Some(d.total)),
+                        sender: s
+                            .as_ref()
+                            .and_then(|s| s.sender.clone())
+                            .or(d.sender.clone()),
+                        receiver: s.as_ref().and_then(|s| s.receiver.clone()),
+                        sha1d: s.and_then(|s| s.sha1d),
+                    };
+                    (self.start_object(at, start)?, 0)
+                }
+            };
+            let len = bytes.len() as u64;
+            self.object_data(flow, object, d.offset, bytes)?;
+            let received = received + len;
+            let done = received >= d.total;
+            if let Some(conn) = self.conns.get_mut(&flow) {
+                conn.p2p_objects.insert(
+                    d.session,
+                    P2pObject {
+                        object,
+                        received,
+                        done,
+                    },
+                );
+            }
+            if done {
+                self.end_object(flow, at, object, None)?;
+            }
+        }
+        if let Some(session) = end
+            && let Some(conn) = self.conns.get_mut(&flow)
+            && let Some(o) = conn.p2p_objects.get(&session).copied()
+            && !o.done
+        {
+            conn.p2p_objects
+                .insert(session, P2pObject { done: true, ..o });
+            self.end_object(flow, at, o.object, None)?;
         }
         Ok(())
     }

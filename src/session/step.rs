@@ -16,8 +16,8 @@ use crate::Direction;
 use crate::bounded::FifoMap;
 use crate::capture::Timestamp;
 use crate::event::{
-    ClientLevel, Clients, ConnectionInfo, DialectSource, MAX_PARTICIPANTS, Participant, Party,
-    ReplyTo, Role,
+    ClientLevel, Clients, ConnectionInfo, DialectSource, MAX_PARTICIPANTS, ObjectKind, Participant,
+    Party, ReplyTo, Role,
 };
 use crate::flow::{At, Detection, ExpectedKind, FlowId};
 use crate::msnc::control::{P2p, SlpInfo};
@@ -53,6 +53,42 @@ pub struct ConnState {
     /// MSNSLP messages being put together from their P2P chunks, by sender (bounded: see
     /// [`crate::msnc::p2p::MAX_SLP_IN_PROGRESS`]).
     pub slp: SlpReassembler<String>,
+    /// P2P sessions an SLP INVITE set up: what they carry, by session id (at most
+    /// [`MAX_P2P_SESSIONS`]).
+    pub p2p_sessions: FifoMap<u32, P2pSession>,
+}
+
+/// P2P sessions remembered per connection: a conversation sets up a few (a display picture,
+/// some emoticons, a file); the oldest is forgotten past this.
+pub const MAX_P2P_SESSIONS: usize = 64;
+
+/// What an MSNSLP INVITE said a P2P session will carry. Text in the data form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct P2pSession {
+    pub kind: ObjectKind,
+    /// The file's name (a file transfer), or the MSNObject's `Friendly` name or `Location`.
+    pub name: Option<String>,
+    pub size: Option<u64>,
+    /// The MSNObject's `SHA1D`, to check the bytes against.
+    pub sha1d: Option<String>,
+    /// Who sends the data: the inviter of a file transfer, the invitee (the object's owner)
+    /// of an MSNObject.
+    pub sender: Option<String>,
+    pub receiver: Option<String>,
+}
+
+/// A chunk of a P2P session's data in this line's payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct P2pData {
+    pub session: u32,
+    /// Where the chunk sits in the object, and the object's size.
+    pub offset: u64,
+    pub total: u64,
+    /// Where the chunk's bytes are in the `MSG` payload.
+    pub data_at: usize,
+    pub data_len: usize,
+    /// Who sent the chunk.
+    pub sender: Option<String>,
 }
 
 /// What a file invitation offered (ref §5.3), as far as it was seen. Text in the data form of
@@ -153,6 +189,7 @@ impl ConnState {
             challenge: None,
             transfer: Transfer::default(),
             slp: SlpReassembler::new(),
+            p2p_sessions: FifoMap::new(MAX_P2P_SESSIONS),
         }
     }
 
@@ -226,6 +263,10 @@ pub struct Changes {
     /// Odd things this line showed (a P2P packet that cannot be read, an SLP message given up
     /// to make room), as (stable dotted name, detail).
     pub anomalies: Vec<(&'static str, String)>,
+    /// A chunk of P2P session data this line carries, for the object it belongs to.
+    pub p2p_data: Option<P2pData>,
+    /// A P2P session an SLP `BYE` or a refusal ended.
+    pub p2p_end: Option<u32>,
 }
 
 /// Applies one command to its connection's state.
@@ -306,6 +347,21 @@ fn slp_chunk(
             return;
         }
     };
+    if let Some(h) = info.v1
+        && h.session_id != 0
+        && info.data_len > 0
+        && (h.flags.contains(p2p::Flags::MSNOBJECT) || h.flags.contains(p2p::Flags::FILE))
+    {
+        ch.p2p_data = Some(P2pData {
+            session: h.session_id,
+            offset: h.offset,
+            total: h.total_size,
+            data_at: info.data_at,
+            data_len: info.data_len,
+            sender: sender.map(str::to_string),
+        });
+        return;
+    }
     let Some(header) = info.v1.filter(|_| info.is_slp()) else {
         return;
     };
@@ -343,7 +399,9 @@ fn slp_chunk(
                 match slp::parse(&text) {
                     Ok(message) => {
                         let context = message.context();
-                        p2p.slp = Some(Box::new(SlpInfo { message, context }));
+                        let info = SlpInfo { message, context };
+                        p2p_session(state, &info, ch);
+                        p2p.slp = Some(Box::new(info));
                     }
                     Err(e) => ch.anomalies.push((e.anomaly_name(), e.to_string())),
                 }
@@ -352,6 +410,63 @@ fn slp_chunk(
         Err(refused) => ch
             .anomalies
             .push((refused.anomaly_name(), refused.to_string())),
+    }
+}
+
+/// What a finished SLP message says of a P2P session: an INVITE for a file or an MSNObject
+/// sets one up; a BYE, or an error or refusal to an INVITE, ends it.
+fn p2p_session(state: &mut ConnState, slp: &SlpInfo, ch: &mut Changes) {
+    let m = &slp.message;
+    let Some(session) = m.session_id() else {
+        return;
+    };
+    let handle = |v: Option<&str>| v.map(|a| classify::bare_handle(slp::address_handle(a)));
+    let (from, to) = (handle(m.from()), handle(m.to()));
+    match &m.start {
+        slp::StartLine::Request {
+            method: slp::Method::Invite,
+            ..
+        } => {
+            let offer = match (m.application(), &slp.context) {
+                (Some(slp::EufGuid::FileTransfer), Some(Ok(slp::Context::File(f)))) => P2pSession {
+                    kind: ObjectKind::File,
+                    name: Some(f.name()),
+                    size: Some(f.file_size),
+                    sha1d: None,
+                    sender: from,
+                    receiver: to,
+                },
+                (_, Some(Ok(slp::Context::MsnObject(o)))) => P2pSession {
+                    kind: match o.kind().map(|t| t.0) {
+                        Some(3) => ObjectKind::DisplayPicture,
+                        Some(2) => ObjectKind::Emoticon,
+                        Some(8) => ObjectKind::Wink,
+                        Some(11) => ObjectKind::VoiceClip,
+                        _ => ObjectKind::Other,
+                    },
+                    name: o
+                        .friendly()
+                        .and_then(Result::ok)
+                        .filter(|f| !f.is_empty())
+                        .or_else(|| o.location().map(str::to_string)),
+                    size: o.size(),
+                    sha1d: o.sha1d().map(str::to_string),
+                    // The owner of the object sends it: the one invited.
+                    sender: to,
+                    receiver: from,
+                },
+                _ => return,
+            };
+            state.p2p_sessions.insert(session, offer);
+        }
+        slp::StartLine::Request {
+            method: slp::Method::Bye,
+            ..
+        } => ch.p2p_end = Some(session),
+        slp::StartLine::Response { status, .. } if status.0 >= 300 => {
+            ch.p2p_end = Some(session);
+        }
+        _ => {}
     }
 }
 
