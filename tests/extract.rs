@@ -7,24 +7,12 @@ mod support;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use support::{Conv, LINKTYPE_ETHERNET as E, Pcap, jsonl, msnsniff, stderr, stdout};
+use support::{Conv, LINKTYPE_ETHERNET as E, Pcap, filler, jsonl, msnsniff, stderr, stdout};
 
 const CAPTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/captures/synthetic_msnftp.pcap"
 );
-
-/// `tests/fixtures.rs`'s filler text.
-fn filler(tag: &str, n: usize) -> Vec<u8> {
-    let mut v = Vec::new();
-    let mut i = 0;
-    while v.len() < n {
-        v.extend_from_slice(format!("{tag} line {i:03}: figures as agreed\r\n").as_bytes());
-        i += 1;
-    }
-    v.truncate(n);
-    v
-}
 
 /// report.txt as `tests/fixtures.rs` builds it.
 fn report() -> Vec<u8> {

@@ -563,19 +563,6 @@ fn hostile_text() -> Pcap {
     p
 }
 
-/// An MSNFTP transfer's file: text lines `quarterly line N: ...`, cut to exactly `n` bytes.
-/// The caller splices in lines that look like MSNP commands.
-fn filler(tag: &str, n: usize) -> Vec<u8> {
-    let mut v = Vec::new();
-    let mut i = 0;
-    while v.len() < n {
-        v.extend_from_slice(format!("{tag} line {i:03}: figures as agreed\r\n").as_bytes());
-        i += 1;
-    }
-    v.truncate(n);
-    v
-}
-
 /// `data` as MSNFTP blocks: full 2045-byte blocks, then the rest; `cancel` adds the sender's
 /// cancel marker after them.
 fn ftp_blocks(data: &[u8], cancel: bool) -> Vec<u8> {

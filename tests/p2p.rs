@@ -194,9 +194,15 @@ fn extract_writes_the_file_and_the_display_picture_whose_sha1_matches_its_msnobj
     assert_eq!(file["partial"], false);
     let path = std::path::Path::new(file["path"].as_str().unwrap());
     assert_eq!(path.parent(), Some(out_dir.as_path()));
-    let bytes = std::fs::read(path).unwrap();
-    assert_eq!(bytes.len(), 2500);
-    assert!(bytes.starts_with(b"p2p file line 000: figures as agreed\r\n"));
+    // Exactly the file the fixture sent (`tests/fixtures.rs` `p2p_file`), and its sha256.
+    let original = filler("p2p file", 2500);
+    assert_eq!(std::fs::read(path).unwrap(), original);
+    use sha2::Digest as _;
+    let sha256: String = sha2::Sha256::digest(&original)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(file["sha256"], sha256.as_str());
     // The picture: its SHA-1 is the SHA1D of the MSNObject the INVITE named.
     let pic = &extracted[1];
     assert_eq!(pic["object_kind"], "display_picture");

@@ -544,3 +544,16 @@ pub fn jsonl(o: &std::process::Output) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).expect("each line is JSON"))
         .collect()
 }
+
+/// A transferred file's content for fixtures: text lines `TAG line N: figures as agreed`, cut
+/// to exactly `n` bytes. Deterministic, so a test can rebuild the original a fixture sent.
+pub fn filler(tag: &str, n: usize) -> Vec<u8> {
+    let mut v = Vec::new();
+    let mut i = 0;
+    while v.len() < n {
+        v.extend_from_slice(format!("{tag} line {i:03}: figures as agreed\r\n").as_bytes());
+        i += 1;
+    }
+    v.truncate(n);
+    v
+}
