@@ -413,6 +413,17 @@ fn slp_chunk(
     }
 }
 
+/// The object an MSNObject `Type` names (reference section 5.5).
+fn msnobject_kind(object_type: Option<u32>) -> ObjectKind {
+    match object_type {
+        Some(2) => ObjectKind::Emoticon,
+        Some(3) => ObjectKind::DisplayPicture,
+        Some(8) => ObjectKind::Wink,
+        Some(11) => ObjectKind::VoiceClip,
+        _ => ObjectKind::Other,
+    }
+}
+
 /// What a finished SLP message says of a P2P session: an INVITE for a file or an MSNObject
 /// sets one up; a BYE, or an error or refusal to an INVITE, ends it.
 fn p2p_session(state: &mut ConnState, slp: &SlpInfo, ch: &mut Changes) {
@@ -437,13 +448,7 @@ fn p2p_session(state: &mut ConnState, slp: &SlpInfo, ch: &mut Changes) {
                     receiver: to,
                 },
                 (_, Some(Ok(slp::Context::MsnObject(o)))) => P2pSession {
-                    kind: match o.kind().map(|t| t.0) {
-                        Some(3) => ObjectKind::DisplayPicture,
-                        Some(2) => ObjectKind::Emoticon,
-                        Some(8) => ObjectKind::Wink,
-                        Some(11) => ObjectKind::VoiceClip,
-                        _ => ObjectKind::Other,
-                    },
+                    kind: msnobject_kind(o.kind().map(|t| t.0)),
                     name: o
                         .friendly()
                         .and_then(Result::ok)
@@ -1208,5 +1213,38 @@ mod tests {
             run(&mut s, S2C, &format!("JOI u{n}@x.com U"), 5);
         }
         assert_eq!(s.info.clients.participants.len(), MAX_PARTICIPANTS);
+    }
+
+    #[test]
+    fn an_slp_invite_for_an_msnobject_sets_up_a_session_sent_by_its_owner() {
+        for (object_type, kind) in [
+            (2, ObjectKind::Emoticon),
+            (3, ObjectKind::DisplayPicture),
+            (8, ObjectKind::Wink),
+            (11, ObjectKind::VoiceClip),
+            (5, ObjectKind::Other),
+        ] {
+            assert_eq!(msnobject_kind(Some(object_type)), kind);
+        }
+        use base64::Engine as _;
+        let obj = "<msnobj Creator=\"bob@x.com\" Size=\"1201\" Type=\"2\" Location=\"TFR1.dat\" Friendly=\"AAA=\" SHA1D=\"Y2F0\"/>\0";
+        let context = base64::engine::general_purpose::STANDARD.encode(obj);
+        let text = format!(
+            "INVITE MSNMSGR:bob@x.com MSNSLP/1.0\r\nTo: <msnmsgr:bob@x.com>\r\nFrom: <msnmsgr:alice@x.com>\r\nCall-ID: {{1}}\r\nContent-Type: application/x-msnmsgr-sessionreqbody\r\n\r\nEUF-GUID: {{A4268EEC-FEC5-49E5-95C3-F126696BDBF6}}\r\nSessionID: 42\r\nAppID: 1\r\nContext: {context}\r\n\r\n\0"
+        );
+        let message = slp::parse(text.as_bytes()).unwrap();
+        let context = message.context();
+        let mut s = port();
+        let mut ch = Changes::default();
+        p2p_session(&mut s, &SlpInfo { message, context }, &mut ch);
+        let session = s.p2p_sessions.get(&42).expect("a session");
+        assert_eq!(session.kind, ObjectKind::Emoticon);
+        assert_eq!(session.size, Some(1201));
+        assert_eq!(session.sha1d.as_deref(), Some("Y2F0"));
+        // The owner (the one invited) sends it to the one who asked.
+        assert_eq!(session.sender.as_deref(), Some("bob@x.com"));
+        assert_eq!(session.receiver.as_deref(), Some("alice@x.com"));
+        // An empty Friendly name leaves the Location.
+        assert_eq!(session.name.as_deref(), Some("TFR1.dat"));
     }
 }
