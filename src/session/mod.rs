@@ -201,6 +201,25 @@ impl<'s> Decoder<'s> {
         );
     }
 
+    /// An anomaly on a connection, with a stable dotted name.
+    fn anomaly(
+        &mut self,
+        flow: FlowId,
+        dir: Option<Direction>,
+        at: At,
+        name: &'static str,
+        detail: String,
+    ) -> io::Result<()> {
+        self.sink.event(&Event::Anomaly {
+            flow: Some(flow),
+            frame: at.frame,
+            ts: at.ts,
+            dir,
+            name,
+            detail,
+        })
+    }
+
     /// Emits `ConnectionOpened` for a connection the first time it has something to say.
     fn report(&mut self, flow: FlowId) -> io::Result<()> {
         if let Some(c) = self.conns.get_mut(&flow)
@@ -255,14 +274,7 @@ impl<'s> Decoder<'s> {
                 } else {
                     detail
                 };
-                self.sink.event(&Event::Anomaly {
-                    flow: Some(flow),
-                    frame: at.frame,
-                    ts: at.ts,
-                    dir: Some(dir),
-                    name,
-                    detail,
-                })
+                self.anomaly(flow, Some(dir), at, name, detail)
             }
         }
     }
@@ -335,14 +347,7 @@ impl<'s> Decoder<'s> {
         }
         self.sink.event(&Event::Command(Box::new(ev)))?;
         for (name, detail) in std::mem::take(&mut changes.anomalies) {
-            self.sink.event(&Event::Anomaly {
-                flow: Some(flow),
-                frame: at.frame,
-                ts: at.ts,
-                dir: Some(dir),
-                name,
-                detail,
-            })?;
+            self.anomaly(flow, Some(dir), at, name, detail)?;
         }
         if let Some(info) = update {
             self.sink.event(&Event::ConnectionUpdate(info))?;
@@ -378,18 +383,17 @@ impl<'s> Decoder<'s> {
         let index = b.index;
         self.msnftp_block(flow, dir, at, b)?;
         if beyond {
-            self.sink.event(&Event::Anomaly {
-                flow: Some(flow),
-                frame: at.frame,
-                ts: at.ts,
-                dir: Some(dir),
-                name: "msnp.msnftp.beyond_size",
-                detail: format!(
+            self.anomaly(
+                flow,
+                Some(dir),
+                at,
+                "msnp.msnftp.beyond_size",
+                format!(
                     "block {} brings the file to {bytes} bytes, more than the {size} FIL \
                      announced",
                     index
                 ),
-            })?;
+            )?;
         }
         Ok(())
     }
@@ -453,14 +457,13 @@ impl<'s> Decoder<'s> {
             });
         } else if !looks_like_host_port(&a.address) {
             self.report(flow)?;
-            self.sink.event(&Event::Anomaly {
-                flow: Some(flow),
-                frame: at.frame,
-                ts: at.ts,
-                dir: Some(dir),
-                name: "msnp.bad_address",
-                detail: format!("announced address {:?} is not host:port", a.address),
-            })?;
+            self.anomaly(
+                flow,
+                Some(dir),
+                at,
+                "msnp.bad_address",
+                format!("announced address {:?} is not host:port", a.address),
+            )?;
         }
         Ok(())
     }
@@ -567,13 +570,12 @@ impl FlowConsumer for Decoder<'_> {
                 if let Some(c) = &mut conn {
                     let slp = std::mem::take(&mut c.state.slp);
                     for gone in slp.finish() {
-                        self.sink.event(&Event::Anomaly {
-                            flow: Some(flow),
-                            frame: at.frame,
-                            ts: at.ts,
-                            dir: None,
-                            name: "slp.incomplete",
-                            detail: format!(
+                        self.anomaly(
+                            flow,
+                            None,
+                            *at,
+                            "slp.incomplete",
+                            format!(
                                 "SLP message {} from {} ended with {} of {} bytes",
                                 gone.message_id,
                                 if gone.from.is_empty() {
@@ -584,7 +586,7 @@ impl FlowConsumer for Decoder<'_> {
                                 gone.held,
                                 gone.total
                             ),
-                        })?;
+                        )?;
                     }
                 }
                 if let Some(c) = &conn
