@@ -225,6 +225,39 @@ mod tests {
             message(&body);
         }
 
+        /// P2P packets near the shape of real ones (P2Pv1 headers with small sessions, ids,
+        /// offsets and totals, so SLP reassembly and object data are reached; P2Pv2 bodies from
+        /// arbitrary bytes, empty messages included), each sent both ways.
+        #[test]
+        fn arbitrary_p2p_packets_never_panic(
+            v2 in any::<bool>(),
+            session in 0u32..3,
+            id in 0u32..4,
+            offset in 0u64..600,
+            total in 0u64..700,
+            flags in proptest::sample::select(vec![0u32, 2, 0x20, 0x0100_0030, 0xffff_ffff]),
+            data in prop::collection::vec(any::<u8>(), 0..300),
+            raw in prop::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let mut m = b"Content-Type: application/x-msnmsgrp2p\r\n".to_vec();
+            if v2 {
+                m.extend_from_slice(b"P2P-Src: a@b.c;{1}\r\nP2P-Dest: b@c.d;{2}\r\n\r\n");
+                m.extend_from_slice(&raw);
+            } else {
+                m.extend_from_slice(b"P2P-Dest: b@c.d\r\n\r\n");
+                m.extend_from_slice(&session.to_le_bytes());
+                m.extend_from_slice(&id.to_le_bytes());
+                m.extend_from_slice(&offset.to_le_bytes());
+                m.extend_from_slice(&total.to_le_bytes());
+                m.extend_from_slice(&(data.len() as u32).to_le_bytes());
+                m.extend_from_slice(&flags.to_le_bytes());
+                m.extend_from_slice(&[0u8; 16]);
+                m.extend_from_slice(&data);
+                m.extend_from_slice(&raw[..raw.len().min(4)]);
+            }
+            message(&m);
+        }
+
         /// Arbitrary bytes, cut into arbitrary frames of every link type.
         #[test]
         fn arbitrary_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..2000)) {

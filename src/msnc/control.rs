@@ -259,8 +259,13 @@ impl P2p {
         let packet = match p2p::parse(body, v2) {
             Ok(packet) => {
                 let data = packet.data();
-                // `data` lies within `body`: its offset is the difference of the pointers.
-                let data_at = body_at + (data.as_ptr() as usize - body.as_ptr() as usize);
+                // Where `data` starts in `body`: the difference of the pointers when it lies
+                // within `body` (an empty `data` may be a slice of its own: then the end).
+                let within = (data.as_ptr() as usize)
+                    .checked_sub(body.as_ptr() as usize)
+                    .filter(|at| at + data.len() <= body.len());
+                let data_at = body_at + within.unwrap_or(body.len());
+                let data = if within.is_some() { data } else { &[][..] };
                 Ok(PacketInfo {
                     version: if v2 { 2 } else { 1 },
                     session_id: packet.session_id(),
@@ -384,6 +389,21 @@ mod tests {
             "client capabilities: Gaim/0.79, logs conversations"
         );
         assert_eq!(ClientCaps::default().note(), "client capabilities");
+    }
+
+    #[test]
+    fn a_p2pv2_packet_without_data_has_its_data_at_the_end() {
+        // P2Pv2 header only (message length 0): no data header, no data.
+        let mut body = vec![8, 0, 0, 0, 0, 0, 0, 7];
+        body.extend_from_slice(&0u32.to_be_bytes());
+        let headers = crate::msnc::mime::Mime::parse(
+            b"Content-Type: application/x-msnmsgrp2p\r\nP2P-Src: a@b;{1}\r\n\r\n",
+        )
+        .headers;
+        let p = P2p::parse(&headers, &body, 100);
+        let packet = p.packet.expect("a P2Pv2 packet");
+        assert_eq!(packet.version, 2);
+        assert_eq!((packet.data_at, packet.data_len), (100 + body.len(), 0));
     }
 
     #[test]
