@@ -219,3 +219,31 @@ fn extract_writes_the_file_and_the_display_picture_whose_sha1_matches_its_msnobj
     names.sort();
     assert_eq!(names.len(), 4, "{names:?}");
 }
+
+/// The real Escargot capture (`captures/escargot_msnp11_full.pcap`) holds a display picture
+/// sent over P2P; both clients' switchboard connections were captured, so it is extracted
+/// once from each, and both copies are the picture its MSNObject's SHA1D names.
+#[test]
+fn a_real_display_picture_is_extracted_and_matches_its_sha1d() {
+    let capture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/captures/escargot_msnp11_full.pcap"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().to_str().unwrap();
+    let out = msnsniff(&["read", "--format", "jsonl", "--extract", out_dir, capture]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let pictures: Vec<Value> = jsonl(&out)
+        .into_iter()
+        .filter(|e| e["type"] == "extracted")
+        .collect();
+    assert_eq!(pictures.len(), 2);
+    for p in &pictures {
+        assert_eq!(p["object_kind"], "display_picture");
+        assert_eq!(p["size"], 5718);
+        assert_eq!(p["bytes_written"], 5718);
+        assert_eq!(p["partial"], false);
+        assert_eq!(p["sha1d_matches"], true, "{p}");
+    }
+    assert_eq!(pictures[0]["sha256"], pictures[1]["sha256"]);
+}
