@@ -398,6 +398,9 @@ pub enum Event {
         role: Role,
         closing: Closing,
         summary: FlowSummary,
+        /// The connection's dialect and signed-in user, as they stood at the end.
+        dialect: Option<Dialect>,
+        principal: Option<String>,
     },
 }
 

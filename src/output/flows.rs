@@ -7,16 +7,39 @@
 //! [`FlowSummary`] per MSN connection (its gap list is capped).
 
 use crate::Direction;
-use crate::event::{Event, Sink};
+use crate::event::{Event, Role, Sink};
 use crate::flow::{Closing, Detection, FlowSummary, Opening};
-use crate::output::text::utc;
+use crate::msnp::Dialect;
+use crate::output::json::wire::role as wire_role;
+use crate::output::text::{escape_text, utc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use std::io;
 
-/// Collects the summaries of the connections as the decoder reports them closed.
+/// One row: a closed connection's summary with what the decoder found of it.
+#[derive(Clone, Debug)]
+pub struct FlowRow {
+    pub summary: FlowSummary,
+    pub role: Role,
+    pub dialect: Option<Dialect>,
+    pub principal: Option<String>,
+}
+
+impl FlowRow {
+    /// The row as JSON writes it.
+    pub fn wire(&self) -> crate::output::json::wire::FlowRow<'_> {
+        crate::output::json::wire::flow_row(
+            &self.summary,
+            self.role,
+            self.dialect,
+            self.principal.as_deref(),
+        )
+    }
+}
+
+/// Collects the rows of the connections as the decoder reports them closed.
 #[derive(Default)]
 pub struct FlowsReport {
-    summaries: Vec<FlowSummary>,
+    rows: Vec<FlowRow>,
 }
 
 impl FlowsReport {
@@ -24,28 +47,42 @@ impl FlowsReport {
         FlowsReport::default()
     }
 
-    /// The summaries of every connection, in id order.
-    pub fn rows(mut self) -> Vec<FlowSummary> {
-        self.summaries.sort_by_key(|s| s.id);
-        self.summaries
+    /// The rows of every connection, in id order.
+    pub fn rows(mut self) -> Vec<FlowRow> {
+        self.rows.sort_by_key(|r| r.summary.id);
+        self.rows
     }
 }
 
 impl Sink for FlowsReport {
     fn event(&mut self, ev: &Event) -> io::Result<()> {
-        if let Event::ConnectionClosed { summary, .. } = ev {
-            self.summaries.push(summary.clone());
+        if let Event::ConnectionClosed {
+            summary,
+            role,
+            dialect,
+            principal,
+            ..
+        } = ev
+        {
+            self.rows.push(FlowRow {
+                summary: summary.clone(),
+                role: *role,
+                dialect: *dialect,
+                principal: principal.clone(),
+            });
         }
         Ok(())
     }
 }
 
 /// The summaries as a table for a terminal.
-pub fn table(summaries: &[FlowSummary]) -> String {
+pub fn table(rows: &[FlowRow]) -> String {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
     t.set_header([
         "id",
+        "role",
+        "user",
         "first (UTC)",
         "last",
         "client",
@@ -57,7 +94,17 @@ pub fn table(summaries: &[FlowSummary]) -> String {
         "found by",
         "anomalies",
     ]);
-    for s in summaries {
+    for row in rows {
+        let s = &row.summary;
+        let role = match row.dialect {
+            Some(d) => format!("{} {d}", wire_role(row.role)),
+            None => wire_role(row.role).to_string(),
+        };
+        // A handle from the capture: shown as the terminal shows capture text.
+        let user = row
+            .principal
+            .as_deref()
+            .map_or("-".to_string(), |p| escape_text(p));
         let gaps = if s.gap_count == 0 {
             "-".to_string()
         } else {
@@ -80,6 +127,8 @@ pub fn table(summaries: &[FlowSummary]) -> String {
         };
         t.add_row([
             s.id.to_string(),
+            role,
+            user,
             first,
             last,
             s.client.to_string(),

@@ -608,14 +608,16 @@ impl FlowConsumer for Decoder<'_> {
                             structure_lost: t.structure_lost,
                         })))?;
                 }
-                let role = conn.map_or(Role::Unknown, |c| c.state.info.role);
+                let info = conn.map(|c| c.state.info);
                 self.sink.event(&Event::ConnectionClosed {
                     flow,
                     frame: at.frame,
                     ts: at.ts,
-                    role,
+                    role: info.as_ref().map_or(Role::Unknown, |i| i.role),
                     closing: summary.closing,
                     summary: (*summary).clone(),
+                    dialect: info.as_ref().and_then(|i| i.dialect),
+                    principal: info.and_then(|i| i.principal),
                 })
             }
         }

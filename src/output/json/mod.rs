@@ -10,21 +10,21 @@
 pub mod wire;
 
 use crate::event::{Event, Sink};
-use crate::flow::FlowSummary;
+use crate::output::flows::FlowRow;
 use std::io::{self, Write};
 
 /// `flows --format jsonl`: one row per line.
-pub fn write_flow_rows_jsonl<W: Write>(mut out: W, rows: &[FlowSummary]) -> io::Result<()> {
+pub fn write_flow_rows_jsonl<W: Write>(mut out: W, rows: &[FlowRow]) -> io::Result<()> {
     for r in rows {
-        serde_json::to_writer(&mut out, &wire::flow_row(r))?;
+        serde_json::to_writer(&mut out, &r.wire())?;
         out.write_all(b"\n")?;
     }
     Ok(())
 }
 
 /// `flows --format json`: one indented array.
-pub fn write_flow_rows_json<W: Write>(mut out: W, rows: &[FlowSummary]) -> io::Result<()> {
-    let rows: Vec<_> = rows.iter().map(wire::flow_row).collect();
+pub fn write_flow_rows_json<W: Write>(mut out: W, rows: &[FlowRow]) -> io::Result<()> {
+    let rows: Vec<_> = rows.iter().map(FlowRow::wire).collect();
     serde_json::to_writer_pretty(&mut out, &rows)?;
     out.write_all(b"\n")
 }

@@ -56,10 +56,19 @@ pub fn event(ev: &Event) -> WireEvent<'_> {
     WireEvent(ev)
 }
 
-/// A row of `msnsniff flows --format jsonl|json`, also the `summary` of `connection_closed`.
-pub fn flow_row(s: &FlowSummary) -> FlowRow<'_> {
+/// A row of `msnsniff flows --format jsonl|json`, also the `summary` of `connection_closed`:
+/// the flow layer's summary, with the role, dialect and signed-in user the decoder found.
+pub fn flow_row<'a>(
+    s: &'a FlowSummary,
+    r: Role,
+    d: Option<Dialect>,
+    principal: Option<&'a str>,
+) -> FlowRow<'a> {
     FlowRow {
         id: s.id.0,
+        role: role(r),
+        dialect: dialect(d),
+        principal,
         client: Text(s.client),
         server: Text(s.server),
         first_ts: Ts(s.first_ts),
@@ -295,6 +304,8 @@ impl Serialize for WireEvent<'_> {
                 role: r,
                 closing: c,
                 summary,
+                dialect: d,
+                principal,
             } => Closed {
                 kind: "connection_closed",
                 flow: flow.0,
@@ -302,7 +313,7 @@ impl Serialize for WireEvent<'_> {
                 ts: Ts(*ts),
                 role: role(*r),
                 closing: closing(*c),
-                summary: flow_row(summary),
+                summary: flow_row(summary, *r, *d, principal.as_deref()),
             }
             .serialize(s),
         }
@@ -1187,6 +1198,10 @@ struct Closed<'a> {
 #[derive(Serialize)]
 pub struct FlowRow<'a> {
     id: u64,
+    role: &'static str,
+    dialect: Option<Text<Dialect>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal: Option<&'a str>,
     client: Text<SocketAddr>,
     server: Text<SocketAddr>,
     first_ts: Ts,
