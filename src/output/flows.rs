@@ -104,7 +104,7 @@ pub fn table(rows: &[FlowRow]) -> String {
         let user = row
             .principal
             .as_deref()
-            .map_or("-".to_string(), |p| escape_text(p));
+            .map_or("-".to_string(), escape_text);
         let gaps = if s.gap_count == 0 {
             "-".to_string()
         } else {
