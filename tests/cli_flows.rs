@@ -318,3 +318,32 @@ fn bytes_cut_by_the_snaplen_are_a_gap_not_garbage() {
         b"MSG 1 N 20PNG\r\n"
     );
 }
+
+/// Issue 9: each row says what the decoder found the connection to be, its dialect and its
+/// signed-in user, in JSON and in the table.
+#[test]
+fn rows_carry_role_dialect_and_user() {
+    let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/etherdump_msn.pcap");
+    let out = msnsniff(&["flows", "--format", "jsonl", capture]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows = jsonl(&out);
+    let roles: Vec<&str> = rows.iter().map(|r| r["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["DS", "NS", "DS", "NS", "SB"]);
+    for r in &rows {
+        assert_eq!(r["dialect"], "MSNP8");
+        assert_eq!(r["principal"], "fengzejin@hotmail.com");
+    }
+    // The same in connection_closed.summary.
+    let events = jsonl(&msnsniff(&["read", "--format", "jsonl", capture]));
+    let closed: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["type"] == "connection_closed")
+        .collect();
+    assert_eq!(closed.len(), 5);
+    assert!(closed.iter().all(|e| e["summary"]["role"] == e["role"]));
+    let table = stdout(&msnsniff(&["flows", capture]));
+    assert!(
+        table.contains("│ 5  ┆ SB MSNP8 ┆ fengzejin@hotmail.com ┆"),
+        "{table}"
+    );
+}
