@@ -182,7 +182,7 @@ pub enum NotesArg {
     None,
     /// Connections, gaps, anomalies and what commands mean.
     Brief,
-    /// Also reply delays and every change of role, dialect or user.
+    /// Also reply delays and every change of role, dialect, user or client MSNC level.
     Full,
 }
 
