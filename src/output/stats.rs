@@ -881,3 +881,208 @@ pub fn tables(r: &StatsReport) -> String {
     out.push('\n');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Channel, CommandEvent, LineEnd};
+    use crate::msnp::named::Fields;
+
+    fn command(flow: u64, verb: &str, dir: Direction, trid: Option<u32>, f: Fields) -> Event {
+        Event::Command(Box::new(CommandEvent {
+            flow: FlowId(flow),
+            frame: 1,
+            ts: Timestamp::new(1000, 0),
+            dir,
+            role: Role::Notification,
+            channel: Channel::Ns,
+            dialect: None,
+            verb: verb.into(),
+            trid,
+            params: Vec::new(),
+            fields: f,
+            payload_len: None,
+            payload_received: None,
+            payload: None,
+            payload_base64: None,
+            line_end: LineEnd::Crlf,
+            offset: 0,
+            reply_to: None,
+            note: None,
+            line: Vec::new(),
+            payload_bytes: None,
+            msnc: None,
+        }))
+    }
+
+    fn handle(h: String) -> Fields {
+        let mut f = Fields::new();
+        f.set(Name::Handle, Value::Text(h));
+        f
+    }
+
+    /// 100k commands with distinct verbs, TrIDs, handles, statuses, error codes, connections
+    /// and principals: every table stays at its cap, and what did not fit is counted.
+    #[test]
+    fn state_stays_within_its_caps_whatever_the_traffic() {
+        let mut s = Stats::new();
+        const N: u64 = 100_000;
+        for i in 0..N {
+            let flow = i;
+            let trid = Some(i as u32);
+            let mut info = ConnectionInfo::example(flow);
+            info.principal = Some(format!("user{i}@example.com"));
+            info.role = Role::Switchboard;
+            s.event(&Event::ConnectionOpened(info)).unwrap();
+            let verb = format!("V{i:02}");
+            s.event(&command(
+                flow,
+                &verb,
+                Direction::ClientToServer,
+                trid,
+                handle(format!("c{i}")),
+            ))
+            .unwrap();
+            let mut nln = handle(format!("contact{i}@example.com"));
+            nln.set(Name::Status, Value::Text(format!("S{i}")));
+            s.event(&command(flow, "NLN", Direction::ServerToClient, None, nln))
+                .unwrap();
+            let code = 100 + (i % 900);
+            s.event(&command(
+                flow,
+                &code.to_string(),
+                Direction::ServerToClient,
+                trid,
+                Fields::new(),
+            ))
+            .unwrap();
+            let joi = handle(format!("p{i}@example.com"));
+            s.event(&command(flow, "JOI", Direction::ServerToClient, None, joi))
+                .unwrap();
+            let [
+                open,
+                principals,
+                conversations,
+                commands,
+                requests,
+                errors,
+                presence,
+                contacts,
+            ] = s.sizes();
+            assert!(open <= MAX_OPEN_CONNECTIONS);
+            assert!(principals <= MAX_PRINCIPALS);
+            assert!(conversations <= MAX_CONVERSATIONS);
+            assert!(commands <= MAX_COMMAND_ROWS);
+            assert!(requests <= MAX_PENDING_REQUESTS);
+            assert!(errors <= MAX_ERROR_ROWS);
+            assert!(presence <= MAX_PRESENCE_ROWS);
+            assert!(contacts <= MAX_CONTACTS);
+        }
+        assert_eq!(
+            s.sizes(),
+            [
+                MAX_OPEN_CONNECTIONS,
+                MAX_PRINCIPALS,
+                MAX_CONVERSATIONS,
+                MAX_COMMAND_ROWS,
+                MAX_PENDING_REQUESTS,
+                MAX_ERROR_ROWS,
+                MAX_PRESENCE_ROWS,
+                MAX_CONTACTS
+            ]
+        );
+        let r = s.report();
+        assert!(r.contacts_capped);
+        assert_eq!(r.principals.len(), MAX_PRINCIPALS);
+        assert_eq!(r.conversations.len(), MAX_CONVERSATIONS);
+        // Every connection is counted somewhere: by role, and by principal or as others.
+        let connections: u64 = r.connections.iter().map(|c| c.count).sum();
+        assert_eq!(connections, N);
+        let by_principal: u64 = r.principals.iter().map(|p| p.connections).sum();
+        assert_eq!(by_principal + r.others.principal_connections, N);
+        assert_eq!(
+            r.conversations.len() as u64 + r.others.conversations,
+            N,
+            "every switchboard connection is a row or counted"
+        );
+        // Commands: 5 per connection, each a row or counted as others.
+        let commands: u64 = r.commands.iter().map(|c| c.count).sum();
+        assert_eq!(commands + r.others.commands, 4 * N);
+        let errors: u64 = r.errors.iter().map(|e| e.count).sum();
+        assert_eq!(errors + r.others.errors, N);
+        let presence: u64 = r.presence.iter().map(|p| p.count).sum();
+        assert_eq!(presence + r.others.presence, N);
+    }
+
+    /// An error names the verb of the client request with its TrID on the same connection.
+    #[test]
+    fn an_error_names_the_request_it_answers() {
+        let mut s = Stats::new();
+        s.event(&command(
+            1,
+            "CAL",
+            Direction::ClientToServer,
+            Some(7),
+            Fields::new(),
+        ))
+        .unwrap();
+        s.event(&command(
+            2,
+            "ADD",
+            Direction::ClientToServer,
+            Some(7),
+            Fields::new(),
+        ))
+        .unwrap();
+        s.event(&command(
+            1,
+            "217",
+            Direction::ServerToClient,
+            Some(7),
+            Fields::new(),
+        ))
+        .unwrap();
+        s.event(&command(
+            1,
+            "911",
+            Direction::ServerToClient,
+            Some(8),
+            Fields::new(),
+        ))
+        .unwrap();
+        let r = s.report();
+        assert_eq!(
+            r.errors,
+            vec![
+                ErrorRow {
+                    code: 217,
+                    meaning: Some("principal not online"),
+                    request: Some("CAL".into()),
+                    count: 1
+                },
+                ErrorRow {
+                    code: 911,
+                    meaning: error_meaning(911),
+                    request: None,
+                    count: 1
+                },
+            ]
+        );
+    }
+
+    /// Handles from the capture reach the terminal escaped.
+    #[test]
+    fn capture_text_in_the_tables_is_escaped() {
+        let mut s = Stats::new();
+        let mut info = ConnectionInfo::example(1);
+        info.principal = Some("evil\u{1b}[2J\u{202e}@x".into());
+        info.role = Role::Notification;
+        s.event(&Event::ConnectionOpened(info)).unwrap();
+        let out = tables(&s.report());
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+            "{out}"
+        );
+        assert!(out.contains("evil\\x1B[2J\\u{202E}@x"), "{out}");
+    }
+}
