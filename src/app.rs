@@ -4,7 +4,7 @@
 use crate::capture::{CaptureError, FileSource};
 use crate::cli::{
     CaptureArgs, ChannelArg, Cli, ColorArg, Command, FlowsArgs, FlowsFormat, NotesArg, ReadArgs,
-    ReadFormat,
+    ReadFormat, StatsArgs, StatsFormat,
 };
 use crate::event::{Channel, Sink};
 use crate::flow::FlowConfig;
@@ -16,6 +16,7 @@ use crate::output::flows::{FlowsReport, table};
 use crate::output::json::{self, JsonArray, JsonLines};
 use crate::output::progress::Progress;
 use crate::output::select::{Select, Selection};
+use crate::output::stats::{Stats, tables};
 use crate::pipeline;
 use crate::session::Decoder;
 use clap::CommandFactory;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> io::Result<Outcome> {
     match cli.command {
         Command::Flows(args) => flows(args),
         Command::Read(args) => read(args),
+        Command::Stats(args) => stats(args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "msnsniff", &mut io::stdout());
@@ -165,6 +167,51 @@ fn read(args: ReadArgs) -> io::Result<Outcome> {
         found_msn: summary.msn_connections > 0 && commands > 0,
         capture_error: summary.capture_error,
     })
+}
+
+fn stats(args: StatsArgs) -> io::Result<Outcome> {
+    let (mut source, config) = source_and_config(&args.capture);
+    let mut stats = Stats::new();
+    let (summary, commands) = match &args.extract {
+        // The directory first (in `Extract::new`), so that a bad one fails before the capture
+        // is read; the extractor passes every event on, and adds what it wrote.
+        Some(dir) => {
+            let mut extract = Extract::new(&mut stats, dir.clone())?;
+            let run = decode(&mut source, config, &mut extract)?;
+            extract.finish()?;
+            run
+        }
+        None => decode(&mut source, config, &mut stats)?,
+    };
+    let report = stats.report();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let found_msn = summary.msn_connections > 0 && commands > 0;
+    match args.format {
+        StatsFormat::Table => {
+            if found_msn {
+                write!(out, "{}", tables(&report))?;
+            }
+        }
+        StatsFormat::Json => json::stats::write(&mut out, &report)?,
+    }
+    out.flush()?;
+    Ok(Outcome {
+        found_msn,
+        capture_error: summary.capture_error,
+    })
+}
+
+/// Runs the pipeline with the decoder feeding `sink`: the run's summary and the number of
+/// commands decoded.
+fn decode(
+    source: &mut Progress<FileSource>,
+    config: FlowConfig,
+    sink: &mut dyn Sink,
+) -> io::Result<(pipeline::RunSummary, u64)> {
+    let mut decoder = Decoder::new(sink);
+    let summary = pipeline::run(source, config, &mut decoder)?;
+    Ok((summary, decoder.commands))
 }
 
 /// Feeds each flow event to the decoder (whose events make the rows, and whose announcements go

@@ -47,6 +47,11 @@ impl<K: Hash + Eq, V> FifoMap<K, V> {
         self.map.get(key)
     }
 
+    /// The value of a present key, to change in place (its age is kept).
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.map.get_mut(key)
+    }
+
     pub fn remove(&mut self, key: &K) -> Option<V> {
         self.map.remove(key)
     }

@@ -12,6 +12,7 @@ Examples:
   msnsniff flows capture.pcap                 table of the MSN connections
   msnsniff flows --format jsonl capture.pcap  the same, one JSON object a line
   msnsniff flows --dump out/ capture.pcap     write out/N.client and out/N.server
+  msnsniff stats capture.pcap                 totals: roles, users, conversations, verbs...
   msnsniff flows --port 1863 --port 1864 a.pcap b.pcapng
   tcpdump -w - -i eth0 | msnsniff flows -      read standard input
   msnsniff flows capture.pcap -- host 10.0.0.7 a BPF filter after --";
@@ -44,6 +45,16 @@ pub enum Command {
     /// status: 0 when MSN connections were found, 1 when none, 2 on errors.
     #[command(after_help = EXAMPLES)]
     Flows(FlowsArgs),
+    /// Summarise a capture: connections by role and dialect, principals, conversations,
+    /// commands, errors, presence changes, objects, anomalies and gaps.
+    ///
+    /// Tables (or one JSON document with `--format json`). It streams: memory does not grow
+    /// with the capture, every table has a cap and what does not fit is counted as "others".
+    /// A conversation row is one switchboard connection (the connections of several
+    /// participants are not merged yet). Exit status: 0 when MSN traffic was decoded, 1 when
+    /// the capture held none, 2 on errors.
+    #[command(after_help = EXAMPLES)]
+    Stats(StatsArgs),
 
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -116,6 +127,29 @@ pub enum FlowsFormat {
     /// One JSON object per connection, a line each.
     Jsonl,
     /// One JSON array.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
+    pub format: StatsFormat,
+
+    /// Also write every object transferred whole to a file of its own under DIR, as
+    /// `read --extract` does, and count what was written.
+    #[arg(long, value_name = "DIR")]
+    pub extract: Option<std::path::PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    /// Titled tables for people.
+    Table,
+    /// One JSON document.
     Json,
 }
 

@@ -9,4 +9,5 @@ pub mod flows;
 pub mod json;
 pub mod progress;
 pub mod select;
+pub mod stats;
 pub mod text;

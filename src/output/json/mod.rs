@@ -7,6 +7,7 @@
 //! (documented in `docs/events.md`, described by `docs/events.schema.json`): names are stable
 //! whatever happens to the decoder's own types.
 
+pub mod stats;
 pub mod wire;
 
 use crate::event::{Event, Sink};
