@@ -47,6 +47,7 @@ pub mod app;
 pub mod bounded;
 pub mod capture;
 pub mod cli;
+pub mod conversation;
 pub mod escape;
 pub mod event;
 pub mod flow;
