@@ -11,3 +11,4 @@ pub mod progress;
 pub mod select;
 pub mod stats;
 pub mod text;
+pub mod transcript;

@@ -1,0 +1,292 @@
+//! JSON transcripts: one document per conversation and an index document, written from the
+//! wire types below (never from the model's own types), described by
+//! `docs/transcript.schema.json`.
+//!
+//! Why it exists: the machine-readable form of a transcript, a stable interface whatever the
+//! conversation layer's types become. Guarantees: capture text is written in the data form
+//! of [`crate::escape`] exactly as the model holds it (a JSON reader gets the very string
+//! back); times are exact decimals with nine places, as in the event JSON
+//! ([`crate::output::json::wire::Ts`]); messages, notes and missing pieces are each in time
+//! order; typing notifications are kept (as notes of kind `typing`).
+
+use super::ConversationSummary;
+use crate::conversation::model::{Conversation, EntryKind, LoginSession, Participant};
+use crate::msnc::text::{Effect, Format};
+use crate::output::json::wire::Ts;
+use serde::Serialize;
+
+/// The version of the transcript documents' shape.
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct WireConversation<'a> {
+    version: u32,
+    id: u64,
+    start: Ts,
+    end: Ts,
+    server: String,
+    session_id: Option<&'a str>,
+    flows: Vec<u64>,
+    login_sessions: &'a [u64],
+    participants: Vec<WireParticipant<'a>>,
+    messages: Vec<WireMessage<'a>>,
+    notes: Vec<WireNote<'a>>,
+    missing: Vec<WireMissing<'a>>,
+    dropped_entries: u64,
+}
+
+#[derive(Serialize)]
+struct WireParticipant<'a> {
+    handle: &'a str,
+    names: &'a [String],
+    local: bool,
+    joined: Option<Ts>,
+    left: Option<Ts>,
+}
+
+#[derive(Serialize)]
+struct WireMessage<'a> {
+    ts: Ts,
+    frame: u64,
+    flow: u64,
+    sender: &'a str,
+    name: Option<&'a str>,
+    local: bool,
+    text: &'a str,
+    format: Option<WireFormat<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireFormat<'a> {
+    font: Option<&'a str>,
+    effects: Vec<&'static str>,
+    /// `#rrggbb`.
+    color: Option<String>,
+    charset: Option<u8>,
+    pitch_family: Option<&'a str>,
+    right_to_left: bool,
+}
+
+#[derive(Serialize)]
+struct WireNote<'a> {
+    ts: Ts,
+    frame: u64,
+    flow: u64,
+    /// `joined`, `left`, `typing`, `nudge`, `note`.
+    kind: &'static str,
+    /// Whom it is about (the writer, for a note).
+    handle: Option<&'a str>,
+    name: Option<&'a str>,
+    /// For `left`: the switchboard timed the participant out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idle: Option<bool>,
+    /// For `note`: the message layer's sentence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct WireMissing<'a> {
+    ts: Ts,
+    flow: u64,
+    what: &'a str,
+}
+
+fn effect(e: &Effect) -> &'static str {
+    match e {
+        Effect::Bold => "bold",
+        Effect::Italic => "italic",
+        Effect::Underline => "underline",
+        Effect::Strikethrough => "strikethrough",
+    }
+}
+
+fn format(f: &Format) -> WireFormat<'_> {
+    WireFormat {
+        font: f.font.as_deref(),
+        effects: f.effects.iter().map(effect).collect(),
+        color: f.color.map(|[r, g, b]| format!("#{r:02x}{g:02x}{b:02x}")),
+        charset: f.charset,
+        pitch_family: f.pitch_family.as_deref(),
+        right_to_left: f.right_to_left,
+    }
+}
+
+fn participant(p: &Participant) -> WireParticipant<'_> {
+    WireParticipant {
+        handle: &p.handle,
+        names: &p.names,
+        local: p.local,
+        joined: p.joined.map(Ts),
+        left: p.left.map(Ts),
+    }
+}
+
+fn pretty<T: Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+    s.push('\n');
+    s
+}
+
+/// One conversation as a JSON document (indented, ending in a newline).
+pub fn render_json(c: &Conversation) -> String {
+    let mut messages = Vec::new();
+    let mut notes = Vec::new();
+    for e in &c.entries {
+        let (kind, handle, name, idle, text) = match &e.kind {
+            EntryKind::Message {
+                sender,
+                name,
+                text,
+                format: f,
+            } => {
+                messages.push(WireMessage {
+                    ts: Ts(e.ts),
+                    frame: e.frame,
+                    flow: e.flow.0,
+                    sender,
+                    name: name.as_deref(),
+                    local: super::is_local(&c.participants, sender),
+                    text,
+                    format: f.as_ref().map(format),
+                });
+                continue;
+            }
+            EntryKind::Joined { handle, name } => {
+                ("joined", Some(handle.as_str()), name.as_deref(), None, None)
+            }
+            EntryKind::Left { handle, idle } => {
+                ("left", Some(handle.as_str()), None, Some(*idle), None)
+            }
+            EntryKind::Typing { handle } => ("typing", Some(handle.as_str()), None, None, None),
+            EntryKind::Nudge { handle } => ("nudge", Some(handle.as_str()), None, None, None),
+            EntryKind::Note { sender, text } => {
+                ("note", sender.as_deref(), None, None, Some(text.as_str()))
+            }
+        };
+        notes.push(WireNote {
+            ts: Ts(e.ts),
+            frame: e.frame,
+            flow: e.flow.0,
+            kind,
+            handle,
+            name,
+            idle,
+            text,
+        });
+    }
+    let mut missing: Vec<_> = c.missing.iter().collect();
+    missing.sort_by_key(|m| super::nanos(m.ts));
+    pretty(&WireConversation {
+        version: VERSION,
+        id: c.id,
+        start: Ts(c.start),
+        end: Ts(c.end),
+        server: c.server.to_string(),
+        session_id: c.session_id.as_deref(),
+        flows: c.flows.iter().map(|f| f.0).collect(),
+        login_sessions: &c.login_sessions,
+        participants: c.participants.iter().map(participant).collect(),
+        messages,
+        notes,
+        missing: missing
+            .into_iter()
+            .map(|m| WireMissing {
+                ts: Ts(m.ts),
+                flow: m.flow.0,
+                what: &m.what,
+            })
+            .collect(),
+        dropped_entries: c.dropped_entries,
+    })
+}
+
+#[derive(Serialize)]
+struct WireIndex<'a> {
+    version: u32,
+    conversations: Vec<WireIndexConversation<'a>>,
+    login_sessions: Vec<WireLoginSession<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireIndexConversation<'a> {
+    id: u64,
+    start: Ts,
+    end: Ts,
+    participants: Vec<WireIndexParticipant<'a>>,
+    login_sessions: &'a [u64],
+    messages: usize,
+    files: &'a [String],
+    /// The transcript files' name without extension (`.txt`, `.html`, `.json`).
+    file_stem: &'a str,
+}
+
+#[derive(Serialize)]
+struct WireIndexParticipant<'a> {
+    handle: &'a str,
+    name: Option<&'a str>,
+    local: bool,
+}
+
+#[derive(Serialize)]
+struct WireLoginSession<'a> {
+    id: u64,
+    principal: &'a str,
+    client: String,
+    login: Option<Ts>,
+    end: Ts,
+    flows: Vec<u64>,
+    client_version: Option<&'a str>,
+    friendly_names: Vec<WireName<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireName<'a> {
+    ts: Ts,
+    name: &'a str,
+}
+
+/// The index document: every conversation's summary and every login session.
+pub fn render_index_json(summaries: &[ConversationSummary], sessions: &[LoginSession]) -> String {
+    pretty(&WireIndex {
+        version: VERSION,
+        conversations: summaries
+            .iter()
+            .map(|c| WireIndexConversation {
+                id: c.id,
+                start: Ts(c.start),
+                end: Ts(c.end),
+                participants: c
+                    .participants
+                    .iter()
+                    .map(|p| WireIndexParticipant {
+                        handle: &p.handle,
+                        name: p.name.as_deref(),
+                        local: p.local,
+                    })
+                    .collect(),
+                login_sessions: &c.login_sessions,
+                messages: c.messages,
+                files: &c.files,
+                file_stem: &c.stem,
+            })
+            .collect(),
+        login_sessions: sessions
+            .iter()
+            .map(|l| WireLoginSession {
+                id: l.id,
+                principal: &l.principal,
+                client: l.client.to_string(),
+                login: l.login.map(Ts),
+                end: Ts(l.end),
+                flows: l.flows.iter().map(|f| f.0).collect(),
+                client_version: l.client_version.as_deref(),
+                friendly_names: l
+                    .friendly_names
+                    .iter()
+                    .map(|(ts, name)| WireName { ts: Ts(*ts), name })
+                    .collect(),
+            })
+            .collect(),
+    })
+}

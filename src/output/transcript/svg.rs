@@ -1,0 +1,277 @@
+//! The timeline of `index.html`, drawn here as inline SVG: one lane per signed-in user
+//! (principal) with each login session as a bar, the conversations its connections carried as
+//! boxes on it (each a link to its page), and every text message as a tick, blue when the
+//! local side wrote it, green otherwise. A reader sees at a glance who was online and who
+//! talked when.
+//!
+//! Guarantees: deterministic (coordinates are computed in integers and written with one
+//! decimal); every label is in the display form of [`crate::escape`] and escaped for XML; no
+//! script, no event handler, nothing external; bounded size (at most [`MAX_LANES`] lanes and
+//! [`MAX_TICKS`] message ticks, what is left out being said in the picture).
+
+use super::html::{LOCAL_COLOUR, REMOTE_COLOUR, escape_html};
+use super::{ConversationSummary, clock, day, nanos, shown};
+use crate::capture::Timestamp;
+use crate::conversation::model::LoginSession;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+pub const MAX_LANES: usize = 200;
+pub const MAX_TICKS: usize = 20_000;
+
+const WIDTH: i128 = 1000;
+const LABEL: i128 = 230;
+const RIGHT: i128 = 20;
+const TOP: i128 = 44;
+const LANE: i128 = 30;
+const TICKS: i128 = 6;
+
+/// Tenths of a pixel as `12.3`.
+fn px(tenths: i128) -> String {
+    let sign = if tenths < 0 { "-" } else { "" };
+    let a = tenths.abs();
+    format!("{sign}{}.{}", a / 10, a % 10)
+}
+
+struct Scale {
+    t0: i128,
+    span: i128,
+}
+
+impl Scale {
+    /// The x of `ts`, in tenths of a pixel.
+    fn x(&self, ts: Timestamp) -> i128 {
+        let plot = (WIDTH - LABEL - RIGHT) * 10;
+        let off = (nanos(ts) - self.t0).clamp(0, self.span);
+        LABEL * 10 + off * plot / self.span
+    }
+}
+
+/// A lane: its principal, its login sessions' (start, end, login seen), its conversations.
+struct Lane<'a> {
+    label: String,
+    sessions: Vec<(Timestamp, Timestamp, bool, u64)>,
+    conversations: Vec<&'a ConversationSummary>,
+}
+
+/// The SVG element (`<svg class="timeline" ...>...</svg>`), for inline use in HTML.
+pub fn render_timeline(summaries: &[ConversationSummary], sessions: &[LoginSession]) -> String {
+    // Lanes, in order of first appearance: principals, then conversations no login session
+    // claims, by their first local participant.
+    let mut order: Vec<String> = Vec::new();
+    let mut lanes: BTreeMap<String, Lane> = BTreeMap::new();
+    let lane = |key: &str, order: &mut Vec<String>| -> String {
+        if !order.iter().any(|k| k == key) {
+            order.push(key.to_string());
+        }
+        key.to_string()
+    };
+    let by_id: BTreeMap<u64, &LoginSession> = sessions.iter().map(|l| (l.id, l)).collect();
+    for l in sessions {
+        let key = lane(&l.principal, &mut order);
+        let first_conv = summaries
+            .iter()
+            .filter(|c| c.login_sessions.contains(&l.id))
+            .map(|c| c.start)
+            .min_by_key(|t| nanos(*t));
+        let start = l.login.or(first_conv).unwrap_or(l.end);
+        lanes
+            .entry(key)
+            .or_insert_with(|| Lane {
+                label: l.principal.clone(),
+                sessions: Vec::new(),
+                conversations: Vec::new(),
+            })
+            .sessions
+            .push((start, l.end, l.login.is_some(), l.id));
+    }
+    for c in summaries {
+        let mut keys: Vec<String> = c
+            .login_sessions
+            .iter()
+            .filter_map(|id| by_id.get(id))
+            .map(|l| l.principal.clone())
+            .collect();
+        keys.dedup();
+        if keys.is_empty() {
+            let label = c
+                .participants
+                .iter()
+                .find(|p| p.local)
+                .map_or("(no login seen)".to_string(), |p| p.handle.clone());
+            keys.push(label);
+        }
+        for k in keys {
+            let key = lane(&k, &mut order);
+            lanes
+                .entry(key)
+                .or_insert_with(|| Lane {
+                    label: k.clone(),
+                    sessions: Vec::new(),
+                    conversations: Vec::new(),
+                })
+                .conversations
+                .push(c);
+        }
+    }
+    let left_out = order.len().saturating_sub(MAX_LANES);
+    order.truncate(MAX_LANES);
+
+    // The time span.
+    let mut times: Vec<i128> = Vec::new();
+    for k in &order {
+        let l = &lanes[k];
+        for (s, e, _, _) in &l.sessions {
+            times.push(nanos(*s));
+            times.push(nanos(*e));
+        }
+        for c in &l.conversations {
+            times.push(nanos(c.start));
+            times.push(nanos(c.end));
+        }
+    }
+    let t0 = times.iter().copied().min().unwrap_or(0);
+    let t1 = times.iter().copied().max().unwrap_or(0);
+    let scale = Scale {
+        t0,
+        span: (t1 - t0).max(1),
+    };
+
+    let height = TOP + LANE * (order.len().max(1) as i128) + 30;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"Timeline of login sessions and conversations\" font-family=\"sans-serif\" font-size=\"12\">"
+    );
+    let _ = writeln!(
+        s,
+        "<rect x=\"0\" y=\"0\" width=\"{WIDTH}\" height=\"{height}\" fill=\"#ffffff\"/>"
+    );
+    if order.is_empty() {
+        let _ = writeln!(
+            s,
+            "<text x=\"10\" y=\"{}\">No login session or conversation to show.</text>\n</svg>",
+            TOP + 18
+        );
+        return s;
+    }
+    // Axis: ticks with UTC clock times, and the day at the left.
+    let start_ts = Timestamp::new(
+        t0.div_euclid(1_000_000_000) as i64,
+        t0.rem_euclid(1_000_000_000) as u32,
+    );
+    let _ = writeln!(
+        s,
+        "<text x=\"10\" y=\"20\" font-weight=\"bold\">{} (UTC)</text>",
+        day(start_ts)
+    );
+    let bottom = TOP + LANE * order.len() as i128;
+    for i in 0..=TICKS {
+        let t = t0 + (t1 - t0) * i / TICKS;
+        let ts = Timestamp::new(
+            t.div_euclid(1_000_000_000) as i64,
+            t.rem_euclid(1_000_000_000) as u32,
+        );
+        let x = scale.x(ts);
+        let anchor = match i {
+            0 => "start",
+            TICKS => "end",
+            _ => "middle",
+        };
+        let _ = writeln!(
+            s,
+            "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{bottom}\" stroke=\"#dddddd\"/><text x=\"{x}\" y=\"{}\" text-anchor=\"{anchor}\" fill=\"#555555\">{}</text>",
+            TOP - 8,
+            TOP - 12,
+            clock(ts),
+            x = px(x)
+        );
+    }
+    let mut ticks = 0usize;
+    let mut ticks_left_out = 0usize;
+    for (i, k) in order.iter().enumerate() {
+        let l = &lanes[k];
+        let y = TOP + LANE * i as i128;
+        let mut label = shown(&l.label);
+        if label.chars().count() > 32 {
+            label = label.chars().take(31).collect::<String>() + "…";
+        }
+        let _ = writeln!(
+            s,
+            "<text x=\"10\" y=\"{}\"><title>{}</title>{}</text>",
+            y + 19,
+            escape_html(&shown(&l.label)),
+            escape_html(&label)
+        );
+        for (start, end, seen, id) in &l.sessions {
+            let (x0, x1) = (scale.x(*start), scale.x(*end));
+            let _ = writeln!(
+                s,
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"22\" fill=\"#dfe7ff\" stroke=\"#8090c0\"{}><title>login session {id}: {} {} to {}</title></rect>",
+                px(x0),
+                y + 4,
+                px((x1 - x0).max(20)),
+                if *seen {
+                    ""
+                } else {
+                    " stroke-dasharray=\"4 3\""
+                },
+                escape_html(&shown(&l.label)),
+                if *seen {
+                    clock(*start)
+                } else {
+                    "(login not seen)".into()
+                },
+                clock(*end),
+            );
+        }
+        for c in &l.conversations {
+            let (x0, x1) = (scale.x(c.start), scale.x(c.end));
+            let who: Vec<String> = c.participants.iter().map(|p| shown(&p.handle)).collect();
+            let _ = writeln!(
+                s,
+                "<a href=\"{}.html\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"14\" fill=\"#ffffff\" stroke=\"#444444\"><title>conversation {}: {} to {}, {} message{}; {}</title></rect></a>",
+                super::html::href(&c.stem),
+                px(x0),
+                y + 8,
+                px((x1 - x0).max(20)),
+                c.id,
+                clock(c.start),
+                clock(c.end),
+                c.messages,
+                if c.messages == 1 { "" } else { "s" },
+                escape_html(&who.join(", "))
+            );
+            for (ts, local) in &c.message_times {
+                if ticks == MAX_TICKS {
+                    ticks_left_out += 1;
+                    continue;
+                }
+                ticks += 1;
+                let x = px(scale.x(*ts));
+                let _ = writeln!(
+                    s,
+                    "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"2\"/>",
+                    y + 6,
+                    y + 24,
+                    if *local { LOCAL_COLOUR } else { REMOTE_COLOUR }
+                );
+            }
+        }
+    }
+    let mut foot = String::from(
+        "bars: login sessions (dashed: login not seen); boxes: conversations; ticks: messages",
+    );
+    if left_out > 0 {
+        let _ = write!(foot, "; {left_out} more lanes not drawn");
+    }
+    if ticks_left_out > 0 {
+        let _ = write!(foot, "; {ticks_left_out} more messages not drawn");
+    }
+    let _ = writeln!(
+        s,
+        "<text x=\"10\" y=\"{}\" fill=\"#555555\">{foot}</text>\n</svg>",
+        bottom + 20
+    );
+    s
+}

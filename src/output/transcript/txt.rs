@@ -1,0 +1,199 @@
+//! Plain-text transcripts: a header (participants with their names, start, duration,
+//! connections), then one line per message or event with its time (UTC).
+//!
+//! Why it exists: the form to read in a pager or paste into a report. Guarantees: every
+//! character from the capture is in the display form of [`crate::escape`], so the text holds
+//! no control character (no escape sequence), no bidi override or other hidden character; the
+//! only line breaks are the ones written here (a message's own lines are each indented under
+//! its first). Typing notifications are left out (they say nothing a reader needs, and a
+//! chat holds dozens); the JSON keeps them. A day line (`--- 2011-08-11 ---`) precedes the
+//! first entry of each later day.
+
+use super::{
+    ConversationSummary, Item, clock, day, duration, message_lines, name_for, shown, timeline,
+};
+use crate::conversation::model::{Conversation, EntryKind, LoginSession, Participant};
+use crate::output::text::utc;
+use std::fmt::Write as _;
+
+/// The indentation of a message's second and later lines.
+const INDENT: &str = "           ";
+
+/// `name <handle>`, or `<handle>` with no name, in the display form.
+fn who(participants: &[Participant], handle: &str, given: Option<&str>) -> String {
+    match name_for(participants, handle, given) {
+        Some(n) => format!("{} <{}>", shown(n), shown(handle)),
+        None => format!("<{}>", shown(handle)),
+    }
+}
+
+/// One conversation as text.
+pub fn render_txt(c: &Conversation) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Conversation {}", c.id);
+    let _ = writeln!(
+        s,
+        "Start:        {} UTC ({})",
+        utc(c.start),
+        duration(c.start, c.end)
+    );
+    let _ = writeln!(s, "End:          {} UTC", utc(c.end));
+    let flows: Vec<String> = c.flows.iter().map(|f| format!("#{f}")).collect();
+    let _ = write!(
+        s,
+        "Connections:  {} to switchboard {}",
+        if flows.is_empty() {
+            "-".to_string()
+        } else {
+            flows.join(", ")
+        },
+        c.server
+    );
+    if let Some(id) = &c.session_id {
+        let _ = write!(s, ", session {}", shown(id));
+    }
+    s.push('\n');
+    let _ = writeln!(s, "Participants:");
+    for p in &c.participants {
+        let names: Vec<String> = p.names.iter().map(|n| shown(n)).collect();
+        let _ = write!(s, "  {}", shown(&p.handle));
+        if !names.is_empty() {
+            let _ = write!(s, " ({})", names.join(", then "));
+        }
+        if p.local {
+            s.push_str(" [local]");
+        }
+        if let Some(j) = p.joined {
+            let _ = write!(s, ", joined {}", clock(j));
+        }
+        if let Some(l) = p.left {
+            let _ = write!(s, ", left {}", clock(l));
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "Messages:     {}", c.message_count());
+    s.push('\n');
+
+    let mut current_day = day(c.start);
+    for (ts, item) in timeline(c) {
+        if matches!(
+            item,
+            Item::Entry(e) if matches!(e.kind, EntryKind::Typing { .. })
+        ) {
+            continue;
+        }
+        let d = day(ts);
+        if d != current_day {
+            let _ = writeln!(s, "--- {d} ---");
+            current_day = d;
+        }
+        let t = clock(ts);
+        match item {
+            Item::Missing(m) => {
+                let _ = writeln!(s, "[{t}] [... text missing: {} ...]", shown(&m.what));
+            }
+            Item::Entry(e) => entry_line(&mut s, c, &t, &e.kind),
+        }
+    }
+    if c.dropped_entries > 0 {
+        let _ = writeln!(
+            s,
+            "[... {} more entries not kept (over the cap) ...]",
+            c.dropped_entries
+        );
+    }
+    s
+}
+
+fn entry_line(s: &mut String, c: &Conversation, t: &str, kind: &EntryKind) {
+    let p = &c.participants;
+    match kind {
+        EntryKind::Message {
+            sender, name, text, ..
+        } => {
+            let lines = message_lines(text);
+            let _ = writeln!(s, "[{t}] {}: {}", who(p, sender, name.as_deref()), lines[0]);
+            for l in &lines[1..] {
+                let _ = writeln!(s, "{INDENT}{l}");
+            }
+        }
+        EntryKind::Joined { handle, name } => {
+            let _ = writeln!(
+                s,
+                "[{t}] * {} joined the conversation",
+                who(p, handle, name.as_deref())
+            );
+        }
+        EntryKind::Left { handle, idle } => {
+            let _ = writeln!(
+                s,
+                "[{t}] * {} left the conversation{}",
+                who(p, handle, None),
+                if *idle { " (timed out)" } else { "" }
+            );
+        }
+        EntryKind::Nudge { handle } => {
+            let _ = writeln!(s, "[{t}] * {} sent a nudge", who(p, handle, None));
+        }
+        EntryKind::Typing { handle } => {
+            let _ = writeln!(s, "[{t}] * {} is typing", who(p, handle, None));
+        }
+        EntryKind::Note { sender, text } => match sender {
+            Some(h) => {
+                let _ = writeln!(s, "[{t}] * {}: {}", who(p, h, None), shown(text));
+            }
+            None => {
+                let _ = writeln!(s, "[{t}] * {}", shown(text));
+            }
+        },
+    }
+}
+
+/// The text index: login sessions, then one block per conversation.
+pub fn render_index_txt(summaries: &[ConversationSummary], sessions: &[LoginSession]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Login sessions: {}", sessions.len());
+    for l in sessions {
+        let _ = write!(s, "  #{} {} from {}", l.id, shown(&l.principal), l.client);
+        match l.login {
+            Some(t) => {
+                let _ = write!(s, ", {} UTC to {}", utc(t), utc(l.end));
+            }
+            None => {
+                let _ = write!(s, ", login not seen, until {} UTC", utc(l.end));
+            }
+        }
+        if let Some(v) = &l.client_version {
+            let _ = write!(s, ", {}", shown(v));
+        }
+        s.push('\n');
+    }
+    s.push('\n');
+    let _ = writeln!(s, "Conversations: {}", summaries.len());
+    for c in summaries {
+        let _ = writeln!(
+            s,
+            "  #{} {} UTC ({}), {} message{}: {}.txt",
+            c.id,
+            utc(c.start),
+            duration(c.start, c.end),
+            c.messages,
+            if c.messages == 1 { "" } else { "s" },
+            c.stem
+        );
+        for p in &c.participants {
+            let _ = write!(s, "      {}", shown(&p.handle));
+            if let Some(n) = &p.name {
+                let _ = write!(s, " ({})", shown(n));
+            }
+            if p.local {
+                s.push_str(" [local]");
+            }
+            s.push('\n');
+        }
+        for f in &c.files {
+            let _ = writeln!(s, "      file: {}", shown(f));
+        }
+    }
+    s
+}
