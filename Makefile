@@ -1,10 +1,11 @@
 # The two commands a newcomer types: `make run` and `make test`. Both install what the
-# project needs first (libpcap's headers; Rust must already be there).
+# project needs first (libpcap's headers; for the tests also Chromium, for the browser test of
+# the HTML transcripts; Rust must already be there).
 
 CAPTURE ?= captures/etherdump_msn.pcap
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps build lint fmt golden samples
+.PHONY: run test deps test-deps build lint fmt golden samples
 
 deps:
 	@if ! pkg-config --exists libpcap 2>/dev/null && [ ! -e /usr/include/pcap/pcap.h ]; then \
@@ -14,13 +15,21 @@ deps:
 	fi
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
 
+# What the tests need beyond building: Chromium, for the browser test of the HTML transcripts.
+test-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing chromium (the browser test of the HTML transcripts)"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
 build: deps
 	cargo build --release
 
 run: build
 	./target/release/msnsniff read $(CAPTURE)
 
-test: deps
+test: deps test-deps
 	cargo test
 
 lint: deps
