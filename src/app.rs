@@ -4,8 +4,9 @@
 use crate::capture::{CaptureError, FileSource};
 use crate::cli::{
     CaptureArgs, ChannelArg, Cli, ColorArg, Command, FlowsArgs, FlowsFormat, NotesArg, ReadArgs,
-    ReadFormat, StatsArgs, StatsFormat,
+    ReadFormat, StatsArgs, StatsFormat, TranscriptFormatArg, TranscriptsArgs,
 };
+use crate::conversation::Correlator;
 use crate::event::{Channel, Sink};
 use crate::flow::FlowConfig;
 use crate::flow::{Expectation, FlowConsumer, FlowEvent};
@@ -17,6 +18,7 @@ use crate::output::json::{self, JsonArray, JsonLines};
 use crate::output::progress::Progress;
 use crate::output::select::{Select, Selection};
 use crate::output::stats::{Stats, tables};
+use crate::output::transcript::{self, TranscriptFormat};
 use crate::pipeline;
 use crate::session::Decoder;
 use clap::CommandFactory;
@@ -39,6 +41,7 @@ pub fn run(cli: Cli) -> io::Result<Outcome> {
         Command::Flows(args) => flows(args),
         Command::Read(args) => read(args),
         Command::Stats(args) => stats(args),
+        Command::Transcripts(args) => transcripts(args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "msnsniff", &mut io::stdout());
@@ -198,6 +201,49 @@ fn stats(args: StatsArgs) -> io::Result<Outcome> {
     out.flush()?;
     Ok(Outcome {
         found_msn,
+        capture_error: summary.capture_error,
+    })
+}
+
+/// `msnsniff transcripts`: the correlator turns the decoder's events into conversations and
+/// login sessions, then every transcript is written; the paths written go to stdout.
+fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
+    let (mut source, config) = source_and_config(&args.capture);
+    let formats: Vec<TranscriptFormat> = if args.format.is_empty() {
+        TranscriptFormat::ALL.to_vec()
+    } else {
+        args.format
+            .iter()
+            .map(|f| match f {
+                TranscriptFormatArg::Txt => TranscriptFormat::Txt,
+                TranscriptFormatArg::Html => TranscriptFormat::Html,
+                TranscriptFormatArg::Json => TranscriptFormat::Json,
+            })
+            .collect()
+    };
+    // The directory first, so that a bad one fails before the capture is read.
+    std::fs::create_dir_all(&args.output).map_err(|e| {
+        io::Error::new(e.kind(), format!("{}: {e}", args.output.display()))
+    })?;
+    let mut correlator = Correlator::new();
+    let (summary, commands) = decode(&mut source, config, &mut correlator)?;
+    let mut conversations = correlator.take_finished();
+    let rest = correlator.finish();
+    conversations.extend(rest.conversations);
+    let written = transcript::write_all(
+        &args.output,
+        &conversations,
+        &rest.login_sessions,
+        &formats,
+    )?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for path in &written {
+        writeln!(out, "{}", path.display())?;
+    }
+    out.flush()?;
+    Ok(Outcome {
+        found_msn: summary.msn_connections > 0 && commands > 0,
         capture_error: summary.capture_error,
     })
 }

@@ -9,6 +9,7 @@ Examples:
   msnsniff read --only msnc --principal alice@hotmail.com a.pcap
                                               just alice's chats
   msnsniff read --format jsonl a.pcap | jq 'select(.verb == \"MSG\")'
+  msnsniff transcripts -o out/ capture.pcap   a transcript of every conversation (txt, html, json)
   msnsniff flows capture.pcap                 table of the MSN connections
   msnsniff flows --format jsonl capture.pcap  the same, one JSON object a line
   msnsniff flows --dump out/ capture.pcap     write out/N.client and out/N.server
@@ -55,6 +56,17 @@ pub enum Command {
     /// the capture held none, 2 on errors.
     #[command(after_help = EXAMPLES)]
     Stats(StatsArgs),
+
+    /// Write a transcript of every conversation in a capture: text, HTML, JSON.
+    ///
+    /// A conversation is one switchboard session; when the capture holds several of its
+    /// participants' connections they are merged and each message appears once. One file per
+    /// conversation per format under DIR, named by start time and participants, plus an index
+    /// in each format (the HTML index draws a timeline of logins and conversations). The paths
+    /// written are printed, one a line. Exit status: 0 when MSN traffic was decoded, 1 when the
+    /// capture held none, 2 on errors.
+    #[command(after_help = EXAMPLES)]
+    Transcripts(TranscriptsArgs),
 
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -143,6 +155,30 @@ pub struct StatsArgs {
     /// `read --extract` does, and count what was written.
     #[arg(long, value_name = "DIR")]
     pub extract: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TranscriptsArgs {
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+
+    /// The directory to write the transcripts to (created if missing).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: std::path::PathBuf,
+
+    /// Formats to write (comma-separated): txt, html, json [default: all three].
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "FORMATS")]
+    pub format: Vec<TranscriptFormatArg>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TranscriptFormatArg {
+    /// Plain text.
+    Txt,
+    /// Self-contained HTML pages, and an index with a timeline.
+    Html,
+    /// One JSON document per conversation (docs/transcript.schema.json).
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
