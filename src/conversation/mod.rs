@@ -3,4 +3,7 @@
 //! message once), contact lists and presence, for the exports (`msnsniff transcripts`,
 //! `msnsniff stats`). Pure: events in, [`model`] values out, in capture order.
 
+pub mod correlator;
 pub mod model;
+
+pub use correlator::{Correlator, Dropped, Finished};

@@ -1,0 +1,1118 @@
+//! The correlator: events in, in capture order; login sessions, conversations, contact lists
+//! and presence out ([`super::model`]).
+//!
+//! Why it exists: the decoder reports each connection on its own; a reader wants to know who
+//! signed in, and what was said in each switchboard session once, whichever of its
+//! participants' connections the capture holds.
+//!
+//! Guarantees: pure (no I/O) and deterministic (every table is insertion-ordered; nothing is
+//! output in hash order). Never panics on capture-derived data. Memory does not grow with the
+//! capture: every table has a named cap (`MAX_*` below), a conversation is handed out by
+//! [`Correlator::take_finished`] as soon as all its connections have closed, and what does not
+//! fit is counted ([`Conversation::dropped_entries`], [`Dropped`]).
+//!
+//! Usage: [`Correlator::new`], then [`Correlator::event`] for each event (or use it as a
+//! [`crate::event::Sink`]), [`Correlator::take_finished`] after each event if conversations
+//! are wanted early, and [`Correlator::finish`] at the end for the rest.
+
+use super::model::{
+    Contact, ContactList, Conversation, Entry, EntryKind, LoginSession, Missing, Participant,
+    PresenceChange,
+};
+use crate::Direction;
+use crate::bounded::FifoMap;
+use crate::capture::Timestamp;
+use crate::event::{CommandEvent, ConnectionInfo, Event, Role, Sink};
+use crate::flow::{FlowId, Opening};
+use crate::msnc::{Kind, Message};
+use crate::msnp::named::{Name, Value};
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+
+/// Connections tracked at once: past it the oldest is forgotten (its conversation, if still
+/// open, is handed out as it stands).
+pub const MAX_FLOWS: usize = 4096;
+/// Conversations open at once: past it the oldest is handed out as it stands.
+pub const MAX_OPEN_CONVERSATIONS: usize = 1024;
+/// Entries kept per conversation; the rest are counted in `dropped_entries`.
+pub const MAX_ENTRIES: usize = 10_000;
+/// Copies remembered per conversation for merging (see [`merge rule`](Correlator)): a copy
+/// arriving more than this many messages after its twin is taken as a new message.
+pub const MAX_PENDING_COPIES: usize = 512;
+/// How far apart in time two copies of one message may be.
+pub const MERGE_WINDOW_SECS: u64 = 60;
+/// Participants per conversation, names per participant, connections per conversation,
+/// `Missing` notes per conversation.
+pub const MAX_PARTICIPANTS: usize = 64;
+pub const MAX_NAMES: usize = 16;
+pub const MAX_CONVERSATION_FLOWS: usize = 32;
+pub const MAX_MISSING: usize = 64;
+/// Session ids remembered to join connections of one switchboard session.
+pub const MAX_SESSION_IDS: usize = 4096;
+/// Login sessions kept until `finish`; friendly names kept per login session.
+pub const MAX_LOGIN_SESSIONS: usize = 1024;
+pub const MAX_FRIENDLY_NAMES: usize = 64;
+/// Principals whose lists are kept; contacts and groups per principal.
+pub const MAX_PRINCIPALS: usize = 256;
+pub const MAX_CONTACTS: usize = 4096;
+pub const MAX_GROUPS: usize = 256;
+/// Presence changes kept until `finish`.
+pub const MAX_PRESENCE: usize = 10_000;
+
+/// What did not fit in the caps, counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dropped {
+    pub login_sessions: u64,
+    pub contact_lists: u64,
+    pub contacts: u64,
+    pub groups: u64,
+    pub presence: u64,
+    /// Conversations handed out before all their connections closed, to make room.
+    pub conversations_evicted: u64,
+}
+
+/// Everything `finish` hands out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Finished {
+    /// The conversations not yet handed out by `take_finished`, in order of id.
+    pub conversations: Vec<Conversation>,
+    pub login_sessions: Vec<LoginSession>,
+    pub contact_lists: Vec<ContactList>,
+    pub presence: Vec<PresenceChange>,
+    pub dropped: Dropped,
+}
+
+struct FlowState {
+    role: Role,
+    principal: Option<String>,
+    announced_by: Option<FlowId>,
+    first_ts: Timestamp,
+    login: Option<u64>,
+    conv: Option<u64>,
+}
+
+impl FlowState {
+    fn closed() -> FlowState {
+        FlowState {
+            role: Role::Unknown,
+            principal: None,
+            announced_by: None,
+            first_ts: Timestamp::default(),
+            login: None,
+            conv: None,
+        }
+    }
+}
+
+/// One message seen on some connections, waiting for its copies on the others.
+struct Pending {
+    key: u64,
+    ts: Timestamp,
+    /// Index in `entries`, or `None` when the entry was past the cap.
+    entry: Option<usize>,
+    seen: Vec<FlowId>,
+}
+
+struct ConvState {
+    conv: Conversation,
+    open: Vec<FlowId>,
+    pending: VecDeque<Pending>,
+}
+
+#[derive(Default)]
+struct Lists {
+    contacts: Option<FifoMap<String, Contact>>,
+    groups: Vec<(String, String)>,
+    /// contact GUID -> handle (MSNP10+ `ADC`/`REM` name contacts by GUID).
+    guids: Option<FifoMap<String, String>>,
+}
+
+/// Builds the conversation model from the decoder's events.
+///
+/// **The merge rule.** Several captured connections of one switchboard session (same session
+/// id, from `ANS`, `CAL ... RINGING` or `RNG`) form one conversation. Each message the
+/// switchboard carries then shows up once per captured connection: as the sender's client
+/// `MSG` and as the relayed server `MSG handle name len` on the others. A copy is identified
+/// by its key, (sender handle, body bytes) (hashed); a copy arriving on connection F is the
+/// same message as the **earliest** remembered message with the same key that (1) has not
+/// yet been seen on F, (2) is no older than F itself (a connection that joined later cannot
+/// carry what was said before it) and (3) is at most [`MERGE_WINDOW_SECS`] older than the
+/// copy. Otherwise it is a new message. Matching per connection by multiplicity means a text
+/// sent twice gives two messages on every connection, so two after the merge; the order of
+/// arrival of the copies does not matter. Joins and leaves are merged the same way, keyed by
+/// what happened and to whom. The entry kept is the first copy seen; a relayed copy adds the
+/// friendly name the switchboard showed when the kept one had none.
+pub struct Correlator {
+    flows: FifoMap<FlowId, FlowState>,
+    convs: FifoMap<u64, ConvState>,
+    sessions: FifoMap<String, u64>,
+    next_conv: u64,
+    finished: Vec<Conversation>,
+    logins: Vec<LoginSession>,
+    lists: FifoMap<String, Lists>,
+    presence: Vec<PresenceChange>,
+    dropped: Dropped,
+}
+
+impl Default for Correlator {
+    fn default() -> Self {
+        Correlator::new()
+    }
+}
+
+fn lower(s: &str) -> String {
+    s.to_ascii_lowercase()
+}
+
+/// A handle without network prefix (`1:`) or endpoint (`;{guid}`), lower case.
+fn bare_handle(s: &str) -> String {
+    let s = s.split(';').next().unwrap_or(s);
+    let s = match s.split_once(':') {
+        Some((p, rest)) if p.bytes().all(|b| b.is_ascii_digit()) => rest,
+        _ => s,
+    };
+    lower(s)
+}
+
+fn texts(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::List(items)) => items.iter().map(|i| i.to_string()).collect(),
+        Some(v) => vec![v.to_string()],
+        None => Vec::new(),
+    }
+}
+
+fn key_of(parts: &[&[u8]]) -> u64 {
+    // SipHash with fixed keys: deterministic across runs.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in parts {
+        p.hash(&mut h);
+    }
+    h.finish()
+}
+
+fn push_name(names: &mut Vec<String>, name: &str) {
+    if names.last().map(String::as_str) != Some(name) && names.len() < MAX_NAMES {
+        names.push(name.to_string());
+    }
+}
+
+impl ConvState {
+    fn participant(&mut self, handle: &str) -> Option<&mut Participant> {
+        let ps = &mut self.conv.participants;
+        let i = match ps.iter().position(|p| p.handle == handle) {
+            Some(i) => i,
+            None if ps.len() < MAX_PARTICIPANTS => {
+                ps.push(Participant {
+                    handle: handle.to_string(),
+                    names: Vec::new(),
+                    local: false,
+                    joined: None,
+                    left: None,
+                });
+                ps.len() - 1
+            }
+            None => return None,
+        };
+        ps.get_mut(i)
+    }
+
+    fn missing(&mut self, ts: Timestamp, flow: FlowId, what: String) {
+        if self.conv.missing.len() < MAX_MISSING {
+            self.conv.missing.push(Missing { ts, flow, what });
+        }
+    }
+
+    /// The remembered message a copy on `flow` is a copy of, by the merge rule.
+    fn find_match(
+        &self,
+        key: u64,
+        flow: FlowId,
+        flow_start: Timestamp,
+        ts: Timestamp,
+    ) -> Option<usize> {
+        let window = std::time::Duration::from_secs(MERGE_WINDOW_SECS);
+        self.pending.iter().position(|p| {
+            p.key == key
+                && !p.seen.contains(&flow)
+                && p.ts >= flow_start
+                && ts.saturating_duration_since(p.ts) <= window
+                && p.ts.saturating_duration_since(ts) <= window
+        })
+    }
+
+    /// Marks a remembered message as seen on `flow`, taking the switchboard's name for its
+    /// sender when the kept copy had none.
+    fn matched(&mut self, i: usize, flow: FlowId, kind: &EntryKind) {
+        let Some(p) = self.pending.get_mut(i) else {
+            return;
+        };
+        if p.seen.len() < MAX_CONVERSATION_FLOWS {
+            p.seen.push(flow);
+        }
+        if let (Some(i), EntryKind::Message { name: Some(n), .. }) = (p.entry, kind)
+            && let Some(Entry {
+                kind: EntryKind::Message { name, .. },
+                ..
+            }) = self.conv.entries.get_mut(i)
+            && name.is_none()
+        {
+            *name = Some(n.clone());
+        }
+    }
+
+    /// Adds one copy of something: a new entry, or nothing when it is a copy of one already
+    /// kept. Returns whether it was new.
+    fn copy(&mut self, key: u64, flow: FlowId, flow_start: Timestamp, entry: Entry) -> bool {
+        if let Some(i) = self.find_match(key, flow, flow_start, entry.ts) {
+            self.matched(i, flow, &entry.kind);
+            return false;
+        }
+        let ts = entry.ts;
+        let index = if self.conv.entries.len() < MAX_ENTRIES {
+            self.conv.entries.push(entry);
+            Some(self.conv.entries.len() - 1)
+        } else {
+            self.conv.dropped_entries += 1;
+            None
+        };
+        if self.pending.len() >= MAX_PENDING_COPIES {
+            self.pending.pop_front();
+        }
+        self.pending.push_back(Pending {
+            key,
+            ts,
+            entry: index,
+            seen: vec![flow],
+        });
+        true
+    }
+}
+
+impl Correlator {
+    pub fn new() -> Correlator {
+        Correlator {
+            flows: FifoMap::new(MAX_FLOWS),
+            convs: FifoMap::new(MAX_OPEN_CONVERSATIONS),
+            sessions: FifoMap::new(MAX_SESSION_IDS),
+            next_conv: 1,
+            finished: Vec::new(),
+            logins: Vec::new(),
+            lists: FifoMap::new(MAX_PRINCIPALS),
+            presence: Vec::new(),
+            dropped: Dropped::default(),
+        }
+    }
+
+    /// Conversations whose connections have all closed since the last call, in order of end.
+    pub fn take_finished(&mut self) -> Vec<Conversation> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// Takes one event, in capture order.
+    pub fn event(&mut self, ev: &Event) {
+        match ev {
+            Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) => self.connection(c),
+            Event::Command(c) => self.command(c),
+            Event::Gap {
+                flow, ts, dir, len, ..
+            } => {
+                if let Some(cs) = self.conv_of(*flow) {
+                    let side = match dir {
+                        Direction::ClientToServer => "from the client",
+                        Direction::ServerToClient => "from the server",
+                    };
+                    cs.missing(*ts, *flow, format!("{len} bytes missing {side}"));
+                }
+            }
+            Event::ConnectionClosed {
+                flow, ts, summary, ..
+            } => self.closed(*flow, *ts, summary.client_bytes, summary.server_bytes),
+            _ => {}
+        }
+    }
+
+    fn conv_of(&mut self, flow: FlowId) -> Option<&mut ConvState> {
+        let id = self.flows.get(&flow)?.conv?;
+        self.convs.get_mut(&id)
+    }
+
+    fn connection(&mut self, c: &ConnectionInfo) {
+        if self.flows.get(&c.flow).is_none() {
+            let st = FlowState {
+                role: Role::Unknown,
+                principal: None,
+                announced_by: None,
+                first_ts: c.ts,
+                login: None,
+                conv: None,
+            };
+            // A forgotten connection can no longer close its conversation: that conversation
+            // is handed out when evicted itself, or at `finish`.
+            self.flows.insert(c.flow, st);
+        }
+        // A dispatch connection is first taken for a notification server (same port): the
+        // notification server it refers the client to continues its login session.
+        let referrer_login = c
+            .announced_by
+            .and_then(|a| self.flows.get(&a))
+            .filter(|a| matches!(a.role, Role::Dispatch | Role::Notification))
+            .and_then(|a| a.login);
+        let Some(st) = self.flows.get_mut(&c.flow) else {
+            return;
+        };
+        st.announced_by = c.announced_by.or(st.announced_by);
+        if let Some(p) = &c.principal {
+            st.principal = Some(bare_handle(p));
+        }
+        let new_role = st.role != c.role;
+        st.role = c.role;
+        let principal = st.principal.clone();
+        let announced_by = st.announced_by;
+        match c.role {
+            Role::Notification if new_role && st.login.is_none() && referrer_login.is_some() => {
+                st.login = referrer_login;
+                if let Some(l) =
+                    referrer_login.and_then(|id| self.logins.get_mut((id - 1) as usize))
+                    && !l.flows.contains(&c.flow)
+                {
+                    l.flows.push(c.flow);
+                    l.end = l.end.max(c.ts);
+                }
+            }
+            Role::Notification if new_role && st.login.is_none() => {
+                if self.logins.len() >= MAX_LOGIN_SESSIONS {
+                    self.dropped.login_sessions += 1;
+                    return;
+                }
+                let id = self.logins.len() as u64 + 1;
+                st.login = Some(id);
+                let mut flows = Vec::new();
+                if let Some(ds) = announced_by
+                    && self
+                        .flows
+                        .get(&ds)
+                        .is_some_and(|d| d.role == Role::Dispatch)
+                {
+                    flows.push(ds);
+                }
+                flows.push(c.flow);
+                self.logins.push(LoginSession {
+                    id,
+                    principal: principal.unwrap_or_default(),
+                    flows,
+                    client: c.client,
+                    login: None,
+                    end: c.ts,
+                    client_version: None,
+                    client_caps: Vec::new(),
+                    msnc: None,
+                    friendly_names: Vec::new(),
+                });
+            }
+            Role::Switchboard if st.conv.is_none() => {
+                let id = self.next_conv;
+                self.next_conv += 1;
+                st.conv = Some(id);
+                let login = announced_by
+                    .and_then(|a| self.flows.get(&a))
+                    .and_then(|a| a.login);
+                let mut cs = ConvState {
+                    conv: Conversation {
+                        id,
+                        flows: vec![c.flow],
+                        server: c.server,
+                        session_id: None,
+                        login_sessions: login.into_iter().collect(),
+                        start: c.ts,
+                        end: c.ts,
+                        participants: Vec::new(),
+                        entries: Vec::new(),
+                        dropped_entries: 0,
+                        missing: Vec::new(),
+                    },
+                    open: vec![c.flow],
+                    pending: VecDeque::new(),
+                };
+                if c.opening == Opening::Midstream {
+                    cs.missing(c.ts, c.flow, "picked up mid-session".to_string());
+                }
+                if let Some(p) = &principal
+                    && let Some(me) = cs.participant(p)
+                {
+                    me.local = true;
+                }
+                if let Some((_, old)) = self.convs.insert(id, cs) {
+                    self.dropped.conversations_evicted += 1;
+                    self.finished.push(old.conv);
+                }
+            }
+            Role::Switchboard => {
+                // The principal may become known later.
+                if let Some(p) = principal
+                    && let Some(cs) = self.conv_of(c.flow)
+                    && let Some(me) = cs.participant(&p)
+                {
+                    me.local = true;
+                }
+            }
+            _ => {}
+        }
+        if let Some(id) = self.flows.get(&c.flow).and_then(|s| s.login)
+            && let Some(l) = self.logins.get_mut((id - 1) as usize)
+            && l.principal.is_empty()
+            && let Some(p) = &c.principal
+        {
+            l.principal = bare_handle(p);
+        }
+    }
+
+    fn closed(&mut self, flow: FlowId, ts: Timestamp, client_bytes: u64, server_bytes: u64) {
+        // A closed dispatch or notification connection is remembered (until the table's cap
+        // pushes it out): the connection it referred the client to may open after it closed.
+        let Some(st) = self.flows.get(&flow) else {
+            return;
+        };
+        let (login, conv) = (st.login, st.conv);
+        if conv.is_some() {
+            self.flows.remove(&flow);
+        }
+        let st = FlowState {
+            login,
+            conv,
+            ..FlowState::closed()
+        };
+        if let Some(id) = st.login
+            && let Some(l) = self.logins.get_mut((id - 1) as usize)
+        {
+            l.end = l.end.max(ts);
+        }
+        let Some(id) = st.conv else {
+            return;
+        };
+        let Some(cs) = self.convs.get_mut(&id) else {
+            return;
+        };
+        if client_bytes == 0 {
+            cs.missing(ts, flow, "the client's side was not captured".to_string());
+        }
+        if server_bytes == 0 {
+            cs.missing(ts, flow, "the server's side was not captured".to_string());
+        }
+        cs.conv.end = cs.conv.end.max(ts);
+        cs.open.retain(|f| *f != flow);
+        if cs.open.is_empty()
+            && let Some(cs) = self.convs.remove(&id)
+        {
+            self.finished.push(cs.conv);
+        }
+    }
+
+    /// Everything left: open conversations (as they stand, in order of id), login sessions,
+    /// contact lists, presence changes and the counts of what did not fit.
+    pub fn finish(mut self) -> Finished {
+        let mut conversations = self.take_finished();
+        let ids: Vec<u64> = self.convs.iter().map(|(k, _)| *k).collect();
+        let mut rest: Vec<Conversation> = ids
+            .iter()
+            .filter_map(|id| self.convs.remove(id).map(|c| c.conv))
+            .collect();
+        rest.sort_by_key(|c| c.id);
+        conversations.extend(rest);
+        let contact_lists = self
+            .lists
+            .iter()
+            .map(|(principal, l)| ContactList {
+                principal: principal.clone(),
+                contacts: l
+                    .contacts
+                    .as_ref()
+                    .map(|c| c.iter().map(|(_, c)| c.clone()).collect())
+                    .unwrap_or_default(),
+                groups: l.groups.clone(),
+            })
+            .collect();
+        Finished {
+            conversations,
+            login_sessions: self.logins,
+            contact_lists,
+            presence: self.presence,
+            dropped: self.dropped,
+        }
+    }
+
+    fn command(&mut self, c: &CommandEvent) {
+        let Some(st) = self.flows.get(&c.flow) else {
+            return;
+        };
+        match st.role {
+            Role::Notification => self.ns_command(c),
+            Role::Switchboard => self.sb_command(c),
+            _ => {}
+        }
+    }
+
+    fn ns_command(&mut self, c: &CommandEvent) {
+        let Some(st) = self.flows.get(&c.flow) else {
+            return;
+        };
+        let principal = st.principal.clone();
+        let login = st
+            .login
+            .and_then(|id| self.logins.get_mut((id - 1) as usize));
+        let f = &c.fields;
+        let s2c = c.dir == Direction::ServerToClient;
+        if let Some(l) = login {
+            l.end = l.end.max(c.ts);
+            if l.principal.is_empty()
+                && let Some(p) = &principal
+            {
+                l.principal = p.clone();
+            }
+            let mut name: Option<&str> = None;
+            match c.verb.as_str() {
+                "CVR" if !s2c => {
+                    if let (Some(n), Some(v)) =
+                        (f.text(Name::ClientName), f.text(Name::ClientVersion))
+                    {
+                        l.client_version = Some(format!("{n} {v}"));
+                    }
+                }
+                "USR" if s2c && f.text(Name::Result) == Some("OK") => {
+                    l.login.get_or_insert(c.ts);
+                    name = f.text(Name::FriendlyName);
+                }
+                "CHG" if !s2c => {
+                    if f.has(Name::ClientCaps) {
+                        l.client_caps = texts(f.get(Name::ClientCaps));
+                    }
+                    if let Some(m) = f.num(Name::Msnc) {
+                        l.msnc = u8::try_from(m).ok();
+                    }
+                }
+                "PRP" if s2c && f.text(Name::Property) == Some("MFN") => {
+                    name = f.text(Name::Value);
+                }
+                "REA"
+                    if s2c
+                        && f.text(Name::Handle).map(bare_handle).as_deref()
+                            == Some(&l.principal) =>
+                {
+                    name = f.text(Name::FriendlyName);
+                }
+                _ => {}
+            }
+            if let Some(n) = name
+                && l.friendly_names.last().map(|(_, x)| x.as_str()) != Some(n)
+                && l.friendly_names.len() < MAX_FRIENDLY_NAMES
+            {
+                l.friendly_names.push((c.ts, n.to_string()));
+            }
+        }
+        if !s2c {
+            return;
+        }
+        match c.verb.as_str() {
+            "LST" | "LSG" | "ADD" | "ADC" | "REM" => {
+                if let Some(p) = principal.clone() {
+                    self.list_command(&p, c);
+                }
+            }
+            "ILN" | "NLN" | "FLN" | "UBX" | "CHG" => self.presence_command(principal, c),
+            _ => {}
+        }
+    }
+
+    fn list_command(&mut self, principal: &str, c: &CommandEvent) {
+        if self.lists.get(&principal.to_string()).is_none()
+            && self
+                .lists
+                .insert(principal.to_string(), Lists::default())
+                .is_some()
+        {
+            self.dropped.contact_lists += 1;
+        }
+        let Some(l) = self.lists.get_mut(&principal.to_string()) else {
+            return;
+        };
+        let f = &c.fields;
+        let contacts = l.contacts.get_or_insert_with(|| FifoMap::new(MAX_CONTACTS));
+        let guids = l.guids.get_or_insert_with(|| FifoMap::new(MAX_CONTACTS));
+        let guid = f.text(Name::ContactGuid).map(str::to_string);
+        let handle = match (f.text(Name::Handle), &guid) {
+            (Some(h), _) => Some(bare_handle(h)),
+            (None, Some(g)) => guids.get(g).cloned(),
+            (None, None) => None,
+        };
+        if let (Some(h), Some(g)) = (&handle, &guid) {
+            guids.insert(g.clone(), h.clone());
+        }
+        let group = f.get(Name::GroupId).map(|v| v.to_string());
+        match c.verb.as_str() {
+            "LSG" => {
+                if let (Some(id), Some(name)) = (group, f.text(Name::GroupName)) {
+                    let full = l.groups.len() >= MAX_GROUPS;
+                    match l.groups.iter_mut().find(|(g, _)| *g == id) {
+                        Some(slot) => slot.1 = name.to_string(),
+                        None if !full => l.groups.push((id, name.to_string())),
+                        None => self.dropped.groups += 1,
+                    }
+                }
+            }
+            "LST" => {
+                let Some(h) = handle else { return };
+                let contact = Contact {
+                    handle: h.clone(),
+                    friendly_name: f.text(Name::FriendlyName).map(str::to_string),
+                    lists: texts(f.get(Name::Lists)),
+                    groups: texts(f.get(Name::GroupIds)),
+                };
+                if contacts.insert(h, contact).is_some() {
+                    self.dropped.contacts += 1;
+                }
+            }
+            "ADD" | "ADC" | "REM" => {
+                let (Some(h), Some(list)) = (handle, f.text(Name::List)) else {
+                    return;
+                };
+                if contacts.get(&h).is_none() {
+                    if c.verb == "REM" {
+                        return;
+                    }
+                    let new = Contact {
+                        handle: h.clone(),
+                        friendly_name: None,
+                        lists: Vec::new(),
+                        groups: Vec::new(),
+                    };
+                    if contacts.insert(h.clone(), new).is_some() {
+                        self.dropped.contacts += 1;
+                    }
+                }
+                let Some(ct) = contacts.get_mut(&h) else {
+                    return;
+                };
+                if let Some(n) = f.text(Name::FriendlyName) {
+                    ct.friendly_name = Some(n.to_string());
+                }
+                let add = c.verb != "REM";
+                match (group, add) {
+                    (Some(g), true) => {
+                        if !ct.lists.iter().any(|l| l == list) {
+                            ct.lists.push(list.to_string());
+                        }
+                        if !ct.groups.contains(&g) && ct.groups.len() < MAX_GROUPS {
+                            ct.groups.push(g);
+                        }
+                    }
+                    (Some(g), false) => ct.groups.retain(|x| *x != g),
+                    (None, true) => {
+                        if !ct.lists.iter().any(|l| l == list) {
+                            ct.lists.push(list.to_string());
+                        }
+                    }
+                    (None, false) => ct.lists.retain(|l| l != list),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn presence_command(&mut self, principal: Option<String>, c: &CommandEvent) {
+        let f = &c.fields;
+        let handle = match (c.verb.as_str(), f.text(Name::Handle)) {
+            (_, Some(h)) => bare_handle(h),
+            ("CHG", None) => match &principal {
+                Some(p) => p.clone(),
+                None => return,
+            },
+            _ => return,
+        };
+        let (status, personal_message) = match c.verb.as_str() {
+            "FLN" => ("FLN".to_string(), None),
+            "UBX" => {
+                let psm = c.payload.as_deref().and_then(|p| {
+                    let start = p.find("<PSM>")? + 5;
+                    let end = p[start..].find("</PSM>")? + start;
+                    Some(p[start..end].to_string())
+                });
+                // The status stands as it was; only the personal message changed.
+                let last = self
+                    .presence
+                    .iter()
+                    .rev()
+                    .find(|p| p.handle == handle && p.principal == principal)
+                    .map(|p| p.status.clone())
+                    .unwrap_or_default();
+                (last, Some(psm.unwrap_or_default()))
+            }
+            _ => match f.text(Name::Status) {
+                Some(s) => (s.to_string(), None),
+                None => return,
+            },
+        };
+        if self.presence.len() >= MAX_PRESENCE {
+            self.dropped.presence += 1;
+            return;
+        }
+        self.presence.push(PresenceChange {
+            ts: c.ts,
+            flow: c.flow,
+            principal,
+            handle,
+            status,
+            friendly_name: f.text(Name::FriendlyName).map(str::to_string),
+            personal_message,
+        });
+    }
+
+    /// Joins `flow`'s conversation to the one that already has `session`, if any.
+    fn session_id(&mut self, flow: FlowId, session: &str) {
+        let Some(mine) = self.flows.get(&flow).and_then(|s| s.conv) else {
+            return;
+        };
+        let other = self.sessions.get(&session.to_string()).copied();
+        match other {
+            Some(o) if o != mine && self.convs.contains_key(&o) => {
+                let (Some(a), Some(b)) = (self.convs.remove(&o), self.convs.remove(&mine)) else {
+                    return;
+                };
+                let (keep, gone) = if a.conv.id < b.conv.id {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                let id = keep.conv.id;
+                let starts: Vec<(FlowId, Timestamp)> =
+                    self.flows.iter().map(|(f, s)| (*f, s.first_ts)).collect();
+                let merged = merge(keep, gone, &starts);
+                for f in &merged.conv.flows {
+                    if let Some(s) = self.flows.get_mut(f) {
+                        s.conv = Some(id);
+                    }
+                }
+                self.convs.insert(id, merged);
+                self.sessions.insert(session.to_string(), id);
+            }
+            _ => {
+                self.sessions.insert(session.to_string(), mine);
+                if let Some(cs) = self.convs.get_mut(&mine) {
+                    cs.conv
+                        .session_id
+                        .get_or_insert_with(|| session.to_string());
+                }
+            }
+        }
+    }
+
+    fn sb_command(&mut self, c: &CommandEvent) {
+        let f = &c.fields;
+        let s2c = c.dir == Direction::ServerToClient;
+        if let Some(sid) = f.text(Name::SessionId)
+            && matches!(c.verb.as_str(), "ANS" | "CAL")
+        {
+            self.session_id(c.flow, sid);
+        }
+        let Some(st) = self.flows.get(&c.flow) else {
+            return;
+        };
+        let principal = st.principal.clone();
+        let flow_start = st.first_ts;
+        let Some(cs) = self.conv_of(c.flow) else {
+            return;
+        };
+        cs.conv.end = cs.conv.end.max(c.ts);
+        let entry = |kind: EntryKind| Entry {
+            ts: c.ts,
+            frame: c.frame,
+            flow: c.flow,
+            kind,
+        };
+        match c.verb.as_str() {
+            "USR" | "ANS" if s2c && f.text(Name::Result) == Some("OK") => {
+                let h = f.text(Name::Handle).map(bare_handle).or(principal);
+                let name = f.text(Name::FriendlyName);
+                if let Some(h) = h
+                    && let Some(p) = cs.participant(&h)
+                {
+                    p.local = true;
+                    p.joined.get_or_insert(c.ts);
+                    if let Some(n) = name {
+                        push_name(&mut p.names, n);
+                    }
+                }
+            }
+            "IRO" if s2c => {
+                if let Some(h) = f.text(Name::Handle).map(bare_handle)
+                    && let Some(p) = cs.participant(&h)
+                    && let Some(n) = f.text(Name::FriendlyName)
+                {
+                    push_name(&mut p.names, n);
+                }
+            }
+            "JOI" if s2c => {
+                let Some(h) = f.text(Name::Handle).map(bare_handle) else {
+                    return;
+                };
+                let name = f.text(Name::FriendlyName).map(str::to_string);
+                if let Some(p) = cs.participant(&h) {
+                    p.joined.get_or_insert(c.ts);
+                    p.left = None;
+                    if let Some(n) = &name {
+                        push_name(&mut p.names, n);
+                    }
+                }
+                let key = key_of(&[b"JOI", h.as_bytes()]);
+                cs.copy(
+                    key,
+                    c.flow,
+                    flow_start,
+                    entry(EntryKind::Joined { handle: h, name }),
+                );
+            }
+            "BYE" | "OUT" => {
+                let h = if c.verb == "OUT" {
+                    if s2c {
+                        return;
+                    }
+                    principal
+                } else if s2c {
+                    f.text(Name::Handle).map(bare_handle)
+                } else {
+                    None
+                };
+                let Some(h) = h else { return };
+                let idle = c.params.get(1).map(String::as_str) == Some("1");
+                if let Some(p) = cs.participant(&h) {
+                    p.left = Some(c.ts);
+                }
+                let key = key_of(&[b"BYE", h.as_bytes()]);
+                cs.copy(
+                    key,
+                    c.flow,
+                    flow_start,
+                    entry(EntryKind::Left { handle: h, idle }),
+                );
+            }
+            "CAL" if !s2c => {
+                if let (Some(h), Some(me)) = (f.text(Name::Handle), principal) {
+                    let text = format!("invites {}", bare_handle(h));
+                    let key = key_of(&[b"CAL", me.as_bytes(), h.as_bytes()]);
+                    cs.copy(
+                        key,
+                        c.flow,
+                        flow_start,
+                        entry(EntryKind::Note {
+                            sender: Some(me),
+                            text,
+                        }),
+                    );
+                }
+            }
+            "MSG" => {
+                let Some(m) = &c.msnc else { return };
+                if let (Some(len), Some(got)) = (c.payload_len, c.payload_received) {
+                    cs.missing(
+                        c.ts,
+                        c.flow,
+                        format!("{} bytes of a message missing", len.saturating_sub(got)),
+                    );
+                }
+                let sender = m
+                    .sender
+                    .as_deref()
+                    .map(bare_handle)
+                    .or_else(|| if s2c { None } else { principal.clone() });
+                let name = if s2c {
+                    f.text(Name::FriendlyName).map(str::to_string)
+                } else {
+                    None
+                };
+                if let (Some(h), Some(n)) = (&sender, &name)
+                    && let Some(p) = cs.participant(h)
+                {
+                    push_name(&mut p.names, n);
+                }
+                let Some(kind) = message_kind(m, sender.clone(), name) else {
+                    return;
+                };
+                let body = c.payload_bytes.as_deref().unwrap_or_default();
+                let key = key_of(&[
+                    b"MSG",
+                    sender.as_deref().unwrap_or_default().as_bytes(),
+                    body,
+                ]);
+                cs.copy(key, c.flow, flow_start, entry(kind));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What a message becomes in a conversation, if anything (keep-alives, client capabilities
+/// and P2P data packets are left out; P2P packets that carry an MSNSLP message are noted).
+fn message_kind(m: &Message, sender: Option<String>, name: Option<String>) -> Option<EntryKind> {
+    let note = |text: String| EntryKind::Note {
+        sender: sender.clone(),
+        text,
+    };
+    Some(match &m.kind {
+        Kind::Text(t) => EntryKind::Message {
+            sender: sender.clone().unwrap_or_default(),
+            name,
+            text: t.text.clone(),
+            format: t.format.clone(),
+        },
+        Kind::Typing { user } => EntryKind::Typing {
+            handle: user
+                .as_deref()
+                .map(bare_handle)
+                .or(sender.clone())
+                .unwrap_or_default(),
+        },
+        Kind::Datacast(d) if d.id == Some(1) => EntryKind::Nudge {
+            handle: sender.clone().unwrap_or_default(),
+        },
+        Kind::Keepalive | Kind::ClientCaps(_) | Kind::ChunkPart => return None,
+        Kind::P2p(_) => {
+            let slp: Vec<String> = m
+                .notes()
+                .into_iter()
+                .filter(|n| n.contains("SLP "))
+                .collect();
+            if slp.is_empty() {
+                return None;
+            }
+            note(slp.join("; "))
+        }
+        _ => note(m.notes().join("; ")),
+    })
+}
+
+/// Two conversations of one switchboard session as one: the copies of `gone` are matched
+/// against those of `keep` by the merge rule (a match is dropped), then both entry lists,
+/// each in time order, are merged in time order and the remembered copies follow their
+/// entries. `starts` gives each connection's first time.
+fn merge(mut keep: ConvState, gone: ConvState, starts: &[(FlowId, Timestamp)]) -> ConvState {
+    for f in gone.conv.flows {
+        if !keep.conv.flows.contains(&f) && keep.conv.flows.len() < MAX_CONVERSATION_FLOWS {
+            keep.conv.flows.push(f);
+        }
+    }
+    keep.conv.flows.sort();
+    keep.open.extend(gone.open);
+    keep.open.sort();
+    keep.open.dedup();
+    for l in gone.conv.login_sessions {
+        if !keep.conv.login_sessions.contains(&l) {
+            keep.conv.login_sessions.push(l);
+        }
+    }
+    keep.conv.login_sessions.sort();
+    keep.conv.start = keep.conv.start.min(gone.conv.start);
+    keep.conv.end = keep.conv.end.max(gone.conv.end);
+    if keep.conv.session_id.is_none() {
+        keep.conv.session_id = gone.conv.session_id;
+    }
+    for p in gone.conv.participants {
+        let h = p.handle.clone();
+        if let Some(k) = keep.participant(&h) {
+            k.local |= p.local;
+            k.joined = match (k.joined, p.joined) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            k.left = k.left.max(p.left);
+            for n in &p.names {
+                push_name(&mut k.names, n);
+            }
+        }
+    }
+    for m in gone.conv.missing {
+        keep.missing(m.ts, m.flow, m.what);
+    }
+    keep.conv.dropped_entries += gone.conv.dropped_entries;
+    let start_of = |f: FlowId| {
+        starts
+            .iter()
+            .find(|(x, _)| *x == f)
+            .map(|(_, t)| *t)
+            .unwrap_or_default()
+    };
+    // 1. Match the other side's remembered copies, oldest first.
+    let mut other: Vec<Option<Entry>> = gone.conv.entries.into_iter().map(Some).collect();
+    let mut unmatched = Vec::new();
+    for p in gone.pending {
+        let Some(e) = p.entry.and_then(|i| other.get(i)).and_then(Option::as_ref) else {
+            unmatched.push(p);
+            continue;
+        };
+        let flow = e.flow;
+        let kind = e.kind.clone();
+        match keep.find_match(p.key, flow, start_of(flow), p.ts) {
+            Some(i) => {
+                keep.matched(i, flow, &kind);
+                if let Some(slot) = p.entry.and_then(|i| other.get_mut(i)) {
+                    *slot = None;
+                }
+            }
+            None => unmatched.push(p),
+        }
+    }
+    // 2. Merge the two time-ordered lists, noting where each entry went.
+    let mine = std::mem::take(&mut keep.conv.entries);
+    let mut new_mine = vec![0usize; mine.len()];
+    let mut new_other = vec![None; other.len()];
+    let mut out: Vec<Entry> = Vec::with_capacity(mine.len() + other.len());
+    let mut a = mine.into_iter().enumerate().peekable();
+    let mut b = other
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.map(|e| (i, e)))
+        .peekable();
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some((_, x)), Some((_, y))) => (x.ts, x.frame) <= (y.ts, y.frame),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        if take_a {
+            if let Some((i, e)) = a.next() {
+                new_mine[i] = out.len();
+                out.push(e);
+            }
+        } else if let Some((i, e)) = b.next() {
+            if out.len() < MAX_ENTRIES {
+                new_other[i] = Some(out.len());
+                out.push(e);
+            } else {
+                keep.conv.dropped_entries += 1;
+            }
+        }
+    }
+    keep.conv.entries = out;
+    // 3. The remembered copies follow their entries.
+    for p in keep.pending.iter_mut() {
+        p.entry = p.entry.and_then(|i| new_mine.get(i).copied());
+    }
+    for mut p in unmatched {
+        p.entry = p.entry.and_then(|i| new_other.get(i).copied().flatten());
+        keep.pending.push_back(p);
+    }
+    keep.pending.make_contiguous().sort_by_key(|p| p.ts);
+    while keep.pending.len() > MAX_PENDING_COPIES {
+        keep.pending.pop_front();
+    }
+    keep
+}
+
+impl Sink for Correlator {
+    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+        Correlator::event(self, ev);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,576 @@
+//! Tests of the correlator: real captures (each message once, lists as on the wire) and the
+//! merge rule on made-up events (orders of arrival, repeats, late connections).
+
+use super::*;
+use crate::capture::FileSource;
+use crate::event::{Channel, Clients, LineEnd};
+use crate::flow::{Closing, Detection, FlowSummary};
+use crate::msnp::named::Fields;
+use crate::session::Decoder;
+
+fn run(capture: &str) -> (Vec<Conversation>, Finished) {
+    let path = format!("{}/captures/{capture}", env!("CARGO_MANIFEST_DIR"));
+    let mut source = FileSource::new(vec![path], None);
+    let mut sink = Collect::default();
+    let mut decoder = Decoder::new(&mut sink);
+    crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder).expect("run");
+    drop(decoder);
+    let mut c = Correlator::new();
+    let mut early = Vec::new();
+    for ev in &sink.0 {
+        c.event(ev);
+        early.extend(c.take_finished());
+    }
+    (early, c.finish())
+}
+
+use crate::event::Collect;
+
+fn messages(c: &Conversation) -> Vec<(String, String)> {
+    c.entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Message { sender, text, .. } => Some((sender.clone(), text.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn escargot_both_sides_of_one_switchboard_give_each_message_once() {
+    let (early, rest) = run("escargot_msnp11_full.pcap");
+    // Connections 4 (alice), 5 (bob) and 6 (carol) are one switchboard session
+    // (f7484558-...: alice's CAL ... RINGING, bob's and carol's ANS); all three close before
+    // the end, so the conversation is handed out early.
+    assert!(rest.conversations.is_empty(), "{:?}", rest.conversations);
+    assert_eq!(early.len(), 1);
+    let c = &early[0];
+    assert_eq!(c.flows, [FlowId(4), FlowId(5), FlowId(6)]);
+    assert_eq!(
+        c.session_id.as_deref(),
+        Some("f7484558-bde3-4a4f-9da8-820dfb2d3395")
+    );
+    // The texts as on the wire (`read --format jsonl`, MSG bodies of kind text, frames
+    // 188, 197, 293, 306, 436), each once though the capture holds two or three copies.
+    let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        messages(c),
+        [
+            s(
+                "alice@example.com",
+                "Hello Bob! This is a real MSNP11 client."
+            ),
+            s(
+                "bob@example.com",
+                "Hi Alice éè 你好 -- multi\r\nline\r\nmessage"
+            ),
+            s("alice@example.com", "Welcome Carol, this is a 3-way chat."),
+            s("carol@hotmail.com", "hey both"),
+            s("alice@example.com", "gotta go, bye!"),
+        ]
+    );
+    // The relayed copy's friendly name is kept for alice's message (sent by her as `MSG 4 A`).
+    let names: Vec<Option<String>> = c
+        .entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Message { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names[0].as_deref(), Some("Alice ☺ (msnp11-sdk)"));
+    assert_eq!(names[1].as_deref(), Some("Bob"));
+    let count = |f: &dyn Fn(&EntryKind) -> bool| c.entries.iter().filter(|e| f(&e.kind)).count();
+    assert_eq!(count(&|k| matches!(k, EntryKind::Nudge { .. })), 1);
+    assert_eq!(count(&|k| matches!(k, EntryKind::Typing { .. })), 3);
+    // JOI bob (on 4 and 5), JOI carol (on 4, 5, 6): once each.
+    assert_eq!(count(&|k| matches!(k, EntryKind::Joined { .. })), 2);
+    let handles: Vec<&str> = c.participants.iter().map(|p| p.handle.as_str()).collect();
+    assert_eq!(
+        handles,
+        ["alice@example.com", "bob@example.com", "carol@hotmail.com"]
+    );
+    assert!(c.participants.iter().all(|p| p.local));
+    // Linked to the login sessions of alice (NS 3), bob (NS 1) and carol (NS 2).
+    assert_eq!(c.login_sessions, [1, 2, 3]);
+    assert!(c.missing.is_empty());
+
+    let logins: Vec<(&str, &[FlowId])> = rest
+        .login_sessions
+        .iter()
+        .map(|l| (l.principal.as_str(), l.flows.as_slice()))
+        .collect();
+    assert_eq!(
+        logins,
+        [
+            ("bob@example.com", &[FlowId(1)][..]),
+            ("carol@hotmail.com", &[FlowId(2)][..]),
+            ("alice@example.com", &[FlowId(3)][..]),
+        ]
+    );
+    let alice = &rest.login_sessions[2];
+    assert_eq!(alice.client_version.as_deref(), Some("msnp11-sdk 0.13.0"));
+    assert_eq!(alice.msnc, Some(4));
+    assert!(alice.login.is_some());
+    let names: Vec<&str> = alice
+        .friendly_names
+        .iter()
+        .map(|(_, n)| n.as_str())
+        .collect();
+    assert_eq!(names, ["Alice", "Alice ☺ (msnp11-sdk)"]);
+    // alice's list after ADC dave FL/AL, ADC carol to group 1, REM it, REM dave AL, carol
+    // to BL and back to AL.
+    let list = rest
+        .contact_lists
+        .iter()
+        .find(|l| l.principal == "alice@example.com")
+        .expect("alice's list");
+    let dave = list
+        .contacts
+        .iter()
+        .find(|c| c.handle == "dave@example.com")
+        .expect("dave");
+    assert_eq!(dave.lists, ["FL"]);
+    let carol = list
+        .contacts
+        .iter()
+        .find(|c| c.handle == "carol@hotmail.com")
+        .expect("carol");
+    assert_eq!(carol.lists, ["FL", "RL", "AL"]);
+    assert!(carol.groups.is_empty());
+    assert_eq!(list.groups, [("1".to_string(), "Friends".to_string())]);
+}
+
+#[test]
+fn etherdump_login_contact_list_and_groups_are_as_on_the_wire() {
+    let (early, rest) = run("etherdump_msn.pcap");
+    // Two logins: dispatch 1 then NS 2, dispatch 3 then NS 4 (`XFR 3 NS`, `XFR 12 NS`).
+    let logins: Vec<(&str, &[FlowId])> = rest
+        .login_sessions
+        .iter()
+        .map(|l| (l.principal.as_str(), l.flows.as_slice()))
+        .collect();
+    assert_eq!(
+        logins,
+        [
+            ("fengzejin@hotmail.com", &[FlowId(1), FlowId(2)][..]),
+            ("fengzejin@hotmail.com", &[FlowId(3), FlowId(4)][..]),
+        ]
+    );
+    let l = &rest.login_sessions[1];
+    assert_eq!(l.client_version.as_deref(), Some("MSMSGS 4.7.3001"));
+    assert_eq!(l.client_caps, ["packet"]);
+    assert_eq!(l.msnc, Some(0));
+    // `USR 16 OK fengzejin@hotmail.com %19%DB 1 0`, then `REA 19 ... feng`.
+    let names: Vec<&str> = l.friendly_names.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, ["\u{19}\\xDB", "feng"]);
+    // The switchboard (5) was opened from the second login.
+    assert_eq!(early.len(), 1);
+    assert_eq!(early[0].login_sessions, [2]);
+    // Texts at frames 136 (qing's `adafa`) and 140 (the client's), as `read --flow 5` shows.
+    assert_eq!(early[0].message_count(), 2);
+
+    // The LSG and LST lines of `read captures/etherdump_msn.pcap --format jsonl` (frames
+    // 93-114, the same as 32-50): group id, name; handle, friendly name, lists, groups.
+    assert_eq!(rest.contact_lists.len(), 1);
+    let list = &rest.contact_lists[0];
+    assert_eq!(list.principal, "fengzejin@hotmail.com");
+    let g = |i: &str, n: &str| (i.to_string(), n.to_string());
+    assert_eq!(
+        list.groups,
+        [g("0", "个人"), g("1", "常用联系人"), g("2", "student")]
+    );
+    let got: Vec<(&str, Option<&str>, String, String)> = list
+        .contacts
+        .iter()
+        .map(|c| {
+            (
+                c.handle.as_str(),
+                c.friendly_name.as_deref(),
+                c.lists.join(","),
+                c.groups.join(","),
+            )
+        })
+        .collect();
+    let want: Vec<(&str, Option<&str>, String, String)> = [
+        ("rn2lxyl495@msn.cn", "晓雯", "FL,AL", "0"),
+        ("tommy_qfeng@hotmail.com", "tommy", "FL,AL,RL", "0"),
+        ("julyyang8210@hotmail.com", "YangJianlin", "FL,AL,RL", "0"),
+        ("gigi-study@hotmail.com", "金鹏", "FL,AL,RL", "2"),
+        (
+            "flyingdance911@hotmail.com",
+            "flyingdance911@hotmail.com",
+            "FL,AL,RL",
+            "0",
+        ),
+        (
+            "xjtugzy@hotmail.com",
+            "xjtugzy@hotmail.com",
+            "FL,AL,RL",
+            "2",
+        ),
+        (
+            "xiaowu19860216@hotmail.com",
+            "xiaowu19860216@hotmail.com",
+            "FL,AL",
+            "0",
+        ),
+        ("zhangmeiqing_2009@126.com", "qing", "FL,AL", "0"),
+        ("mhwdqad@msn.cn", "mhwdqad@msn.cn", "FL,AL", "0"),
+        ("shirleychen1982@hotmail.com", "Candy", "FL,AL,RL", "2"),
+        ("hongchang.liu@hotmail.com", "Cam", "FL,AL", "1"),
+        ("usb-i2c-spi@hotmail.com", "USBIO TECH.", "FL,AL,RL", "1"),
+    ]
+    .iter()
+    .map(|(h, n, l, g)| (*h, Some(*n), l.to_string(), g.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    // Presence: `ILN 0 NLN zhangmeiqing_2009@126.com qing` on each NS, and the principal's
+    // own `CHG ... NLN` replies.
+    let qing: Vec<(&str, FlowId)> = rest
+        .presence
+        .iter()
+        .filter(|p| p.handle == "zhangmeiqing_2009@126.com")
+        .map(|p| (p.status.as_str(), p.flow))
+        .collect();
+    assert_eq!(qing, [("NLN", FlowId(2)), ("NLN", FlowId(4))]);
+    assert!(
+        rest.presence
+            .iter()
+            .any(|p| p.handle == "fengzejin@hotmail.com" && p.status == "NLN")
+    );
+}
+
+// ---- made-up events ----
+
+const ALICE: &str = "alice@x.com";
+const BOB: &str = "bob@x.com";
+
+fn ts(ms: u64) -> Timestamp {
+    Timestamp::new(1000 + (ms / 1000) as i64, ((ms % 1000) * 1_000_000) as u32)
+}
+
+fn opened(flow: u64, ms: u64, principal: &str, opening: Opening) -> Event {
+    Event::ConnectionOpened(ConnectionInfo {
+        ts: ts(ms),
+        role: Role::Switchboard,
+        opening,
+        principal: Some(principal.to_string()),
+        clients: Clients::default(),
+        server: "10.0.0.9:1863".parse().expect("address"),
+        ..ConnectionInfo::example(flow)
+    })
+}
+
+fn cmd(
+    flow: u64,
+    ms: u64,
+    dir: Direction,
+    verb: &str,
+    fields: &[(Name, &str)],
+    payload: Option<&[u8]>,
+    sender: Option<&str>,
+) -> Event {
+    let mut f = Fields::new();
+    for (n, v) in fields {
+        f.set(*n, Value::Text(v.to_string()));
+    }
+    Event::Command(Box::new(CommandEvent {
+        flow: FlowId(flow),
+        frame: ms,
+        ts: ts(ms),
+        dir,
+        role: Role::Switchboard,
+        channel: Channel::Sb,
+        dialect: None,
+        verb: verb.to_string(),
+        trid: None,
+        params: Vec::new(),
+        fields: f,
+        payload_len: payload.map(|p| p.len() as u64),
+        payload_received: None,
+        payload: None,
+        payload_base64: None,
+        line_end: LineEnd::Crlf,
+        offset: 0,
+        reply_to: None,
+        note: None,
+        line: Vec::new(),
+        payload_bytes: payload.map(<[u8]>::to_vec),
+        msnc: payload.map(|p| crate::msnc::decode(p, sender.map(str::to_string))),
+    }))
+}
+
+fn body(text: &str) -> Vec<u8> {
+    format!("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n{text}")
+        .into_bytes()
+}
+
+/// `who` sends `text` on its own connection `flow`.
+fn sent(flow: u64, ms: u64, who: &str, text: &str) -> Event {
+    let b = body(text);
+    cmd(
+        flow,
+        ms,
+        Direction::ClientToServer,
+        "MSG",
+        &[],
+        Some(&b),
+        Some(who),
+    )
+}
+
+/// The switchboard relays `who`'s `text` on connection `flow`.
+fn relayed(flow: u64, ms: u64, who: &str, text: &str) -> Event {
+    let b = body(text);
+    cmd(
+        flow,
+        ms,
+        Direction::ServerToClient,
+        "MSG",
+        &[(Name::Handle, who), (Name::FriendlyName, "Name")],
+        Some(&b),
+        Some(who),
+    )
+}
+
+fn session(flow: u64, ms: u64, verb: &str) -> Event {
+    let dir = if verb == "ANS" {
+        Direction::ClientToServer
+    } else {
+        Direction::ServerToClient
+    };
+    cmd(flow, ms, dir, verb, &[(Name::SessionId, "S1")], None, None)
+}
+
+fn closed(flow: u64, ms: u64, client_bytes: u64, server_bytes: u64) -> Event {
+    let info = ConnectionInfo::example(flow);
+    Event::ConnectionClosed {
+        flow: FlowId(flow),
+        frame: ms,
+        ts: ts(ms),
+        role: Role::Switchboard,
+        closing: Closing::Fin,
+        summary: FlowSummary {
+            id: FlowId(flow),
+            client: info.client,
+            server: info.server,
+            first_ts: ts(0),
+            last_ts: ts(ms),
+            first_frame: 1,
+            detection: Detection::Port { port: 1863 },
+            opening: Opening::Syn,
+            closing: Closing::Fin,
+            reset_by: None,
+            client_packets: 1,
+            server_packets: 1,
+            client_bytes,
+            server_bytes,
+            gap_count: 0,
+            gap_bytes: 0,
+            gaps: Vec::new(),
+            anomalies: Default::default(),
+        },
+        dialect: None,
+        principal: None,
+    }
+}
+
+fn correlate(events: &[Event]) -> Vec<Conversation> {
+    let mut c = Correlator::new();
+    let mut out = Vec::new();
+    for e in events {
+        c.event(e);
+        out.extend(c.take_finished());
+    }
+    out.extend(c.finish().conversations);
+    out
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn sender_copy_first_or_relayed_copy_first_gives_one_message() {
+    for relayed_first in [false, true] {
+        let mut evs = vec![
+            opened(1, 0, ALICE, Opening::Syn),
+            opened(2, 1, BOB, Opening::Syn),
+            session(2, 2, "ANS"),
+            session(1, 3, "CAL"),
+        ];
+        let (a, b) = (sent(1, 10, ALICE, "hi"), relayed(2, 11, ALICE, "hi"));
+        if relayed_first {
+            evs.extend([b, a]);
+        } else {
+            evs.extend([a, b]);
+        }
+        evs.extend([sent(2, 20, BOB, "yo"), relayed(1, 21, BOB, "yo")]);
+        evs.extend([closed(1, 30, 1, 1), closed(2, 31, 1, 1)]);
+        let convs = correlate(&evs);
+        assert_eq!(convs.len(), 1, "relayed first: {relayed_first}");
+        assert_eq!(
+            messages(&convs[0]),
+            pairs(&[(ALICE, "hi"), (BOB, "yo")]),
+            "relayed first: {relayed_first}"
+        );
+        // The switchboard's name for alice is kept, whichever copy came first.
+        assert!(matches!(
+            &convs[0].entries[0].kind,
+            EntryKind::Message { name: Some(n), .. } if n == "Name"
+        ));
+    }
+}
+
+#[test]
+fn a_text_sent_twice_stays_twice_in_any_order_of_copies() {
+    let orders: [&[usize]; 3] = [&[0, 1, 2, 3], &[0, 2, 1, 3], &[2, 3, 0, 1]];
+    for order in orders {
+        let copies = [
+            sent(1, 10, ALICE, "same"),
+            sent(1, 12, ALICE, "same"),
+            relayed(2, 11, ALICE, "same"),
+            relayed(2, 13, ALICE, "same"),
+        ];
+        let mut evs = vec![
+            opened(1, 0, ALICE, Opening::Syn),
+            opened(2, 1, BOB, Opening::Syn),
+            session(1, 2, "CAL"),
+            session(2, 3, "ANS"),
+        ];
+        evs.extend(order.iter().map(|i| copies[*i].clone()));
+        let convs = correlate(&evs);
+        assert_eq!(convs.len(), 1);
+        assert_eq!(
+            messages(&convs[0]),
+            pairs(&[(ALICE, "same"), (ALICE, "same")]),
+            "{order:?}"
+        );
+    }
+}
+
+#[test]
+fn a_receiver_that_joined_later_does_not_swallow_an_earlier_repeat() {
+    // alice says "hi" alone, bob's connection opens later, alice says "hi" again: bob's copy
+    // is of the second one, so there are two messages.
+    let evs = [
+        opened(1, 0, ALICE, Opening::Syn),
+        session(1, 1, "CAL"),
+        sent(1, 10, ALICE, "hi"),
+        opened(2, 20, BOB, Opening::Syn),
+        session(2, 21, "ANS"),
+        sent(1, 30, ALICE, "hi"),
+        relayed(2, 31, ALICE, "hi"),
+    ];
+    let convs = correlate(&evs);
+    assert_eq!(convs.len(), 1);
+    assert_eq!(messages(&convs[0]), pairs(&[(ALICE, "hi"), (ALICE, "hi")]));
+    assert_eq!(convs[0].entries[1].frame, 30);
+}
+
+#[test]
+fn copies_before_the_session_is_known_are_merged_when_it_is() {
+    // Both connections carry a message before either shows the session id.
+    let evs = [
+        opened(1, 0, ALICE, Opening::Syn),
+        opened(2, 1, BOB, Opening::Syn),
+        sent(1, 10, ALICE, "early"),
+        relayed(2, 11, ALICE, "early"),
+        sent(2, 12, BOB, "reply"),
+        session(1, 20, "CAL"),
+        session(2, 21, "ANS"),
+        relayed(1, 22, BOB, "reply"),
+        closed(1, 30, 1, 1),
+        closed(2, 31, 1, 1),
+    ];
+    let convs = correlate(&evs);
+    assert_eq!(convs.len(), 1);
+    assert_eq!(convs[0].id, 1);
+    assert_eq!(convs[0].flows, [FlowId(1), FlowId(2)]);
+    assert_eq!(
+        messages(&convs[0]),
+        pairs(&[(ALICE, "early"), (BOB, "reply")])
+    );
+}
+
+#[test]
+fn separate_sessions_are_not_merged() {
+    let evs = [
+        opened(1, 0, ALICE, Opening::Syn),
+        opened(2, 1, BOB, Opening::Syn),
+        sent(1, 10, ALICE, "hi"),
+        relayed(2, 11, ALICE, "hi"),
+        closed(1, 30, 1, 1),
+    ];
+    let mut c = Correlator::new();
+    let mut finished = Vec::new();
+    for e in &evs {
+        c.event(e);
+        finished.extend(c.take_finished());
+    }
+    // Connection 1 closed: its conversation is handed out at once.
+    assert_eq!(finished.len(), 1);
+    assert_eq!(finished[0].flows, [FlowId(1)]);
+    let rest = c.finish().conversations;
+    assert_eq!(rest.len(), 1);
+    assert_eq!(messages(&rest[0]), pairs(&[(ALICE, "hi")]));
+}
+
+#[test]
+fn missing_pieces_are_said() {
+    let evs = [
+        opened(1, 0, ALICE, Opening::Midstream),
+        relayed(1, 5, BOB, "before"),
+        Event::Gap {
+            flow: FlowId(1),
+            frame: 6,
+            ts: ts(6),
+            dir: Direction::ServerToClient,
+            offset: 100,
+            len: 1460,
+            reason: crate::reassembly::GapReason::Acked,
+        },
+        relayed(1, 7, BOB, "after"),
+        closed(1, 10, 0, 500),
+    ];
+    let convs = correlate(&evs);
+    assert_eq!(convs.len(), 1);
+    let what: Vec<&str> = convs[0].missing.iter().map(|m| m.what.as_str()).collect();
+    assert_eq!(
+        what,
+        [
+            "picked up mid-session",
+            "1460 bytes missing from the server",
+            "the client's side was not captured"
+        ]
+    );
+    assert_eq!(convs[0].message_count(), 2);
+}
+
+#[test]
+fn entries_past_the_cap_are_counted() {
+    let mut evs = vec![opened(1, 0, ALICE, Opening::Syn)];
+    let n = MAX_ENTRIES as u64 + 5;
+    for i in 0..n {
+        evs.push(sent(1, 1 + i, ALICE, &format!("m{i}")));
+    }
+    let convs = correlate(&evs);
+    assert_eq!(convs[0].entries.len(), MAX_ENTRIES);
+    assert_eq!(convs[0].dropped_entries, 5);
+}
+
+#[test]
+fn the_same_events_give_the_same_output() {
+    let evs = [
+        opened(1, 0, ALICE, Opening::Syn),
+        opened(2, 1, BOB, Opening::Syn),
+        session(2, 2, "ANS"),
+        session(1, 3, "CAL"),
+        sent(1, 10, ALICE, "a"),
+        relayed(2, 11, ALICE, "a"),
+    ];
+    assert_eq!(correlate(&evs), correlate(&evs));
+}
