@@ -222,20 +222,15 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
             .collect()
     };
     // The directory first, so that a bad one fails before the capture is read.
-    std::fs::create_dir_all(&args.output).map_err(|e| {
-        io::Error::new(e.kind(), format!("{}: {e}", args.output.display()))
-    })?;
+    std::fs::create_dir_all(&args.output)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", args.output.display())))?;
     let mut correlator = Correlator::new();
     let (summary, commands) = decode(&mut source, config, &mut correlator)?;
     let mut conversations = correlator.take_finished();
     let rest = correlator.finish();
     conversations.extend(rest.conversations);
-    let written = transcript::write_all(
-        &args.output,
-        &conversations,
-        &rest.login_sessions,
-        &formats,
-    )?;
+    let written =
+        transcript::write_all(&args.output, &conversations, &rest.login_sessions, &formats)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     for path in &written {

@@ -129,3 +129,60 @@ fn pcapng_reads_like_the_same_capture_in_pcap() {
     assert!(!pcap.is_empty());
     assert_eq!(pcap, ng);
 }
+
+/// Every transcript `msnsniff transcripts` writes for a capture, in one format, as one text:
+/// each file's name (the temporary directory left out) and its content, in name order.
+fn transcripts(capture: &Path, format: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_msnsniff"))
+        .args(["transcripts", "--format", format, "-q", "-o"])
+        .arg(dir.path())
+        .arg(capture)
+        .output()
+        .expect("run msnsniff");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}: {}",
+        capture.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("read the output directory")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    names.sort();
+    let mut all = String::new();
+    for path in names {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path).expect("transcripts are UTF-8");
+        all.push_str(&format!("==> {name} <==\n{text}\n"));
+    }
+    all
+}
+
+fn golden_transcripts(format: &str) {
+    let mut failures = Vec::new();
+    for cap in captures() {
+        let name = cap.file_stem().unwrap().to_string_lossy().to_string();
+        let text = transcripts(&cap, format);
+        if let Err(e) = check(&format!("{name}.transcripts.{format}"), &text) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn transcripts_txt() {
+    golden_transcripts("txt");
+}
+
+#[test]
+fn transcripts_json() {
+    golden_transcripts("json");
+}
+
+#[test]
+fn transcripts_html() {
+    golden_transcripts("html");
+}
