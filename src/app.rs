@@ -229,8 +229,13 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
     let mut conversations = correlator.take_finished();
     let rest = correlator.finish();
     conversations.extend(rest.conversations);
-    let written =
-        transcript::write_all(&args.output, &conversations, &rest.login_sessions, &formats)?;
+    let written = transcript::write_all(
+        &args.output,
+        &conversations,
+        &rest.login_sessions,
+        &rest.contact_lists,
+        &formats,
+    )?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     for path in &written {

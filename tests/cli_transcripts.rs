@@ -32,8 +32,8 @@ fn read(path: &Path) -> String {
 fn three_captured_connections_to_one_switchboard_give_one_conversation_each_message_once() {
     let (code, paths, _dir) = transcripts(&capture("escargot_msnp11_full.pcap"), &[]);
     assert_eq!(code, Some(0));
-    // One conversation in three formats, and an index in each.
-    assert_eq!(paths.len(), 6, "{paths:?}");
+    // One conversation in three formats, and an index and the contact lists in each.
+    assert_eq!(paths.len(), 9, "{paths:?}");
     assert!(paths.iter().all(|p| p.exists()));
     let txt = paths
         .iter()
@@ -88,6 +88,7 @@ fn json_transcripts_of_real_captures_match_their_schema() {
         "escargot_msnp11_full.pcap",
         "etherdump_msn.pcap",
         "synthetic_hostile_text.pcap",
+        "independent_msnp13_adl.pcap",
     ] {
         let (code, paths, _dir) = transcripts(&capture(name), &["--format", "json"]);
         assert_eq!(code, Some(0), "{name}");
@@ -95,6 +96,8 @@ fn json_transcripts_of_real_captures_match_their_schema() {
             let doc: Value = serde_json::from_str(&read(p)).unwrap();
             let def = if p.ends_with("index.json") {
                 "index"
+            } else if p.ends_with("contacts.json") {
+                "contacts"
             } else {
                 "conversation"
             };
@@ -105,6 +108,54 @@ fn json_transcripts_of_real_captures_match_their_schema() {
             assert!(errors.is_empty(), "{}: {errors:?}", p.display());
         }
     }
+}
+
+#[test]
+fn contact_lists_are_exported_as_on_the_wire() {
+    // `read captures/etherdump_msn.pcap`: `LSG 0 个人`, `LSG 1 常用联系人`, `LSG 2 student`,
+    // twelve `LST` lines; `LST N=tommy_qfeng@hotmail.com F=tommy ... 11 0` is on FL, AL, RL
+    // (1 + 2 + 8) in group 0.
+    let (code, paths, _dir) = transcripts(&capture("etherdump_msn.pcap"), &[]);
+    assert_eq!(code, Some(0));
+    let json = paths
+        .iter()
+        .find(|p| p.ends_with("contacts.json"))
+        .expect("contacts.json");
+    let doc: Value = serde_json::from_str(&read(json)).unwrap();
+    let list = &doc["contact_lists"][0];
+    assert_eq!(list["principal"], "fengzejin@hotmail.com");
+    let groups: Vec<&str> = list["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["个人", "常用联系人", "student"]);
+    let contacts = list["contacts"].as_array().unwrap();
+    assert_eq!(contacts.len(), 12);
+    let tommy = contacts
+        .iter()
+        .find(|c| c["handle"] == "tommy_qfeng@hotmail.com")
+        .expect("tommy");
+    assert_eq!(tommy["lists"], serde_json::json!(["FL", "AL", "RL"]));
+    assert_eq!(tommy["groups"], serde_json::json!(["0"]));
+    assert_eq!(tommy["friendly_name"], "tommy");
+    let txt = read(paths.iter().find(|p| p.ends_with("contacts.txt")).unwrap());
+    assert!(
+        txt.contains("  tommy_qfeng@hotmail.com [FL AL RL] groups 0 (tommy)\n"),
+        "{txt}"
+    );
+    let html = read(paths.iter().find(|p| p.ends_with("contacts.html")).unwrap());
+    assert!(html.contains(
+        "<td class=\"remote\">tommy_qfeng@hotmail.com</td><td>tommy</td><td>FL AL RL</td>"
+    ));
+    // A capture without a contact list writes no contacts file.
+    let (_, paths, _dir) = transcripts(&capture("synthetic_hostile_text.pcap"), &[]);
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.to_string_lossy().contains("contacts."))
+    );
 }
 
 #[test]

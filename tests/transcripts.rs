@@ -411,8 +411,8 @@ fn rendering_is_deterministic() {
     );
     let d1 = tempfile::tempdir().unwrap();
     let d2 = tempfile::tempdir().unwrap();
-    let w1 = write_all(d1.path(), &convs, &[session()], &TranscriptFormat::ALL).unwrap();
-    let w2 = write_all(d2.path(), &convs, &[session()], &TranscriptFormat::ALL).unwrap();
+    let w1 = write_all(d1.path(), &convs, &[session()], &[], &TranscriptFormat::ALL).unwrap();
+    let w2 = write_all(d2.path(), &convs, &[session()], &[], &TranscriptFormat::ALL).unwrap();
     assert_eq!(w1.len(), 9);
     for (p1, p2) in w1.iter().zip(&w2) {
         assert_eq!(p1.file_name(), p2.file_name());
@@ -426,7 +426,7 @@ fn write_all_writes_each_format_and_an_index() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("out");
     let convs = [two_person()];
-    let written = write_all(&dir, &convs, &[session()], &[TranscriptFormat::Txt]).unwrap();
+    let written = write_all(&dir, &convs, &[session()], &[], &[TranscriptFormat::Txt]).unwrap();
     let names: Vec<String> = written
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -445,7 +445,14 @@ fn write_all_writes_each_format_and_an_index() {
     // A directory that cannot be made is an error naming the path.
     let file = d.path().join("file");
     std::fs::write(&file, "x").unwrap();
-    let e = write_all(&file.join("sub"), &convs, &[], &[TranscriptFormat::Json]).unwrap_err();
+    let e = write_all(
+        &file.join("sub"),
+        &convs,
+        &[],
+        &[],
+        &[TranscriptFormat::Json],
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("file"), "{e}");
 }
 
@@ -576,7 +583,14 @@ fn chromium_shows_the_pages() {
     bob.end = ts(30, 0);
     let mut convs = convs;
     convs[0].login_sessions = vec![1, 2];
-    let written = write_all(&out, &convs, &[session(), bob], &[TranscriptFormat::Html]).unwrap();
+    let written = write_all(
+        &out,
+        &convs,
+        &[session(), bob],
+        &[],
+        &[TranscriptFormat::Html],
+    )
+    .unwrap();
     let page = &written[0];
     let index = out.join("index.html");
     let profile = d.path().join("profile");

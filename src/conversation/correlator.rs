@@ -26,6 +26,7 @@ use crate::event::{CommandEvent, ConnectionInfo, Event, Role, Sink};
 use crate::flow::{FlowId, Opening};
 use crate::msnc::{Kind, Message};
 use crate::msnp::named::{Name, Value};
+use crate::msnp::verbs::list_names;
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 
@@ -56,6 +57,8 @@ pub const MAX_FRIENDLY_NAMES: usize = 64;
 pub const MAX_PRINCIPALS: usize = 256;
 pub const MAX_CONTACTS: usize = 4096;
 pub const MAX_GROUPS: usize = 256;
+/// `ADL`/`RML` requests waiting for the server's `OK` (MSNP13+), all connections together.
+pub const MAX_PENDING_LIST_OPS: usize = 64;
 /// Presence changes kept until `finish`.
 pub const MAX_PRESENCE: usize = 10_000;
 
@@ -119,6 +122,9 @@ struct ConvState {
     pending: VecDeque<Pending>,
 }
 
+/// A client's `ADL` (true) or `RML` (false): (handle, list bits) of each contact.
+type ListOp = (bool, Vec<(String, u32)>);
+
 #[derive(Default)]
 struct Lists {
     contacts: Option<FifoMap<String, Contact>>,
@@ -151,6 +157,9 @@ pub struct Correlator {
     logins: Vec<LoginSession>,
     lists: FifoMap<String, Lists>,
     presence: Vec<PresenceChange>,
+    /// (connection, transaction id) -> (add?, contacts and list bits) of a client's `ADL` or
+    /// `RML`, applied when the server answers `OK` (an error answer drops it).
+    list_ops: FifoMap<(FlowId, u32), ListOp>,
     dropped: Dropped,
 }
 
@@ -172,6 +181,60 @@ fn bare_handle(s: &str) -> String {
         _ => s,
     };
     lower(s)
+}
+
+/// The contacts of an `ADL`/`RML`/`FQY` payload, `<ml><d n="domain"><c n="user" l="3"
+/// t="1"/></d></ml>`, as (handle, list bits), in order, at most [`MAX_CONTACTS`]. An element
+/// without a name or list bits is skipped; so is anything that is not a `d` or `c` tag.
+fn ml_entries(payload: &[u8]) -> Vec<(String, u32)> {
+    let text = String::from_utf8_lossy(payload);
+    let mut out = Vec::new();
+    let mut domain = String::new();
+    for tag in text.split('<').skip(1) {
+        let Some(end) = tag.find('>') else { break };
+        let tag = &tag[..end];
+        let (name, attrs) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
+        let attr = |want: &str| {
+            attrs.split_whitespace().find_map(|a| {
+                let (k, v) = a.split_once('=')?;
+                let v = v
+                    .trim_end_matches('/')
+                    .trim_matches(|c| c == '"' || c == '\'');
+                (k == want).then(|| v.to_string())
+            })
+        };
+        match name {
+            "d" => domain = attr("n").unwrap_or_default(),
+            "c" | "c/" => {
+                let (Some(user), Some(bits)) = (attr("n"), attr("l")) else {
+                    continue;
+                };
+                let Ok(bits) = bits.parse::<u32>() else {
+                    continue;
+                };
+                if user.is_empty() || domain.is_empty() || out.len() >= MAX_CONTACTS {
+                    continue;
+                }
+                out.push((lower(&format!("{user}@{domain}")), bits));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The principal's lists, created on first use (pushing out the oldest principal's past
+/// [`MAX_PRINCIPALS`], counted).
+fn lists_of<'a>(
+    lists: &'a mut FifoMap<String, Lists>,
+    dropped: &mut Dropped,
+    principal: &str,
+) -> Option<&'a mut Lists> {
+    let key = principal.to_string();
+    if lists.get(&key).is_none() && lists.insert(key.clone(), Lists::default()).is_some() {
+        dropped.contact_lists += 1;
+    }
+    lists.get_mut(&key)
 }
 
 fn texts(v: Option<&Value>) -> Vec<String> {
@@ -300,6 +363,7 @@ impl Correlator {
             logins: Vec::new(),
             lists: FifoMap::new(MAX_PRINCIPALS),
             presence: Vec::new(),
+            list_ops: FifoMap::new(MAX_PENDING_LIST_OPS),
             dropped: Dropped::default(),
         }
     }
@@ -609,6 +673,12 @@ impl Correlator {
                 l.friendly_names.push((c.ts, n.to_string()));
             }
         }
+        if matches!(c.verb.as_str(), "ADL" | "RML") {
+            if let Some(p) = principal.clone() {
+                self.ml_command(&p, c);
+            }
+            return;
+        }
         if !s2c {
             return;
         }
@@ -623,16 +693,65 @@ impl Correlator {
         }
     }
 
-    fn list_command(&mut self, principal: &str, c: &CommandEvent) {
-        if self.lists.get(&principal.to_string()).is_none()
-            && self
-                .lists
-                .insert(principal.to_string(), Lists::default())
-                .is_some()
-        {
-            self.dropped.contact_lists += 1;
+    /// MSNP13+ `ADL`/`RML`: the contacts and lists are in the XML payload. The client's request
+    /// waits for the server's `OK` on the same transaction id; a server-initiated `ADL`/`RML`
+    /// (transaction id 0, with a payload: someone added or removed the principal) applies at
+    /// once.
+    fn ml_command(&mut self, principal: &str, c: &CommandEvent) {
+        let add = c.verb == "ADL";
+        let s2c = c.dir == Direction::ServerToClient;
+        let entries = c.payload_bytes.as_deref().map(ml_entries);
+        let op = match (s2c, c.trid, entries) {
+            (false, Some(trid), Some(entries)) => {
+                self.list_ops.insert((c.flow, trid), (add, entries));
+                return;
+            }
+            (true, Some(trid), None) if c.fields.text(Name::Result) == Some("OK") => {
+                match self.list_ops.remove(&(c.flow, trid)) {
+                    Some(op) if op.0 == add => op,
+                    _ => return,
+                }
+            }
+            (true, _, Some(entries)) => (add, entries),
+            _ => return,
+        };
+        let (add, entries) = op;
+        let Some(l) = lists_of(&mut self.lists, &mut self.dropped, principal) else {
+            return;
+        };
+        let contacts = l.contacts.get_or_insert_with(|| FifoMap::new(MAX_CONTACTS));
+        for (handle, bits) in entries {
+            let names = list_names(bits);
+            if contacts.get(&handle).is_none() {
+                if !add {
+                    continue;
+                }
+                let new = Contact {
+                    handle: handle.clone(),
+                    friendly_name: None,
+                    lists: Vec::new(),
+                    groups: Vec::new(),
+                };
+                if contacts.insert(handle.clone(), new).is_some() {
+                    self.dropped.contacts += 1;
+                }
+            }
+            let Some(ct) = contacts.get_mut(&handle) else {
+                continue;
+            };
+            for name in names {
+                let has = ct.lists.contains(&name);
+                if add && !has {
+                    ct.lists.push(name);
+                } else if !add && has {
+                    ct.lists.retain(|x| *x != name);
+                }
+            }
         }
-        let Some(l) = self.lists.get_mut(&principal.to_string()) else {
+    }
+
+    fn list_command(&mut self, principal: &str, c: &CommandEvent) {
+        let Some(l) = lists_of(&mut self.lists, &mut self.dropped, principal) else {
             return;
         };
         let f = &c.fields;
@@ -661,11 +780,35 @@ impl Correlator {
             }
             "LST" => {
                 let Some(h) = handle else { return };
+                let groups = texts(f.get(Name::GroupIds));
+                // Up to MSNP9 a list is sent whole, one `LST` line per list a contact is on
+                // (`LST 7 FL 12 1 2 bob@x Bob 0`): the lines add up. From MSNP8 on, one
+                // line gives all of a contact's lists as bits.
+                if let Some(list) = f.text(Name::List)
+                    && let Some(ct) = contacts.get_mut(&h)
+                {
+                    if !ct.lists.iter().any(|l| l == list) {
+                        ct.lists.push(list.to_string());
+                    }
+                    for g in groups {
+                        if !ct.groups.contains(&g) && ct.groups.len() < MAX_GROUPS {
+                            ct.groups.push(g);
+                        }
+                    }
+                    if let Some(n) = f.text(Name::FriendlyName) {
+                        ct.friendly_name = Some(n.to_string());
+                    }
+                    return;
+                }
+                let lists = match f.text(Name::List) {
+                    Some(list) => vec![list.to_string()],
+                    None => texts(f.get(Name::Lists)),
+                };
                 let contact = Contact {
                     handle: h.clone(),
                     friendly_name: f.text(Name::FriendlyName).map(str::to_string),
-                    lists: texts(f.get(Name::Lists)),
-                    groups: texts(f.get(Name::GroupIds)),
+                    lists,
+                    groups,
                 };
                 if contacts.insert(h, contact).is_some() {
                     self.dropped.contacts += 1;

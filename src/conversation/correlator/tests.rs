@@ -241,6 +241,128 @@ fn etherdump_login_contact_list_and_groups_are_as_on_the_wire() {
     );
 }
 
+/// (handle, lists) of a principal's contacts.
+fn contacts_of(rest: &Finished, principal: &str) -> Vec<(String, String)> {
+    rest.contact_lists
+        .iter()
+        .find(|l| l.principal == principal)
+        .map(|l| {
+            l.contacts
+                .iter()
+                .map(|c| (c.handle.clone(), c.lists.join(",")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn owned(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn msnp13_adl_lists_are_applied_when_the_server_says_ok() {
+    // `read captures/independent_msnp13_adl.pcap`: `ADL 6` (bob l=3, carol l=1 and l=2, yuki
+    // l=3) answered `ADL 6 OK`; `ADL 7` (`not a handle`, l=99) answered `241 7`: not applied.
+    let (_, rest) = run("independent_msnp13_adl.pcap");
+    assert_eq!(
+        contacts_of(&rest, "alice@example.com"),
+        owned(&[
+            ("bob@example.net", "FL,AL"),
+            ("carol@example.org", "FL,AL"),
+            ("yuki@yahoo.example", "FL,AL"),
+        ])
+    );
+    // `ADL 5` (bob l=3, carol l=1, yuki l=1) answered OK; `ADL 7` (an empty name) refused.
+    let (_, rest) = run("synthetic_msnp14_adl.pcap");
+    assert_eq!(
+        contacts_of(&rest, "alice@live.com"),
+        owned(&[
+            ("bob@hotmail.com", "FL,AL"),
+            ("carol@hotmail.com", "FL"),
+            ("yuki@yahoo.com", "FL"),
+        ])
+    );
+}
+
+#[test]
+fn msnp7_lst_lines_add_up_per_list() {
+    // `read captures/synthetic_msnp7_md5.pcap`: `LST 7 FL ... bob@hotmail.com Bob 0`, `LST 7
+    // FL ... carol@hotmail.com Carol 1`, `LST 7 AL ... bob`, `LST 7 BL 12 0 0`, `LST 7 RL ...
+    // bob`: one line per list, so bob is on three lists and keeps his group.
+    let (_, rest) = run("synthetic_msnp7_md5.pcap");
+    assert_eq!(
+        contacts_of(&rest, "alice@hotmail.com"),
+        owned(&[("bob@hotmail.com", "FL,AL,RL"), ("carol@hotmail.com", "FL")])
+    );
+    let list = &rest.contact_lists[0];
+    assert_eq!(list.contacts[0].groups, ["0"]);
+    assert_eq!(list.contacts[1].groups, ["1"]);
+}
+
+#[test]
+fn ml_payloads_give_handles_and_list_bits() {
+    let xml = br#"<ml l="1"><d n="Example.NET"><c n="bob" l="3" t="1"/><c n="x" t="1"/></d><d n='y.org'><c n="amy" l="9"/><c n="" l="1"/><c n="z" l="x"/></d></ml>"#;
+    assert_eq!(
+        ml_entries(xml),
+        [
+            ("bob@example.net".to_string(), 3),
+            ("amy@y.org".to_string(), 9)
+        ]
+    );
+    assert!(ml_entries(b"").is_empty());
+    assert!(ml_entries(b"<c n=\"a\" l=\"1\"/>").is_empty(), "no domain");
+    assert!(ml_entries(b"<ml><d n=\"a").is_empty());
+    assert!(ml_entries(&[0xff, b'<', 0xfe, b'>']).is_empty());
+}
+
+#[test]
+fn rml_removes_a_refused_rml_does_not_and_a_server_adl_applies_at_once() {
+    let ns =
+        |ms: u64, dir: Direction, verb: &str, trid: u32, result: Option<&str>, p: Option<&[u8]>| {
+            let mut ev = cmd(1, ms, dir, verb, &[], p, None);
+            if let Event::Command(c) = &mut ev {
+                c.role = Role::Notification;
+                c.channel = Channel::Ns;
+                c.trid = Some(trid);
+                if let Some(r) = result {
+                    c.fields.set(Name::Result, Value::Text(r.to_string()));
+                }
+            }
+            ev
+        };
+    let c2s = Direction::ClientToServer;
+    let s2c = Direction::ServerToClient;
+    let add = br#"<ml><d n="x.com"><c n="bob" l="3" t="1"/><c n="cy" l="1" t="1"/></d></ml>"#;
+    let rml = br#"<ml><d n="x.com"><c n="bob" l="2" t="1"/></d></ml>"#;
+    let rml_cy = br#"<ml><d n="x.com"><c n="cy" l="1" t="1"/></d></ml>"#;
+    let dan = br#"<ml><d n="x.com"><c n="dan" l="8" t="1"/></d></ml>"#;
+    let mut c = Correlator::new();
+    let mut open = opened(1, 0, ALICE, Opening::Syn);
+    if let Event::ConnectionOpened(o) = &mut open {
+        o.role = Role::Notification;
+    }
+    for ev in [
+        open,
+        ns(1, c2s, "ADL", 2, None, Some(add)),
+        ns(2, s2c, "ADL", 2, Some("OK"), None),
+        ns(3, c2s, "RML", 3, None, Some(rml)),
+        ns(4, s2c, "RML", 3, Some("OK"), None),
+        ns(5, c2s, "RML", 4, None, Some(rml_cy)),
+        ns(6, s2c, "241", 4, None, None),
+        // Server-initiated (someone added alice): applies at once.
+        ns(7, s2c, "ADL", 0, None, Some(dan)),
+    ] {
+        c.event(&ev);
+    }
+    let rest = c.finish();
+    assert_eq!(
+        contacts_of(&rest, ALICE),
+        owned(&[("bob@x.com", "FL"), ("cy@x.com", "FL"), ("dan@x.com", "RL")])
+    );
+}
+
 // ---- made-up events ----
 
 const ALICE: &str = "alice@x.com";

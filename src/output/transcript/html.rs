@@ -14,7 +14,7 @@ use super::{
     ConversationSummary, Item, clock, day, duration, is_local, message_lines, name_for, shown,
     timeline,
 };
-use crate::conversation::model::{Conversation, EntryKind, LoginSession, Participant};
+use crate::conversation::model::{ContactList, Conversation, EntryKind, LoginSession, Participant};
 use crate::output::text::utc;
 use std::fmt::Write as _;
 
@@ -289,6 +289,46 @@ pub fn render_index_html(summaries: &[ConversationSummary], sessions: &[LoginSes
         );
     }
     s.push_str("</table>\n");
+    s.push_str(TAIL);
+    s
+}
+
+/// `contacts.html`: each principal's groups and contacts at the end of the capture, a table
+/// per principal.
+pub fn render_contacts_html(lists: &[ContactList]) -> String {
+    let mut s = head("MSN contact lists");
+    let _ = writeln!(
+        s,
+        "<h1>MSN contact lists</h1>\n<p>As they stand at the end of the capture. \
+<a href=\"index.html\">Conversations</a>.</p>"
+    );
+    for l in lists {
+        let _ = writeln!(s, "<h2 class=\"local\">{}</h2>", h(&l.principal));
+        if !l.groups.is_empty() {
+            let groups: Vec<String> = l
+                .groups
+                .iter()
+                .map(|(id, name)| format!("{} ({})", h(name), h(id)))
+                .collect();
+            let _ = writeln!(s, "<p>Groups: {}</p>", groups.join(", "));
+        }
+        s.push_str(
+            "<table class=\"list\">\n<tr><th>Contact</th><th>Friendly name</th>\
+<th>Lists</th><th>Groups</th></tr>\n",
+        );
+        for c in &l.contacts {
+            let groups: Vec<String> = c.groups.iter().map(|g| h(g)).collect();
+            let _ = writeln!(
+                s,
+                "<tr><td class=\"remote\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                h(&c.handle),
+                c.friendly_name.as_deref().map(h).unwrap_or_default(),
+                h(&c.lists.join(" ")),
+                groups.join(", ")
+            );
+        }
+        s.push_str("</table>\n");
+    }
     s.push_str(TAIL);
     s
 }

@@ -10,7 +10,7 @@
 //! order; typing notifications are kept (as notes of kind `typing`).
 
 use super::ConversationSummary;
-use crate::conversation::model::{Conversation, EntryKind, LoginSession, Participant};
+use crate::conversation::model::{ContactList, Conversation, EntryKind, LoginSession, Participant};
 use crate::msnc::text::{Effect, Format};
 use crate::output::json::wire::Ts;
 use serde::Serialize;
@@ -285,6 +285,61 @@ pub fn render_index_json(summaries: &[ConversationSummary], sessions: &[LoginSes
                     .friendly_names
                     .iter()
                     .map(|(ts, name)| WireName { ts: Ts(*ts), name })
+                    .collect(),
+            })
+            .collect(),
+    })
+}
+
+#[derive(Serialize)]
+struct WireContacts<'a> {
+    version: u32,
+    contact_lists: Vec<WireContactList<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireContactList<'a> {
+    principal: &'a str,
+    groups: Vec<WireGroup<'a>>,
+    contacts: Vec<WireContact<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireGroup<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct WireContact<'a> {
+    handle: &'a str,
+    friendly_name: Option<&'a str>,
+    lists: &'a [String],
+    groups: &'a [String],
+}
+
+/// `contacts.json`: each principal's groups and contacts at the end of the capture.
+pub fn render_contacts_json(lists: &[ContactList]) -> String {
+    pretty(&WireContacts {
+        version: VERSION,
+        contact_lists: lists
+            .iter()
+            .map(|l| WireContactList {
+                principal: &l.principal,
+                groups: l
+                    .groups
+                    .iter()
+                    .map(|(id, name)| WireGroup { id, name })
+                    .collect(),
+                contacts: l
+                    .contacts
+                    .iter()
+                    .map(|c| WireContact {
+                        handle: &c.handle,
+                        friendly_name: c.friendly_name.as_deref(),
+                        lists: &c.lists,
+                        groups: &c.groups,
+                    })
                     .collect(),
             })
             .collect(),

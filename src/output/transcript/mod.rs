@@ -27,7 +27,7 @@ pub mod svg;
 pub mod txt;
 
 use crate::capture::Timestamp;
-use crate::conversation::model::{Conversation, EntryKind, LoginSession, Participant};
+use crate::conversation::model::{ContactList, Conversation, EntryKind, LoginSession, Participant};
 use crate::escape;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -226,12 +226,14 @@ fn safe_handle(handle: &str) -> Option<String> {
 }
 
 /// Writes a transcript per conversation and an index, in each of `formats`, under `dir`
-/// (created if missing; files of the same name are replaced). Gives the paths written, in
+/// (created if missing; files of the same name are replaced), and the principals' contact
+/// lists as `contacts.<ext>` when there are any. Gives the paths written, in
 /// order. The seam the `transcripts` command calls with the conversation layer's values.
 pub fn write_all(
     dir: &Path,
     conversations: &[Conversation],
     sessions: &[LoginSession],
+    lists: &[ContactList],
     formats: &[TranscriptFormat],
 ) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| with_path(e, dir))?;
@@ -252,6 +254,18 @@ pub fn write_all(
             TranscriptFormat::Json => json::render_index_json(&summaries, sessions),
         };
         written.push(write(dir, &format!("index.{}", f.extension()), &index)?);
+        if !lists.is_empty() {
+            let contacts = match f {
+                TranscriptFormat::Txt => txt::render_contacts_txt(lists),
+                TranscriptFormat::Html => html::render_contacts_html(lists),
+                TranscriptFormat::Json => json::render_contacts_json(lists),
+            };
+            written.push(write(
+                dir,
+                &format!("contacts.{}", f.extension()),
+                &contacts,
+            )?);
+        }
     }
     Ok(written)
 }

@@ -12,7 +12,7 @@
 use super::{
     ConversationSummary, Item, clock, day, duration, message_lines, name_for, shown, timeline,
 };
-use crate::conversation::model::{Conversation, EntryKind, LoginSession, Participant};
+use crate::conversation::model::{ContactList, Conversation, EntryKind, LoginSession, Participant};
 use crate::output::text::utc;
 use std::fmt::Write as _;
 
@@ -193,6 +193,44 @@ pub fn render_index_txt(summaries: &[ConversationSummary], sessions: &[LoginSess
         }
         for f in &c.files {
             let _ = writeln!(s, "      file: {}", shown(f));
+        }
+    }
+    s
+}
+
+/// `contacts.txt`: each principal's groups and contacts as they stand at the end of the
+/// capture, one contact per line with its lists, groups and friendly name.
+pub fn render_contacts_txt(lists: &[ContactList]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Contact lists at the end of the capture: {} principal{}",
+        lists.len(),
+        if lists.len() == 1 { "" } else { "s" }
+    );
+    for l in lists {
+        let _ = writeln!(
+            s,
+            "\n{}: {} contact{}, {} group{}",
+            shown(&l.principal),
+            l.contacts.len(),
+            if l.contacts.len() == 1 { "" } else { "s" },
+            l.groups.len(),
+            if l.groups.len() == 1 { "" } else { "s" }
+        );
+        for (id, name) in &l.groups {
+            let _ = writeln!(s, "  group {}: {}", shown(id), shown(name));
+        }
+        for c in &l.contacts {
+            let _ = write!(s, "  {} [{}]", shown(&c.handle), c.lists.join(" "));
+            if !c.groups.is_empty() {
+                let groups: Vec<String> = c.groups.iter().map(|g| shown(g)).collect();
+                let _ = write!(s, " groups {}", groups.join(","));
+            }
+            if let Some(n) = &c.friendly_name {
+                let _ = write!(s, " ({})", shown(n));
+            }
+            s.push('\n');
         }
     }
     s
