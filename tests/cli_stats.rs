@@ -166,10 +166,37 @@ fn etherdump_counts_match_the_events() {
 
 #[test]
 fn escargot_counts_match_the_events() {
+    let file = capture("escargot_msnp11_full.pcap");
     let s = check_counts("escargot_msnp11_full.pcap");
-    // Three users, each with a notification server and a switchboard connection.
+    // Three users, each with a notification server and a switchboard connection to the same
+    // session: one conversation, its three connections merged.
     assert_eq!(s["principals"].as_array().unwrap().len(), 3);
-    assert_eq!(s["conversations"].as_array().unwrap().len(), 3);
+    let convs = s["conversations"].as_array().unwrap();
+    assert_eq!(convs.len(), 1, "{s}");
+    let mut sb: Vec<u64> = events(&file)
+        .iter()
+        .filter(|e| e["type"] == "connection_closed" && e["role"] == "SB")
+        .map(|e| e["flow"].as_u64().unwrap())
+        .collect();
+    sb.sort_unstable();
+    assert_eq!(convs[0]["flows"], json!(sb));
+    // Every participant's connection is captured, so each text message is the client `MSG`
+    // of exactly one of them: counted once, not once per connection that relayed it.
+    let sent = events(&file)
+        .iter()
+        .filter(|e| e["verb"] == "MSG" && e["dir"] == "c2s" && e["msnc"]["kind"] == "text")
+        .count();
+    let relayed = events(&file)
+        .iter()
+        .filter(|e| e["verb"] == "MSG" && e["dir"] == "s2c" && e["msnc"]["kind"] == "text")
+        .count();
+    assert!(relayed > sent, "the relayed copies outnumber the messages");
+    assert_eq!(convs[0]["messages"], sent);
+    assert_eq!(
+        convs[0]["principals"].as_array().unwrap().len(),
+        3,
+        "three local sides: {s}"
+    );
 }
 
 #[test]
@@ -198,11 +225,13 @@ fn etherdump_has_one_principal_with_its_client_and_address() {
     assert_eq!(p[0]["client_caps"], json!(["packet"]));
     assert_eq!(p[0]["conversations"], 1);
     assert!(p[0]["login_ts"].is_number());
-    // The one switchboard connection, with the contact it met.
+    // The one switchboard session (connection 5), with the contact it met; two texts (frames
+    // 136 and 140).
     let c = &s["conversations"][0];
-    assert_eq!(c["flow"], 5);
-    assert_eq!(c["principal"], "fengzejin@hotmail.com");
+    assert_eq!(c["flows"], json!([5]));
+    assert_eq!(c["principals"], json!(["fengzejin@hotmail.com"]));
     assert_eq!(c["participants"], json!(["zhangmeiqing_2009@126.com"]));
+    assert_eq!(c["messages"], 2);
 }
 
 #[test]
@@ -237,7 +266,7 @@ fn the_table_has_every_section() {
     for title in [
         "Connections by role and dialect",
         "Principals",
-        "Conversations (one row per switchboard connection",
+        "Conversations (switchboard sessions, captured connections merged",
         "Commands by verb and direction",
         "Errors",
         "Presence changes",

@@ -18,15 +18,18 @@
 //! - text from the capture (handles, client names, statuses) is shown on the terminal through
 //!   [`crate::output::text::escape_text`]; JSON is written by [`crate::output::json::stats`].
 //!
-//! A conversation here is **one switchboard connection**: the merging of the connections of
-//! several participants into one session does not exist yet.
+//! A conversation is **one switchboard session**, as the conversation correlator
+//! ([`crate::conversation`]) builds it: the captured connections of its participants merged,
+//! each message counted once. A row is made as soon as all its connections have closed, so
+//! memory holds only the open ones (the correlator's caps bound them).
 
 use crate::Direction;
 use crate::bounded::FifoMap;
 use crate::capture::Timestamp;
-use crate::event::{ConnectionInfo, Event, MAX_PARTICIPANTS, Role, Sink};
+use crate::conversation::Correlator;
+use crate::conversation::model::Conversation;
+use crate::event::{ConnectionInfo, Event, Role, Sink};
 use crate::flow::FlowId;
-use crate::msnc::Kind;
 use crate::msnp::errors::error_meaning;
 use crate::msnp::named::{Name, Value};
 use crate::output::json::wire;
@@ -41,8 +44,8 @@ use std::net::IpAddr;
 /// [`Others::principal_connections`].
 pub const MAX_PRINCIPALS: usize = 1024;
 
-/// Conversation rows kept. Past the cap further switchboard connections are counted in
-/// [`Others::conversations`] (they still count for their principal and their role).
+/// Conversation rows kept. Past the cap further conversations are counted in
+/// [`Others::conversations`] (their connections still count for their principal and role).
 pub const MAX_CONVERSATIONS: usize = 1024;
 
 /// Open connections whose details (principal, client version, participants, messages) are
@@ -118,19 +121,22 @@ pub struct PrincipalRow {
     pub conversations: u64,
 }
 
-/// One switchboard connection.
+/// One conversation: a switchboard session, its captured connections merged by the
+/// conversation correlator ([`crate::conversation`]), each message once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConversationRow {
-    pub flow: FlowId,
-    pub principal: Option<String>,
-    /// Who joined or was present (`JOI`, `IRO`), in order, at most [`MAX_PARTICIPANTS`].
+    /// The correlator's conversation number (1, 2, ... in order of start).
+    pub id: u64,
+    /// The captured connections to the session (one per captured participant).
+    pub flows: Vec<FlowId>,
+    /// Participants whose own connection was captured (the local side), in order.
+    pub principals: Vec<String>,
+    /// The other participants, in order.
     pub participants: Vec<String>,
     pub first: Timestamp,
     pub last: Timestamp,
-    /// `MSG` commands, both ways.
+    /// Text messages, each once however many captured connections carried it.
     pub messages: u64,
-    /// Of those, instant messages (`text/plain`).
-    pub text_messages: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -221,9 +227,6 @@ struct Conn {
     client_caps: Option<Vec<String>>,
     msnc: Option<u64>,
     login: Option<Timestamp>,
-    participants: Vec<String>,
-    messages: u64,
-    text_messages: u64,
 }
 
 #[derive(Default)]
@@ -251,6 +254,8 @@ pub struct Stats {
     anomalies: BTreeMap<&'static str, u64>,
     gaps: BTreeMap<&'static str, (u64, u64)>,
     others: Others,
+    /// Merges the switchboard connections of one session into a conversation row.
+    correlator: Correlator,
 }
 
 impl Default for Stats {
@@ -289,15 +294,34 @@ impl Stats {
             anomalies: BTreeMap::new(),
             gaps: BTreeMap::new(),
             others: Others::default(),
+            correlator: Correlator::new(),
         }
+    }
+
+    /// A finished conversation becomes a row (past the cap, a count).
+    fn conversation(&mut self, c: &Conversation) {
+        if self.conversations.len() >= MAX_CONVERSATIONS {
+            self.others.conversations += 1;
+            return;
+        }
+        let (local, others): (Vec<_>, Vec<_>) = c.participants.iter().partition(|p| p.local);
+        self.conversations.push(ConversationRow {
+            id: c.id,
+            flows: c.flows.clone(),
+            principals: local.into_iter().map(|p| p.handle.clone()).collect(),
+            participants: others.into_iter().map(|p| p.handle.clone()).collect(),
+            first: c.start,
+            last: c.end,
+            messages: c.message_count() as u64,
+        });
     }
 
     /// The state of `flow`, created if new (an eviction sums up the oldest open connection).
     fn conn(&mut self, flow: FlowId) -> &mut Conn {
         if !self.open.contains_key(&flow)
-            && let Some((old, c)) = self.open.insert(flow, Conn::default())
+            && let Some((_, c)) = self.open.insert(flow, Conn::default())
         {
-            self.close(old, c, None);
+            self.close(c, None);
         }
         self.open.get_mut(&flow).expect("inserted above")
     }
@@ -405,36 +429,13 @@ impl Stats {
                     c.principal = Some(h.to_string());
                 }
             }
-            ("JOI" | "IRO", Direction::ServerToClient) => {
-                if let Some(h) = f.text(Name::Handle)
-                    && !c.participants.iter().any(|p| p == h)
-                    && c.participants.len() < MAX_PARTICIPANTS
-                {
-                    c.participants.push(h.to_string());
-                }
-            }
-            ("MSG", _) => {
-                c.messages += 1;
-                if cmd
-                    .msnc
-                    .as_ref()
-                    .is_some_and(|m| matches!(m.kind, Kind::Text(_)))
-                {
-                    c.text_messages += 1;
-                }
-            }
             _ => {}
         }
     }
 
     /// Sums up a connection: its role row, its principal, its conversation row.
-    fn close(&mut self, flow: FlowId, mut c: Conn, end: Option<(Role, Timestamp, Timestamp)>) {
-        // A server may announce the user's own (other) endpoint joining: not another
-        // participant.
-        if let Some(h) = &c.principal {
-            c.participants.retain(|p| p != h);
-        }
-        let role = end.map(|e| e.0).or(c.role).unwrap_or(Role::Unknown);
+    fn close(&mut self, c: Conn, end: Option<Role>) {
+        let role = end.or(c.role).unwrap_or(Role::Unknown);
         // Role and dialect are few (a handful of each): no cap needed.
         *self
             .connections
@@ -478,28 +479,6 @@ impl Stats {
                 self.others.principal_connections += 1;
             }
         }
-        if switchboard {
-            if self.conversations.len() < MAX_CONVERSATIONS {
-                let (first, last) = match end {
-                    Some((_, f, l)) => (f, l),
-                    None => (
-                        c.first.unwrap_or_default(),
-                        c.last.or(c.first).unwrap_or_default(),
-                    ),
-                };
-                self.conversations.push(ConversationRow {
-                    flow,
-                    principal: c.principal,
-                    participants: c.participants,
-                    first,
-                    last,
-                    messages: c.messages,
-                    text_messages: c.text_messages,
-                });
-            } else {
-                self.others.conversations += 1;
-            }
-        }
     }
 
     /// The tables, sorted. Connections still open (the decoder closes every connection at
@@ -508,10 +487,14 @@ impl Stats {
         let open: Vec<FlowId> = self.open.iter().map(|(k, _)| *k).collect();
         for flow in open {
             if let Some(c) = self.open.remove(&flow) {
-                self.close(flow, c, None);
+                self.close(c, None);
             }
         }
-        self.conversations.sort_by_key(|c| c.flow);
+        let rest = std::mem::take(&mut self.correlator).finish();
+        for c in &rest.conversations {
+            self.conversation(c);
+        }
+        self.conversations.sort_by_key(|c| c.id);
         StatsReport {
             connections: self
                 .connections
@@ -604,14 +587,9 @@ impl Sink for Stats {
         match ev {
             Event::ConnectionOpened(info) | Event::ConnectionUpdate(info) => self.connection(info),
             Event::Command(cmd) => self.command(cmd),
-            Event::ConnectionClosed {
-                flow,
-                role,
-                summary,
-                ..
-            } => {
+            Event::ConnectionClosed { flow, role, .. } => {
                 if let Some(c) = self.open.remove(flow) {
-                    self.close(*flow, c, Some((*role, summary.first_ts, summary.last_ts)));
+                    self.close(c, Some(*role));
                 }
             }
             Event::Gap { len, reason, .. } => {
@@ -643,6 +621,10 @@ impl Sink for Stats {
             | Event::MsnftpTransfer(_)
             | Event::ObjectData { .. }
             | Event::ObjectEnded { .. } => {}
+        }
+        self.correlator.event(ev);
+        for c in self.correlator.take_finished() {
+            self.conversation(&c);
         }
         Ok(())
     }
@@ -750,33 +732,38 @@ pub fn tables(r: &StatsReport) -> String {
 
     let mut t = new_table(&[
         "id",
-        "principal",
-        "participants",
+        "connections",
+        "local side",
+        "others",
         "start (UTC)",
         "duration",
-        "messages (text)",
+        "messages",
     ]);
-    for c in &r.conversations {
-        let participants = if c.participants.is_empty() {
+    let handles = |list: &[String]| {
+        if list.is_empty() {
             "-".to_string()
         } else {
-            c.participants
-                .iter()
+            list.iter()
                 .map(|p| escape_text(p))
                 .collect::<Vec<_>>()
                 .join("\n")
-        };
+        }
+    };
+    for c in &r.conversations {
+        let flows: Vec<String> = c.flows.iter().map(|f| f.to_string()).collect();
         t.add_row(vec![
-            c.flow.to_string(),
-            shown(c.principal.as_deref()),
-            participants,
+            c.id.to_string(),
+            flows.join(" "),
+            handles(&c.principals),
+            handles(&c.participants),
             utc(c.first),
             duration(c.first, c.last),
-            format!("{} ({})", c.messages, c.text_messages),
+            c.messages.to_string(),
         ]);
     }
     let mut title =
-        "Conversations (one row per switchboard connection; sessions are not merged)".to_string();
+        "Conversations (switchboard sessions, captured connections merged, each message once)"
+            .to_string();
     if r.others.conversations > 0 {
         title.push_str(&format!(", {} more not listed", r.others.conversations));
     }

@@ -60,14 +60,14 @@ struct WirePrincipal<'a> {
 
 #[derive(Serialize)]
 struct WireConversation<'a> {
-    flow: u64,
-    principal: Option<&'a str>,
+    id: u64,
+    flows: Vec<u64>,
+    principals: &'a [String],
     participants: &'a [String],
     first_ts: Ts,
     last_ts: Ts,
     duration: Ts,
     messages: u64,
-    text_messages: u64,
 }
 
 #[derive(Serialize)]
@@ -186,8 +186,9 @@ fn principal(p: &PrincipalRow) -> WirePrincipal<'_> {
 fn conversation(c: &ConversationRow) -> WireConversation<'_> {
     let d = c.last.saturating_duration_since(c.first);
     WireConversation {
-        flow: c.flow.0,
-        principal: c.principal.as_deref(),
+        id: c.id,
+        flows: c.flows.iter().map(|f| f.0).collect(),
+        principals: &c.principals,
         participants: &c.participants,
         first_ts: Ts(c.first),
         last_ts: Ts(c.last),
@@ -196,7 +197,6 @@ fn conversation(c: &ConversationRow) -> WireConversation<'_> {
             d.subsec_nanos(),
         )),
         messages: c.messages,
-        text_messages: c.text_messages,
     }
 }
 
