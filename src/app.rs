@@ -234,6 +234,7 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
         &conversations,
         &rest.login_sessions,
         &rest.contact_lists,
+        &rest.presence,
         &formats,
     )?;
     let stdout = io::stdout();

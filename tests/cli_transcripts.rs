@@ -149,7 +149,23 @@ fn contact_lists_are_exported_as_on_the_wire() {
     assert!(html.contains(
         "<td class=\"remote\">tommy_qfeng@hotmail.com</td><td>tommy</td><td>FL AL RL</td>"
     ));
-    // A capture without a contact list writes no contacts file.
+    // Presence: `ILN 0 NLN zhangmeiqing_2009@126.com qing` on each of the two NS connections.
+    let qing: Vec<(&Value, &Value)> = doc["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["handle"] == "zhangmeiqing_2009@126.com")
+        .map(|p| (&p["status"], &p["friendly_name"]))
+        .collect();
+    assert_eq!(qing.len(), 2, "{doc}");
+    assert!(qing.iter().all(|(s, n)| *s == "NLN" && *n == "qing"));
+    assert!(
+        txt.contains(
+            " UTC zhangmeiqing_2009@126.com: NLN (Online) as qing (to fengzejin@hotmail.com)\n"
+        ),
+        "{txt}"
+    );
+    // A capture without a contact list or presence change writes no contacts file.
     let (_, paths, _dir) = transcripts(&capture("synthetic_hostile_text.pcap"), &[]);
     assert!(
         !paths

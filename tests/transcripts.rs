@@ -411,8 +411,24 @@ fn rendering_is_deterministic() {
     );
     let d1 = tempfile::tempdir().unwrap();
     let d2 = tempfile::tempdir().unwrap();
-    let w1 = write_all(d1.path(), &convs, &[session()], &[], &TranscriptFormat::ALL).unwrap();
-    let w2 = write_all(d2.path(), &convs, &[session()], &[], &TranscriptFormat::ALL).unwrap();
+    let w1 = write_all(
+        d1.path(),
+        &convs,
+        &[session()],
+        &[],
+        &[],
+        &TranscriptFormat::ALL,
+    )
+    .unwrap();
+    let w2 = write_all(
+        d2.path(),
+        &convs,
+        &[session()],
+        &[],
+        &[],
+        &TranscriptFormat::ALL,
+    )
+    .unwrap();
     assert_eq!(w1.len(), 9);
     for (p1, p2) in w1.iter().zip(&w2) {
         assert_eq!(p1.file_name(), p2.file_name());
@@ -426,7 +442,15 @@ fn write_all_writes_each_format_and_an_index() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("out");
     let convs = [two_person()];
-    let written = write_all(&dir, &convs, &[session()], &[], &[TranscriptFormat::Txt]).unwrap();
+    let written = write_all(
+        &dir,
+        &convs,
+        &[session()],
+        &[],
+        &[],
+        &[TranscriptFormat::Txt],
+    )
+    .unwrap();
     let names: Vec<String> = written
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -448,6 +472,7 @@ fn write_all_writes_each_format_and_an_index() {
     let e = write_all(
         &file.join("sub"),
         &convs,
+        &[],
         &[],
         &[],
         &[TranscriptFormat::Json],
@@ -587,6 +612,7 @@ fn chromium_shows_the_pages() {
         &out,
         &convs,
         &[session(), bob],
+        &[],
         &[],
         &[TranscriptFormat::Html],
     )

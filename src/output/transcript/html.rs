@@ -14,7 +14,9 @@ use super::{
     ConversationSummary, Item, clock, day, duration, is_local, message_lines, name_for, shown,
     timeline,
 };
-use crate::conversation::model::{ContactList, Conversation, EntryKind, LoginSession, Participant};
+use crate::conversation::model::{
+    ContactList, Conversation, EntryKind, LoginSession, Participant, PresenceChange,
+};
 use crate::output::text::utc;
 use std::fmt::Write as _;
 
@@ -294,8 +296,8 @@ pub fn render_index_html(summaries: &[ConversationSummary], sessions: &[LoginSes
 }
 
 /// `contacts.html`: each principal's groups and contacts at the end of the capture, a table
-/// per principal.
-pub fn render_contacts_html(lists: &[ContactList]) -> String {
+/// per principal, then the presence changes in a table.
+pub fn render_contacts_html(lists: &[ContactList], presence: &[PresenceChange]) -> String {
     let mut s = head("MSN contact lists");
     let _ = writeln!(
         s,
@@ -325,6 +327,26 @@ pub fn render_contacts_html(lists: &[ContactList]) -> String {
                 c.friendly_name.as_deref().map(h).unwrap_or_default(),
                 h(&c.lists.join(" ")),
                 groups.join(", ")
+            );
+        }
+        s.push_str("</table>\n");
+    }
+    if !presence.is_empty() {
+        s.push_str(
+            "<h2>Presence changes</h2>\n<table class=\"list\">\n<tr><th>Time (UTC)</th>\
+<th>Contact</th><th>Status</th><th>Friendly name</th><th>Personal message</th><th>Told to</th></tr>\n",
+        );
+        for p in presence {
+            let _ = writeln!(
+                s,
+                "<tr><td><time>{}</time></td><td class=\"remote\">{}</td><td>{}</td><td>{}</td>\
+<td>{}</td><td class=\"local\">{}</td></tr>",
+                utc(p.ts),
+                h(&p.handle),
+                escape_html(&super::status_text(&p.status)),
+                p.friendly_name.as_deref().map(h).unwrap_or_default(),
+                p.personal_message.as_deref().map(h).unwrap_or_default(),
+                p.principal.as_deref().map(h).unwrap_or_default(),
             );
         }
         s.push_str("</table>\n");

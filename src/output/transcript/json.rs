@@ -10,7 +10,9 @@
 //! order; typing notifications are kept (as notes of kind `typing`).
 
 use super::ConversationSummary;
-use crate::conversation::model::{ContactList, Conversation, EntryKind, LoginSession, Participant};
+use crate::conversation::model::{
+    ContactList, Conversation, EntryKind, LoginSession, Participant, PresenceChange,
+};
 use crate::msnc::text::{Effect, Format};
 use crate::output::json::wire::Ts;
 use serde::Serialize;
@@ -295,6 +297,18 @@ pub fn render_index_json(summaries: &[ConversationSummary], sessions: &[LoginSes
 struct WireContacts<'a> {
     version: u32,
     contact_lists: Vec<WireContactList<'a>>,
+    presence: Vec<WirePresence<'a>>,
+}
+
+#[derive(Serialize)]
+struct WirePresence<'a> {
+    ts: Ts,
+    flow: u64,
+    principal: Option<&'a str>,
+    handle: &'a str,
+    status: &'a str,
+    friendly_name: Option<&'a str>,
+    personal_message: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -318,8 +332,9 @@ struct WireContact<'a> {
     groups: &'a [String],
 }
 
-/// `contacts.json`: each principal's groups and contacts at the end of the capture.
-pub fn render_contacts_json(lists: &[ContactList]) -> String {
+/// `contacts.json`: each principal's groups and contacts at the end of the capture, and the
+/// presence changes in capture order.
+pub fn render_contacts_json(lists: &[ContactList], presence: &[PresenceChange]) -> String {
     pretty(&WireContacts {
         version: VERSION,
         contact_lists: lists
@@ -341,6 +356,18 @@ pub fn render_contacts_json(lists: &[ContactList]) -> String {
                         groups: &c.groups,
                     })
                     .collect(),
+            })
+            .collect(),
+        presence: presence
+            .iter()
+            .map(|p| WirePresence {
+                ts: Ts(p.ts),
+                flow: p.flow.0,
+                principal: p.principal.as_deref(),
+                handle: &p.handle,
+                status: &p.status,
+                friendly_name: p.friendly_name.as_deref(),
+                personal_message: p.personal_message.as_deref(),
             })
             .collect(),
     })

@@ -27,7 +27,9 @@ pub mod svg;
 pub mod txt;
 
 use crate::capture::Timestamp;
-use crate::conversation::model::{ContactList, Conversation, EntryKind, LoginSession, Participant};
+use crate::conversation::model::{
+    ContactList, Conversation, EntryKind, LoginSession, Participant, PresenceChange,
+};
 use crate::escape;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -227,13 +229,14 @@ fn safe_handle(handle: &str) -> Option<String> {
 
 /// Writes a transcript per conversation and an index, in each of `formats`, under `dir`
 /// (created if missing; files of the same name are replaced), and the principals' contact
-/// lists as `contacts.<ext>` when there are any. Gives the paths written, in
+/// lists and their contacts' presence changes as `contacts.<ext>` when there are any. Gives the paths written, in
 /// order. The seam the `transcripts` command calls with the conversation layer's values.
 pub fn write_all(
     dir: &Path,
     conversations: &[Conversation],
     sessions: &[LoginSession],
     lists: &[ContactList],
+    presence: &[PresenceChange],
     formats: &[TranscriptFormat],
 ) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| with_path(e, dir))?;
@@ -254,11 +257,11 @@ pub fn write_all(
             TranscriptFormat::Json => json::render_index_json(&summaries, sessions),
         };
         written.push(write(dir, &format!("index.{}", f.extension()), &index)?);
-        if !lists.is_empty() {
+        if !lists.is_empty() || !presence.is_empty() {
             let contacts = match f {
-                TranscriptFormat::Txt => txt::render_contacts_txt(lists),
-                TranscriptFormat::Html => html::render_contacts_html(lists),
-                TranscriptFormat::Json => json::render_contacts_json(lists),
+                TranscriptFormat::Txt => txt::render_contacts_txt(lists, presence),
+                TranscriptFormat::Html => html::render_contacts_html(lists, presence),
+                TranscriptFormat::Json => json::render_contacts_json(lists, presence),
             };
             written.push(write(
                 dir,
@@ -289,6 +292,15 @@ pub fn iso_time(ts: Timestamp) -> String {
 }
 
 /// `03:17:29` (UTC).
+/// A presence status as `NLN (Online)`; an unknown code alone.
+pub(crate) fn status_text(code: &str) -> String {
+    match crate::msnp::verbs::status_name(code) {
+        Some(name) => format!("{} ({name})", shown(code)),
+        None if code.is_empty() => "status unknown".to_string(),
+        None => shown(code),
+    }
+}
+
 pub(crate) fn clock(ts: Timestamp) -> String {
     crate::output::text::utc(ts)[11..19].to_string()
 }

@@ -12,7 +12,9 @@
 use super::{
     ConversationSummary, Item, clock, day, duration, message_lines, name_for, shown, timeline,
 };
-use crate::conversation::model::{ContactList, Conversation, EntryKind, LoginSession, Participant};
+use crate::conversation::model::{
+    ContactList, Conversation, EntryKind, LoginSession, Participant, PresenceChange,
+};
 use crate::output::text::utc;
 use std::fmt::Write as _;
 
@@ -199,8 +201,9 @@ pub fn render_index_txt(summaries: &[ConversationSummary], sessions: &[LoginSess
 }
 
 /// `contacts.txt`: each principal's groups and contacts as they stand at the end of the
-/// capture, one contact per line with its lists, groups and friendly name.
-pub fn render_contacts_txt(lists: &[ContactList]) -> String {
+/// capture, one contact per line with its lists, groups and friendly name; then the presence
+/// changes, one per line in capture order.
+pub fn render_contacts_txt(lists: &[ContactList], presence: &[PresenceChange]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -229,6 +232,32 @@ pub fn render_contacts_txt(lists: &[ContactList]) -> String {
             }
             if let Some(n) = &c.friendly_name {
                 let _ = write!(s, " ({})", shown(n));
+            }
+            s.push('\n');
+        }
+    }
+    if !presence.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nPresence changes, as each principal's notification server told them: {}",
+            presence.len()
+        );
+        for p in presence {
+            let _ = write!(
+                s,
+                "  {} UTC {}: {}",
+                utc(p.ts),
+                shown(&p.handle),
+                super::status_text(&p.status)
+            );
+            if let Some(n) = &p.friendly_name {
+                let _ = write!(s, " as {}", shown(n));
+            }
+            if let Some(m) = &p.personal_message {
+                let _ = write!(s, ", personal message \"{}\"", shown(m));
+            }
+            if let Some(to) = &p.principal {
+                let _ = write!(s, " (to {})", shown(to));
             }
             s.push('\n');
         }
