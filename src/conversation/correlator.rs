@@ -136,7 +136,9 @@ struct Lists {
 /// Builds the conversation model from the decoder's events.
 ///
 /// **The merge rule.** Several captured connections of one switchboard session (same session
-/// id, from `ANS`, `CAL ... RINGING` or `RNG`) form one conversation. Each message the
+/// id, from `ANS`, `CAL ... RINGING` or `RNG`; or, when one never showed it, the same
+/// switchboard address, both open, each one's own user among the other's participants: see
+/// `link_by_joins`) form one conversation. Each message the
 /// switchboard carries then shows up once per captured connection: as the sender's client
 /// `MSG` and as the relayed server `MSG handle name len` on the others. A copy is identified
 /// by its key, (sender handle, body bytes) (hashed); a copy arriving on connection F is the
@@ -917,25 +919,9 @@ impl Correlator {
         let other = self.sessions.get(&session.to_string()).copied();
         match other {
             Some(o) if o != mine && self.convs.contains_key(&o) => {
-                let (Some(a), Some(b)) = (self.convs.remove(&o), self.convs.remove(&mine)) else {
-                    return;
-                };
-                let (keep, gone) = if a.conv.id < b.conv.id {
-                    (a, b)
-                } else {
-                    (b, a)
-                };
-                let id = keep.conv.id;
-                let starts: Vec<(FlowId, Timestamp)> =
-                    self.flows.iter().map(|(f, s)| (*f, s.first_ts)).collect();
-                let merged = merge(keep, gone, &starts);
-                for f in &merged.conv.flows {
-                    if let Some(s) = self.flows.get_mut(f) {
-                        s.conv = Some(id);
-                    }
+                if let Some(id) = self.merge_convs(o, mine) {
+                    self.sessions.insert(session.to_string(), id);
                 }
-                self.convs.insert(id, merged);
-                self.sessions.insert(session.to_string(), id);
             }
             _ => {
                 self.sessions.insert(session.to_string(), mine);
@@ -948,7 +934,81 @@ impl Correlator {
         }
     }
 
+    /// Merges two open conversations into the older one; gives its id.
+    fn merge_convs(&mut self, a: u64, b: u64) -> Option<u64> {
+        let (Some(a), Some(b)) = (self.convs.remove(&a), self.convs.remove(&b)) else {
+            return None;
+        };
+        let (keep, gone) = if a.conv.id < b.conv.id {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let id = keep.conv.id;
+        let starts: Vec<(FlowId, Timestamp)> =
+            self.flows.iter().map(|(f, s)| (*f, s.first_ts)).collect();
+        let merged = merge(keep, gone, &starts);
+        for f in &merged.conv.flows {
+            if let Some(s) = self.flows.get_mut(f) {
+                s.conv = Some(id);
+            }
+        }
+        if let Some(sid) = merged.conv.session_id.clone() {
+            self.sessions.insert(sid, id);
+        }
+        self.convs.insert(id, merged);
+        Some(id)
+    }
+
+    /// Links `flow`'s conversation to another open one on the same switchboard address when
+    /// the session id cannot tell (not captured on one side): each one's local participant
+    /// is among the other's participants (`JOI`/`IRO` on one, `USR`/`ANS` on the other).
+    /// Two conversations with different session ids are never linked.
+    fn link_by_joins(&mut self, flow: FlowId) {
+        let Some(mine) = self.flows.get(&flow).and_then(|s| s.conv) else {
+            return;
+        };
+        let Some(m) = self.convs.get(&mine) else {
+            return;
+        };
+        let split = |c: &Conversation| -> (Vec<String>, Vec<String>) {
+            let (l, o): (Vec<_>, Vec<_>) = c.participants.iter().partition(|p| p.local);
+            (
+                l.into_iter().map(|p| p.handle.clone()).collect(),
+                o.into_iter().map(|p| p.handle.clone()).collect(),
+            )
+        };
+        let (my_local, my_others) = split(&m.conv);
+        if my_local.is_empty() || my_others.is_empty() {
+            return;
+        }
+        let found = self.convs.iter().find_map(|(id, o)| {
+            let compatible = match (&m.conv.session_id, &o.conv.session_id) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            if *id == mine || o.open.is_empty() || o.conv.server != m.conv.server || !compatible {
+                return None;
+            }
+            let (local, others) = split(&o.conv);
+            let mutual = local.iter().any(|h| my_others.contains(h))
+                && my_local.iter().any(|h| others.contains(h));
+            mutual.then_some(*id)
+        });
+        if let Some(other) = found {
+            self.merge_convs(other, mine);
+        }
+    }
+
     fn sb_command(&mut self, c: &CommandEvent) {
+        self.sb_command_inner(c);
+        let s2c = c.dir == Direction::ServerToClient;
+        if s2c && matches!(c.verb.as_str(), "JOI" | "IRO" | "USR" | "ANS") {
+            self.link_by_joins(c.flow);
+        }
+    }
+
+    fn sb_command_inner(&mut self, c: &CommandEvent) {
         let f = &c.fields;
         let s2c = c.dir == Direction::ServerToClient;
         if let Some(sid) = f.text(Name::SessionId)

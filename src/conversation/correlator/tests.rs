@@ -618,6 +618,82 @@ fn copies_before_the_session_is_known_are_merged_when_it_is() {
     );
 }
 
+/// `USR`/`ANS ... OK` (the local side), `JOI`/`IRO` (another participant) on `flow`.
+fn sb_line(flow: u64, ms: u64, verb: &str, who: &str) -> Event {
+    let mut f = vec![(Name::Handle, who)];
+    if matches!(verb, "USR" | "ANS") {
+        f.push((Name::Result, "OK"));
+    }
+    cmd(flow, ms, Direction::ServerToClient, verb, &f, None, None)
+}
+
+/// Alice's and Bob's connections to one switchboard, no session id on either: alice sees
+/// Bob join, Bob finds Alice there. `server2` puts Bob's on another address; `sid2` gives
+/// them different session ids.
+fn joined_without_session_id(
+    server2: Option<&str>,
+    sids: Option<(&str, &str)>,
+) -> Vec<Conversation> {
+    let mut bob = opened(2, 1, BOB, Opening::Midstream);
+    if let (Some(addr), Event::ConnectionOpened(info)) = (server2, &mut bob) {
+        info.server = addr.parse().expect("address");
+    }
+    let mut evs = vec![
+        opened(1, 0, ALICE, Opening::Midstream),
+        bob,
+        sb_line(1, 2, "USR", ALICE),
+        sb_line(2, 3, "ANS", BOB),
+    ];
+    if let Some((a, b)) = sids {
+        evs.push(cmd(
+            1,
+            4,
+            Direction::ServerToClient,
+            "CAL",
+            &[(Name::SessionId, a)],
+            None,
+            None,
+        ));
+        evs.push(cmd(
+            2,
+            4,
+            Direction::ClientToServer,
+            "ANS",
+            &[(Name::SessionId, b)],
+            None,
+            None,
+        ));
+    }
+    evs.extend([
+        sb_line(2, 5, "IRO", ALICE),
+        sent(1, 10, ALICE, "hi"),
+        relayed(2, 11, ALICE, "hi"),
+        sb_line(1, 12, "JOI", BOB),
+        sent(2, 13, BOB, "hello"),
+        relayed(1, 14, BOB, "hello"),
+        closed(1, 30, 1, 1),
+        closed(2, 31, 1, 1),
+    ]);
+    correlate(&evs)
+}
+
+#[test]
+fn connections_to_one_switchboard_are_linked_by_their_joins_without_a_session_id() {
+    let convs = joined_without_session_id(None, None);
+    assert_eq!(convs.len(), 1, "{convs:#?}");
+    assert_eq!(convs[0].flows, [FlowId(1), FlowId(2)]);
+    assert_eq!(messages(&convs[0]), pairs(&[(ALICE, "hi"), (BOB, "hello")]));
+    // The same joins on another switchboard address, or under different session ids: two
+    // sessions, never merged.
+    let convs = joined_without_session_id(Some("10.0.0.10:1863"), None);
+    assert_eq!(convs.len(), 2);
+    let convs = joined_without_session_id(None, Some(("S1", "S2")));
+    assert_eq!(convs.len(), 2);
+    // The same session id: merged by it, as before.
+    let convs = joined_without_session_id(None, Some(("S1", "S1")));
+    assert_eq!(convs.len(), 1);
+}
+
 #[test]
 fn separate_sessions_are_not_merged() {
     let evs = [
