@@ -162,6 +162,8 @@ pub struct Correlator {
     /// (connection, transaction id) -> (add?, contacts and list bits) of a client's `ADL` or
     /// `RML`, applied when the server answers `OK` (an error answer drops it).
     list_ops: FifoMap<(FlowId, u32), ListOp>,
+    /// Whether contact lists and presence are kept (not for [`Correlator::conversations_only`]).
+    keep_people: bool,
     dropped: Dropped,
 }
 
@@ -366,7 +368,18 @@ impl Correlator {
             lists: FifoMap::new(MAX_PRINCIPALS),
             presence: Vec::new(),
             list_ops: FifoMap::new(MAX_PENDING_LIST_OPS),
+            keep_people: true,
             dropped: Dropped::default(),
+        }
+    }
+
+    /// A correlator that builds login sessions and conversations only: contact lists and
+    /// presence are not kept (their `Finished` lists stay empty). For `stats`, which counts
+    /// those itself and should not hold them.
+    pub fn conversations_only() -> Correlator {
+        Correlator {
+            keep_people: false,
+            ..Correlator::new()
         }
     }
 
@@ -674,6 +687,9 @@ impl Correlator {
             {
                 l.friendly_names.push((c.ts, n.to_string()));
             }
+        }
+        if !self.keep_people {
+            return;
         }
         if matches!(c.verb.as_str(), "ADL" | "RML") {
             if let Some(p) = principal.clone() {

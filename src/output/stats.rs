@@ -294,7 +294,7 @@ impl Stats {
             anomalies: BTreeMap::new(),
             gaps: BTreeMap::new(),
             others: Others::default(),
-            correlator: Correlator::new(),
+            correlator: Correlator::conversations_only(),
         }
     }
 

@@ -363,6 +363,26 @@ fn rml_removes_a_refused_rml_does_not_and_a_server_adl_applies_at_once() {
     );
 }
 
+#[test]
+fn conversations_only_keeps_the_conversations_and_drops_lists_and_presence() {
+    let path = format!("{}/captures/etherdump_msn.pcap", env!("CARGO_MANIFEST_DIR"));
+    let mut source = FileSource::new(vec![path], None);
+    let mut sink = Collect::default();
+    let mut decoder = Decoder::new(&mut sink);
+    crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder).expect("run");
+    drop(decoder);
+    let (mut full, mut lean) = (Correlator::new(), Correlator::conversations_only());
+    for ev in &sink.0 {
+        full.event(ev);
+        lean.event(ev);
+    }
+    let (full, lean) = (full.finish(), lean.finish());
+    assert_eq!(lean.conversations, full.conversations);
+    assert_eq!(lean.login_sessions, full.login_sessions);
+    assert!(!full.contact_lists.is_empty() && !full.presence.is_empty());
+    assert!(lean.contact_lists.is_empty() && lean.presence.is_empty());
+}
+
 // ---- made-up events ----
 
 const ALICE: &str = "alice@x.com";
