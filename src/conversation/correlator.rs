@@ -799,7 +799,7 @@ impl Correlator {
             "LST" => {
                 let Some(h) = handle else { return };
                 let groups = texts(f.get(Name::GroupIds));
-                // Up to MSNP9 a list is sent whole, one `LST` line per list a contact is on
+                // Up to MSNP7 a list is sent whole, one `LST` line per list a contact is on
                 // (`LST 7 FL 12 1 2 bob@x Bob 0`): the lines add up. From MSNP8 on, one
                 // line gives all of a contact's lists as bits.
                 if let Some(list) = f.text(Name::List)
