@@ -198,15 +198,7 @@ fn ml_entries(payload: &[u8]) -> Vec<(String, u32)> {
         let Some(end) = tag.find('>') else { break };
         let tag = &tag[..end];
         let (name, attrs) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
-        let attr = |want: &str| {
-            attrs.split_whitespace().find_map(|a| {
-                let (k, v) = a.split_once('=')?;
-                let v = v
-                    .trim_end_matches('/')
-                    .trim_matches(|c| c == '"' || c == '\'');
-                (k == want).then(|| v.to_string())
-            })
-        };
+        let attr = |want: &str| xml_attribute(attrs, want);
         match name {
             "d" => domain = attr("n").unwrap_or_default(),
             "c" | "c/" => {
@@ -225,6 +217,35 @@ fn ml_entries(payload: &[u8]) -> Vec<(String, u32)> {
         }
     }
     out
+}
+
+/// The value of attribute `want` in a tag's attribute text (`n="bob" l='3'`), quoted with
+/// `"` or `'` (spaces inside kept), or bare up to whitespace or `/`.
+fn xml_attribute(attrs: &str, want: &str) -> Option<String> {
+    let mut rest = attrs;
+    loop {
+        rest = rest.trim_start();
+        let eq = rest.find('=')?;
+        let key = rest[..eq].trim();
+        let after = rest[eq + 1..].trim_start();
+        let (value, next) = match after.chars().next() {
+            Some(q @ ('"' | '\'')) => {
+                let body = &after[1..];
+                let close = body.find(q)?;
+                (&body[..close], &body[close + 1..])
+            }
+            _ => {
+                let end = after
+                    .find(|c: char| c.is_whitespace() || c == '/')
+                    .unwrap_or(after.len());
+                (&after[..end], &after[end..])
+            }
+        };
+        if key == want {
+            return Some(value.to_string());
+        }
+        rest = next;
+    }
 }
 
 /// The principal's lists, created on first use (pushing out the oldest principal's past

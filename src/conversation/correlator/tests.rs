@@ -311,6 +311,15 @@ fn ml_payloads_give_handles_and_list_bits() {
             ("amy@y.org".to_string(), 9)
         ]
     );
+    // A quoted name with spaces stays whole (and is kept: the server judges it).
+    assert_eq!(
+        ml_entries(br#"<ml><d n="x.org"><c n="not a handle" l="1" /></d></ml>"#),
+        [("not a handle@x.org".to_string(), 1)]
+    );
+    assert_eq!(
+        ml_entries(b"<ml><d n=x.org><c n=bob l=2/></d></ml>"),
+        [("bob@x.org".to_string(), 2)]
+    );
     assert!(ml_entries(b"").is_empty());
     assert!(ml_entries(b"<c n=\"a\" l=\"1\"/>").is_empty(), "no domain");
     assert!(ml_entries(b"<ml><d n=\"a").is_empty());
