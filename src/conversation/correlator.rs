@@ -248,6 +248,18 @@ fn xml_attribute(attrs: &str, want: &str) -> Option<String> {
     }
 }
 
+/// The five predefined XML entities resolved (`&amp;` last, so `&amp;lt;` stays `&lt;`).
+fn unescape_xml(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
 /// The principal's lists, created on first use (pushing out the oldest principal's past
 /// [`MAX_PRINCIPALS`], counted).
 fn lists_of<'a>(
@@ -916,7 +928,7 @@ impl Correlator {
                 let psm = c.payload.as_deref().and_then(|p| {
                     let start = p.find("<PSM>")? + 5;
                     let end = p[start..].find("</PSM>")? + start;
-                    Some(p[start..end].to_string())
+                    Some(unescape_xml(&p[start..end]))
                 });
                 // The status stands as it was; only the personal message changed.
                 let last = self

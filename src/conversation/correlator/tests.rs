@@ -302,6 +302,19 @@ fn msnp7_lst_lines_add_up_per_list() {
 }
 
 #[test]
+fn xml_entities_in_personal_messages_are_resolved() {
+    assert_eq!(
+        unescape_xml("a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;"),
+        "a <b> & \"c\" 'd'"
+    );
+    assert_eq!(unescape_xml("&amp;lt;"), "&lt;");
+    assert_eq!(
+        unescape_xml("plain <MSNP> & friends"),
+        "plain <MSNP> & friends"
+    );
+}
+
+#[test]
 fn ml_payloads_give_handles_and_list_bits() {
     let xml = br#"<ml l="1"><d n="Example.NET"><c n="bob" l="3" t="1"/><c n="x" t="1"/></d><d n='y.org'><c n="amy" l="9"/><c n="" l="1"/><c n="z" l="x"/></d></ml>"#;
     assert_eq!(
