@@ -576,8 +576,9 @@ fn run_chromium(bin: &Path, profile: &Path, extra: &[String], page: &Path) -> St
 }
 
 /// Renders the index and a conversation page in chromium: the DOM holds the messages and
-/// the timeline, nothing ran, nothing was injected. Writes the screenshots of
-/// `docs/transcripts.md` when `UPDATE_DOCS=1`. Fails in CI (`CI=true`) without chromium;
+/// the timeline, nothing ran, nothing was injected. Then the transcripts of the real Escargot
+/// capture, whose pages are the screenshots of `docs/transcripts.md` (rewritten when
+/// `UPDATE_DOCS=1`). Fails in CI (`CI=true`) without chromium;
 /// elsewhere it says so and passes.
 #[test]
 fn chromium_shows_the_pages() {
@@ -639,6 +640,31 @@ fn chromium_shows_the_pages() {
         assert!(!dom.contains(marker), "{marker}");
     }
 
+    // The screenshots of docs/transcripts.md: the real Escargot capture (three MSNP11
+    // clients in one switchboard session), as `msnsniff transcripts` writes it.
+    let real = d.path().join("real");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_msnsniff"))
+        .args(["transcripts", "--format", "html", "-o"])
+        .arg(&real)
+        .arg(root().join("captures/escargot_msnp11_full.pcap"))
+        .output()
+        .expect("run msnsniff");
+    assert_eq!(run.status.code(), Some(0));
+    let real_page = String::from_utf8_lossy(&run.stdout)
+        .lines()
+        .map(PathBuf::from)
+        .find(|p| !p.ends_with("index.html") && !p.ends_with("contacts.html"))
+        .expect("a conversation page");
+    let real_index = real.join("index.html");
+    let dom = run_chromium(&bin, &profile, &["--dump-dom".into()], &real_page);
+    assert!(
+        dom.contains("Hello Bob! This is a real MSNP11 client."),
+        "{dom}"
+    );
+    assert!(dom.contains("hey both"));
+    let dom = run_chromium(&bin, &profile, &["--dump-dom".into()], &real_index);
+    assert!(dom.contains("<svg class=\"timeline\""), "{dom}");
+
     let update = std::env::var_os("UPDATE_DOCS").is_some();
     let shots = if update {
         root().join("docs")
@@ -646,8 +672,8 @@ fn chromium_shows_the_pages() {
         d.path().to_path_buf()
     };
     for (name, p) in [
-        ("transcript-index.png", &index),
-        ("transcript-conversation.png", page),
+        ("transcript-index.png", &real_index),
+        ("transcript-conversation.png", &real_page),
     ] {
         let png = shots.join(name);
         run_chromium(
