@@ -248,6 +248,29 @@ fn xml_attribute(attrs: &str, want: &str) -> Option<String> {
     }
 }
 
+/// A `UBX` `CurrentMedia` value (as sent) for reading:
+/// `\0Music\01\0{0} - {1}\0Title\0Artist\0...` (fields separated by a backslash and a zero, as
+/// text, not NUL bytes) becomes `Music: Title - Artist`: the format with `{N}` replaced by the
+/// Nth argument. Empty or switched off (`0` in the third field) is the empty string.
+fn media_text(value: &str) -> String {
+    let fields: Vec<&str> = value.split("\\0").collect();
+    let (Some(kind), Some(on), Some(format)) = (fields.get(1), fields.get(2), fields.get(3)) else {
+        return String::new();
+    };
+    if *on != "1" {
+        return String::new();
+    }
+    let mut text = (*format).to_string();
+    for (i, arg) in fields.iter().skip(4).enumerate().take(10).rev() {
+        text = text.replace(&format!("{{{i}}}"), arg);
+    }
+    if kind.is_empty() {
+        text
+    } else {
+        format!("{kind}: {text}")
+    }
+}
+
 /// The five predefined XML entities resolved (`&amp;` last, so `&amp;lt;` stays `&lt;`).
 fn unescape_xml(s: &str) -> String {
     if !s.contains('&') {
@@ -922,14 +945,21 @@ impl Correlator {
             },
             _ => return,
         };
+        let mut current_media = None;
         let (status, personal_message) = match c.verb.as_str() {
             "FLN" => ("FLN".to_string(), None),
             "UBX" => {
-                let psm = c.payload.as_deref().and_then(|p| {
-                    let start = p.find("<PSM>")? + 5;
-                    let end = p[start..].find("</PSM>")? + start;
+                let element = |name: &str| {
+                    let p = c.payload.as_deref()?;
+                    let open = format!("<{name}>");
+                    let start = p.find(&open)? + open.len();
+                    let end = p[start..].find(&format!("</{name}>"))? + start;
                     Some(unescape_xml(&p[start..end]))
-                });
+                };
+                // The payload is the text as sent; the model holds the data form.
+                let data = |text: String| crate::escape::escape_field(text.as_bytes());
+                let psm = element("PSM").map(data);
+                current_media = element("CurrentMedia").map(|m| data(media_text(&m)));
                 // The status stands as it was; only the personal message changed.
                 let last = self
                     .presence
@@ -957,6 +987,7 @@ impl Correlator {
             status,
             friendly_name: f.text(Name::FriendlyName).map(str::to_string),
             personal_message,
+            current_media,
         });
     }
 

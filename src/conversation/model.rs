@@ -171,4 +171,7 @@ pub struct PresenceChange {
     pub friendly_name: Option<String>,
     /// A personal message or current media (`UBX`), when that is what changed.
     pub personal_message: Option<String>,
+    /// What the contact is listening to (`UBX` `CurrentMedia`), as `Music: Title - Artist`;
+    /// empty when it was cleared.
+    pub current_media: Option<String>,
 }

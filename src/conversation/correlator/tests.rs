@@ -315,6 +315,38 @@ fn xml_entities_in_personal_messages_are_resolved() {
 }
 
 #[test]
+fn current_media_reads_as_what_is_playing() {
+    // As sent: a backslash and a zero between fields.
+    let on = r"\0Music\01\0{0} - {1}\0Song Title\0Artist\0Album\0\0";
+    assert_eq!(media_text(on), "Music: Song Title - Artist");
+    let off = r"\0Music\00\0{0} - {1}\0Song Title\0Artist\0Album\0\0";
+    assert_eq!(media_text(off), "");
+    assert_eq!(media_text(""), "");
+    assert_eq!(media_text(r"\0\01\0{1} by {0}\0A\0B"), "B by A");
+}
+
+#[test]
+fn escargot_presence_has_personal_messages_and_media() {
+    // `read captures/escargot_msnp11_full.pcap`: bob's `UUX` sets `<PSM>bob's psm</PSM>`;
+    // alice's client later sets the Music line the servers relay in `UBX`.
+    let (_, rest) = run("escargot_msnp11_full.pcap");
+    assert!(rest.presence.iter().any(
+        |p| p.handle == "bob@example.com" && p.personal_message.as_deref() == Some("bob's psm")
+    ));
+    let media: Vec<&str> = rest
+        .presence
+        .iter()
+        .filter_map(|p| p.current_media.as_deref())
+        .filter(|m| !m.is_empty())
+        .collect();
+    assert!(!media.is_empty());
+    assert!(
+        media.iter().all(|m| *m == "Music: Song Title - Artist"),
+        "{media:?}"
+    );
+}
+
+#[test]
 fn ml_payloads_give_handles_and_list_bits() {
     let xml = br#"<ml l="1"><d n="Example.NET"><c n="bob" l="3" t="1"/><c n="x" t="1"/></d><d n='y.org'><c n="amy" l="9"/><c n="" l="1"/><c n="z" l="x"/></d></ml>"#;
     assert_eq!(

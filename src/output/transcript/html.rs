@@ -334,18 +334,20 @@ pub fn render_contacts_html(lists: &[ContactList], presence: &[PresenceChange]) 
     if !presence.is_empty() {
         s.push_str(
             "<h2>Presence changes</h2>\n<table class=\"list\">\n<tr><th>Time (UTC)</th>\
-<th>Contact</th><th>Status</th><th>Friendly name</th><th>Personal message</th><th>Told to</th></tr>\n",
+<th>Contact</th><th>Status</th><th>Friendly name</th><th>Personal message</th>\
+<th>Listening to</th><th>Told to</th></tr>\n",
         );
         for p in presence {
             let _ = writeln!(
                 s,
                 "<tr><td><time>{}</time></td><td class=\"remote\">{}</td><td>{}</td><td>{}</td>\
-<td>{}</td><td class=\"local\">{}</td></tr>",
+<td>{}</td><td>{}</td><td class=\"local\">{}</td></tr>",
                 utc(p.ts),
                 h(&p.handle),
                 escape_html(&super::status_text(&p.status)),
                 p.friendly_name.as_deref().map(h).unwrap_or_default(),
                 p.personal_message.as_deref().map(h).unwrap_or_default(),
+                p.current_media.as_deref().map(h).unwrap_or_default(),
                 p.principal.as_deref().map(h).unwrap_or_default(),
             );
         }

@@ -309,6 +309,7 @@ struct WirePresence<'a> {
     status: &'a str,
     friendly_name: Option<&'a str>,
     personal_message: Option<&'a str>,
+    current_media: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -368,6 +369,7 @@ pub fn render_contacts_json(lists: &[ContactList], presence: &[PresenceChange]) 
                 status: &p.status,
                 friendly_name: p.friendly_name.as_deref(),
                 personal_message: p.personal_message.as_deref(),
+                current_media: p.current_media.as_deref(),
             })
             .collect(),
     })

@@ -256,6 +256,9 @@ pub fn render_contacts_txt(lists: &[ContactList], presence: &[PresenceChange]) -
             if let Some(m) = &p.personal_message {
                 let _ = write!(s, ", personal message \"{}\"", shown(m));
             }
+            if let Some(m) = p.current_media.as_deref().filter(|m| !m.is_empty()) {
+                let _ = write!(s, ", listening to \"{}\"", shown(m));
+            }
             if let Some(to) = &p.principal {
                 let _ = write!(s, " (to {})", shown(to));
             }
