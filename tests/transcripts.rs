@@ -5,7 +5,8 @@
 
 use msnsniff::capture::Timestamp;
 use msnsniff::conversation::model::{
-    Conversation, Entry, EntryKind, LoginSession, Missing, Participant,
+    Contact, ContactList, Conversation, Entry, EntryKind, LoginSession, Missing, Participant,
+    PresenceChange,
 };
 use msnsniff::flow::FlowId;
 use msnsniff::msnc::text::Format;
@@ -479,6 +480,48 @@ fn write_all_writes_each_format_and_an_index() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("file"), "{e}");
+}
+
+#[test]
+fn hostile_contact_lists_and_presence_stay_inert() {
+    // Every field from the capture carries an escape sequence, a bidi override or markup
+    // (MSNP2-7 name the list in the command, so even a list name is capture text).
+    let evil = "x\u{1b}[2J\u{202e}gnp.exe</td><script>alert(1)</script>";
+    let lists = [ContactList {
+        principal: evil.into(),
+        contacts: vec![Contact {
+            handle: evil.into(),
+            friendly_name: Some(evil.into()),
+            lists: vec![evil.into()],
+            groups: vec![evil.into()],
+        }],
+        groups: vec![(evil.into(), evil.into())],
+    }];
+    let presence = [PresenceChange {
+        ts: ts(1, 0),
+        flow: FlowId(1),
+        principal: Some(evil.into()),
+        handle: evil.into(),
+        status: evil.into(),
+        friendly_name: Some(evil.into()),
+        personal_message: Some(evil.into()),
+        current_media: Some(evil.into()),
+    }];
+    let txt = transcript::txt::render_contacts_txt(&lists, &presence);
+    let html = transcript::html::render_contacts_html(&lists, &presence);
+    for out in [&txt, &html] {
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+            "{out}"
+        );
+    }
+    assert!(txt.contains("\\x1B[2J\\u{202E}gnp.exe"), "{txt}");
+    assert!(!html.contains("<script>") && !html.contains("</td><script"));
+    assert!(html.contains("&lt;script&gt;"));
+    let json: Value =
+        serde_json::from_str(&transcript::json::render_contacts_json(&lists, &presence)).unwrap();
+    assert_eq!(json["contact_lists"][0]["contacts"][0]["lists"][0], evil);
+    assert_eq!(json["presence"][0]["current_media"], evil);
 }
 
 // ---- the schema ----

@@ -225,7 +225,7 @@ pub fn render_contacts_txt(lists: &[ContactList], presence: &[PresenceChange]) -
             let _ = writeln!(s, "  group {}: {}", shown(id), shown(name));
         }
         for c in &l.contacts {
-            let _ = write!(s, "  {} [{}]", shown(&c.handle), c.lists.join(" "));
+            let _ = write!(s, "  {} [{}]", shown(&c.handle), shown(&c.lists.join(" ")));
             if !c.groups.is_empty() {
                 let groups: Vec<String> = c.groups.iter().map(|g| shown(g)).collect();
                 let _ = write!(s, " groups {}", groups.join(","));
