@@ -24,8 +24,7 @@ fn ns_session(p: &mut Pcap, client: &str, server: &str) {
     c.client(p, VER);
     c.server(p, VER_REPLY);
     c.client(p, CVR);
-    c.client_fin(p);
-    c.server_fin(p);
+    c.close(p);
 }
 
 fn write(dir: &Path, name: &str, p: &Pcap) -> String {

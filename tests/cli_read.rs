@@ -67,8 +67,7 @@ fn chat(dir: &Path, user: &str, texts: &[&[u8]]) -> PathBuf {
         sb.client(&mut p, &msg);
     }
     sb.server(&mut p, b"217 9\r\n");
-    sb.client_fin(&mut p);
-    sb.server_fin(&mut p);
+    sb.close(&mut p);
     let path = dir.join(format!("{}.pcap", user.split('@').next().unwrap()));
     p.write(&path);
     path

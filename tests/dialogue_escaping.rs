@@ -56,8 +56,7 @@ fn capture(dir: &Path) -> PathBuf {
         ),
     );
     sb.client(&mut p, b"OUT\r\n");
-    sb.client_fin(&mut p);
-    sb.server_fin(&mut p);
+    sb.close(&mut p);
     let path = dir.join("hostile.pcap");
     p.write(&path);
     path

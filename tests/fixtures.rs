@@ -177,11 +177,9 @@ fn msnp7_md5() -> Pcap {
             c("OUT\r\n"),
         ],
     );
-    sbc.client_fin(&mut p);
-    sbc.server_fin(&mut p);
+    sbc.close(&mut p);
     ns.client(&mut p, b"OUT\r\n");
-    ns.client_fin(&mut p);
-    ns.server_fin(&mut p);
+    ns.close(&mut p);
     p
 }
 
@@ -368,11 +366,9 @@ fn msnp14_adl() -> Pcap {
             c("OUT\r\n"),
         ],
     );
-    sw.client_fin(&mut p);
-    sw.server_fin(&mut p);
+    sw.close(&mut p);
     ns.client(&mut p, b"OUT\r\n");
-    ns.client_fin(&mut p);
-    ns.server_fin(&mut p);
+    ns.close(&mut p);
     p
 }
 
@@ -446,11 +442,9 @@ fn msnp18_sso() -> Pcap {
             c("OUT\r\n"),
         ],
     );
-    sw.client_fin(&mut p);
-    sw.server_fin(&mut p);
+    sw.close(&mut p);
     ns.client(&mut p, b"OUT\r\n");
-    ns.client_fin(&mut p);
-    ns.server_fin(&mut p);
+    ns.close(&mut p);
     p
 }
 
@@ -558,8 +552,7 @@ fn hostile_text() -> Pcap {
             sb(payload("MSG victim@hotmail.com Vic", &text_msg(b"\x1b[6n"))),
         ],
     );
-    sw.client_fin(&mut p);
-    sw.server_fin(&mut p);
+    sw.close(&mut p);
     p
 }
 
@@ -778,15 +771,12 @@ fn msnftp() -> Pcap {
             s("CCL\r\n"),
         ],
     );
-    ft.client_fin(&mut p);
-    ft.server_fin(&mut p);
+    ft.close(&mut p);
 
     sw.client(&mut p, b"OUT\r\n");
-    sw.client_fin(&mut p);
-    sw.server_fin(&mut p);
+    sw.close(&mut p);
     ns.client(&mut p, b"OUT\r\n");
-    ns.client_fin(&mut p);
-    ns.server_fin(&mut p);
+    ns.close(&mut p);
     p
 }
 
@@ -976,8 +966,7 @@ fn msnc_messages() -> Pcap {
             c("OUT\r\n"),
         ],
     );
-    sw.client_fin(&mut p);
-    sw.server_fin(&mut p);
+    sw.close(&mut p);
     ns.server(
         &mut p,
         &payload(
@@ -990,8 +979,7 @@ fn msnc_messages() -> Pcap {
         ),
     );
     ns.client(&mut p, b"OUT\r\n");
-    ns.client_fin(&mut p);
-    ns.server_fin(&mut p);
+    ns.close(&mut p);
     p
 }
 
@@ -1272,8 +1260,7 @@ fn p2p() -> Pcap {
         &p2p_msg(me, &[0u8; 20]),
     )));
     play(&mut p, &mut sw, &script);
-    sw.client_fin(&mut p);
-    sw.server_fin(&mut p);
+    sw.close(&mut p);
     p
 }
 

@@ -79,8 +79,7 @@ fn conversation(linktype: u32, client: &str, server: &str) -> Pcap {
     c.handshake(&mut p);
     c.client(&mut p, VER);
     c.server(&mut p, VER_REPLY);
-    c.client_fin(&mut p);
-    c.server_fin(&mut p);
+    c.close(&mut p);
     p
 }
 

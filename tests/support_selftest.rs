@@ -146,8 +146,7 @@ fn conv_keeps_sequence_numbers_and_clock() {
     assert_eq!(conv.client_seq(), 2); // wrapped
     conv.server(&mut p, b"hello");
     assert_eq!(conv.server_seq(), 1006);
-    conv.client_fin(&mut p);
-    conv.server_fin(&mut p);
+    conv.close(&mut p);
     assert_eq!((conv.client_seq(), conv.server_seq()), (3, 1007));
     let r = read_back(&p, Precision::Micro);
     assert_eq!(r.frames.len(), 7);

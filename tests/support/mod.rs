@@ -465,6 +465,12 @@ impl Conv {
         self.server_next = self.server_next.wrapping_add(1);
     }
 
+    /// The usual close: the client's FIN, then the server's.
+    pub fn close(&mut self, p: &mut Pcap) {
+        self.client_fin(p);
+        self.server_fin(p);
+    }
+
     /// RST/ACK from the client at its next sequence number.
     pub fn client_rst(&mut self, p: &mut Pcap) {
         self.raw(p, true, self.client_next, self.server_next, "RA", b"");
