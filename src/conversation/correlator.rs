@@ -24,6 +24,7 @@ use crate::bounded::FifoMap;
 use crate::capture::Timestamp;
 use crate::event::{CommandEvent, ConnectionInfo, Event, Role, Sink};
 use crate::flow::{FlowId, Opening};
+use crate::msnc::msnobject::unescape_xml;
 use crate::msnc::{Kind, Message};
 use crate::msnp::named::{Name, Value};
 use crate::msnp::verbs::list_names;
@@ -269,18 +270,6 @@ fn media_text(value: &str) -> String {
     } else {
         format!("{kind}: {text}")
     }
-}
-
-/// The five predefined XML entities resolved (`&amp;` last, so `&amp;lt;` stays `&lt;`).
-fn unescape_xml(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
 }
 
 /// The principal's lists, created on first use (pushing out the oldest principal's past

@@ -80,8 +80,8 @@ fn attributes(xml: &str) -> Vec<(String, String)> {
     out
 }
 
-/// The five predefined XML entities.
-fn unescape_xml(s: &str) -> String {
+/// The five predefined XML entities resolved (`&amp;` last, so `&amp;lt;` stays `&lt;`).
+pub(crate) fn unescape_xml(s: &str) -> String {
     if !s.contains('&') {
         return s.to_string();
     }
