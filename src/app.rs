@@ -1,13 +1,16 @@
 //! Runs a parsed command line: builds the pipeline's configuration, picks the output, and
 //! reports how the run went as an exit status. The binary's `main` only maps the result.
 
-use crate::capture::{CaptureError, FileSource};
+use crate::capture::{
+    self, CaptureError, FileSource, LiveOptions, LiveSource, PacketSource, PacketTap, PcapWriter,
+};
 use crate::cli::{
-    CaptureArgs, ChannelArg, Cli, ColorArg, Command, FlowsArgs, FlowsFormat, NotesArg, ReadArgs,
-    ReadFormat, StatsArgs, StatsFormat, TranscriptFormatArg, TranscriptsArgs,
+    CaptureArgs, ChannelArg, Cli, ColorArg, Command, EventArgs, FlowsArgs, FlowsFormat,
+    InterfacesArgs, LiveArgs, NotesArg, ReadArgs, ReadFormat, StatsArgs, StatsFormat,
+    TranscriptFormatArg, TranscriptsArgs,
 };
 use crate::conversation::Correlator;
-use crate::event::{Channel, Sink};
+use crate::event::{Channel, Sink, Tee};
 use crate::flow::FlowConfig;
 use crate::flow::{Expectation, FlowConsumer, FlowEvent};
 use crate::output::dialogue::{Dialogue, Notes};
@@ -22,8 +25,12 @@ use crate::output::transcript::{self, TranscriptFormat};
 use crate::pipeline;
 use crate::session::Decoder;
 use clap::CommandFactory;
+use signal_hook::consts::{SIGINT, SIGTERM};
 use std::io::IsTerminal;
 use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 /// How a run ended, when it did not fail outright.
 #[derive(Debug)]
@@ -42,6 +49,8 @@ pub fn run(cli: Cli) -> io::Result<Outcome> {
         Command::Read(args) => read(args),
         Command::Stats(args) => stats(args),
         Command::Transcripts(args) => transcripts(args),
+        Command::Live(args) => live(args),
+        Command::Interfaces(args) => interfaces(args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "msnsniff", &mut io::stdout());
@@ -124,7 +133,26 @@ fn read(args: ReadArgs) -> io::Result<Outcome> {
     let (mut source, config) = source_and_config(&args.capture);
     let stdout = io::stdout();
     let out = io::BufWriter::new(stdout.lock());
-    let mut sink: Box<dyn Sink> = match args.format {
+    let (summary, commands) = print_events(&mut source, config, out, &args.events, &mut [], None)?;
+    Ok(Outcome {
+        found_msn: summary.msn_connections > 0 && commands > 0,
+        capture_error: summary.capture_error,
+    })
+}
+
+/// The printed output of `read` and `live`: the dialogue or JSON events to `out`, after the
+/// selection and `--extract`; `also` take the same selected events (a live run's `stats` and
+/// transcripts), and `tap` every packet (a live run's `-w`). Returns the run's summary and the
+/// number of commands decoded.
+fn print_events<'o>(
+    source: &mut dyn PacketSource,
+    config: FlowConfig,
+    out: impl Write + 'o,
+    args: &EventArgs,
+    also: &mut [&mut dyn Sink],
+    tap: Option<&mut dyn PacketTap>,
+) -> io::Result<(pipeline::RunSummary, u64)> {
+    let mut sink: Box<dyn Sink + 'o> = match args.format {
         ReadFormat::Dialogue => {
             let notes = match args.notes {
                 NotesArg::None => Notes::None,
@@ -150,25 +178,161 @@ fn read(args: ReadArgs) -> io::Result<Outcome> {
         principal: args.principal.clone(),
         verbs: args.verb.clone(),
     };
+    let mut sinks: Vec<&mut dyn Sink> = vec![sink.as_mut()];
+    for s in also.iter_mut() {
+        sinks.push(&mut **s);
+    }
+    let mut tee = Tee(sinks);
     // The directory first, so that a bad one fails before the capture is read. Selection
     // comes before extraction: only the selected connections' objects are written.
     let mut extract = match &args.extract {
-        Some(dir) => Some(Extract::new(sink.as_mut(), dir.clone())?),
+        Some(dir) => Some(Extract::new(&mut tee, dir.clone())?),
         None => None,
     };
     let inner: &mut dyn Sink = match &mut extract {
         Some(x) => x,
-        None => sink.as_mut(),
+        None => &mut tee,
     };
     let mut select = Select::new(inner, selection);
     let mut decoder = Decoder::new(&mut select);
-    let summary = pipeline::run(&mut source, config, &mut decoder)?;
+    let summary = pipeline::run_tapped(source, config, &mut decoder, tap)?;
     let commands = decoder.commands;
     drop(decoder);
     select.finish()?;
+    Ok((summary, commands))
+}
+
+/// `msnsniff live`: the same pipeline and outputs as `read`, fed by a live capture that stops
+/// on a signal, a count or a duration; output is flushed line by line.
+fn live(args: LiveArgs) -> io::Result<Outcome> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM] {
+        // The first signal asks for a clean stop; a second one (the first having set the
+        // flag) ends the process at once, as 128 + SIGINT.
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))?;
+        signal_hook::flag::register(sig, Arc::clone(&stop))?;
+    }
+    let mut source = LiveSource::open(LiveOptions {
+        interface: args.interface.clone(),
+        promisc: !args.no_promisc,
+        snaplen: args.snaplen,
+        buffer_mib: args.buffer_size,
+        filter: (!args.filter.is_empty()).then(|| args.filter.join(" ")),
+        count: args.count,
+        duration: args
+            .duration
+            .map(|d| Duration::try_from_secs_f64(d.max(0.0)).unwrap_or(Duration::MAX)),
+        stop,
+    })
+    .map_err(|e| io::Error::other(e.to_string()))?;
+    // Every directory and file first, so that a bad one fails before capturing starts.
+    if let Some(dir) = &args.transcripts {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+    }
+    let mut writer = match &args.write {
+        Some(path) => Some(PcapWriter::new(
+            source
+                .savefile(path)
+                .map_err(|e| io::Error::other(e.to_string()))?,
+            args.write_msn_only,
+        )),
+        None => None,
+    };
+    let config = FlowConfig {
+        ports: if args.ports.is_empty() {
+            vec![1863]
+        } else {
+            args.ports.clone()
+        },
+        idle_close: Some(Duration::from_secs(args.idle_close.max(1))),
+        ..pipeline::msn_config()
+    };
+    let mut stats = args.stats.then(Stats::new);
+    let mut correlator = args.transcripts.as_ref().map(|_| Correlator::new());
+    let mut also: Vec<&mut dyn Sink> = Vec::new();
+    if let Some(s) = &mut stats {
+        also.push(s);
+    }
+    if let Some(c) = &mut correlator {
+        also.push(c);
+    }
+    if !args.quiet {
+        eprintln!(
+            "msnsniff: listening on {}, link-type {}, snapshot length {} bytes",
+            crate::output::text::escape_text(source.interface()),
+            source.link_description(),
+            args.snaplen
+        );
+    }
+    // Live output may not wait in a buffer: each line goes out when it is complete.
+    let stdout = io::stdout();
+    let out = io::LineWriter::new(stdout.lock());
+    let tap = writer.as_mut().map(|w| w as &mut dyn PacketTap);
+    let (summary, _) = print_events(&mut source, config, out, &args.events, &mut also, tap)?;
+    drop(also);
+    if let Some(stats) = stats {
+        let report = stats.report();
+        if args.events.format == ReadFormat::Dialogue {
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            write!(out, "{}", tables(&report))?;
+            out.flush()?;
+        } else {
+            eprint!("{}", tables(&report));
+        }
+    }
+    if let (Some(dir), Some(mut correlator)) = (&args.transcripts, correlator) {
+        let mut conversations = correlator.take_finished();
+        let rest = correlator.finish();
+        conversations.extend(rest.conversations);
+        let written = transcript::write_all(
+            dir,
+            &conversations,
+            &rest.login_sessions,
+            &rest.contact_lists,
+            &rest.presence,
+            &TranscriptFormat::ALL,
+        )?;
+        if !args.quiet {
+            eprintln!(
+                "msnsniff: {} transcript files written to {}",
+                written.len(),
+                dir.display()
+            );
+        }
+    }
+    if !args.quiet {
+        let counts = source.stats();
+        let written = match (&writer, &args.write) {
+            (Some(w), Some(path)) => format!(", {} written to {}", w.written, path.display()),
+            _ => String::new(),
+        };
+        eprintln!(
+            "msnsniff: {} packets captured, {} MSN connections, {} dropped by the kernel, {} by the interface{written}",
+            counts.captured, summary.msn_connections, counts.dropped, counts.if_dropped
+        );
+    }
+    // A live run that was stopped has done its job, whether or not MSN traffic came by.
     Ok(Outcome {
-        found_msn: summary.msn_connections > 0 && commands > 0,
+        found_msn: true,
         capture_error: summary.capture_error,
+    })
+}
+
+/// `msnsniff interfaces`: the devices libpcap can capture on.
+fn interfaces(args: InterfacesArgs) -> io::Result<Outcome> {
+    let list = capture::interfaces().map_err(|e| io::Error::other(e.to_string()))?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.format {
+        StatsFormat::Table => writeln!(out, "{}", crate::output::interfaces::table(&list))?,
+        StatsFormat::Json => crate::output::interfaces::write_json(&mut out, &list)?,
+    }
+    out.flush()?;
+    Ok(Outcome {
+        found_msn: true,
+        capture_error: None,
     })
 }
 
@@ -252,7 +416,7 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
 /// Runs the pipeline with the decoder feeding `sink`: the run's summary and the number of
 /// commands decoded.
 fn decode(
-    source: &mut Progress<FileSource>,
+    source: &mut dyn PacketSource,
     config: FlowConfig,
     sink: &mut dyn Sink,
 ) -> io::Result<(pipeline::RunSummary, u64)> {

@@ -18,6 +18,17 @@ Examples:
   tcpdump -w - -i eth0 | msnsniff flows -      read standard input
   msnsniff flows capture.pcap -- host 10.0.0.7 a BPF filter after --";
 
+const LIVE_EXAMPLES: &str = "\
+Examples:
+  msnsniff live -i eth0                        the dialogue of MSN traffic on eth0, as it happens
+  msnsniff live -i eth0 --format jsonl | jq .  JSON events, one a line, flushed per line
+  msnsniff live -i eth0 -w msn.pcap --write-msn-only --transcripts out/
+                                               keep the MSN packets and the transcripts
+  msnsniff live -i eth0 --duration 60 --stats  a minute of traffic, then the stats tables
+  msnsniff live -i eth0 -- host 10.0.0.7       only what this host sends or receives
+  sudo setcap cap_net_raw,cap_net_admin=eip $(command -v msnsniff)
+                                               let a user capture without root";
+
 /// A protocol-aware analyzer for MSN Messenger traffic (MSNP2 to MSNP18).
 ///
 /// Reads pcap and pcapng captures, reassembles the TCP connections that carry MSN
@@ -69,6 +80,24 @@ pub enum Command {
     /// capture held none, 2 on errors.
     #[command(after_help = EXAMPLES)]
     Transcripts(TranscriptsArgs),
+
+    /// Capture MSN traffic live from a network interface, as it happens.
+    ///
+    /// The same output as `read` (the dialogue, or JSON events, flushed line by line), from
+    /// an interface instead of a file. Switchboards and file transfers the protocol announces
+    /// on other ports are followed: the kernel keeps all of TCP (narrowed by FILTER) and
+    /// msnsniff picks the MSN connections itself. Stops on Ctrl-C or SIGTERM (a second one
+    /// ends at once), after `-c` packets or `--duration` seconds; then every connection is
+    /// flushed (open ones reported as open), `--stats` and `--transcripts` are written, and
+    /// the packet counts go to stderr. Needs the right to capture: run as root, or grant the
+    /// binary `cap_net_raw,cap_net_admin`. Exit status: 0 when stopped, 2 on errors (no
+    /// permission, no such interface, a bad filter, the interface went down).
+    #[command(after_help = LIVE_EXAMPLES)]
+    Live(LiveArgs),
+
+    /// List the network interfaces msnsniff can capture on: name, description, addresses
+    /// and flags (up, running, loopback, wireless).
+    Interfaces(InterfacesArgs),
 
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -196,6 +225,13 @@ pub struct ReadArgs {
     #[command(flatten)]
     pub capture: CaptureArgs,
 
+    #[command(flatten)]
+    pub events: EventArgs,
+}
+
+/// How `read` and `live` print what was decoded, and what they select.
+#[derive(Debug, Args)]
+pub struct EventArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReadFormat::Dialogue)]
     pub format: ReadFormat,
@@ -236,6 +272,86 @@ pub struct ReadArgs {
     /// overwritten (a taken name is numbered). DIR is created if missing.
     #[arg(long, value_name = "DIR")]
     pub extract: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// The interface to capture on [default: libpcap's default device]; `msnsniff
+    /// interfaces` lists them.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
+
+    /// Do not put the interface into promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+
+    /// Bytes captured of each packet.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::capture::DEFAULT_SNAPLEN,
+          value_parser = clap::value_parser!(u32).range(64..))]
+    pub snaplen: u32,
+
+    /// The kernel's capture buffer, in MiB: larger drops fewer packets in bursts.
+    #[arg(long, value_name = "MIB", default_value_t = crate::capture::DEFAULT_BUFFER_MIB,
+          value_parser = clap::value_parser!(u32).range(1..=2047))]
+    pub buffer_size: u32,
+
+    /// A server port that marks a connection as MSN (repeatable) [default: 1863].
+    ///
+    /// Switchboard and file-transfer addresses announced by the protocol itself are followed
+    /// whatever their port, and so is a connection whose first bytes are an MSNP command.
+    #[arg(long = "port", value_name = "PORT")]
+    pub ports: Vec<u16>,
+
+    /// Stop after this many packets.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+
+    /// Also write the packets captured to FILE (pcap), to be read again with `msnsniff read`
+    /// or Wireshark.
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<std::path::PathBuf>,
+
+    /// With -w, write only the MSN connections' packets (each from its first packet, the
+    /// handshake included).
+    #[arg(long, requires = "write")]
+    pub write_msn_only: bool,
+
+    /// When the run ends, print the `stats` tables: on stdout after the dialogue, on stderr
+    /// with `--format jsonl`/`json` (stdout stays pure JSON).
+    #[arg(long)]
+    pub stats: bool,
+
+    /// When the run ends, write the transcripts of what was captured to DIR (as
+    /// `msnsniff transcripts -o DIR`; all three formats).
+    #[arg(long, value_name = "DIR")]
+    pub transcripts: Option<std::path::PathBuf>,
+
+    /// Close a connection (as `idle`) after this many seconds without a packet.
+    #[arg(long, value_name = "SECS", default_value_t = crate::flow::LIVE_IDLE_CLOSE.as_secs())]
+    pub idle_close: u64,
+
+    /// No "listening on" line and no final counts on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub events: EventArgs,
+
+    /// A BPF filter expression (tcpdump syntax), after `--`. It narrows what the kernel
+    /// keeps (all of TCP otherwise, so that announced switchboards on any port are seen).
+    #[arg(last = true, value_name = "FILTER")]
+    pub filter: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InterfacesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
+    pub format: StatsFormat,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -439,6 +439,26 @@ impl Sink for Discard {
     }
 }
 
+/// A sink that hands every event to several sinks, in order (the printed output, and the
+/// `stats` and transcripts of a live run). The first failure stops the event there.
+pub struct Tee<'a>(pub Vec<&'a mut dyn Sink>);
+
+impl Sink for Tee<'_> {
+    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+        for s in &mut self.0 {
+            s.event(ev)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        for s in &mut self.0 {
+            s.finish()?;
+        }
+        Ok(())
+    }
+}
+
 /// A sink that keeps every event in memory: for tests, and for small captures a program wants
 /// to look at as a whole.
 #[derive(Debug, Default)]

@@ -7,7 +7,7 @@
 //! flushed at the end, even when the source fails part way (a truncated last record): the
 //! source's error is returned with the summary, after the flush.
 
-use crate::capture::{CaptureError, PacketSource, Timestamp};
+use crate::capture::{CaptureError, Membership, PacketSource, PacketTap, Timestamp};
 use crate::flow::{At, FlowConfig, FlowEvent, FlowTable};
 use crate::msnp;
 use crate::net::{Decoded, NetDecoder};
@@ -56,6 +56,18 @@ pub fn run(
     config: FlowConfig,
     consumer: &mut dyn FlowConsumer,
 ) -> io::Result<RunSummary> {
+    run_tapped(source, config, consumer, None)
+}
+
+/// [`run`], with every packet also shown to `tap` (a writer of the packets, `live -w`) after
+/// the flow table has seen it, with what the table made of it. A source's notices (dropped
+/// packets) are reported as anomalies that belong to no connection, as they come.
+pub fn run_tapped(
+    source: &mut dyn PacketSource,
+    config: FlowConfig,
+    consumer: &mut dyn FlowConsumer,
+    mut tap: Option<&mut dyn PacketTap>,
+) -> io::Result<RunSummary> {
     let mut net = NetDecoder::new();
     let mut table = FlowTable::new(config);
     let mut summary = RunSummary::default();
@@ -78,18 +90,28 @@ pub fn run(
             frame: packet.index,
             ts: packet.ts,
         };
-        match net.decode(&packet) {
+        let membership = match net.decode(&packet) {
             Decoded::Tcp(seg) => {
                 table.segment(&seg, &mut |ev| forward(consumer, &mut failure, ev));
+                table.membership(seg.src, seg.dst)
             }
-            Decoded::Ignored => {}
+            Decoded::Ignored => Membership::Other(None),
             Decoded::Anomaly { name } => {
                 table.net_anomaly(last, name, &mut |ev| forward(consumer, &mut failure, ev));
+                Membership::Other(None)
             }
+        };
+        if let Some(t) = tap.as_deref_mut() {
+            t.packet(&packet, membership)?;
         }
         // Fragment timeouts and evictions found while handling this frame.
         while let Some(name) = net.take_anomaly() {
             table.net_anomaly(last, name, &mut |ev| forward(consumer, &mut failure, ev));
+        }
+        while let Some(n) = source.take_notice() {
+            table.anomaly(last, n.name, n.detail, &mut |ev| {
+                forward(consumer, &mut failure, ev)
+            });
         }
         if let Some(e) = failure.take() {
             return Err(e);
@@ -99,12 +121,20 @@ pub fn run(
         }
     }
     net.finish();
+    while let Some(n) = source.take_notice() {
+        table.anomaly(last, n.name, n.detail, &mut |ev| {
+            forward(consumer, &mut failure, ev)
+        });
+    }
     while let Some(name) = net.take_anomaly() {
         table.net_anomaly(last, name, &mut |ev| forward(consumer, &mut failure, ev));
     }
     table.finish(last, &mut |ev| forward(consumer, &mut failure, ev));
     if let Some(e) = failure.take() {
         return Err(e);
+    }
+    if let Some(t) = tap {
+        t.finish()?;
     }
     summary.msn_connections = table.msn_connections();
     Ok(summary)

@@ -8,10 +8,19 @@
 //! record) as [`CaptureError`]s: those are the only failures that abort a run.
 
 mod file;
+mod live;
+mod write;
 
 pub use file::FileSource;
+pub use live::{
+    DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN, Interface, KERNEL_FILTER, LiveOptions, LiveSource,
+    LiveStats, POLL_INTERVAL, STATS_INTERVAL, interfaces, kernel_filter,
+};
+pub use write::{MAX_HELD_CONNECTIONS, MAX_HELD_PACKETS, PcapWriter};
 
 use std::fmt;
+use std::io;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 /// A capture timestamp, kept at the precision the file provides (micro- or nanoseconds).
@@ -132,6 +141,43 @@ impl std::error::Error for CaptureError {}
 /// has been output.
 pub trait PacketSource {
     fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, CaptureError>;
+
+    /// Something the source has to report between packets (a live capture's kernel dropped
+    /// packets). The pipeline asks after every packet and at the end of the run, and reports
+    /// each notice as an anomaly that belongs to no connection.
+    fn take_notice(&mut self) -> Option<SourceNotice> {
+        None
+    }
+}
+
+/// A source's report, with a stable dotted name (`capture.dropped`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceNotice {
+    pub name: &'static str,
+    pub detail: String,
+}
+
+/// A connection, as its two endpoints (the smaller first, so both directions name it alike).
+pub type ConnKey = (SocketAddr, SocketAddr);
+
+/// What the flow table made of a packet, for a [`PacketTap`] that keeps only MSN traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Membership {
+    /// The packet belongs to an MSN connection.
+    Msn(ConnKey),
+    /// The packet's connection may still turn out to be MSN (its first bytes are awaited).
+    Undecided(ConnKey),
+    /// Not MSN traffic (or not a TCP segment at all, when there is no key).
+    Other(Option<ConnKey>),
+}
+
+/// Sees every packet after the flow table has: a writer of the packets captured (`-w`).
+pub trait PacketTap {
+    fn packet(&mut self, packet: &RawPacket<'_>, membership: Membership) -> io::Result<()>;
+    /// The end of the run: write out what is buffered.
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

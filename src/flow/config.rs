@@ -18,6 +18,10 @@ pub struct FlowConfig {
     pub max_connections: usize,
     /// Capture time after which a quiet connection's open holes are given up.
     pub idle_timeout: Duration,
+    /// Capture time after which a quiet MSN connection is closed (as `idle`) and forgotten;
+    /// `None` keeps it until its end, the input's end or eviction. Live runs set it (see
+    /// [`LIVE_IDLE_CLOSE`]) so that connections whose end was never seen do not stay forever.
+    pub idle_close: Option<Duration>,
     /// Tells whether a connection on no known port and no announced address is MSN, from the
     /// first bytes of one direction (at most [`SNIFF_BYTES`](super::SNIFF_BYTES)). The default
     /// never says yes: content detection is off until a protocol's sniffer is given (for MSNP,
@@ -42,6 +46,11 @@ pub const MAX_CONNECTIONS: usize = 65_536;
 /// means the missing bytes are not coming.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// Default for live runs: a connection silent for half an hour is closed. MSN clients ping
+/// the notification server about once a minute and a switchboard nobody types in is closed by
+/// the server within minutes, so such silence means the end went uncaptured.
+pub const LIVE_IDLE_CLOSE: Duration = Duration::from_secs(1800);
+
 /// Capture time after which a hole the peer acknowledged past is given up, whatever the
 /// sender does. Mirror ports show an ACK ahead of its data by microseconds to milliseconds;
 /// a segment the capture really lost leaves the bytes after it waiting, and with them, say,
@@ -59,6 +68,7 @@ impl Default for FlowConfig {
             limits: Limits::default(),
             max_connections: MAX_CONNECTIONS,
             idle_timeout: IDLE_TIMEOUT,
+            idle_close: None,
             sniff: sniff_nothing,
         }
     }

@@ -76,6 +76,8 @@ pub enum Closing {
     Open,
     /// Dropped from the table to make room.
     Evicted,
+    /// Silent for longer than [`FlowConfig::idle_close`](super::FlowConfig::idle_close).
+    Idle,
 }
 
 /// A gap in one direction of a connection.

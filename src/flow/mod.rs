@@ -19,7 +19,8 @@
 //!   by their content, the sender of that first command).
 //! - **Bounded memory.** At most [`FlowConfig::max_connections`] connections are tracked; the
 //!   least recently active one is evicted past that (its holes become gaps, it is closed).
-//!   Holes still open after [`FlowConfig::idle_timeout`] of capture time become gaps. Each
+//!   Holes still open after [`FlowConfig::idle_timeout`] of capture time become gaps; with
+//!   [`FlowConfig::idle_close`] (live runs), a connection silent that long is closed. Each
 //!   direction's out-of-order buffer is capped by [`Limits`](crate::reassembly::Limits).
 //!   Memory does not grow with the size of the capture.
 //! - **Time is the capture's, and stray stamps cannot jump it.** Idle timeouts and the grace
@@ -53,8 +54,8 @@ mod table;
 pub use candidate::{SNIFF_BYTES, SNIFF_PACKETS};
 pub use clock::{CaptureClock, JUMP_CONFIRM_FRAMES, MAX_CLOCK_STEP};
 pub use config::{
-    ACK_GRACE_TIME, FlowConfig, IDLE_TIMEOUT, MAX_CONNECTIONS, SWEEP_INTERVAL, Sniffer,
-    sniff_nothing,
+    ACK_GRACE_TIME, FlowConfig, IDLE_TIMEOUT, LIVE_IDLE_CLOSE, MAX_CONNECTIONS, SWEEP_INTERVAL,
+    Sniffer, sniff_nothing,
 };
 pub use consumer::FlowConsumer;
 pub use events::{

@@ -15,6 +15,7 @@ use super::events::{At, Closing, Detection, FlowEvent, FlowId, FlowSummary, Open
 use super::expect::{Expectation, Expected};
 use super::policy;
 use crate::Direction;
+use crate::capture::Membership;
 use crate::net::TcpSegment;
 use crate::reassembly::{GapReason, HalfEvent, HalfStream, Limits};
 use std::collections::{BTreeMap, HashMap};
@@ -105,13 +106,37 @@ impl FlowTable {
 
     /// Reports a frame that could not be decoded into a TCP segment.
     pub fn net_anomaly(&mut self, at: At, name: &'static str, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        self.anomaly(at, name, String::new(), emit);
+    }
+
+    /// Reports something odd that belongs to no connection (a capture source's notice).
+    pub fn anomaly(
+        &mut self,
+        at: At,
+        name: &'static str,
+        detail: String,
+        emit: &mut dyn FnMut(FlowEvent<'_>),
+    ) {
         emit(FlowEvent::Anomaly {
             flow: None,
             at,
             dir: None,
             name,
-            detail: String::new(),
+            detail,
         });
+    }
+
+    /// What the table made of the connection between `a` and `b` so far: MSN, still
+    /// undecided, or neither (not MSN, or not tracked). A closed MSN connection still counts as
+    /// MSN while its tombstone lasts, so its last ACKs go with it.
+    pub fn membership(&self, a: SocketAddr, b: SocketAddr) -> Membership {
+        let key = key_of(a, b);
+        match self.conns.get(&key) {
+            Some(c) if c.state == State::Msn => Membership::Msn(key),
+            Some(c) if c.state == State::Candidate => Membership::Undecided(key),
+            Some(c) if c.summary.id != FlowId(0) => Membership::Msn(key),
+            _ => Membership::Other(Some(key)),
+        }
     }
 
     /// Feeds one TCP segment.
@@ -505,20 +530,36 @@ impl FlowTable {
         }
         self.last_sweep = now;
         let timeout = self.config.idle_timeout;
+        let close_after = self.config.idle_close;
         let mut quiet = Vec::new();
         for key in self.lru.values() {
             let Some(c) = self.conns.get(key) else {
                 continue;
             };
-            if now.saturating_sub(c.active_at) <= timeout {
+            let silent = now.saturating_sub(c.active_at);
+            // Least recently active first: past the first entry inside both limits, every
+            // other one is too.
+            if silent <= timeout.min(close_after.unwrap_or(timeout)) {
                 break;
             }
-            if !c.idle_flushed {
-                quiet.push(*key);
+            let close = close_after.is_some_and(|limit| silent > limit);
+            let flush = silent > timeout && !c.idle_flushed;
+            if close || flush {
+                quiet.push((*key, close));
             }
         }
-        for key in quiet {
+        for (key, close) in quiet {
             match self.conns.get(&key).map(|c| &c.state) {
+                Some(State::Msn) if close => {
+                    if let Some(c) = self.conns.get_mut(&key) {
+                        *c.summary.anomalies.entry("flow.idle_closed").or_default() += 1;
+                    }
+                    self.flush(key, at, GapReason::Idle, true, emit);
+                    self.close_or_drop(key, at, Closing::Idle, emit);
+                    if let Some(c) = self.conns.remove(&key) {
+                        self.lru.remove(&c.tick);
+                    }
+                }
                 Some(State::Msn) => {
                     self.flush(key, at, GapReason::Idle, false, emit);
                     if let Some(c) = self.conns.get_mut(&key) {

@@ -771,3 +771,76 @@ fn a_candidate_gives_up_after_its_sniff_window() {
     h.finish();
     assert!(h.opened().is_empty());
 }
+
+#[test]
+fn with_idle_close_a_silent_connection_is_closed_and_a_busy_one_is_not() {
+    let mut h = Harness::with(FlowConfig {
+        idle_close: Some(std::time::Duration::from_secs(60)),
+        ..config()
+    });
+    h.handshake(C, S);
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    h.seg(C, S, c1, s1, "PA", b"VER 1 MSNP8\r\n");
+    assert_eq!(
+        h.table.membership(C.parse().unwrap(), S.parse().unwrap()),
+        crate::capture::Membership::Msn(key(C, S))
+    );
+    // Another connection stays busy, ten seconds a packet, for two minutes.
+    let busy = "10.0.0.9:40000";
+    h.handshake(busy, S);
+    let mut seq = CISN.wrapping_add(1);
+    for _ in 0..12 {
+        h.secs += 10;
+        h.seg(busy, S, seq, s1, "PA", b"PNG\r\n");
+        seq = seq.wrapping_add(5);
+    }
+    assert!(
+        h.recs.contains(&Rec::Closed(1, Closing::Idle)),
+        "{:?}",
+        h.recs
+    );
+    assert!(
+        !h.recs.contains(&Rec::Closed(2, Closing::Idle)),
+        "{:?}",
+        h.recs
+    );
+    assert_eq!(h.summaries[0].anomalies.get("flow.idle_closed"), Some(&1));
+    assert_eq!(
+        h.table.membership(C.parse().unwrap(), S.parse().unwrap()),
+        crate::capture::Membership::Other(Some(key(C, S)))
+    );
+    // If it speaks again, it is picked up anew, in the middle.
+    h.seg(C, S, c1.wrapping_add(13), s1, "PA", b"PNG\r\n");
+    h.finish();
+    assert_eq!(h.opened().len(), 3, "{:?}", h.recs);
+}
+
+fn key(a: &str, b: &str) -> crate::capture::ConnKey {
+    let (a, b): (std::net::SocketAddr, std::net::SocketAddr) =
+        (a.parse().unwrap(), b.parse().unwrap());
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+#[test]
+fn membership_follows_a_candidate_until_it_is_decided() {
+    let mut h = Harness::new();
+    let (c, s) = ("10.0.0.1:50001", "10.0.0.2:4000");
+    let (ca, sa) = (c.parse().unwrap(), s.parse().unwrap());
+    h.seg(c, s, CISN, 0, "S", b"");
+    assert_eq!(
+        h.table.membership(ca, sa),
+        crate::capture::Membership::Undecided(key(c, s))
+    );
+    h.seg(c, s, CISN.wrapping_add(1), 0, "PA", b"VER 1 MSNP8 CVR0\r\n");
+    assert_eq!(
+        h.table.membership(ca, sa),
+        crate::capture::Membership::Msn(key(c, s))
+    );
+    let (o, p) = ("10.0.0.1:50002", "10.0.0.2:80");
+    h.seg(o, p, CISN, 0, "S", b"");
+    h.seg(o, p, CISN.wrapping_add(1), 0, "PA", b"GET / HTTP/1.1\r\n");
+    assert_eq!(
+        h.table.membership(o.parse().unwrap(), p.parse().unwrap()),
+        crate::capture::Membership::Other(Some(key(o, p)))
+    );
+}

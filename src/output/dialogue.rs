@@ -301,6 +301,7 @@ impl<W: Write> Dialogue<W> {
             (Closing::Rst, None) => "reset".to_string(),
             (Closing::Open, _) => "still open when the capture ended".to_string(),
             (Closing::Evicted, _) => "dropped to make room for newer connections".to_string(),
+            (Closing::Idle, _) => "closed after a long silence (its end was not seen)".to_string(),
         };
         self.note(
             s,

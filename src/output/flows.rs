@@ -163,6 +163,7 @@ fn closing_word(s: &FlowSummary) -> String {
         (Closing::Rst, None) => "RST".into(),
         (Closing::Open, _) => "open".into(),
         (Closing::Evicted, _) => "evicted".into(),
+        (Closing::Idle, _) => "idle".into(),
     }
 }
 

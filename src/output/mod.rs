@@ -6,6 +6,7 @@ pub mod dialogue;
 pub mod dump;
 pub mod extract;
 pub mod flows;
+pub mod interfaces;
 pub mod json;
 pub mod progress;
 pub mod select;

@@ -80,6 +80,10 @@ impl<S: PacketSource> PacketSource for Progress<S> {
             }
         }
     }
+
+    fn take_notice(&mut self) -> Option<crate::capture::SourceNotice> {
+        self.inner.take_notice()
+    }
 }
 
 impl<S> Drop for Progress<S> {

@@ -167,6 +167,7 @@ pub fn closing(c: Closing) -> &'static str {
         Closing::Rst => "rst",
         Closing::Open => "open",
         Closing::Evicted => "evicted",
+        Closing::Idle => "idle",
     }
 }
 
