@@ -16,7 +16,7 @@ use crate::flow::{Expectation, FlowConsumer, FlowEvent};
 use crate::output::dialogue::{Dialogue, Notes};
 use crate::output::dump::Dump;
 use crate::output::extract::Extract;
-use crate::output::flows::{FlowsReport, table};
+use crate::output::flows::{FlowsReport, Layout, table};
 use crate::output::json::{self, JsonArray, JsonLines};
 use crate::output::progress::Progress;
 use crate::output::select::{Select, Selection};
@@ -105,9 +105,14 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
     match args.format {
         FlowsFormat::Table => {
             if !rows.is_empty() {
-                writeln!(out, "{}", table(&rows))?;
+                let layout = Layout {
+                    width: terminal_width(),
+                    color: use_color(args.color),
+                };
+                writeln!(out, "{}", table(&rows, layout))?;
             }
         }
+        FlowsFormat::Tsv => crate::output::flows::tsv(&mut out, &rows)?,
         FlowsFormat::Jsonl => json::write_flow_rows_jsonl(&mut out, &rows)?,
         FlowsFormat::Json => json::write_flow_rows_json(&mut out, &rows)?,
     }
@@ -118,15 +123,34 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
     })
 }
 
-/// Whether to colour: `auto` colours a terminal unless NO_COLOR is set (to anything but "").
+/// Whether to colour. `auto` follows the conventions of NO_COLOR (no-color.org) and
+/// CLICOLOR_FORCE (bixense.com/clicolors): NO_COLOR set to anything but "" turns colour off;
+/// otherwise CLICOLOR_FORCE set to anything but "" or "0" turns it on even for a pipe;
+/// otherwise a terminal is coloured and anything else is not.
 fn use_color(arg: ColorArg) -> bool {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     match arg {
         ColorArg::Always => true,
         ColorArg::Never => false,
-        ColorArg::Auto => {
-            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorArg::Auto if set("NO_COLOR").is_some() => false,
+        ColorArg::Auto if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+        ColorArg::Auto => io::stdout().is_terminal(),
     }
+}
+
+/// The width a table must fit: $COLUMNS when set (as shells export it), else the terminal's
+/// when stdout is one; `None` for a pipe or a file, where rows stay one line each.
+fn terminal_width() -> Option<u16> {
+    if let Some(cols) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+    {
+        return Some(cols);
+    }
+    if !io::stdout().is_terminal() {
+        return None;
+    }
+    comfy_table::Table::new().width()
 }
 
 fn read(args: ReadArgs) -> io::Result<Outcome> {
@@ -152,6 +176,13 @@ fn print_events<'o>(
     also: &mut [&mut dyn Sink],
     tap: Option<&mut dyn PacketTap>,
 ) -> io::Result<(pipeline::RunSummary, u64)> {
+    if args.group && args.format != ReadFormat::Dialogue {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--group orders the dialogue only; JSON events carry `flow`, so group them \
+             downstream (jq -s 'group_by(.flow)')",
+        ));
+    }
     let mut sink: Box<dyn Sink + 'o> = match args.format {
         ReadFormat::Dialogue => {
             let notes = match args.notes {

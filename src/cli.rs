@@ -4,30 +4,45 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXAMPLES: &str = "\
 Examples:
-  msnsniff read capture.pcap                  the annotated dialogue of every MSN connection
-  msnsniff read --group --notes full a.pcap   one connection after another, every note
-  msnsniff read --only msnc --principal alice@hotmail.com a.pcap
-                                              just alice's chats
-  msnsniff read --format jsonl a.pcap | jq 'select(.verb == \"MSG\")'
-  msnsniff transcripts -o out/ capture.pcap   a transcript of every conversation (txt, html, json)
-  msnsniff flows capture.pcap                 table of the MSN connections
-  msnsniff flows --format jsonl capture.pcap  the same, one JSON object a line
-  msnsniff flows --dump out/ capture.pcap     write out/N.client and out/N.server
-  msnsniff stats capture.pcap                 totals: roles, users, conversations, verbs...
-  msnsniff flows --port 1863 --port 1864 a.pcap b.pcapng
-  tcpdump -w - -i eth0 | msnsniff flows -      read standard input
-  msnsniff flows capture.pcap -- host 10.0.0.7 a BPF filter after --";
+  The annotated dialogue of every MSN connection:
+    msnsniff read capture.pcap
+  One connection after another, with every note:
+    msnsniff read --group --notes full capture.pcap
+  Just alice's chats:
+    msnsniff read --only msnc --principal alice@hotmail.com capture.pcap
+  JSON events, one a line, for jq:
+    msnsniff read --format jsonl capture.pcap | jq 'select(.verb == \"MSG\")'
+  A transcript of every conversation (txt, html, json):
+    msnsniff transcripts -o out/ capture.pcap
+  The MSN connections as a table, or one JSON object a line:
+    msnsniff flows capture.pcap
+    msnsniff flows --format jsonl capture.pcap
+  Each connection's bytes to out/N.client and out/N.server:
+    msnsniff flows --dump out/ capture.pcap
+  Totals: roles, users, conversations, verbs, errors:
+    msnsniff stats capture.pcap
+  More server ports, several files read as one capture:
+    msnsniff flows --port 1863 --port 1864 a.pcap b.pcapng
+  A BPF filter, after --:
+    msnsniff read capture.pcap -- host 10.0.0.7
+  Standard input (tcpdump's -U writes each packet at once; without it packets come in
+  bursts of 4 KiB; `msnsniff live` captures by itself):
+    tcpdump -U -w - -i eth0 | msnsniff read -";
 
 const LIVE_EXAMPLES: &str = "\
 Examples:
-  msnsniff live -i eth0                        the dialogue of MSN traffic on eth0, as it happens
-  msnsniff live -i eth0 --format jsonl | jq .  JSON events, one a line, flushed per line
-  msnsniff live -i eth0 -w msn.pcap --write-msn-only --transcripts out/
-                                               keep the MSN packets and the transcripts
-  msnsniff live -i eth0 --duration 60 --stats  a minute of traffic, then the stats tables
-  msnsniff live -i eth0 -- host 10.0.0.7       only what this host sends or receives
-  sudo setcap cap_net_raw,cap_net_admin=eip $(command -v msnsniff)
-                                               let a user capture without root";
+  The dialogue of MSN traffic on eth0, as it happens:
+    msnsniff live -i eth0
+  JSON events, one a line, flushed per line:
+    msnsniff live -i eth0 --format jsonl | jq .
+  Keep the MSN packets and the transcripts:
+    msnsniff live -i eth0 -w msn.pcap --write-msn-only --transcripts out/
+  A minute of traffic, then the stats tables:
+    msnsniff live -i eth0 --duration 60 --stats
+  Only what one host sends or receives:
+    msnsniff live -i eth0 -- host 10.0.0.7
+  Let a user capture without root:
+    sudo setcap cap_net_raw,cap_net_admin=eip $(command -v msnsniff)";
 
 /// A protocol-aware analyzer for MSN Messenger traffic (MSNP2 to MSNP18).
 ///
@@ -161,12 +176,19 @@ pub struct FlowsArgs {
     /// out; they are listed in the JSON output).
     #[arg(long, value_name = "DIR")]
     pub dump: Option<std::path::PathBuf>,
+
+    /// Colour the table: client blue, server green. `auto` colours only a terminal, not when
+    /// NO_COLOR is set, and always when CLICOLOR_FORCE is.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FlowsFormat {
-    /// A table for people.
+    /// A table for people, as wide as the terminal (or $COLUMNS) allows.
     Table,
+    /// Tab-separated values with a header line, for awk and cut.
+    Tsv,
     /// One JSON object per connection, a line each.
     Jsonl,
     /// One JSON array.
@@ -240,12 +262,13 @@ pub struct EventArgs {
     #[arg(long, value_enum, default_value_t = NotesArg::Brief)]
     pub notes: NotesArg,
 
-    /// Print one connection after another instead of interleaving them in capture order.
+    /// Print one connection after another instead of interleaving them in capture order
+    /// (the dialogue only: JSON events carry `flow` to group by).
     #[arg(long)]
     pub group: bool,
 
     /// Colour: client blue, server green, notes bluish green, line ends light grey. `auto`
-    /// colours only a terminal, and not when NO_COLOR is set.
+    /// colours only a terminal, not when NO_COLOR is set, and always when CLICOLOR_FORCE is.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
 
@@ -379,6 +402,39 @@ pub enum ColorArg {
     Auto,
     Always,
     Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `msnsniff ...` line of the examples parses as written (pipes cut off).
+    #[test]
+    fn every_example_parses() {
+        let mut seen = 0;
+        for line in EXAMPLES.lines().chain(LIVE_EXAMPLES.lines()) {
+            // Commands are indented by four, their descriptions by two.
+            let Some(line) = line.strip_prefix("    ") else {
+                continue;
+            };
+            let Some(start) = line.find("msnsniff ") else {
+                continue;
+            };
+            if line.starts_with("sudo") {
+                continue;
+            }
+            let command = line[start..].split(" | ").next().unwrap_or_default();
+            let words: Vec<String> = command
+                .split_whitespace()
+                .map(|w| w.trim_matches('\'').to_string())
+                .collect();
+            if let Err(e) = Cli::try_parse_from(&words) {
+                panic!("{command}: {e}");
+            }
+            seen += 1;
+        }
+        assert!(seen >= 14, "{seen}");
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -224,6 +224,8 @@ fn produce(spec: &Spec) -> Result<Vec<String>, String> {
         .args(&spec.args)
         .current_dir(root())
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("COLUMNS")
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {

@@ -31,6 +31,8 @@ fn run(args: &[&str], capture: &Path) -> String {
         .args(args)
         .arg(capture)
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("COLUMNS")
         .output()
         .expect("msnsniff runs");
     assert!(
