@@ -69,7 +69,9 @@ pub fn run(cli: Cli) -> io::Result<Outcome> {
     }
 }
 
-fn source_and_config(c: &CaptureArgs) -> (Progress<FileSource>, FlowConfig) {
+fn source_and_config(c: &CaptureArgs) -> io::Result<(Progress<FileSource>, FlowConfig)> {
+    // Every input is looked at first: a typo in the last name fails before any output.
+    capture::check_inputs(&c.files).map_err(|e| io::Error::other(e.to_string()))?;
     let source = Progress::new(
         FileSource::new(c.files.clone(), c.filter()),
         &c.files,
@@ -79,11 +81,11 @@ fn source_and_config(c: &CaptureArgs) -> (Progress<FileSource>, FlowConfig) {
         ports: c.ports(),
         ..pipeline::msn_config()
     };
-    (source, config)
+    Ok((source, config))
 }
 
 fn flows(args: FlowsArgs) -> io::Result<Outcome> {
-    let (mut source, config) = source_and_config(&args.capture);
+    let (mut source, config) = source_and_config(&args.capture)?;
     // The directory first, so that a bad one fails before the capture is read.
     let mut dump = args.dump.clone().map(Dump::new).transpose()?;
     // The rows are the summaries the decoder reports; the decoder also follows the
@@ -154,7 +156,7 @@ fn terminal_width() -> Option<u16> {
 }
 
 fn read(args: ReadArgs) -> io::Result<Outcome> {
-    let (mut source, config) = source_and_config(&args.capture);
+    let (mut source, config) = source_and_config(&args.capture)?;
     let stdout = io::stdout();
     let out = io::BufWriter::new(stdout.lock());
     let (summary, commands) = print_events(&mut source, config, out, &args.events, &mut [], None)?;
@@ -258,8 +260,7 @@ fn live(args: LiveArgs) -> io::Result<Outcome> {
     .map_err(|e| io::Error::other(e.to_string()))?;
     // Every directory and file first, so that a bad one fails before capturing starts.
     if let Some(dir) = &args.transcripts {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+        crate::output::output_dir(dir)?;
     }
     let mut writer = match &args.write {
         Some(path) => Some(PcapWriter::new(
@@ -368,7 +369,7 @@ fn interfaces(args: InterfacesArgs) -> io::Result<Outcome> {
 }
 
 fn stats(args: StatsArgs) -> io::Result<Outcome> {
-    let (mut source, config) = source_and_config(&args.capture);
+    let (mut source, config) = source_and_config(&args.capture)?;
     let mut stats = Stats::new();
     let (summary, commands) = match &args.extract {
         // The directory first (in `Extract::new`), so that a bad one fails before the capture
@@ -403,7 +404,7 @@ fn stats(args: StatsArgs) -> io::Result<Outcome> {
 /// `msnsniff transcripts`: the correlator turns the decoder's events into conversations and
 /// login sessions, then every transcript is written; the paths written go to stdout.
 fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
-    let (mut source, config) = source_and_config(&args.capture);
+    let (mut source, config) = source_and_config(&args.capture)?;
     let formats: Vec<TranscriptFormat> = if args.format.is_empty() {
         TranscriptFormat::ALL.to_vec()
     } else {
@@ -417,8 +418,7 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
             .collect()
     };
     // The directory first, so that a bad one fails before the capture is read.
-    std::fs::create_dir_all(&args.output)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", args.output.display())))?;
+    crate::output::output_dir(&args.output)?;
     let mut correlator = Correlator::new();
     let (summary, commands) = decode(&mut source, config, &mut correlator)?;
     let mut conversations = correlator.take_finished();

@@ -121,3 +121,94 @@ fn group_with_a_json_format_is_refused_not_ignored() {
     let ok = run_env(&["read", "--group", CAP], &[]);
     assert_eq!(ok.status.code(), Some(0));
 }
+
+/// A file in `dir` holding `bytes`; its path as a string.
+fn file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write");
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn a_filter_typed_without_double_dash_is_caught_before_any_output() {
+    let out = run_env(&["read", CAP, "port", "4417"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing decoded before the check");
+    let err = stderr(&out);
+    assert_eq!(
+        err.trim_end(),
+        "msnsniff: port: no such file; did you mean `-- port 4417`? (a filter goes after --)"
+    );
+    // A plain missing file is just that.
+    let out = run_env(&["flows", CAP, "nosuch.pcap"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "msnsniff: nosuch.pcap: no such file"
+    );
+}
+
+#[test]
+fn inputs_that_are_no_captures_are_named_plainly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = file(dir.path(), "empty.pcap", b"");
+    let text = file(
+        dir.path(),
+        "notes.txt",
+        b"VER 1 MSNP8 CVR0\r\nnot a capture\r\n",
+    );
+    let binary = file(dir.path(), "blob.bin", &[0, 1, 2, 3, 0xFF, 0xFE, 7, 9]);
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).expect("mkdir");
+    let sub = sub.to_string_lossy().into_owned();
+    for (args, expected) in [
+        (vec!["read", &empty], "empty file, not a capture"),
+        (vec!["read", &text], "a text file, not a capture"),
+        (vec!["stats", &binary], "not a capture: unknown format"),
+        (vec!["flows", &sub], "is a directory, not a capture"),
+        (
+            vec!["read", "-", "-"],
+            "standard input named more than once",
+        ),
+        (vec!["flows", "--dump", &text, CAP], "not a directory"),
+        (vec!["transcripts", "-o", &text, CAP], "not a directory"),
+    ] {
+        let out = run_env(&args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn compressed_captures_are_read_as_they_are() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw = std::fs::read(CAP).expect("capture");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&raw).expect("gzip");
+    let gz = gz.finish().expect("gzip");
+    let zst =
+        ruzstd::encoding::compress_to_vec(&raw[..], ruzstd::encoding::CompressionLevel::Fastest);
+    let mut xz = Vec::new();
+    lzma_rs::xz_compress(&mut &raw[..], &mut xz).expect("xz");
+    let want = stdout(&run_env(&["read", "--format", "jsonl", CAP], &[]));
+    assert!(want.lines().count() > 50);
+    // Told by their first bytes, whatever their names.
+    for (name, bytes) in [("a.pcap.gz", &gz), ("b.zst", &zst), ("c.capture", &xz)] {
+        let path = file(dir.path(), name, bytes);
+        let out = run_env(&["read", "--format", "jsonl", &path], &[]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        assert_eq!(stdout(&out), want, "{name}");
+    }
+    // Damage inside the compressed stream: what came before is output, then one line, exit 2.
+    let cut = file(dir.path(), "cut.gz", &gz[..gz.len() / 2]);
+    let out = run_env(&["read", "--format", "jsonl", &cut], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out.stdout.is_empty(), "the part before the damage");
+    let err = stderr(&out);
+    assert!(err.contains("cut.gz: corrupt gzip data"), "{err}");
+}

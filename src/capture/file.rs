@@ -4,9 +4,217 @@
 //! Several files are read one after the other as a single capture: frame numbers keep
 //! counting across them. `-` names standard input. Timestamps are always requested at
 //! nanosecond precision, so nothing a nanosecond file holds is lost.
+//!
+//! Files compressed with gzip, zstd or xz (told by their first bytes, not their names) are
+//! read as tshark reads them: a thread decompresses into a pipe that libpcap reads, so
+//! nothing is held whole and memory stays flat. [`check_inputs`] looks at every file before
+//! anything is decoded, so that a typo in the last name does not come after pages of output.
 
 use super::{CaptureError, LinkType, PacketSource, RawPacket, Timestamp};
 use pcap::{Capture, Offline, Precision};
+use std::io::{self, BufRead, Read, Write};
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+use std::sync::{Arc, Mutex};
+
+/// What the first bytes of a file say it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// Classic pcap (either byte order, micro- or nanoseconds).
+    Pcap,
+    Pcapng,
+    Gzip,
+    Zstd,
+    Xz,
+}
+
+impl FileKind {
+    /// The kind the magic number at the start of a file names, if any.
+    pub fn sniff(head: &[u8]) -> Option<FileKind> {
+        const PCAP: [[u8; 4]; 4] = [
+            [0xA1, 0xB2, 0xC3, 0xD4],
+            [0xD4, 0xC3, 0xB2, 0xA1],
+            [0xA1, 0xB2, 0x3C, 0x4D],
+            [0x4D, 0x3C, 0xB2, 0xA1],
+        ];
+        if head.len() >= 4 && PCAP.iter().any(|m| head[..4] == *m) {
+            Some(FileKind::Pcap)
+        } else if head.starts_with(&[0x0A, 0x0D, 0x0D, 0x0A]) {
+            Some(FileKind::Pcapng)
+        } else if head.starts_with(&[0x1F, 0x8B]) {
+            Some(FileKind::Gzip)
+        } else if head.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
+            Some(FileKind::Zstd)
+        } else if head.starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0x00]) {
+            Some(FileKind::Xz)
+        } else {
+            None
+        }
+    }
+}
+
+/// Words that start or continue a BPF expression: an argument that is no file but one of
+/// these was most likely meant as a filter.
+const BPF_WORDS: [&str; 24] = [
+    "port",
+    "portrange",
+    "host",
+    "net",
+    "src",
+    "dst",
+    "tcp",
+    "udp",
+    "icmp",
+    "ip",
+    "ip6",
+    "arp",
+    "ether",
+    "vlan",
+    "and",
+    "or",
+    "not",
+    "less",
+    "greater",
+    "proto",
+    "broadcast",
+    "multicast",
+    "gateway",
+    "mask",
+];
+
+/// Looks at every input before anything is read: each must exist, be a regular file (or a
+/// pipe), not be empty, and start like a capture (or a compressed one). `-` may appear once.
+/// The first failure is returned, in one line; when the culprit and the names after it read
+/// like a filter typed without `--`, the line says so.
+pub fn check_inputs(paths: &[String]) -> Result<(), CaptureError> {
+    if paths.iter().filter(|p| *p == "-").count() > 1 {
+        return Err(CaptureError {
+            source: "-".into(),
+            message: "standard input named more than once".into(),
+        });
+    }
+    for (i, name) in paths.iter().enumerate() {
+        if name == "-" {
+            continue;
+        }
+        let fail = |message: String| CaptureError {
+            source: name.clone(),
+            message,
+        };
+        let meta = match std::fs::metadata(name) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let rest = &paths[i..];
+                let looks_like_bpf = BPF_WORDS.contains(&name.to_ascii_lowercase().as_str())
+                    && rest.iter().all(|w| !std::path::Path::new(w).exists());
+                return Err(fail(if looks_like_bpf {
+                    format!(
+                        "no such file; did you mean `-- {}`? (a filter goes after --)",
+                        rest.join(" ")
+                    )
+                } else {
+                    "no such file".into()
+                }));
+            }
+            Err(e) => return Err(fail(e.to_string())),
+        };
+        if meta.is_dir() {
+            return Err(fail("is a directory, not a capture".into()));
+        }
+        if meta.is_file() && meta.len() == 0 {
+            return Err(fail("empty file, not a capture".into()));
+        }
+        if !meta.is_file() {
+            // A pipe or a device: reading ahead would eat what libpcap needs.
+            continue;
+        }
+        let mut head = [0u8; 8];
+        let n = std::fs::File::open(name)
+            .and_then(|mut f| read_up_to(&mut f, &mut head))
+            .map_err(|e| fail(e.to_string()))?;
+        if FileKind::sniff(&head[..n]).is_none() {
+            let text = head[..n]
+                .iter()
+                .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
+            return Err(fail(if text {
+                "a text file, not a capture (pcap, pcapng, or one of them compressed)".into()
+            } else {
+                "not a capture: unknown format (pcap, pcapng, or one of them compressed)".into()
+            }));
+        }
+    }
+    Ok(())
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Starts a thread that decompresses `file` into a pipe; returns the pipe's reading end and
+/// where the thread leaves its error, if decompression fails.
+fn decompress(
+    file: std::fs::File,
+    kind: FileKind,
+) -> io::Result<(OwnedFd, Arc<Mutex<Option<String>>>)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` is room for the two descriptors pipe(2) writes.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just made by pipe(2) and are owned by nobody else.
+    let (read_end, write_end) =
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let failure = Arc::new(Mutex::new(None));
+    let report = Arc::clone(&failure);
+    std::thread::spawn(move || {
+        let mut out = io::BufWriter::with_capacity(1 << 16, std::fs::File::from(write_end));
+        let mut input = io::BufReader::with_capacity(1 << 16, file);
+        let result: Result<(), String> = match kind {
+            FileKind::Gzip => io::copy(&mut flate2::read::MultiGzDecoder::new(input), &mut out)
+                .map(|_| ())
+                .map_err(|e| format!("corrupt gzip data: {e}")),
+            FileKind::Zstd => zstd_frames(&mut input, &mut out),
+            FileKind::Xz => lzma_rs::xz_decompress(&mut input, &mut out)
+                .map_err(|e| format!("corrupt xz data: {e}")),
+            FileKind::Pcap | FileKind::Pcapng => Ok(()),
+        };
+        let result = result.and_then(|()| out.flush().map_err(|e| e.to_string()));
+        if let Err(e) = result {
+            // libpcap stopping early closes the pipe: that is no failure of ours.
+            if !e.contains("Broken pipe")
+                && let Ok(mut slot) = report.lock()
+            {
+                *slot = Some(e);
+            }
+        }
+    });
+    Ok((read_end, failure))
+}
+
+/// Every zstd frame of `input`, one after the other, into `out`.
+fn zstd_frames(
+    input: &mut io::BufReader<std::fs::File>,
+    out: &mut impl Write,
+) -> Result<(), String> {
+    loop {
+        match input.fill_buf() {
+            Ok([]) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        let mut frame = ruzstd::decoding::StreamingDecoder::new(&mut *input)
+            .map_err(|e| format!("corrupt zstd data: {e}"))?;
+        io::copy(&mut frame, out).map_err(|e| format!("corrupt zstd data: {e}"))?;
+    }
+}
 
 /// Reads a list of capture files in order, as one capture.
 pub struct FileSource {
@@ -17,6 +225,8 @@ pub struct FileSource {
     filter: Option<String>,
     index: u64,
     buf: Vec<u8>,
+    /// While a compressed file is read: where its decompressing thread leaves an error.
+    decompressing: Option<Arc<Mutex<Option<String>>>>,
 }
 
 impl FileSource {
@@ -31,6 +241,7 @@ impl FileSource {
             filter,
             index: 0,
             buf: Vec::new(),
+            decompressing: None,
         }
     }
 
@@ -54,12 +265,31 @@ impl FileSource {
     }
 
     fn open(&mut self, name: &str) -> Result<(Capture<Offline>, LinkType), CaptureError> {
-        let cap = if name == "-" {
-            // SAFETY: descriptor 0 is handed to libpcap, which becomes its only reader; this
-            // process reads standard input nowhere else.
-            unsafe { Capture::from_raw_fd_with_precision(0, Precision::Nano) }
+        self.decompressing = None;
+        let kind = if name == "-" {
+            None
         } else {
-            Capture::from_file_with_precision(name, Precision::Nano)
+            let mut head = [0u8; 8];
+            std::fs::File::open(name)
+                .and_then(|mut f| read_up_to(&mut f, &mut head))
+                .ok()
+                .and_then(|n| FileKind::sniff(&head[..n]))
+        };
+        let cap = match kind {
+            Some(kind @ (FileKind::Gzip | FileKind::Zstd | FileKind::Xz)) => {
+                let file = std::fs::File::open(name).map_err(|e| self.error(name, e))?;
+                let (fd, failure) = decompress(file, kind).map_err(|e| self.error(name, e))?;
+                self.decompressing = Some(failure);
+                // SAFETY: the pipe's reading end is handed to libpcap, which becomes its only
+                // owner (it closes it with the capture).
+                unsafe { Capture::from_raw_fd_with_precision(fd.into_raw_fd(), Precision::Nano) }
+            }
+            _ if name == "-" => {
+                // SAFETY: descriptor 0 is handed to libpcap, which becomes its only reader;
+                // this process reads standard input nowhere else.
+                unsafe { Capture::from_raw_fd_with_precision(0, Precision::Nano) }
+            }
+            _ => Capture::from_file_with_precision(name, Precision::Nano),
         };
         let mut cap = cap.map_err(|e| self.error(name, e))?;
         if let Some(expr) = &self.filter {
@@ -111,9 +341,29 @@ impl PacketSource for FileSource {
                         origlen,
                     }));
                 }
-                Err(pcap::Error::NoMorePackets) => self.current = None,
+                Err(pcap::Error::NoMorePackets) => {
+                    // A compressed stream that broke at a record boundary ends cleanly for
+                    // libpcap; the decompressor knows better.
+                    let cause = self
+                        .decompressing
+                        .take()
+                        .and_then(|f| f.lock().ok().and_then(|mut s| s.take()));
+                    self.current = None;
+                    if let Some(c) = cause {
+                        self.next_path = self.paths.len();
+                        return Err(self.error(&self.current_name, c));
+                    }
+                }
                 Err(e) => {
-                    let err = self.error(&self.current_name, e);
+                    // A compressed file's own damage explains libpcap's complaint best.
+                    let cause = self
+                        .decompressing
+                        .as_ref()
+                        .and_then(|f| f.lock().ok().and_then(|mut s| s.take()));
+                    let err = match cause {
+                        Some(c) => self.error(&self.current_name, c),
+                        None => self.error(&self.current_name, e),
+                    };
                     self.current = None;
                     self.next_path = self.paths.len();
                     return Err(err);

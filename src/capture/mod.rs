@@ -11,7 +11,7 @@ mod file;
 mod live;
 mod write;
 
-pub use file::FileSource;
+pub use file::{FileKind, FileSource, check_inputs};
 pub use live::{
     DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN, Interface, KERNEL_FILTER, LiveOptions, LiveSource,
     LiveStats, POLL_INTERVAL, STATS_INTERVAL, interfaces, kernel_filter,

@@ -34,7 +34,7 @@ impl Dump {
 
     /// Like [`Dump::new`] with another cap on open files (at least 1); tests use a small one.
     fn with_max_open(dir: PathBuf, max_open: usize) -> io::Result<Dump> {
-        std::fs::create_dir_all(&dir).map_err(|e| with_path(e, &dir))?;
+        crate::output::output_dir(&dir)?;
         Ok(Dump {
             dir,
             open: HashMap::new(),

@@ -226,7 +226,7 @@ pub struct Extract<'a> {
 impl<'a> Extract<'a> {
     /// Creates `dir` if needed and checks that files can be created in it.
     pub fn new(inner: &'a mut dyn Sink, dir: PathBuf) -> io::Result<Extract<'a>> {
-        std::fs::create_dir_all(&dir).map_err(|e| with_path(e, &dir))?;
+        crate::output::output_dir(&dir)?;
         let probe = dir.join(format!(".msnsniff-probe-{}", std::process::id()));
         OpenOptions::new()
             .write(true)

@@ -13,3 +13,18 @@ pub mod select;
 pub mod stats;
 pub mod text;
 pub mod transcript;
+
+/// Makes sure `dir` is a directory to write into, creating it (and its parents) if missing.
+/// A path that exists but is no directory is refused in words (`out.txt: not a directory`)
+/// rather than with the system's "File exists".
+pub fn output_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let named =
+        |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()));
+    if dir.exists() && !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            format!("{}: not a directory", dir.display()),
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(named)
+}

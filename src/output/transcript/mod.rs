@@ -239,7 +239,7 @@ pub fn write_all(
     presence: &[PresenceChange],
     formats: &[TranscriptFormat],
 ) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|e| with_path(e, dir))?;
+    crate::output::output_dir(dir)?;
     let summaries = summaries(conversations);
     let mut written = Vec::new();
     for &f in formats {
