@@ -212,3 +212,29 @@ fn compressed_captures_are_read_as_they_are() {
     let err = stderr(&out);
     assert!(err.contains("cut.gz: corrupt gzip data"), "{err}");
 }
+
+#[test]
+fn ts_ns_is_the_same_time_as_ts_in_whole_nanoseconds() {
+    let out = run_env(&["read", "--format", "jsonl", CAP], &[]);
+    let text = stdout(&out);
+    let mut checked = 0;
+    for line in text.lines() {
+        // Compared as text: no floating point in between.
+        let ts = line
+            .split("\"ts\":")
+            .nth(1)
+            .and_then(|r| r.split(',').next());
+        let ns = line
+            .split("\"ts_ns\":")
+            .nth(1)
+            .and_then(|r| r.split(',').next());
+        let (Some(ts), Some(ns)) = (ts, ns) else {
+            panic!("an event without ts and ts_ns: {line}");
+        };
+        let (secs, frac) = ts.split_once('.').expect("nine decimals");
+        assert_eq!(frac.len(), 9, "{line}");
+        assert_eq!(format!("{secs}{frac}"), ns, "{line}");
+        checked += 1;
+    }
+    assert!(checked > 50, "{checked}");
+}

@@ -286,6 +286,10 @@ fn wrong_events_fail_validation() {
             v["summary"]["client_bytes"] = json!(-1)
         }),
         ("flow id zero", &closed, |v| v["flow"] = json!(0)),
+        ("no ts_ns", &closed, |v| {
+            v.as_object_mut().map(|o| o.remove("ts_ns"));
+        }),
+        ("ts_ns a string", &closed, |v| v["ts_ns"] = json!("1")),
     ];
     let mut accepted = Vec::new();
     for (what, original, break_it) in breaks {
@@ -297,20 +301,20 @@ fn wrong_events_fail_validation() {
     }
     assert!(accepted.is_empty(), "the schema accepted: {accepted:?}");
 
-    let gap = json!({"type": "gap", "flow": 2, "frame": 9, "ts": 1.5, "dir": "s2c",
+    let gap = json!({"type": "gap", "flow": 2, "frame": 9, "ts": 1.5, "ts_ns": 1500000000, "dir": "s2c",
         "offset": 0, "len": 10, "reason": "acked"});
     assert!(events.is_valid(&gap));
     let mut bad = gap.clone();
     bad["reason"] = json!("dropped");
     assert!(!events.is_valid(&bad), "unknown gap reason");
-    let anomaly = json!({"type": "anomaly", "flow": null, "frame": 1, "ts": 1.0, "dir": null,
+    let anomaly = json!({"type": "anomaly", "flow": null, "frame": 1, "ts": 1.0, "ts_ns": 1000000000, "dir": null,
         "name": "net.truncated_header", "detail": ""});
     assert!(events.is_valid(&anomaly));
     let mut bad = anomaly.clone();
     bad["name"] = json!("Truncated header");
     assert!(!events.is_valid(&bad), "anomaly name not dotted");
 
-    let block = json!({"type": "msnftp_block", "flow": 3, "frame": 34, "ts": 1.5, "dir": "s2c",
+    let block = json!({"type": "msnftp_block", "flow": 3, "frame": 34, "ts": 1.5, "ts_ns": 1500000000, "dir": "s2c",
         "index": 1, "offset": 22, "file_offset": 0, "len": 2045, "cancel": false});
     assert!(events.is_valid(&block));
     let mut bad = block.clone();
@@ -322,7 +326,7 @@ fn wrong_events_fail_validation() {
     let mut bad = block;
     bad["data"] = json!("aGk=");
     assert!(!events.is_valid(&bad), "blocks carry no data");
-    let transfer = json!({"type": "msnftp_transfer", "flow": 3, "frame": 39, "ts": 1.5,
+    let transfer = json!({"type": "msnftp_transfer", "flow": 3, "frame": 39, "ts": 1.5, "ts_ns": 1500000000,
         "file_name": "report.txt", "file_size": 4107, "blocks": 3, "bytes": 4107, "missing": 0,
         "complete": true, "cancelled_by": null, "structure_lost": false});
     assert!(events.is_valid(&transfer));

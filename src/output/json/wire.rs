@@ -229,6 +229,19 @@ impl Serialize for Ts {
     }
 }
 
+/// A capture time as a whole number of nanoseconds since the epoch (`1136000000041000000`),
+/// for readers that parse `ts` into a double and lose its last digits. Written from the
+/// integer parts, exact at any size.
+#[derive(Clone, Copy, Debug)]
+pub struct TsNs(pub Timestamp);
+
+impl Serialize for TsNs {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let total = i128::from(self.0.secs) * 1_000_000_000 + i128::from(self.0.nanos);
+        s.serialize_i128(total)
+    }
+}
+
 /// A value written as its `Display` text: addresses (`"10.0.0.1:1863"`, `"[::1]:1863"`) and
 /// dialects (`"MSNP8"`).
 #[derive(Clone, Copy, Debug)]
@@ -275,6 +288,7 @@ impl Serialize for WireEvent<'_> {
                 flow: flow.0,
                 frame: *frame,
                 ts: Ts(*ts),
+                ts_ns: TsNs(*ts),
                 dir: dir(*d),
                 offset: *offset,
                 len: *len,
@@ -293,6 +307,7 @@ impl Serialize for WireEvent<'_> {
                 flow: flow.map(|f| f.0),
                 frame: *frame,
                 ts: Ts(*ts),
+                ts_ns: TsNs(*ts),
                 dir: d.map(dir),
                 name,
                 detail,
@@ -312,6 +327,7 @@ impl Serialize for WireEvent<'_> {
                 flow: flow.0,
                 frame: *frame,
                 ts: Ts(*ts),
+                ts_ns: TsNs(*ts),
                 role: role(*r),
                 closing: closing(*c),
                 summary: flow_row(summary, *r, *d, principal.as_deref()),
@@ -329,6 +345,7 @@ struct Connection<'a> {
     flow: u64,
     frame: u64,
     ts: Ts,
+    ts_ns: TsNs,
     client: Text<SocketAddr>,
     server: Text<SocketAddr>,
     role: &'static str,
@@ -380,6 +397,7 @@ impl<'a> Connection<'a> {
             flow: c.flow.0,
             frame: c.frame,
             ts: Ts(c.ts),
+            ts_ns: TsNs(c.ts),
             client: Text(c.client),
             server: Text(c.server),
             role: role(c.role),
@@ -426,6 +444,7 @@ struct Command<'a> {
     flow: u64,
     frame: u64,
     ts: Ts,
+    ts_ns: TsNs,
     dir: &'static str,
     role: &'static str,
     channel: &'static str,
@@ -470,6 +489,7 @@ impl<'a> Command<'a> {
             flow: c.flow.0,
             frame: c.frame,
             ts: Ts(c.ts),
+            ts_ns: TsNs(c.ts),
             dir: dir(c.dir),
             role: role(c.role),
             channel: channel(c.channel),
@@ -1011,6 +1031,7 @@ struct WireBlock {
     flow: u64,
     frame: u64,
     ts: Ts,
+    ts_ns: TsNs,
     dir: &'static str,
     index: u64,
     offset: u64,
@@ -1028,6 +1049,7 @@ impl WireBlock {
             flow: b.flow.0,
             frame: b.frame,
             ts: Ts(b.ts),
+            ts_ns: TsNs(b.ts),
             dir: dir(b.dir),
             index: b.index,
             offset: b.offset,
@@ -1047,6 +1069,7 @@ struct WireTransfer<'a> {
     flow: u64,
     frame: u64,
     ts: Ts,
+    ts_ns: TsNs,
     #[serde(skip_serializing_if = "Option::is_none")]
     file_name: Option<&'a str>,
     file_size: Option<u64>,
@@ -1065,6 +1088,7 @@ impl<'a> WireTransfer<'a> {
             flow: t.flow.0,
             frame: t.frame,
             ts: Ts(t.ts),
+            ts_ns: TsNs(t.ts),
             file_name: t.file_name.as_deref(),
             file_size: t.file_size,
             blocks: t.blocks,
@@ -1104,6 +1128,7 @@ struct WireExtracted<'a> {
     flow: u64,
     frame: u64,
     ts: Ts,
+    ts_ns: TsNs,
     object: u64,
     object_kind: &'static str,
     transport: &'static str,
@@ -1131,6 +1156,7 @@ impl<'a> WireExtracted<'a> {
             flow: x.flow.0,
             frame: x.frame,
             ts: Ts(x.ts),
+            ts_ns: TsNs(x.ts),
             object: x.object.0,
             object_kind: object_kind(x.kind),
             transport: transport(x.transport),
@@ -1161,6 +1187,7 @@ struct Gap {
     flow: u64,
     frame: u64,
     ts: Ts,
+    ts_ns: TsNs,
     dir: &'static str,
     offset: u64,
     len: u64,
@@ -1175,6 +1202,7 @@ struct Anomaly<'a> {
     flow: Option<u64>,
     frame: u64,
     ts: Ts,
+    ts_ns: TsNs,
     dir: Option<&'static str>,
     name: &'a str,
     detail: &'a str,
@@ -1188,6 +1216,7 @@ struct Closed<'a> {
     flow: u64,
     frame: u64,
     ts: Ts,
+    ts_ns: TsNs,
     role: &'static str,
     closing: &'static str,
     summary: FlowRow<'a>,
