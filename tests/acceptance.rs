@@ -129,7 +129,7 @@ fn check(opts: Options) -> Truth {
                 }
                 if verb == "QRY"
                     && dir == "c2s"
-                    && e.fields.as_ref().and_then(|f| f.get("challenge"))
+                    && e.fields.as_ref().and_then(|f| f.get("challenge_verdict"))
                         == Some(&Value::from("valid"))
                 {
                     valid_challenges += 1;

@@ -238,3 +238,94 @@ fn ts_ns_is_the_same_time_as_ts_in_whole_nanoseconds() {
     }
     assert!(checked > 50, "{checked}");
 }
+
+/// The JSON type of a value, for the type check below (`list<str>` for a list of strings).
+fn json_type(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    Some(match v {
+        Value::Null => return None,
+        Value::Bool(_) => "bool".into(),
+        Value::Number(_) => "number".into(),
+        Value::String(_) => "string".into(),
+        Value::Object(_) => "object".into(),
+        Value::Array(items) => {
+            let mut kinds: Vec<String> = items.iter().filter_map(json_type).collect();
+            kinds.sort();
+            kinds.dedup();
+            match kinds.as_slice() {
+                [] => return None,
+                [one] => format!("list<{one}>"),
+                _ => format!("list<{}>", kinds.join("|")),
+            }
+        }
+    })
+}
+
+fn collect_types(
+    v: &serde_json::Value,
+    path: &str,
+    seen: &mut std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, x) in map {
+                let here = format!("{path}.{k}");
+                if let Some(t) = json_type(x) {
+                    seen.entry(k.clone())
+                        .or_default()
+                        .entry(t)
+                        .or_insert(here.clone());
+                }
+                collect_types(x, &here, seen);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for x in items {
+                collect_types(x, &format!("{path}[]"), seen);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_json_field_name_has_one_type_and_identifiers_are_strings() {
+    let mut seen = std::collections::BTreeMap::new();
+    let mut events = 0;
+    for entry in std::fs::read_dir("tests/golden").expect("goldens") {
+        let path = entry.expect("entry").path();
+        let name = path.to_string_lossy().into_owned();
+        if !(name.ends_with(".events.jsonl") || name.ends_with(".flows.jsonl")) {
+            continue;
+        }
+        for line in std::fs::read_to_string(&path).expect("read").lines() {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+                collect_types(&v, "", &mut seen);
+                events += 1;
+            }
+        }
+    }
+    assert!(events > 1000, "{events}");
+    let mixed: Vec<String> = seen
+        .iter()
+        .filter(|(_, types)| types.len() > 1)
+        .map(|(k, types)| format!("{k}: {types:?}"))
+        .collect();
+    assert!(
+        mixed.is_empty(),
+        "names with several types:\n{}",
+        mixed.join("\n")
+    );
+    for (k, types) in &seen {
+        // Two codes the protocol calls ids: the client id (capability bits) and the network
+        // id (1 Passport, 32 Yahoo...).
+        if k.ends_with("_id")
+            && !["client_id", "network_id", "recipient_network_id"].contains(&k.as_str())
+        {
+            assert!(types.contains_key("string"), "{k}: {types:?}");
+        }
+        if k.ends_with("_ids") {
+            assert!(types.contains_key("list<string>"), "{k}: {types:?}");
+        }
+    }
+}

@@ -69,7 +69,7 @@ fn text_in_utf8_and_in_latin1_with_its_format() {
     assert_eq!(
         first["format"],
         json!({"font": "Comic Sans MS", "effects": ["bold", "italic"], "color": "#0000ff",
-            "charset": 0, "charset_name": "ANSI", "pitch_family": "22"})
+            "charset_code": 0, "charset_name": "ANSI", "pitch_family": "22"})
     );
     assert_eq!(first["msnc"], json!({"kind": "text", "encoding": "utf-8"}));
     assert!(first.get("note").is_none());
@@ -120,11 +120,11 @@ fn typing_datacasts_emoticons_caps_keepalive_ink() {
     let wink = &casts[1]["msnc"]["msnobject"];
     assert_eq!(wink["creator"], "bob@hotmail.com");
     assert_eq!(
-        (wink["type"].as_u64(), &wink["type_name"]),
+        (wink["object_type"].as_u64(), &wink["object_type_name"]),
         (Some(8), &json!("wink"))
     );
     assert_eq!(wink["friendly"], "Wave");
-    assert_eq!(casts[2]["msnc"]["msnobject"]["type_name"], "voice_clip");
+    assert_eq!(casts[2]["msnc"]["msnobject"]["object_type_name"], "voice_clip");
     assert_eq!(casts[3]["msnc"]["data"], "offers a coffee");
 
     let emo = one(&all, "emoticons");

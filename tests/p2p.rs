@@ -31,7 +31,7 @@ fn an_slp_invite_in_two_chunks_is_put_together_and_its_file_context_read() {
     let slp = &second["msnc"]["slp"];
     assert_eq!(slp["start"], "INVITE MSNMSGR:alice@hotmail.com MSNSLP/1.0");
     assert_eq!(slp["application"], "file transfer");
-    assert_eq!(slp["session_id"], 7);
+    assert_eq!(slp["session_id"], "7");
     assert_eq!(slp["call_id"], "{6B7D3CE0-9A1E-4F59-8C2B-7E1F0A2B3C4D}");
     let ctx = &slp["context"];
     assert_eq!(ctx["kind"], "file");
@@ -61,7 +61,7 @@ fn an_slp_invite_in_two_chunks_is_put_together_and_its_file_context_read() {
         .unwrap();
     let ctx = &dp["msnc"]["slp"]["context"];
     assert_eq!(ctx["kind"], "msnobject");
-    assert_eq!(ctx["type_name"], "display picture");
+    assert_eq!(ctx["object_type_name"], "display picture");
     assert_eq!(ctx["creator"], "bob@hotmail.com");
     assert_eq!(ctx["size"], 300);
 }
@@ -71,7 +71,7 @@ fn data_chunks_and_acks_have_their_headers_in_json() {
     let evs = events();
     let data: Vec<&Value> = p2p_messages(&evs)
         .into_iter()
-        .filter(|m| m["msnc"]["packet"]["session_id"] == 7 && m["msnc"]["packet"]["data_len"] != 0)
+        .filter(|m| m["msnc"]["packet"]["session_id"] == "7" && m["msnc"]["packet"]["data_len"] != 0)
         .collect();
     let offsets: Vec<u64> = data
         .iter()
@@ -82,7 +82,7 @@ fn data_chunks_and_acks_have_their_headers_in_json() {
         let p = &m["msnc"]["packet"];
         assert_eq!(p["total_size"], 2500);
         assert_eq!(p["footer"], 2);
-        assert_eq!(p["message_id"], 102);
+        assert_eq!(p["message_id"], "102");
         assert_eq!(m["sender"], "bob@hotmail.com");
     }
     let acks: Vec<&Value> = p2p_messages(&evs)
@@ -91,8 +91,8 @@ fn data_chunks_and_acks_have_their_headers_in_json() {
         .collect();
     // Three acks of the file transfer's messages, one of the picture.
     assert_eq!(acks.len(), 4);
-    assert_eq!(acks[2]["msnc"]["packet"]["ack_id"], 102);
-    assert_eq!(acks[3]["msnc"]["packet"]["ack_id"], 106);
+    assert_eq!(acks[2]["msnc"]["packet"]["ack_id"], "102");
+    assert_eq!(acks[3]["msnc"]["packet"]["ack_id"], "106");
 }
 
 #[test]
@@ -159,8 +159,8 @@ fn a_p2pv2_packet_between_endpoints_shows_its_fields() {
         .collect();
     assert_eq!(v2.len(), 1);
     let p = &v2[0]["msnc"]["packet"];
-    assert_eq!(p["session_id"], 9);
-    assert_eq!(p["base_id"], 0x0001_0203);
+    assert_eq!(p["session_id"], "9");
+    assert_eq!(p["base_id"], 0x0001_0203.to_string());
     assert_eq!(p["message_length"], 13);
     assert_eq!(p["package_number"], 3);
     assert_eq!(p["tf_name"], "msnobject data");
@@ -168,7 +168,7 @@ fn a_p2pv2_packet_between_endpoints_shows_its_fields() {
     assert_eq!(p["footer"], 1);
     assert!(p.get("message_id").is_none(), "no P2Pv1 fields");
     assert_eq!(
-        p["summary"],
+        p["description"],
         "P2Pv2 seq 66051: session 9 package 3, 5 bytes (first, msnobject data)"
     );
 }

@@ -39,7 +39,7 @@ pub fn command_event(
         verbs::describe(cmd.verb, dir, dialect, &cmd.params, cmd.trid.is_some());
     let mut notes: Vec<String> = verb_note.into_iter().collect();
     if let Some(c) = &changes.challenge {
-        fields.set(Name::Challenge, Value::Text(c.word.to_string()));
+        fields.set(Name::ChallengeVerdict, Value::Text(c.word.to_string()));
         notes.push(c.note.clone());
     }
     notes.extend(link_note);
@@ -190,7 +190,7 @@ mod tests {
             &mut changes,
             Some("linked".into()),
         );
-        assert_eq!(ev.fields.text(Name::Challenge), Some("invalid"));
+        assert_eq!(ev.fields.text(Name::ChallengeVerdict), Some("invalid"));
         assert_eq!(
             ev.note.as_deref(),
             Some("challenge answer is wrong; linked")

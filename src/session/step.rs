@@ -232,7 +232,7 @@ pub struct Announcement {
 /// A checked challenge answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChallengeResult {
-    /// `valid`, `invalid` or `unknown_key` (the JSON field `challenge`).
+    /// `valid`, `invalid` or `unknown_key` (the JSON field `challenge_verdict`).
     pub word: &'static str,
     pub note: String,
 }

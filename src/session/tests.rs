@@ -303,7 +303,7 @@ fn a_correct_challenge_answer_is_shown_as_valid_and_a_wrong_one_as_invalid() {
             .unwrap()
             .clone();
         assert_eq!(
-            qry.fields.text(crate::msnp::named::Name::Challenge),
+            qry.fields.text(crate::msnp::named::Name::ChallengeVerdict),
             Some(word),
             "{:?}",
             qry.note

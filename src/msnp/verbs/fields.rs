@@ -162,13 +162,14 @@ impl Builder {
         }
     }
 
-    /// Comma-separated group IDs (numbers up to MSNP9, GUIDs after).
+    /// Comma-separated group IDs (numbers up to MSNP9, GUIDs after), as strings either way:
+    /// an identifier has one JSON type.
     fn group_ids(&mut self, raw: Option<&str>) {
         let Some(raw) = raw else { return };
         let ids: Vec<Value> = raw
             .split(',')
             .filter(|s| !s.is_empty())
-            .map(number_or_text)
+            .map(|id| Value::Text(id.to_string()))
             .collect();
         self.set(N::GroupIds, Value::List(ids));
     }
@@ -289,7 +290,7 @@ pub(super) fn add(f: &mut Builder, l: Line<'_>) {
     }
     f.handle(N::Handle, l.p.get(i));
     f.url(N::FriendlyName, l.p.get(i + 1));
-    f.num(N::GroupId, l.p.get(i + 2));
+    f.text(N::GroupId, l.p.get(i + 2));
 }
 
 /// Whether group commands use the MSNP7–9 layout (with list versions and numeric IDs).
@@ -307,10 +308,10 @@ pub(super) fn adg(f: &mut Builder, l: Line<'_>) {
     } else if numbered_groups(l, l.p.len() >= 3 && l.p.digits(0)) {
         f.num(N::ListVersion, l.p.get(0));
         f.url(N::GroupName, l.p.get(1));
-        f.num(N::GroupId, l.p.get(2));
+        f.text(N::GroupId, l.p.get(2));
     } else {
         f.url(N::GroupName, l.p.get(0));
-        f.num(N::GroupId, l.p.get(1));
+        f.text(N::GroupId, l.p.get(1));
     }
 }
 
@@ -318,9 +319,9 @@ pub(super) fn adg(f: &mut Builder, l: Line<'_>) {
 pub(super) fn rmg(f: &mut Builder, l: Line<'_>) {
     if !l.c2s() && numbered_groups(l, l.p.len() >= 2) {
         f.num(N::ListVersion, l.p.get(0));
-        f.num(N::GroupId, l.p.get(1));
+        f.text(N::GroupId, l.p.get(1));
     } else {
-        f.num(N::GroupId, l.p.get(0));
+        f.text(N::GroupId, l.p.get(0));
     }
 }
 
@@ -328,10 +329,10 @@ pub(super) fn rmg(f: &mut Builder, l: Line<'_>) {
 pub(super) fn reg(f: &mut Builder, l: Line<'_>) {
     if !l.c2s() && numbered_groups(l, l.p.len() >= 3 && l.p.digits(0) && l.p.digits(1)) {
         f.num(N::ListVersion, l.p.get(0));
-        f.num(N::GroupId, l.p.get(1));
+        f.text(N::GroupId, l.p.get(1));
         f.url(N::GroupName, l.p.get(2));
     } else {
-        f.num(N::GroupId, l.p.get(0));
+        f.text(N::GroupId, l.p.get(0));
         f.url(N::GroupName, l.p.get(1));
     }
 }
@@ -344,7 +345,7 @@ pub(super) fn ans(f: &mut Builder, l: Line<'_>) {
     }
     f.handle(N::Handle, l.p.get(0));
     f.text(N::Cookie, l.p.get(1));
-    f.num(N::SessionId, l.p.get(2));
+    f.text(N::SessionId, l.p.get(2));
 }
 
 /// BLP, GTC, IMS: `[list-version] VALUE`.
@@ -438,7 +439,7 @@ pub(super) fn bye(f: &mut Builder, l: Line<'_>) {
     }
     f.handle(N::Handle, l.p.get(0));
     if let Some(reason) = l.p.get(1) {
-        f.num(N::Reason, Some(reason));
+        f.text(N::Reason, Some(reason));
         f.set(N::IdleTimeout, Value::Bool(reason == "1"));
     }
 }
@@ -449,7 +450,7 @@ pub(super) fn cal(f: &mut Builder, l: Line<'_>) {
         f.handle(N::Handle, l.p.get(0));
     } else {
         f.text(N::Result, l.p.get(0));
-        f.num(N::SessionId, l.p.get(1));
+        f.text(N::SessionId, l.p.get(1));
     }
 }
 
@@ -619,14 +620,14 @@ pub(super) fn lsg(f: &mut Builder, l: Line<'_>) {
         f.num(N::ListVersion, l.p.get(0));
         f.num(N::Index, l.p.get(1));
         f.num(N::Total, l.p.get(2));
-        f.num(N::GroupId, l.p.get(3));
+        f.text(N::GroupId, l.p.get(3));
         f.url(N::GroupName, l.p.get(4));
     } else if numbered {
-        f.num(N::GroupId, l.p.get(0));
+        f.text(N::GroupId, l.p.get(0));
         f.url(N::GroupName, l.p.get(1));
     } else {
         f.url(N::GroupName, l.p.get(0));
-        f.num(N::GroupId, l.p.get(1));
+        f.text(N::GroupId, l.p.get(1));
     }
 }
 
@@ -741,7 +742,7 @@ pub(super) fn rem(f: &mut Builder, l: Line<'_>) {
         Some(who) if looks_like_guid(who) => f.text(N::ContactGuid, Some(who)),
         who => f.handle(N::Handle, who),
     }
-    f.num(N::GroupId, l.p.get(i + 1));
+    f.text(N::GroupId, l.p.get(i + 1));
 }
 
 /// The tail of XFR SB / RNG from MSNP13: `U hostname [direct-connect]`.
@@ -754,7 +755,7 @@ pub(super) fn switchboard_tail(f: &mut Builder, p: Params<'_>, at: usize) {
 
 /// RNG: `session-id ip:port CKI cookie handle friendly [U host [1]]`.
 pub(super) fn rng(f: &mut Builder, l: Line<'_>) {
-    f.num(N::SessionId, l.p.get(0));
+    f.text(N::SessionId, l.p.get(0));
     f.text(N::Address, l.p.get(1));
     f.text(N::Auth, l.p.get(2));
     f.text(N::Cookie, l.p.get(3));

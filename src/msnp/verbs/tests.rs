@@ -303,7 +303,7 @@ fn chg_by_dialect() {
         fields(C2S, Some(8), "CHG NLN 268435492"),
         json!({
             "status": "NLN", "status_name": "Online", "client_id": 268435492,
-            "client_caps": ["ink_gif", "packet"], "msnc": 1
+            "client_caps": ["ink_gif", "packet"], "msnc_level": 1
         })
     );
     has(
@@ -312,14 +312,14 @@ fn chg_by_dialect() {
             Some(9),
             "CHG AWY 268435492 %3Cmsnobj%20Creator%3D%22a%22%2F%3E",
         ),
-        json!({"msnobject": "<msnobj Creator=\"a\"/>", "msnobject_raw": "%3Cmsnobj%20Creator%3D%22a%22%2F%3E"}),
+        json!({"msnobject_xml": "<msnobj Creator=\"a\"/>", "msnobject_xml_raw": "%3Cmsnobj%20Creator%3D%22a%22%2F%3E"}),
     );
     let f = fields(C2S, Some(18), "CHG NLN 2789003324:48 0");
     has(
         &f,
         json!({
-            "client_id": 2789003324u32, "msnc": 10, "client_id_ext": 48,
-            "client_ext_caps": ["rtc_video", "p2pv2"], "msnobject": "0"
+            "client_id": 2789003324u32, "msnc_level": 10, "client_id_ext": 48,
+            "client_ext_caps": ["rtc_video", "p2pv2"], "msnobject_xml": "0"
         }),
     );
     assert!(
@@ -341,7 +341,7 @@ fn iln_msnp2_to_msnp9() {
         json!({
             "status": "NLN", "status_name": "Online", "handle": "bob@hotmail.com",
             "friendly_name": "Bob", "client_id": 268435492, "client_caps": ["ink_gif", "packet"],
-            "msnc": 1
+            "msnc_level": 1
         })
     );
     has(
@@ -352,7 +352,7 @@ fn iln_msnp2_to_msnp9() {
         ),
         json!({
             "status": "BSY", "friendly_name": "Bob (busy)", "friendly_name_raw": "Bob%20(busy)",
-            "client_id": 268435492, "msnobject": "<msnobj/>"
+            "client_id": 268435492, "msnobject_xml": "<msnobj/>"
         }),
     );
 }
@@ -365,7 +365,7 @@ fn nln_msnp14_has_a_network_field() {
         json!({
             "status": "BSY", "status_name": "Busy", "handle": "bob@yahoo.com", "network_id": 32,
             "network": "Yahoo!", "friendly_name": "Bob", "client_id": 1879048228u32,
-            "client_caps": ["ink_gif", "packet"], "msnc": 7, "msnobject": "0"
+            "client_caps": ["ink_gif", "packet"], "msnc_level": 7, "msnobject_xml": "0"
         })
     );
     // A friendly name made of digits is still the friendly name in MSNP14.
@@ -376,7 +376,7 @@ fn nln_msnp14_has_a_network_field() {
     // The same line read as MSNP9 has no network field.
     has(
         &fields(S2C, Some(9), "NLN NLN bob@hotmail.com 1 42 1879048228"),
-        json!({"friendly_name": "1", "client_id": 42, "msnobject": "1879048228"}),
+        json!({"friendly_name": "1", "client_id": 42, "msnobject_xml": "1879048228"}),
     );
     // ILN in MSNP14 may end with an icon URL.
     has(
@@ -401,8 +401,8 @@ fn nln_msnp18_prefixed_handle() {
         json!({
             "status": "NLN", "handle": "bob@hotmail.com", "network_id": 1,
             "network": "Windows Live", "friendly_name": "Bob", "client_id": 2788999228u32,
-            "client_id_ext": 48, "msnc": 10,
-            "msnobject": "<msnobj Creator=\"bob@hotmail.com\"/>"
+            "client_id_ext": 48, "msnc_level": 10,
+            "msnobject_xml": "<msnobj Creator=\"bob@hotmail.com\"/>"
         }),
     );
 }
@@ -496,7 +496,7 @@ fn lst_msnp2_to_msnp7() {
         fields(S2C, Some(7), "LST FL 42 1 1 bob@hotmail.com Bob 1"),
         json!({
             "list": "FL", "list_version": 42, "index": 1, "total": 1, "handle": "bob@hotmail.com",
-            "friendly_name": "Bob", "group_ids": [1]
+            "friendly_name": "Bob", "group_ids": ["1"]
         })
     );
     assert_eq!(
@@ -511,7 +511,7 @@ fn lst_msnp8_to_msnp12() {
         fields_trid(S2C, Some(8), "LST bob@hotmail.com Bob 11 0,1", false),
         json!({
             "handle": "bob@hotmail.com", "friendly_name": "Bob", "list_bits": 11,
-            "lists": ["FL", "AL", "RL"], "group_ids": [0, 1]
+            "lists": ["FL", "AL", "RL"], "group_ids": ["0", "1"]
         })
     );
     assert_eq!(
@@ -543,11 +543,11 @@ fn lsg_by_dialect() {
     assert_eq!(
         fields(S2C, Some(7), "LSG 42 1 2 0 Other%20Contacts 0"),
         json!({
-            "list_version": 42, "index": 1, "total": 2, "group_id": 0,
+            "list_version": 42, "index": 1, "total": 2, "group_id": "0",
             "group_name": "Other Contacts", "group_name_raw": "Other%20Contacts"
         })
     );
-    let msnp8 = json!({"group_id": 0, "group_name": "Other Contacts", "group_name_raw": "Other%20Contacts"});
+    let msnp8 = json!({"group_id": "0", "group_name": "Other Contacts", "group_name_raw": "Other%20Contacts"});
     assert_eq!(
         fields_trid(S2C, Some(8), "LSG 0 Other%20Contacts 0", false),
         msnp8
@@ -632,11 +632,11 @@ fn deleted_properties_have_no_value() {
 fn add_rem_rea() {
     assert_eq!(
         fields(C2S, Some(7), "ADD FL bob@hotmail.com Bob 1"),
-        json!({"list": "FL", "handle": "bob@hotmail.com", "friendly_name": "Bob", "group_id": 1})
+        json!({"list": "FL", "handle": "bob@hotmail.com", "friendly_name": "Bob", "group_id": "1"})
     );
     assert_eq!(
         fields(S2C, Some(7), "ADD FL 43 bob@hotmail.com Bob 1"),
-        json!({"list": "FL", "list_version": 43, "handle": "bob@hotmail.com", "friendly_name": "Bob", "group_id": 1})
+        json!({"list": "FL", "list_version": 43, "handle": "bob@hotmail.com", "friendly_name": "Bob", "group_id": "1"})
     );
     assert_eq!(
         fields(S2C, Some(9), "ADD RL 44 bob@hotmail.com Bob%20B"),
@@ -701,7 +701,7 @@ fn group_commands_by_dialect() {
     );
     assert_eq!(
         fields(S2C, Some(7), "ADG 47 Work 3 0"),
-        json!({"list_version": 47, "group_name": "Work", "group_id": 3})
+        json!({"list_version": 47, "group_name": "Work", "group_id": "3"})
     );
     assert_eq!(
         fields(S2C, Some(10), "ADG Work 6a1f-22"),
@@ -709,12 +709,12 @@ fn group_commands_by_dialect() {
     );
     assert_eq!(
         fields(S2C, None, "ADG 47 Work 3 0"),
-        json!({"list_version": 47, "group_name": "Work", "group_id": 3})
+        json!({"list_version": 47, "group_name": "Work", "group_id": "3"})
     );
-    assert_eq!(fields(C2S, Some(7), "RMG 3"), json!({"group_id": 3}));
+    assert_eq!(fields(C2S, Some(7), "RMG 3"), json!({"group_id": "3"}));
     assert_eq!(
         fields(S2C, Some(7), "RMG 48 3"),
-        json!({"list_version": 48, "group_id": 3})
+        json!({"list_version": 48, "group_id": "3"})
     );
     assert_eq!(
         fields(S2C, Some(11), "RMG 6a1f-22"),
@@ -722,11 +722,11 @@ fn group_commands_by_dialect() {
     );
     assert_eq!(
         fields(C2S, Some(7), "REG 3 Mates 0"),
-        json!({"group_id": 3, "group_name": "Mates"})
+        json!({"group_id": "3", "group_name": "Mates"})
     );
     assert_eq!(
         fields(S2C, Some(7), "REG 49 3 Mates 0"),
-        json!({"list_version": 49, "group_id": 3, "group_name": "Mates"})
+        json!({"list_version": 49, "group_id": "3", "group_name": "Mates"})
     );
     assert_eq!(
         fields(S2C, Some(12), "REG 6a1f-22 Mates"),
@@ -754,7 +754,7 @@ fn sbp_and_address_book_era_payloads() {
 #[test]
 fn rng_by_dialect() {
     let base = json!({
-        "session_id": 11752013, "address": "207.46.108.38:1863", "auth": "CKI",
+        "session_id": "11752013", "address": "207.46.108.38:1863", "auth": "CKI",
         "cookie": "849102291.520491113", "handle": "alice@hotmail.com",
         "friendly_name": "Alice A.", "friendly_name_raw": "Alice%20A."
     });
@@ -786,7 +786,7 @@ fn ans_cal_bye() {
             Some(8),
             "ANS bob@hotmail.com 849102291.520491113 11752013"
         ),
-        json!({"handle": "bob@hotmail.com", "cookie": "849102291.520491113", "session_id": 11752013})
+        json!({"handle": "bob@hotmail.com", "cookie": "849102291.520491113", "session_id": "11752013"})
     );
     has(
         &fields(C2S, Some(16), "ANS bob@hotmail.com;{AA-BB} 8491.5204 117"),
@@ -799,7 +799,7 @@ fn ans_cal_bye() {
     );
     assert_eq!(
         fields(S2C, Some(8), "CAL RINGING 11752013"),
-        json!({"result": "RINGING", "session_id": 11752013})
+        json!({"result": "RINGING", "session_id": "11752013"})
     );
     assert_eq!(
         fields(S2C, None, "BYE bob@hotmail.com"),
@@ -807,7 +807,7 @@ fn ans_cal_bye() {
     );
     assert_eq!(
         fields(S2C, None, "BYE bob@hotmail.com 1"),
-        json!({"handle": "bob@hotmail.com", "reason": 1, "idle_timeout": true})
+        json!({"handle": "bob@hotmail.com", "reason": "1", "idle_timeout": true})
     );
     has(
         &fields(S2C, Some(16), "BYE bob@hotmail.com;{AA-BB}"),
@@ -909,7 +909,7 @@ fn iro_and_joi_by_dialect() {
         fields(S2C, Some(12), "IRO 1 1 alice@hotmail.com Alice 1342177280"),
         json!({
             "index": 1, "total": 1, "handle": "alice@hotmail.com", "friendly_name": "Alice",
-            "client_id": 1342177280, "client_caps": [], "msnc": 5
+            "client_id": 1342177280, "client_caps": [], "msnc_level": 5
         })
     );
     has(
@@ -926,7 +926,7 @@ fn iro_and_joi_by_dialect() {
     );
     has(
         &fields(S2C, Some(12), "JOI bob@hotmail.com Bob 1342177280"),
-        json!({"client_id": 1342177280, "msnc": 5}),
+        json!({"client_id": 1342177280, "msnc_level": 5}),
     );
     has(
         &fields(S2C, Some(16), "JOI bob@hotmail.com;{AA} Bob 2789003324:48"),
@@ -1176,7 +1176,7 @@ fn url_fields_keep_raw_only_when_different() {
 fn missing_params_just_omit_fields() {
     assert_eq!(
         fields(S2C, Some(8), "RNG 11752013"),
-        json!({"session_id": 11752013})
+        json!({"session_id": "11752013"})
     );
     assert_eq!(
         fields(S2C, Some(14), "NLN BSY"),

@@ -647,7 +647,7 @@ impl Serialize for WireFormat<'_> {
         let effects: Vec<&str> = f.effects.iter().map(|e| effect(*e)).collect();
         map.serialize_entry("effects", &effects)?;
         entry(&mut map, "color", f.color.map(color_hex))?;
-        entry(&mut map, "charset", f.charset)?;
+        entry(&mut map, "charset_code", f.charset)?;
         entry(&mut map, "charset_name", f.charset.and_then(charset_name))?;
         entry(&mut map, "pitch_family", f.pitch_family.as_deref())?;
         entry(&mut map, "right_to_left", f.right_to_left.then_some(true))?;
@@ -655,7 +655,7 @@ impl Serialize for WireFormat<'_> {
     }
 }
 
-/// An MSNObject: `{"raw": ..., "creator": ..., "type": 8, "type_name": "wink", ...}`.
+/// An MSNObject: `{"raw": ..., "creator": ..., "object_type": 8, "object_type_name": "wink", ...}`.
 struct WireMsnObject<'a>(&'a MsnObject);
 
 impl Serialize for WireMsnObject<'_> {
@@ -665,10 +665,10 @@ impl Serialize for WireMsnObject<'_> {
         map.serialize_entry("raw", &o.raw)?;
         entry(&mut map, "creator", o.creator.as_deref())?;
         entry(&mut map, "size", o.size)?;
-        entry(&mut map, "type", o.object_type)?;
+        entry(&mut map, "object_type", o.object_type)?;
         entry(
             &mut map,
-            "type_name",
+            "object_type_name",
             o.object_type.and_then(msnobject_type),
         )?;
         entry(&mut map, "location", o.location.as_deref())?;
@@ -678,7 +678,7 @@ impl Serialize for WireMsnObject<'_> {
     }
 }
 
-/// A P2P packet's header: `{"version":1,"session_id":4,"message_id":7,"offset":1202,...}`.
+/// A P2P packet's header: `{"version":1,"session_id":"4","message_id":"7","offset":1202,...}`.
 struct WirePacket<'a>(&'a PacketInfo);
 
 impl Serialize for WirePacket<'_> {
@@ -686,23 +686,24 @@ impl Serialize for WirePacket<'_> {
         let p = self.0;
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("version", &p.version)?;
-        map.serialize_entry("session_id", &p.session_id)?;
+        // Identifiers are strings everywhere in the JSON, numeric or not.
+        map.serialize_entry("session_id", &p.session_id.to_string())?;
         if let Some(h) = &p.v1 {
-            map.serialize_entry("message_id", &h.message_id)?;
+            map.serialize_entry("message_id", &h.message_id.to_string())?;
             map.serialize_entry("offset", &h.offset)?;
             map.serialize_entry("total_size", &h.total_size)?;
             map.serialize_entry("length", &h.length)?;
             map.serialize_entry("flags", &h.flags.0)?;
             map.serialize_entry("flag_names", &h.flags.names())?;
-            map.serialize_entry("ack_id", &h.ack_id)?;
-            map.serialize_entry("ack_unique_id", &h.ack_unique_id)?;
+            map.serialize_entry("ack_id", &h.ack_id.to_string())?;
+            map.serialize_entry("ack_unique_id", &h.ack_unique_id.to_string())?;
             map.serialize_entry("ack_size", &h.ack_size)?;
         }
         if let Some(v) = &p.v2 {
             map.serialize_entry("op_code", &v.op_code)?;
             entry(&mut map, "op_code_name", v.op_code_name)?;
             map.serialize_entry("message_length", &v.message_length)?;
-            map.serialize_entry("base_id", &v.base_id)?;
+            map.serialize_entry("base_id", &v.base_id.to_string())?;
             entry(&mut map, "ack", v.ack)?;
             entry(&mut map, "tf", v.tf)?;
             entry(&mut map, "tf_name", v.tf_name)?;
@@ -714,7 +715,7 @@ impl Serialize for WirePacket<'_> {
             map.serialize_entry("footer", &f.0)?;
             entry(&mut map, "footer_name", f.name())?;
         }
-        map.serialize_entry("summary", &p.summary)?;
+        map.serialize_entry("description", &p.summary)?;
         map.end()
     }
 }
@@ -734,8 +735,12 @@ impl Serialize for WireSlp<'_> {
         entry(&mut map, "cseq", m.cseq())?;
         entry(&mut map, "euf_guid", m.euf_guid())?;
         entry(&mut map, "application", m.application().map(|a| a.name()))?;
-        entry(&mut map, "session_id", m.session_id())?;
-        entry(&mut map, "app_id", m.app_id().map(|a| a.0))?;
+        entry(
+            &mut map,
+            "session_id",
+            m.session_id().map(|id| id.to_string()),
+        )?;
+        entry(&mut map, "app_id", m.app_id().map(|a| a.0.to_string()))?;
         match &self.0.context {
             Some(Ok(Context::MsnObject(o))) => {
                 map.serialize_entry("context", &WireSlpMsnObject(o))?
@@ -747,7 +752,7 @@ impl Serialize for WireSlp<'_> {
             Some(Err(e)) => map.serialize_entry("context_error", e.anomaly_name())?,
             None => {}
         }
-        map.serialize_entry("summary", &m.summary())?;
+        map.serialize_entry("description", &m.summary())?;
         map.end()
     }
 }
@@ -762,8 +767,12 @@ impl Serialize for WireSlpMsnObject<'_> {
         map.serialize_entry("kind", "msnobject")?;
         entry(&mut map, "creator", o.creator())?;
         entry(&mut map, "size", o.size())?;
-        entry(&mut map, "type", o.kind().map(|t| t.0))?;
-        entry(&mut map, "type_name", o.kind().and_then(|t| t.name()))?;
+        entry(&mut map, "object_type", o.kind().map(|t| t.0))?;
+        entry(
+            &mut map,
+            "object_type_name",
+            o.kind().and_then(|t| t.name()),
+        )?;
         entry(&mut map, "location", o.location())?;
         entry(&mut map, "friendly", o.friendly().and_then(Result::ok))?;
         entry(&mut map, "sha1d", o.sha1d())?;
@@ -845,7 +854,7 @@ impl Serialize for Msnc<'_> {
             Kind::Typing { user } => entry(&mut map, "user", user.as_deref())?,
             Kind::Invitation(i) => invitation(&mut map, i)?,
             Kind::Datacast(d) => {
-                entry(&mut map, "id", d.id)?;
+                entry(&mut map, "datacast_id", d.id.map(|id| id.to_string()))?;
                 entry(&mut map, "name", d.id.and_then(datacast_name))?;
                 entry(&mut map, "data", d.data.as_deref())?;
                 entry(
@@ -899,7 +908,7 @@ impl Serialize for Msnc<'_> {
                 entry(&mut map, "dest_folder", e.dest_folder.as_deref())?;
                 entry(&mut map, "message_url", e.message_url.as_deref())?;
                 entry(&mut map, "post_url", e.post_url.as_deref())?;
-                entry(&mut map, "id", e.id.as_deref())?;
+                entry(&mut map, "mail_id", e.id.as_deref())?;
             }
             Kind::EmailActivity(e) => {
                 entry(&mut map, "src_folder", e.src_folder.as_deref())?;
@@ -1329,7 +1338,7 @@ mod tests {
         assert_eq!(t.text, "hi \\\\ \u{ff}");
         assert_eq!(
             json(WireFormat(t.format.as_ref().unwrap())),
-            r##"{"font":"A B","effects":["bold","strikethrough"],"color":"#ff0000","charset":204,"charset_name":"Cyrillic","right_to_left":true}"##
+            r##"{"font":"A B","effects":["bold","strikethrough"],"color":"#ff0000","charset_code":204,"charset_name":"Cyrillic","right_to_left":true}"##
         );
         let m = crate::msnc::decode(
             b"Content-Type: text/x-msnmsgr-datacast\r\n\r\nID: 2\r\nData: <msnobj Creator=\"b@x\" Type=\"8\"/>\r\n",
@@ -1337,7 +1346,7 @@ mod tests {
         );
         assert_eq!(
             json(Msnc(&m)),
-            r#"{"kind":"datacast","id":2,"name":"wink","data":"<msnobj Creator=\"b@x\" Type=\"8\"/>","msnobject":{"raw":"<msnobj Creator=\"b@x\" Type=\"8\"/>","creator":"b@x","type":8,"type_name":"wink"}}"#
+            r#"{"kind":"datacast","datacast_id":"2","name":"wink","data":"<msnobj Creator=\"b@x\" Type=\"8\"/>","msnobject":{"raw":"<msnobj Creator=\"b@x\" Type=\"8\"/>","creator":"b@x","object_type":8,"object_type_name":"wink"}}"#
         );
         let m = crate::msnc::decode(b"Content-Type: x/y\r\nA\\b: \xff\r\n\r\n", None);
         assert_eq!(
