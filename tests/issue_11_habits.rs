@@ -329,3 +329,60 @@ fn every_json_field_name_has_one_type_and_identifiers_are_strings() {
         }
     }
 }
+
+#[test]
+fn with_a_filter_frame_numbers_stay_those_of_the_file() {
+    // Connection 5 of the capture, alone through a filter, and picked out of the whole.
+    let whole = jsonl(&run_env(
+        &["read", "--format", "jsonl", "--flow", "5", CAP],
+        &[],
+    ));
+    let filtered = jsonl(&run_env(
+        &[
+            "read", "--format", "jsonl", CAP, "--", "tcp", "port", "4417",
+        ],
+        &[],
+    ));
+    let frames = |evs: &[serde_json::Value]| -> Vec<u64> {
+        evs.iter()
+            .filter(|e| e["type"] == "command")
+            .map(|e| e["frame"].as_u64().expect("frame"))
+            .collect()
+    };
+    assert!(!frames(&whole).is_empty());
+    assert_eq!(frames(&filtered), frames(&whole));
+    // Wireshark's number of the first command of that switchboard.
+    assert_eq!(frames(&filtered)[0], 130);
+    // Ids are the filtered run's own: one connection.
+    assert!(
+        filtered
+            .iter()
+            .all(|e| e["flow"] == 1 || e["flow"].is_null())
+    );
+}
+
+#[test]
+fn a_file_whose_times_go_back_before_the_previous_one_is_reported() {
+    // The same capture twice: the second file starts before the first one ended.
+    let out = run_env(&["read", "--format", "jsonl", CAP, CAP], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let evs = jsonl(&out);
+    let back: Vec<&serde_json::Value> = evs
+        .iter()
+        .filter(|e| e["type"] == "anomaly" && e["name"] == "capture.file_time_backwards")
+        .collect();
+    assert_eq!(back.len(), 1, "{back:?}");
+    assert!(
+        back[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("etherdump_msn.pcap starts at")
+    );
+    // In order, no warning.
+    let once = jsonl(&run_env(&["read", "--format", "jsonl", CAP], &[]));
+    assert!(
+        !once
+            .iter()
+            .any(|e| e["name"] == "capture.file_time_backwards")
+    );
+}

@@ -124,7 +124,10 @@ fn typing_datacasts_emoticons_caps_keepalive_ink() {
         (Some(8), &json!("wink"))
     );
     assert_eq!(wink["friendly"], "Wave");
-    assert_eq!(casts[2]["msnc"]["msnobject"]["object_type_name"], "voice_clip");
+    assert_eq!(
+        casts[2]["msnc"]["msnobject"]["object_type_name"],
+        "voice_clip"
+    );
     assert_eq!(casts[3]["msnc"]["data"], "offers a coffee");
 
     let emo = one(&all, "emoticons");

@@ -71,7 +71,9 @@ fn data_chunks_and_acks_have_their_headers_in_json() {
     let evs = events();
     let data: Vec<&Value> = p2p_messages(&evs)
         .into_iter()
-        .filter(|m| m["msnc"]["packet"]["session_id"] == "7" && m["msnc"]["packet"]["data_len"] != 0)
+        .filter(|m| {
+            m["msnc"]["packet"]["session_id"] == "7" && m["msnc"]["packet"]["data_len"] != 0
+        })
         .collect();
     let offsets: Vec<u64> = data
         .iter()

@@ -243,7 +243,8 @@ fn synthetic_challenges_are_checked() {
             })
             .unwrap();
         assert_eq!(
-            qry.fields.text(msnsniff::msnp::named::Name::ChallengeVerdict),
+            qry.fields
+                .text(msnsniff::msnp::named::Name::ChallengeVerdict),
             Some("valid"),
             "{name}"
         );

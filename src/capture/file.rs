@@ -10,7 +10,7 @@
 //! nothing is held whole and memory stays flat. [`check_inputs`] looks at every file before
 //! anything is decoded, so that a typo in the last name does not come after pages of output.
 
-use super::{CaptureError, LinkType, PacketSource, RawPacket, Timestamp};
+use super::{CaptureError, LinkType, PacketSource, RawPacket, SourceNotice, Timestamp};
 use pcap::{Capture, Offline, Precision};
 use std::io::{self, BufRead, Read, Write};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
@@ -220,13 +220,19 @@ fn zstd_frames(
 pub struct FileSource {
     paths: Vec<String>,
     next_path: usize,
-    current: Option<(Capture<Offline>, LinkType)>,
+    /// The open file, its link type, and the user's filter compiled for that link type.
+    current: Option<(Capture<Offline>, LinkType, Option<pcap::BpfProgram>)>,
     current_name: String,
     filter: Option<String>,
     index: u64,
     buf: Vec<u8>,
     /// While a compressed file is read: where its decompressing thread leaves an error.
     decompressing: Option<Arc<Mutex<Option<String>>>>,
+    /// The stamp of the last frame read, and of the previous file's last frame until the
+    /// next file's first frame has been compared with it.
+    last_ts: Option<Timestamp>,
+    previous_file_end: Option<Timestamp>,
+    notices: Vec<SourceNotice>,
 }
 
 impl FileSource {
@@ -242,6 +248,9 @@ impl FileSource {
             index: 0,
             buf: Vec::new(),
             decompressing: None,
+            last_ts: None,
+            previous_file_end: None,
+            notices: Vec::new(),
         }
     }
 
@@ -264,7 +273,11 @@ impl FileSource {
         }
     }
 
-    fn open(&mut self, name: &str) -> Result<(Capture<Offline>, LinkType), CaptureError> {
+    #[allow(clippy::type_complexity)]
+    fn open(
+        &mut self,
+        name: &str,
+    ) -> Result<(Capture<Offline>, LinkType, Option<pcap::BpfProgram>), CaptureError> {
         self.decompressing = None;
         let kind = if name == "-" {
             None
@@ -291,17 +304,31 @@ impl FileSource {
             }
             _ => Capture::from_file_with_precision(name, Precision::Nano),
         };
-        let mut cap = cap.map_err(|e| self.error(name, e))?;
-        if let Some(expr) = &self.filter {
-            cap.filter(expr, true)
-                .map_err(|e| self.error(name, format!("bad filter expression: {e}")))?;
-        }
+        let cap = cap.map_err(|e| self.error(name, e))?;
+        // The filter runs here, packet by packet, rather than inside libpcap: libpcap would
+        // skip the packets it rejects without a trace, and frame numbers would no longer be
+        // the file's (Wireshark's `frame.number`).
+        let program =
+            match &self.filter {
+                Some(expr) => Some(cap.compile(expr, true).map_err(|e| {
+                    self.error(name, format!("bad filter expression `{expr}`: {e}"))
+                })?),
+                None => None,
+            };
         let linktype = LinkType::from_dlt(cap.get_datalink().0);
-        Ok((cap, linktype))
+        Ok((cap, linktype, program))
     }
 }
 
 impl PacketSource for FileSource {
+    fn take_notice(&mut self) -> Option<SourceNotice> {
+        if self.notices.is_empty() {
+            None
+        } else {
+            Some(self.notices.remove(0))
+        }
+    }
+
     fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, CaptureError> {
         loop {
             if self.current.is_none() {
@@ -310,10 +337,11 @@ impl PacketSource for FileSource {
                 };
                 self.next_path += 1;
                 let opened = self.open(&name)?;
+                self.previous_file_end = self.last_ts.take();
                 self.current = Some(opened);
                 self.current_name = name;
             }
-            let Some((cap, linktype)) = self.current.as_mut() else {
+            let Some((cap, linktype, program)) = self.current.as_mut() else {
                 continue;
             };
             let linktype = *linktype;
@@ -324,18 +352,37 @@ impl PacketSource for FileSource {
                 Ok(p) => {
                     self.buf.clear();
                     self.buf.extend_from_slice(p.data);
-                    Ok((p.header.ts, p.header.len))
+                    let kept = program.as_ref().is_none_or(|f| f.filter(p.data));
+                    Ok((p.header.ts, p.header.len, kept))
                 }
                 Err(e) => Err(e),
             };
             match read {
-                Ok((ts, origlen)) => {
+                Ok((ts, origlen, kept)) => {
+                    // Every frame counts, kept or not, so numbers stay the file's own.
                     self.index += 1;
                     // At nanosecond precision libpcap puts nanoseconds in the `tv_usec` field.
                     let (secs, nanos) = timeval_parts(ts.tv_sec, ts.tv_usec);
+                    let ts = Timestamp::new(secs, nanos);
+                    if let Some(end) = self.previous_file_end.take()
+                        && ts < end
+                    {
+                        self.notices.push(SourceNotice {
+                            name: "capture.file_time_backwards",
+                            detail: format!(
+                                "{} starts at {ts}, before the previous file ended ({end}): \
+                                 times and idle timeouts across the two may mislead",
+                                self.current_name
+                            ),
+                        });
+                    }
+                    self.last_ts = Some(ts);
+                    if !kept {
+                        continue;
+                    }
                     return Ok(Some(RawPacket {
                         index: self.index,
-                        ts: Timestamp::new(secs, nanos),
+                        ts,
                         linktype,
                         data: &self.buf,
                         origlen,
