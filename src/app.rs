@@ -6,14 +6,14 @@ use crate::capture::{
 };
 use crate::cli::{
     CaptureArgs, ChannelArg, Cli, ColorArg, Command, EventArgs, FlowsArgs, FlowsFormat,
-    InterfacesArgs, LiveArgs, NotesArg, ReadArgs, ReadFormat, StatsArgs, StatsFormat,
+    InterfacesArgs, LiveArgs, NotesArg, ReadArgs, ReadFormat, StatsArgs, StatsFormat, TimeArg,
     TranscriptFormatArg, TranscriptsArgs,
 };
 use crate::conversation::Correlator;
 use crate::event::{Channel, Sink, Tee};
 use crate::flow::FlowConfig;
 use crate::flow::{Expectation, FlowConsumer, FlowEvent};
-use crate::output::dialogue::{Dialogue, Notes};
+use crate::output::dialogue::{Dialogue, Notes, Stamps, TimeFormat};
 use crate::output::dump::Dump;
 use crate::output::extract::Extract;
 use crate::output::flows::{FlowsReport, Layout, table};
@@ -178,6 +178,12 @@ fn print_events<'o>(
     also: &mut [&mut dyn Sink],
     tap: Option<&mut dyn PacketTap>,
 ) -> io::Result<(pipeline::RunSummary, u64)> {
+    if (args.time != TimeArg::None || args.frames) && args.format != ReadFormat::Dialogue {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--time and --frames stamp dialogue lines; JSON events carry ts, ts_ns and frame",
+        ));
+    }
     if args.group && args.format != ReadFormat::Dialogue {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -192,7 +198,20 @@ fn print_events<'o>(
                 NotesArg::Brief => Notes::Brief,
                 NotesArg::Full => Notes::Full,
             };
-            Box::new(Dialogue::new(out, notes, use_color(args.color), args.group))
+            let stamps = Stamps {
+                time: match args.time {
+                    TimeArg::None => TimeFormat::None,
+                    TimeArg::Iso => TimeFormat::Iso,
+                    TimeArg::Epoch => TimeFormat::Epoch,
+                    TimeArg::Relative => TimeFormat::Relative,
+                    TimeArg::Delta => TimeFormat::Delta,
+                },
+                frames: args.frames,
+                local: args.local,
+            };
+            Box::new(
+                Dialogue::new(out, notes, use_color(args.color), args.group).with_stamps(stamps),
+            )
         }
         ReadFormat::Jsonl => Box::new(JsonLines::new(out)),
         ReadFormat::Json => Box::new(JsonArray::new(out)),

@@ -272,6 +272,19 @@ pub struct EventArgs {
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
 
+    /// A time before each dialogue line: iso (2011-08-10T03:17:29.750284Z), epoch (seconds,
+    /// six decimals), relative (since the first line), delta (since the previous line).
+    #[arg(long, value_enum, default_value_t = TimeArg::None, value_name = "FORMAT")]
+    pub time: TimeArg,
+
+    /// The frame number (Wireshark's frame.number) before each dialogue line.
+    #[arg(long)]
+    pub frames: bool,
+
+    /// Times in this machine's time zone (TZ) instead of UTC, with their offset.
+    #[arg(long)]
+    pub local: bool,
+
     /// Only these channels (comma-separated): ns, sb, msnc.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "CHANNELS")]
     pub only: Vec<ChannelArg>,
@@ -385,6 +398,20 @@ pub enum ReadFormat {
     Jsonl,
     /// One JSON array of events.
     Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TimeArg {
+    /// No time: the classic notation.
+    None,
+    /// ISO 8601, UTC with Z (or local with its offset, with --local).
+    Iso,
+    /// Seconds since the epoch.
+    Epoch,
+    /// Seconds since the first line printed.
+    Relative,
+    /// Seconds since the previous line printed.
+    Delta,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -386,3 +386,99 @@ fn a_file_whose_times_go_back_before_the_previous_one_is_reported() {
             .any(|e| e["name"] == "capture.file_time_backwards")
     );
 }
+
+#[test]
+fn time_and_frame_stamps_on_dialogue_lines() {
+    fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        let mut a = vec!["read", "--flow", "5", CAP];
+        a.extend_from_slice(extra);
+        a
+    }
+    let plain = stdout(&run_env(&args(&[]), &[]));
+    assert!(
+        plain.starts_with("<o> 2011-08-10T03:17:29.750284Z connection 5 opened"),
+        "{plain}"
+    );
+
+    let iso = stdout(&run_env(&args(&["--time", "iso", "--frames"]), &[]));
+    let lines: Vec<&str> = iso.lines().collect();
+    assert_eq!(
+        lines.len(),
+        plain.lines().count(),
+        "one stamp a line, no line added"
+    );
+    assert!(
+        lines[1].starts_with("   130 2011-08-10T03:17:30.022988Z >>> ANS 1 "),
+        "{iso}"
+    );
+    for (stamped, bare) in iso.lines().zip(plain.lines()) {
+        assert!(stamped.ends_with(bare), "{stamped} / {bare}");
+    }
+
+    let epoch = stdout(&run_env(&args(&["--time", "epoch"]), &[]));
+    assert!(
+        epoch
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("1312946250.022988 >>> ANS"),
+        "{epoch}"
+    );
+
+    let rel = stdout(&run_env(&args(&["--time", "relative"]), &[]));
+    assert!(
+        rel.lines()
+            .next()
+            .unwrap()
+            .trim_start()
+            .starts_with("0.000000 <o>"),
+        "{rel}"
+    );
+    assert!(
+        rel.lines()
+            .nth(1)
+            .unwrap()
+            .trim_start()
+            .starts_with("0.272704 >>> ANS"),
+        "{rel}"
+    );
+
+    let delta = stdout(&run_env(&args(&["--time", "delta"]), &[]));
+    // IRO came 0.272939 s after ANS.
+    assert!(
+        delta
+            .lines()
+            .nth(2)
+            .unwrap()
+            .trim_start()
+            .starts_with("0.272939 <<< IRO"),
+        "{delta}"
+    );
+
+    // --local follows TZ, in stamps and in notes, with the offset.
+    let tokyo = stdout(&run_env(
+        &args(&["--time", "iso", "--local"]),
+        &[("TZ", "Asia/Tokyo")],
+    ));
+    if std::path::Path::new("/usr/share/zoneinfo/Asia/Tokyo").exists() {
+        assert!(
+            tokyo.starts_with(
+                "2011-08-10T12:17:29.750284+09:00 <o> 2011-08-10T12:17:29.750284+09:00 connection 5"
+            ),
+            "{tokyo}"
+        );
+    }
+    let fixed = stdout(&run_env(
+        &args(&["--time", "iso", "--local"]),
+        &[("TZ", "UTC-2")],
+    ));
+    assert!(
+        fixed.starts_with("2011-08-10T05:17:29.750284+02:00 <o>"),
+        "{fixed}"
+    );
+
+    // JSON has its own times: the stamps are refused there.
+    let refused = run_env(&args(&["--format", "jsonl", "--time", "iso"]), &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("--time and --frames stamp dialogue lines"));
+}

@@ -19,6 +19,7 @@
 //! the summary of the transfer just before its connection closes.
 
 use crate::Direction;
+use crate::capture::Timestamp;
 use crate::event::{
     BlockEvent, Clients, CommandEvent, ConnectionInfo, DialectSource, Event, Extracted, LineEnd,
     Party, Role, Sink, TransferSummary,
@@ -27,7 +28,7 @@ use crate::flow::{Closing, FlowId, Opening};
 use crate::msnc::Kind;
 use crate::msnc::control::P2p;
 use crate::msnc::mime::{HeadersEnd, Mime};
-use crate::output::text::{escape_bytes, escape_text, utc};
+use crate::output::text::{escape_bytes, escape_text, iso_time};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -52,11 +53,40 @@ const CYAN: &str = "\x1b[36m";
 const GREY: &str = "\x1b[37m";
 const RESET: &str = "\x1b[0m";
 
+/// What to print before each line: a time and the frame number (`--time`, `--frames`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stamps {
+    pub time: TimeFormat,
+    pub frames: bool,
+    /// Times (in stamps and notes) in this machine's zone instead of UTC.
+    pub local: bool,
+}
+
+/// How `--time` shows when a line was captured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// No time: the classic notation.
+    #[default]
+    None,
+    /// `2011-08-10T03:17:29.750284Z` (or the local time with its offset).
+    Iso,
+    /// Seconds since the epoch, six decimals.
+    Epoch,
+    /// Seconds since the first line printed.
+    Relative,
+    /// Seconds since the previous line printed.
+    Delta,
+}
+
 /// Writes the dialogue of every event it is given.
 pub struct Dialogue<W: Write> {
     out: W,
     notes: Notes,
     color: bool,
+    stamps: Stamps,
+    /// The time of the first and of the last event printed (for relative and delta times).
+    first_ts: Option<Timestamp>,
+    last_ts: Option<Timestamp>,
     /// The connection of the last line printed.
     current: Option<FlowId>,
     /// Roles of open connections, for the header printed when the output switches connection.
@@ -73,10 +103,54 @@ impl<W: Write> Dialogue<W> {
             out,
             notes,
             color,
+            stamps: Stamps::default(),
+            first_ts: None,
+            last_ts: None,
             current: None,
             roles: BTreeMap::new(),
             groups: group.then(BTreeMap::new),
         }
+    }
+
+    /// The same dialogue with a time and/or the frame number before each line.
+    pub fn with_stamps(mut self, stamps: Stamps) -> Self {
+        self.stamps = stamps;
+        self
+    }
+
+    /// The stamp for an event captured at `frame` and `ts`, and the bookkeeping of relative
+    /// and delta times.
+    fn stamp(&mut self, frame: u64, ts: Timestamp) -> String {
+        let first = *self.first_ts.get_or_insert(ts);
+        let previous = self.last_ts.replace(ts).unwrap_or(ts);
+        let seconds = |from: Timestamp| {
+            let d = i128::from(ts.secs) * 1_000_000_000 + i128::from(ts.nanos)
+                - (i128::from(from.secs) * 1_000_000_000 + i128::from(from.nanos));
+            let sign = if d < 0 { "-" } else { "" };
+            let us = d.unsigned_abs() / 1000;
+            format!("{sign}{}.{:06}", us / 1_000_000, us % 1_000_000)
+        };
+        let mut out = String::new();
+        if self.stamps.frames {
+            out.push_str(&format!("{frame:>6} "));
+        }
+        let time = match self.stamps.time {
+            TimeFormat::None => None,
+            TimeFormat::Iso => Some(iso_time(ts, self.stamps.local)),
+            TimeFormat::Epoch => Some(format!("{}.{:06}", ts.secs, ts.nanos / 1000)),
+            TimeFormat::Relative => Some(format!("{:>12}", seconds(first))),
+            TimeFormat::Delta => Some(format!("{:>12}", seconds(previous))),
+        };
+        if let Some(t) = time {
+            out.push_str(&t);
+            out.push(' ');
+        }
+        out
+    }
+
+    /// A time in a note: ISO 8601 with its zone (`Z`, or the local offset with `--local`).
+    fn when(&self, ts: Timestamp) -> String {
+        iso_time(ts, self.stamps.local)
     }
 
     fn paint(&self, s: &mut String, color: &str, text: &str) {
@@ -146,7 +220,7 @@ impl<W: Write> Dialogue<W> {
             s,
             &format!(
                 "{} connection {} opened: {} -> {}, {}{}; {}",
-                utc(c.ts),
+                self.when(c.ts),
                 c.flow,
                 c.client,
                 c.server,
@@ -307,7 +381,7 @@ impl<W: Write> Dialogue<W> {
             s,
             &format!(
                 "{} connection {flow} ({}) {how}: {} bytes from the client, {} from the server",
-                utc(ts),
+                self.when(ts),
                 role.as_str(),
                 summary.client_bytes,
                 summary.server_bytes
@@ -335,6 +409,23 @@ impl<W: Write> Dialogue<W> {
             _ => self.out.write_all(text.as_bytes()),
         }
     }
+}
+
+/// Where in the capture an event happened, when it says.
+fn frame_and_time(ev: &Event) -> Option<(u64, Timestamp)> {
+    Some(match ev {
+        Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) => (c.frame, c.ts),
+        Event::Command(c) => (c.frame, c.ts),
+        Event::MsnftpBlock(b) => (b.frame, b.ts),
+        Event::MsnftpTransfer(t) => (t.frame, t.ts),
+        Event::Extracted(x) => (x.frame, x.ts),
+        Event::Gap { frame, ts, .. }
+        | Event::Anomaly { frame, ts, .. }
+        | Event::ConnectionClosed { frame, ts, .. } => (*frame, *ts),
+        Event::ObjectStarted(o) => (o.frame, o.ts),
+        Event::ObjectEnded { frame, ts, .. } => (*frame, *ts),
+        Event::ObjectData { .. } => return None,
+    })
 }
 
 /// An object `--extract` wrote: `extracted report.txt (4107 bytes, sha256 ab12…) to
@@ -576,6 +667,18 @@ impl<W: Write> Sink for Dialogue<W> {
         }
         if s.is_empty() {
             return Ok(());
+        }
+        if self.stamps != Stamps::default()
+            && (self.stamps.frames || self.stamps.time != TimeFormat::None)
+            && let Some((frame, ts)) = frame_and_time(ev)
+        {
+            let stamp = self.stamp(frame, ts);
+            let mut stamped = String::with_capacity(s.len() + 32);
+            for line in s.split_inclusive('\n') {
+                stamped.push_str(&stamp);
+                stamped.push_str(line);
+            }
+            s = stamped;
         }
         self.emit(flow, s, closing)
     }

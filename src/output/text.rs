@@ -24,6 +24,39 @@ pub fn utc(ts: Timestamp) -> String {
     )
 }
 
+/// `2011-08-10T03:17:29.750284Z` (ISO 8601, microseconds): UTC, or with `local` the time
+/// of this machine's zone with its offset (`2011-08-10T05:17:29.750284+02:00`), as tcpdump
+/// shows local time unless told otherwise.
+pub fn iso_time(ts: Timestamp, local: bool) -> String {
+    let offset = if local { local_offset(ts.secs) } else { 0 };
+    let t = utc(Timestamp::new(ts.secs.saturating_add(offset), ts.nanos)).replacen(' ', "T", 1);
+    if !local {
+        return format!("{t}Z");
+    }
+    let sign = if offset < 0 { '-' } else { '+' };
+    let o = offset.unsigned_abs();
+    format!("{t}{sign}{:02}:{:02}", o / 3600, o / 60 % 60)
+}
+
+/// This machine's offset from UTC, in seconds, at the instant `secs` (daylight saving
+/// included), from the C library's idea of the local zone (`TZ`, `/etc/localtime`).
+// time_t is i64 here but narrower on some platforms: the conversion is checked everywhere.
+#[allow(clippy::useless_conversion)]
+pub fn local_offset(secs: i64) -> i64 {
+    let Some(t) = libc::time_t::try_from(secs).ok() else {
+        return 0;
+    };
+    // SAFETY: `tm` is plain data that localtime_r fills in; both pointers are valid for the
+    // call, and localtime_r (unlike localtime) shares no static buffer.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&t, &mut tm).is_null() {
+            return 0;
+        }
+        tm.tm_gmtoff
+    }
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day): Howard Hinnant's
 /// `civil_from_days` algorithm.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
