@@ -39,6 +39,9 @@ pub struct Outcome {
     pub found_msn: bool,
     /// A capture that failed part way (exit 2, after everything before the damage was output).
     pub capture_error: Option<CaptureError>,
+    /// Why nothing was found, when the user should be told (a selection that matched
+    /// nothing): one line on stderr with exit 1.
+    pub note: Option<String>,
 }
 
 /// Runs one command. `Err` is an environment failure (output, dump directory); a capture
@@ -57,6 +60,7 @@ pub fn run(cli: Cli) -> io::Result<Outcome> {
             Ok(Outcome {
                 found_msn: true,
                 capture_error: None,
+                note: None,
             })
         }
         Command::Man => {
@@ -64,6 +68,7 @@ pub fn run(cli: Cli) -> io::Result<Outcome> {
             Ok(Outcome {
                 found_msn: true,
                 capture_error: None,
+                note: None,
             })
         }
     }
@@ -122,6 +127,7 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
     Ok(Outcome {
         found_msn: summary.msn_connections > 0,
         capture_error: summary.capture_error,
+        note: None,
     })
 }
 
@@ -159,10 +165,12 @@ fn read(args: ReadArgs) -> io::Result<Outcome> {
     let (mut source, config) = source_and_config(&args.capture)?;
     let stdout = io::stdout();
     let out = io::BufWriter::new(stdout.lock());
-    let (summary, commands) = print_events(&mut source, config, out, &args.events, &mut [], None)?;
+    let (summary, commands, unmatched) =
+        print_events(&mut source, config, out, &args.events, &mut [], None)?;
     Ok(Outcome {
-        found_msn: summary.msn_connections > 0 && commands > 0,
+        found_msn: summary.msn_connections > 0 && commands > 0 && unmatched.is_none(),
         capture_error: summary.capture_error,
+        note: unmatched,
     })
 }
 
@@ -177,7 +185,7 @@ fn print_events<'o>(
     args: &EventArgs,
     also: &mut [&mut dyn Sink],
     tap: Option<&mut dyn PacketTap>,
-) -> io::Result<(pipeline::RunSummary, u64)> {
+) -> io::Result<(pipeline::RunSummary, u64, Option<String>)> {
     if (args.time != TimeArg::None || args.frames) && args.format != ReadFormat::Dialogue {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -229,6 +237,10 @@ fn print_events<'o>(
         flows: args.flows.clone(),
         principal: args.principal.clone(),
         verbs: args.verb.clone(),
+        handle: args.handle.clone(),
+        errors: args.errors,
+        since: args.since,
+        until: args.until,
     };
     let mut sinks: Vec<&mut dyn Sink> = vec![sink.as_mut()];
     for s in also.iter_mut() {
@@ -245,13 +257,18 @@ fn print_events<'o>(
         Some(x) => x,
         None => &mut tee,
     };
+    let (selection_empty, selection_words) = (selection.is_empty(), selection.describe());
     let mut select = Select::new(inner, selection);
     let mut decoder = Decoder::new(&mut select);
     let summary = pipeline::run_tapped(source, config, &mut decoder, tap)?;
     let commands = decoder.commands;
     drop(decoder);
     select.finish()?;
-    Ok((summary, commands))
+    // A selection that matched nothing in a capture that had commands is said, as grep
+    // says nothing but exits 1; here one line on stderr names the options.
+    let unmatched = (commands > 0 && select.matched == 0 && !selection_empty)
+        .then(|| format!("nothing matched {}", selection_words));
+    Ok((summary, commands, unmatched))
 }
 
 /// `msnsniff live`: the same pipeline and outputs as `read`, fed by a live capture that stops
@@ -320,7 +337,7 @@ fn live(args: LiveArgs) -> io::Result<Outcome> {
     let stdout = io::stdout();
     let out = io::LineWriter::new(stdout.lock());
     let tap = writer.as_mut().map(|w| w as &mut dyn PacketTap);
-    let (summary, _) = print_events(&mut source, config, out, &args.events, &mut also, tap)?;
+    let (summary, _, _) = print_events(&mut source, config, out, &args.events, &mut also, tap)?;
     drop(also);
     if let Some(stats) = stats {
         let report = stats.report();
@@ -368,6 +385,7 @@ fn live(args: LiveArgs) -> io::Result<Outcome> {
     Ok(Outcome {
         found_msn: true,
         capture_error: summary.capture_error,
+        note: None,
     })
 }
 
@@ -384,6 +402,7 @@ fn interfaces(args: InterfacesArgs) -> io::Result<Outcome> {
     Ok(Outcome {
         found_msn: true,
         capture_error: None,
+        note: None,
     })
 }
 
@@ -417,6 +436,7 @@ fn stats(args: StatsArgs) -> io::Result<Outcome> {
     Ok(Outcome {
         found_msn,
         capture_error: summary.capture_error,
+        note: None,
     })
 }
 
@@ -460,6 +480,7 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
     Ok(Outcome {
         found_msn: summary.msn_connections > 0 && commands > 0,
         capture_error: summary.capture_error,
+        note: None,
     })
 }
 

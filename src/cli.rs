@@ -289,13 +289,30 @@ pub struct EventArgs {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "CHANNELS")]
     pub only: Vec<ChannelArg>,
 
-    /// Only this connection (an id from `msnsniff flows`; repeatable).
-    #[arg(long = "flow", value_name = "N")]
+    /// Only these connections (ids from `msnsniff flows`; comma-separated or repeated).
+    #[arg(long = "flow", value_name = "N", value_delimiter = ',')]
     pub flows: Vec<u64>,
 
     /// Only the connections of this signed-in user.
     #[arg(long, value_name = "HANDLE")]
     pub principal: Option<String>,
+
+    /// Only the connections where this handle is the signed-in user or a participant.
+    #[arg(long, value_name = "HANDLE")]
+    pub handle: Option<String>,
+
+    /// Only error replies, each after the request that caused it.
+    #[arg(long)]
+    pub errors: bool,
+
+    /// Only what was captured at or after TIME: `2011-08-10T03:17:29Z`, `2011-08-10
+    /// 03:17:29` (UTC unless an offset such as +02:00 follows), or epoch seconds.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub since: Option<crate::capture::Timestamp>,
+
+    /// Only what was captured at or before TIME (as for --since).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub until: Option<crate::capture::Timestamp>,
 
     /// Only these commands (comma-separated), e.g. MSG,NLN; errors by number, e.g. 217.
     /// MSNFTP blocks, which are no commands, are left out.
@@ -431,9 +448,129 @@ pub enum ColorArg {
     Never,
 }
 
+/// A time as `--since` and `--until` take it: epoch seconds (`1312946249.75`), or a date and
+/// time (`2011-08-10T03:17:29`, a space for the `T` is fine, seconds and their fraction
+/// optional) in UTC, or with `Z` or an offset (`+02:00`, `-0500`).
+pub fn parse_time(text: &str) -> Result<crate::capture::Timestamp, String> {
+    use crate::capture::Timestamp;
+    let t = text.trim();
+    let bad = || {
+        format!(
+            "`{text}`: a time is 2011-08-10T03:17:29Z (an offset instead of Z is fine) or epoch seconds"
+        )
+    };
+    let fraction = |f: &str| -> Result<u32, String> {
+        if f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        Ok(format!("{f:0<9}").parse::<u32>().map_err(|_| bad())?)
+    };
+    if t.bytes().all(|b| b.is_ascii_digit() || b == b'.') && !t.is_empty() {
+        let (s, f) = t.split_once('.').unwrap_or((t, ""));
+        let secs: i64 = s.parse().map_err(|_| bad())?;
+        let nanos = if f.is_empty() { 0 } else { fraction(f)? };
+        return Ok(Timestamp::new(secs, nanos));
+    }
+    let (date, rest) = t.split_at(t.find(['T', ' ']).ok_or_else(bad)?);
+    let rest = &rest[1..];
+    let d: Vec<&str> = date.split('-').collect();
+    let [y, m, day] = d.as_slice() else {
+        return Err(bad());
+    };
+    let (y, m, day): (i64, i64, i64) = (
+        y.parse().map_err(|_| bad())?,
+        m.parse().map_err(|_| bad())?,
+        day.parse().map_err(|_| bad())?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return Err(bad());
+    }
+    // The zone: Z, +HH:MM, -HHMM, or nothing (UTC).
+    let (clock, offset) = if let Some(c) = rest.strip_suffix('Z') {
+        (c, 0)
+    } else if let Some(i) = rest.rfind(['+', '-']) {
+        let (c, z) = rest.split_at(i);
+        let sign = if z.starts_with('-') { -1 } else { 1 };
+        let digits: String = z[1..].chars().filter(|c| *c != ':').collect();
+        if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let h: i64 = digits[..2].parse().map_err(|_| bad())?;
+        let mi: i64 = digits[2..].parse().map_err(|_| bad())?;
+        (c, sign * (h * 3600 + mi * 60))
+    } else {
+        (rest, 0)
+    };
+    let (hms, frac) = clock.split_once('.').unwrap_or((clock, ""));
+    let parts: Vec<&str> = hms.split(':').collect();
+    if parts.len() < 2 || parts.len() > 3 {
+        return Err(bad());
+    }
+    let num = |p: &str, max: i64| -> Result<i64, String> {
+        let v: i64 = p.parse().map_err(|_| bad())?;
+        if (0..=max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(bad())
+        }
+    };
+    let (h, mi) = (num(parts[0], 23)?, num(parts[1], 59)?);
+    let sec = parts.get(2).map_or(Ok(0), |p| num(p, 60))?;
+    let nanos = if frac.is_empty() { 0 } else { fraction(frac)? };
+    // Days from the civil date (Howard Hinnant's days_from_civil).
+    let yy = if m <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok(Timestamp::new(
+        days * 86_400 + h * 3600 + mi * 60 + sec - offset,
+        nanos,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_as_since_and_until_take_them() {
+        use crate::capture::Timestamp;
+        let t = Timestamp::new(1_312_946_249, 750_284_000);
+        assert_eq!(parse_time("1312946249.750284"), Ok(t));
+        assert_eq!(parse_time("2011-08-10T03:17:29.750284Z"), Ok(t));
+        assert_eq!(parse_time("2011-08-10 03:17:29.750284"), Ok(t));
+        assert_eq!(parse_time("2011-08-10T05:17:29.750284+02:00"), Ok(t));
+        assert_eq!(parse_time("2011-08-09T22:17:29.750284-0500"), Ok(t));
+        assert_eq!(
+            parse_time("2011-08-10T03:17"),
+            Ok(Timestamp::new(1_312_946_220, 0))
+        );
+        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Ok(Timestamp::new(0, 0)));
+        assert_eq!(
+            parse_time("2000-02-29T00:00:00Z"),
+            Ok(Timestamp::new(951_782_400, 0))
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2011-13-01T00:00",
+            "2011-08-10T25:00",
+            "2011-08-10",
+            "1.2.3",
+            "2011-08-10T03:17+2",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+        // The words of the error.
+        assert!(
+            parse_time("soon")
+                .unwrap_err()
+                .contains("2011-08-10T03:17:29Z")
+        );
+    }
 
     /// Every `msnsniff ...` line of the examples parses as written (pipes cut off).
     #[test]

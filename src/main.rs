@@ -13,7 +13,12 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
             None if outcome.found_msn => ExitCode::SUCCESS,
-            None => ExitCode::from(1),
+            None => {
+                if let Some(note) = outcome.note {
+                    eprintln!("msnsniff: {note}");
+                }
+                ExitCode::from(1)
+            }
         },
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {

@@ -482,3 +482,154 @@ fn time_and_frame_stamps_on_dialogue_lines() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr(&refused).contains("--time and --frames stamp dialogue lines"));
 }
+
+#[test]
+fn a_selection_that_matches_nothing_exits_1_with_one_line() {
+    for (args, words) in [
+        (vec!["--flow", "99"], "--flow 99"),
+        (
+            vec!["--principal", "typo@nowhere"],
+            "--principal typo@nowhere",
+        ),
+        (vec!["--verb", "FOO"], "--verb FOO"),
+        (vec!["--handle", "nobody@x"], "--handle nobody@x"),
+        (vec!["--errors"], "--errors"),
+        (
+            vec!["--since", "2030-01-01T00:00:00Z"],
+            "--since 2030-01-01T00:00:00.000000Z",
+        ),
+    ] {
+        let mut a = vec!["read", CAP];
+        a.extend(args.iter().copied());
+        let out = run_env(&a, &[]);
+        assert_eq!(out.status.code(), Some(1), "{a:?}");
+        assert_eq!(
+            stderr(&out),
+            format!("msnsniff: nothing matched {words}\n"),
+            "{a:?}"
+        );
+    }
+    // A selection that matches exits 0.
+    assert_eq!(
+        run_env(&["read", "--flow", "5", CAP], &[]).status.code(),
+        Some(0)
+    );
+}
+
+fn command_lines(out: &std::process::Output) -> Vec<(u64, String)> {
+    jsonl(out)
+        .iter()
+        .filter(|e| e["type"] == "command")
+        .map(|e| {
+            (
+                e["flow"].as_u64().unwrap(),
+                e["verb"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn flow_takes_a_list_like_verb_and_only() {
+    let listed = run_env(&["read", "--format", "jsonl", "--flow", "1,5", CAP], &[]);
+    let repeated = run_env(
+        &[
+            "read", "--format", "jsonl", "--flow", "1", "--flow", "5", CAP,
+        ],
+        &[],
+    );
+    assert_eq!(stdout(&listed), stdout(&repeated));
+    let flows: std::collections::BTreeSet<u64> =
+        command_lines(&listed).iter().map(|(f, _)| *f).collect();
+    assert_eq!(flows, [1, 5].into());
+}
+
+#[test]
+fn handle_keeps_connections_where_it_is_the_user_or_a_participant() {
+    // zhangmeiqing only ever appears as the other party of switchboard 5.
+    let other = command_lines(&run_env(
+        &[
+            "read",
+            "--format",
+            "jsonl",
+            "--handle",
+            "ZhangMeiQing_2009@126.com",
+            CAP,
+        ],
+        &[],
+    ));
+    assert!(!other.is_empty());
+    assert!(other.iter().all(|(f, _)| *f == 5), "{other:?}");
+    // Its first command is kept too, though the participant is named only in its reply.
+    assert_eq!(other[0].1, "ANS");
+    // The signed-in user is in every connection.
+    let me = command_lines(&run_env(
+        &[
+            "read",
+            "--format",
+            "jsonl",
+            "--handle",
+            "fengzejin@hotmail.com",
+            CAP,
+        ],
+        &[],
+    ));
+    let all = command_lines(&run_env(&["read", "--format", "jsonl", CAP], &[]));
+    assert_eq!(me, all);
+}
+
+#[test]
+fn errors_shows_each_error_after_its_request() {
+    let cap = "captures/synthetic_msnp7_md5.pcap";
+    let out = run_env(&["read", "--errors", "--notes", "none", cap], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        ">>> CAL 2 carol@hotmail.com\\r\\n\n<<< 217 2\\r\\n\n"
+    );
+    let evs = jsonl(&run_env(
+        &["read", "--errors", "--format", "jsonl", cap],
+        &[],
+    ));
+    assert!(evs.iter().all(|e| e["type"] == "command"));
+    let errors = evs.iter().filter(|e| e["dir"] == "s2c").count();
+    let requests = evs.iter().filter(|e| e["dir"] == "c2s").count();
+    assert!(errors >= 1 && requests == errors, "{evs:?}");
+}
+
+#[test]
+fn since_and_until_keep_a_span_of_the_capture() {
+    let all = jsonl(&run_env(&["read", "--format", "jsonl", CAP], &[]));
+    let span = jsonl(&run_env(
+        &[
+            "read",
+            "--format",
+            "jsonl",
+            "--since",
+            "2011-08-10T03:17:30Z",
+            "--until",
+            "2011-08-10 05:17:31+02:00",
+            CAP,
+        ],
+        &[],
+    ));
+    let (lo, hi) = (1_312_946_250_000_000_000u64, 1_312_946_251_000_000_000u64);
+    let within: Vec<&serde_json::Value> = all
+        .iter()
+        .filter(|e| {
+            let t = e["ts_ns"].as_u64().unwrap();
+            e["type"] == "command" && (lo..=hi).contains(&t)
+        })
+        .collect();
+    let kept: Vec<&serde_json::Value> = span.iter().filter(|e| e["type"] == "command").collect();
+    assert!(!kept.is_empty());
+    assert_eq!(kept, within);
+    // A time that is no time is refused by the option parser.
+    let bad = run_env(&["read", "--since", "yesterday", CAP], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("2011-08-10T03:17:29Z"),
+        "{}",
+        stderr(&bad)
+    );
+}

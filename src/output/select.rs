@@ -1,5 +1,14 @@
-//! Selection (`--only`, `--flow`, `--principal`, `--verb`): a [`Sink`] that passes on the
-//! events a user asked for and drops the rest.
+//! Selection (`--only`, `--flow`, `--principal`, `--handle`, `--verb`, `--errors`, `--since`,
+//! `--until`): a [`Sink`] that passes on the events a user asked for and drops the rest, and
+//! counts what it passed, so that a selection that matched nothing can be told (exit 1, as
+//! grep).
+//!
+//! `--handle` keeps every connection where the handle is the signed-in user or a participant
+//! (a switchboard's events are held until someone matching joins, at most
+//! [`MAX_HELD_EVENTS`]). `--errors` keeps the error replies and, before each, the request
+//! that caused it (the client's command with the same TrID, remembered for at most
+//! [`MAX_REMEMBERED_REQUESTS`] commands). `--since` and `--until` keep events captured in that
+//! span.
 //!
 //! Connection-level events (opened, closed, gaps, anomalies, an MSNFTP transfer's summary,
 //! an object's start, bytes and end, `extracted`) follow their connection: they pass when the
@@ -10,10 +19,16 @@
 //! events of a connection whose user is not known yet are held, at most
 //! [`MAX_HELD_EVENTS`] of them, and released or dropped once it is.
 
-use crate::event::{Channel, Event, Role, Sink};
+use crate::Direction;
+use crate::bounded::FifoMap;
+use crate::capture::Timestamp;
+use crate::event::{Channel, ConnectionInfo, Event, Role, Sink};
 use crate::flow::FlowId;
 use std::collections::{HashMap, HashSet};
 use std::io;
+
+/// Client commands remembered, all connections together, to show the request of an error.
+pub const MAX_REMEMBERED_REQUESTS: usize = 4096;
 
 /// Events held per connection while its user is unknown; past it the oldest are dropped
 /// (a login names the user within its first few lines).
@@ -30,6 +45,14 @@ pub struct Selection {
     pub principal: Option<String>,
     /// Verbs to keep; empty keeps all.
     pub verbs: Vec<String>,
+    /// A handle whose connections to keep: as the signed-in user or as a participant.
+    pub handle: Option<String>,
+    /// Only error replies, each after its request.
+    pub errors: bool,
+    /// Only events captured at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only events captured at or before this time.
+    pub until: Option<Timestamp>,
 }
 
 impl Selection {
@@ -38,6 +61,48 @@ impl Selection {
             && self.flows.is_empty()
             && self.principal.is_none()
             && self.verbs.is_empty()
+            && self.handle.is_none()
+            && !self.errors
+            && self.since.is_none()
+            && self.until.is_none()
+    }
+
+    /// The options that make up the selection, as typed: `--flow 99 --verb FOO`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.channels.is_empty() {
+            let names: Vec<&str> = self.channels.iter().map(|c| c.as_str()).collect();
+            parts.push(format!("--only {}", names.join(",").to_ascii_lowercase()));
+        }
+        if !self.flows.is_empty() {
+            let ids: Vec<String> = self.flows.iter().map(u64::to_string).collect();
+            parts.push(format!("--flow {}", ids.join(",")));
+        }
+        if let Some(p) = &self.principal {
+            parts.push(format!("--principal {p}"));
+        }
+        if let Some(h) = &self.handle {
+            parts.push(format!("--handle {h}"));
+        }
+        if !self.verbs.is_empty() {
+            parts.push(format!("--verb {}", self.verbs.join(",")));
+        }
+        if self.errors {
+            parts.push("--errors".into());
+        }
+        if let Some(t) = self.since {
+            parts.push(format!(
+                "--since {}",
+                crate::output::text::iso_time(t, false)
+            ));
+        }
+        if let Some(t) = self.until {
+            parts.push(format!(
+                "--until {}",
+                crate::output::text::iso_time(t, false)
+            ));
+        }
+        parts.join(" ")
     }
 }
 
@@ -57,6 +122,11 @@ pub struct Select<'a> {
     roles: HashMap<FlowId, Role>,
     verdicts: HashMap<FlowId, Verdict>,
     held: HashMap<FlowId, Vec<Event>>,
+    handle: Option<String>,
+    /// With `--errors`: client commands by connection and TrID.
+    requests: FifoMap<(FlowId, u32), Event>,
+    /// Commands and MSNFTP blocks passed on.
+    pub matched: u64,
 }
 
 impl<'a> Select<'a> {
@@ -65,6 +135,13 @@ impl<'a> Select<'a> {
             inner,
             verbs: sel.verbs.iter().map(|v| v.to_ascii_uppercase()).collect(),
             principal: sel.principal.as_ref().map(|p| p.to_ascii_lowercase()),
+            handle: sel.handle.as_ref().map(|p| p.to_ascii_lowercase()),
+            requests: FifoMap::new(if sel.errors {
+                MAX_REMEMBERED_REQUESTS
+            } else {
+                1
+            }),
+            matched: 0,
             sel,
             roles: HashMap::new(),
             verdicts: HashMap::new(),
@@ -83,17 +160,77 @@ impl<'a> Select<'a> {
             }
     }
 
-    /// Whether a connection passes `--flow` and `--principal`, as far as is known.
-    fn connection_verdict(&self, flow: FlowId, principal: Option<&str>) -> Verdict {
-        if !self.sel.flows.is_empty() && !self.sel.flows.contains(&flow.0) {
+    /// Whether a connection passes `--flow`, `--principal` and `--handle`, as far as is known.
+    fn connection_verdict(&self, c: &ConnectionInfo) -> Verdict {
+        if !self.sel.flows.is_empty() && !self.sel.flows.contains(&c.flow.0) {
             return Verdict::Drop;
         }
-        match (&self.principal, principal) {
+        let principal = c.principal.as_deref().map(str::to_ascii_lowercase);
+        let by_principal = match (&self.principal, &principal) {
             (None, _) => Verdict::Keep,
-            (Some(want), Some(have)) if want == &have.to_ascii_lowercase() => Verdict::Keep,
+            (Some(want), Some(have)) if want == have => Verdict::Keep,
             (Some(_), Some(_)) => Verdict::Drop,
             (Some(_), None) => Verdict::Undecided,
+        };
+        let by_handle = match &self.handle {
+            None => Verdict::Keep,
+            Some(want) => {
+                let joined = c
+                    .clients
+                    .participants
+                    .iter()
+                    .any(|p| p.handle.eq_ignore_ascii_case(want));
+                if principal.as_deref() == Some(want.as_str()) || joined {
+                    Verdict::Keep
+                } else if principal.is_some() && c.role != Role::Switchboard {
+                    // Nobody joins a notification server's connection later.
+                    Verdict::Drop
+                } else {
+                    Verdict::Undecided
+                }
+            }
+        };
+        match (by_principal, by_handle) {
+            (Verdict::Drop, _) | (_, Verdict::Drop) => Verdict::Drop,
+            (Verdict::Keep, Verdict::Keep) => Verdict::Keep,
+            _ => Verdict::Undecided,
         }
+    }
+
+    /// Passes one event of a kept connection on, if it passes the event filters; with
+    /// `--errors`, an error goes after the request that caused it.
+    fn pass(&mut self, ev: &Event) -> io::Result<()> {
+        if let Some(ts) = event_time(ev)
+            && (self.sel.since.is_some_and(|t| ts < t) || self.sel.until.is_some_and(|t| ts > t))
+        {
+            return Ok(());
+        }
+        if self.sel.errors {
+            let Event::Command(c) = ev else {
+                return Ok(());
+            };
+            if c.dir == Direction::ClientToServer {
+                if let Some(trid) = c.trid {
+                    self.requests.insert((c.flow, trid), ev.clone());
+                }
+                return Ok(());
+            }
+            if !c.verb.bytes().all(|b| b.is_ascii_digit()) || !self.event_passes(ev) {
+                return Ok(());
+            }
+            if let Some(request) = c.trid.and_then(|t| self.requests.remove(&(c.flow, t))) {
+                self.inner.event(&request)?;
+            }
+            self.matched += 1;
+            return self.inner.event(ev);
+        }
+        if !self.event_passes(ev) {
+            return Ok(());
+        }
+        if matches!(ev, Event::Command(_) | Event::MsnftpBlock(_)) {
+            self.matched += 1;
+        }
+        self.inner.event(ev)
     }
 
     fn event_passes(&self, ev: &Event) -> bool {
@@ -121,8 +258,12 @@ impl Sink for Select<'_> {
     fn event(&mut self, ev: &Event) -> io::Result<()> {
         let Some(flow) = ev.flow() else {
             // Anomalies outside any connection pass unless a connection was asked for.
-            if self.sel.flows.is_empty() && self.principal.is_none() {
-                return self.inner.event(ev);
+            if self.sel.flows.is_empty()
+                && self.principal.is_none()
+                && self.handle.is_none()
+                && !self.sel.errors
+            {
+                return self.pass(ev);
             }
             return Ok(());
         };
@@ -134,13 +275,11 @@ impl Sink for Select<'_> {
                 .copied()
                 .unwrap_or(Verdict::Undecided);
             if previous == Verdict::Undecided {
-                let v = self.connection_verdict(flow, c.principal.as_deref());
+                let v = self.connection_verdict(c);
                 self.verdicts.insert(flow, v);
                 if v == Verdict::Keep {
                     for held in self.held.remove(&flow).unwrap_or_default() {
-                        if self.event_passes(&held) {
-                            self.inner.event(&held)?;
-                        }
+                        self.pass(&held)?;
                     }
                 } else if v == Verdict::Drop {
                     self.held.remove(&flow);
@@ -154,8 +293,8 @@ impl Sink for Select<'_> {
             .unwrap_or(Verdict::Undecided);
         let closing = matches!(ev, Event::ConnectionClosed { .. });
         let result = match verdict {
-            Verdict::Keep if self.event_passes(ev) => self.inner.event(ev),
-            Verdict::Keep | Verdict::Drop => Ok(()),
+            Verdict::Keep => self.pass(ev),
+            Verdict::Drop => Ok(()),
             Verdict::Undecided => {
                 if !closing {
                     let held = self.held.entry(flow).or_default();
@@ -180,10 +319,26 @@ impl Sink for Select<'_> {
     }
 }
 
+/// When an event was captured, when it says.
+fn event_time(ev: &Event) -> Option<Timestamp> {
+    Some(match ev {
+        Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) => c.ts,
+        Event::Command(c) => c.ts,
+        Event::MsnftpBlock(b) => b.ts,
+        Event::MsnftpTransfer(t) => t.ts,
+        Event::Extracted(x) => x.ts,
+        Event::ObjectStarted(o) => o.ts,
+        Event::Gap { ts, .. }
+        | Event::Anomaly { ts, .. }
+        | Event::ConnectionClosed { ts, .. }
+        | Event::ObjectEnded { ts, .. } => *ts,
+        Event::ObjectData { .. } => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::Timestamp;
     use crate::event::{Collect, ConnectionInfo};
 
     fn info(principal: Option<&str>) -> ConnectionInfo {
