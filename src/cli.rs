@@ -463,7 +463,7 @@ pub fn parse_time(text: &str) -> Result<crate::capture::Timestamp, String> {
         if f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
-        Ok(format!("{f:0<9}").parse::<u32>().map_err(|_| bad())?)
+        format!("{f:0<9}").parse::<u32>().map_err(|_| bad())
     };
     if t.bytes().all(|b| b.is_ascii_digit() || b == b'.') && !t.is_empty() {
         let (s, f) = t.split_once('.').unwrap_or((t, ""));
