@@ -633,3 +633,32 @@ fn since_and_until_keep_a_span_of_the_capture() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn connections_carry_their_community_id() {
+    // Computed from the specification for 192.168.8.77:4417 <-> 207.46.124.76:1863, TCP.
+    const SB: &str = "1:x63xoj0xSp+EwqKdZ1iW33l72Y4=";
+    let evs = jsonl(&run_env(
+        &["read", "--format", "jsonl", "--flow", "5", CAP],
+        &[],
+    ));
+    let opened = evs
+        .iter()
+        .find(|e| e["type"] == "connection_opened")
+        .unwrap();
+    assert_eq!(opened["community_id"], SB);
+    let closed = evs
+        .iter()
+        .find(|e| e["type"] == "connection_closed")
+        .unwrap();
+    assert_eq!(closed["summary"]["community_id"], SB);
+    let rows = jsonl(&run_env(&["flows", "--format", "jsonl", CAP], &[]));
+    assert_eq!(rows[4]["community_id"], SB);
+    let ids: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r["community_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), rows.len(), "one id per connection");
+    let tsv = stdout(&run_env(&["flows", "--format", "tsv", CAP], &[]));
+    assert!(tsv.lines().nth(5).unwrap().contains(SB), "{tsv}");
+}

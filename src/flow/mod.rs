@@ -44,6 +44,7 @@
 
 mod candidate;
 mod clock;
+mod community;
 mod config;
 mod consumer;
 mod events;
@@ -53,6 +54,7 @@ mod table;
 
 pub use candidate::{SNIFF_BYTES, SNIFF_PACKETS};
 pub use clock::{CaptureClock, JUMP_CONFIRM_FRAMES, MAX_CLOCK_STEP};
+pub use community::{community_id, community_id_seeded};
 pub use config::{
     ACK_GRACE_TIME, FlowConfig, IDLE_TIMEOUT, LIVE_IDLE_CLOSE, MAX_CONNECTIONS, SWEEP_INTERVAL,
     Sniffer, sniff_nothing,

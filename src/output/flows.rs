@@ -241,7 +241,7 @@ fn row_cells(row: &FlowRow) -> [String; 13] {
 }
 
 /// The columns of `--format tsv`, in order.
-pub const TSV_COLUMNS: [&str; 18] = [
+pub const TSV_COLUMNS: [&str; 19] = [
     "id",
     "role",
     "dialect",
@@ -250,6 +250,7 @@ pub const TSV_COLUMNS: [&str; 18] = [
     "last_ts",
     "client",
     "server",
+    "community_id",
     "client_packets",
     "client_bytes",
     "server_packets",
@@ -290,6 +291,7 @@ pub fn tsv(out: &mut dyn io::Write, rows: &[FlowRow]) -> io::Result<()> {
             s.last_ts.to_string(),
             s.client.to_string(),
             s.server.to_string(),
+            crate::flow::community_id(s.client, s.server),
             s.client_packets.to_string(),
             s.client_bytes.to_string(),
             s.server_packets.to_string(),
