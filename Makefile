@@ -5,7 +5,7 @@
 CAPTURE ?= captures/etherdump_msn.pcap
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps test-deps build lint fmt golden samples
+.PHONY: run test deps test-deps build lint fmt golden samples install install-files
 
 deps:
 	@if ! pkg-config --exists libpcap 2>/dev/null && [ ! -e /usr/include/pcap/pcap.h ]; then \
@@ -46,3 +46,23 @@ golden: deps
 # Rewrite the output samples in README.md and docs/*.md from the current output.
 samples: deps
 	UPDATE_DOCS=1 cargo test --test doc_samples
+
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the binary, a man page per subcommand, and the
+# bash, zsh and fish completions. `install-files` does the copying for an existing binary
+# (BIN), without building.
+PREFIX ?= /usr/local
+BIN ?= target/release/msnsniff
+
+install: build install-files
+
+install-files:
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/msnsniff
+	$(BIN) man --dir $(DESTDIR)$(PREFIX)/share/man/man1 >/dev/null
+	$(BIN) completions bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/msnsniff
+	$(BIN) completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_msnsniff
+	$(BIN) completions fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/msnsniff.fish
+	@echo "installed msnsniff under $(DESTDIR)$(PREFIX)"

@@ -63,8 +63,8 @@ pub fn run(cli: Cli) -> io::Result<Outcome> {
                 note: None,
             })
         }
-        Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut io::stdout())?;
+        Command::Man(args) => {
+            man(args)?;
             Ok(Outcome {
                 found_msn: true,
                 capture_error: None,
@@ -387,6 +387,40 @@ fn live(args: LiveArgs) -> io::Result<Outcome> {
         capture_error: summary.capture_error,
         note: None,
     })
+}
+
+/// `msnsniff man`: one page to stdout, or every page to a directory.
+fn man(args: crate::cli::ManArgs) -> io::Result<()> {
+    use crate::output::man;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if let Some(dir) = &args.dir {
+        for path in man::write_all(Cli::command(), dir)? {
+            writeln!(out, "{}", path.display())?;
+        }
+        return out.flush();
+    }
+    let all = man::pages(Cli::command());
+    let wanted = match &args.subcommand {
+        None => "msnsniff".to_string(),
+        Some(s) => format!("msnsniff-{s}"),
+    };
+    let Some(page) = all.iter().find(|c| c.get_name() == wanted) else {
+        let names: Vec<&str> = all
+            .iter()
+            .filter_map(|c| c.get_name().strip_prefix("msnsniff-"))
+            .collect();
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "no page for `{}` (pages: {})",
+                args.subcommand.unwrap_or_default(),
+                names.join(", ")
+            ),
+        ));
+    };
+    man::render(page, &all, &mut out)?;
+    out.flush()
 }
 
 /// `msnsniff interfaces`: the devices libpcap can capture on.

@@ -62,7 +62,8 @@ pub enum Command {
     /// `>>>` marks what the client sent, `<<<` what the server sent, `<o>` a note. Line ends
     /// are shown literally (`\r\n`) so that newlines can be counted. Connections are
     /// interleaved in capture order unless `--group` is given. Exit status: 0 when MSN traffic
-    /// was decoded, 1 when the capture held none, 2 on errors.
+    /// was decoded, 1 when the capture held none or the selection matched nothing, 2 on
+    /// errors.
     #[command(after_help = EXAMPLES)]
     Read(ReadArgs),
     /// List the TCP connections that carry MSN traffic, with their reassembly statistics.
@@ -77,9 +78,8 @@ pub enum Command {
     ///
     /// Tables (or one JSON document with `--format json`). It streams: memory does not grow
     /// with the capture, every table has a cap and what does not fit is counted as "others".
-    /// A conversation row is one switchboard connection (the connections of several
-    /// participants are not merged yet). Exit status: 0 when MSN traffic was decoded, 1 when
-    /// the capture held none, 2 on errors.
+    /// A conversation row is one switchboard session, its captured connections merged. Exit
+    /// status: 0 when MSN traffic was decoded, 1 when the capture held none, 2 on errors.
     #[command(after_help = EXAMPLES)]
     Stats(StatsArgs),
 
@@ -120,8 +120,12 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
 
-    /// Print the man page (roff) built from these same definitions.
-    Man,
+    /// Print a man page (roff) built from these same definitions: msnsniff(1), or with a
+    /// subcommand's name its own page (msnsniff-read(1)...); `--dir DIR` writes them all.
+    ///
+    /// Each page has the options, EXIT STATUS, ENVIRONMENT, EXAMPLES and SEE ALSO. Read one
+    /// with `msnsniff man read | man -l -`; `make install` installs them all.
+    Man(ManArgs),
 }
 
 /// Which capture to read and what counts as MSN traffic.
@@ -398,6 +402,17 @@ pub struct LiveArgs {
     /// keeps (all of TCP otherwise, so that announced switchboards on any port are seen).
     #[arg(last = true, value_name = "FILTER")]
     pub filter: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (read, flows, stats, transcripts, live...).
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
+
+    /// Write every page to DIR (msnsniff.1, msnsniff-read.1...) and print their paths.
+    #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -662,3 +662,106 @@ fn connections_carry_their_community_id() {
     let tsv = stdout(&run_env(&["flows", "--format", "tsv", CAP], &[]));
     assert!(tsv.lines().nth(5).unwrap().contains(SB), "{tsv}");
 }
+
+#[test]
+fn a_man_page_for_every_subcommand_with_the_usual_sections() {
+    for sub in [
+        "",
+        "read",
+        "flows",
+        "stats",
+        "transcripts",
+        "live",
+        "interfaces",
+        "completions",
+        "man",
+    ] {
+        let args: Vec<&str> = if sub.is_empty() {
+            vec!["man"]
+        } else {
+            vec!["man", sub]
+        };
+        let out = run_env(&args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{sub}: {}", stderr(&out));
+        let page = stdout(&out);
+        let name = if sub.is_empty() {
+            "msnsniff".to_string()
+        } else {
+            format!("msnsniff-{sub}")
+        };
+        assert!(page.contains(&format!(".TH {name} 1")), "{sub}: {page}");
+        for section in [
+            ".SH NAME",
+            ".SH SYNOPSIS",
+            ".SH \"EXIT STATUS\"",
+            ".SH ENVIRONMENT",
+            ".SH \"SEE ALSO\"",
+        ] {
+            assert!(page.contains(section), "{sub}: no {section}");
+        }
+        assert!(
+            page.contains("NO_COLOR") && page.contains("CLICOLOR_FORCE"),
+            "{sub}"
+        );
+        if ["read", "live", ""].contains(&sub) {
+            assert!(page.contains(".SH EXAMPLES"), "{sub}");
+        }
+    }
+    // The read page documents its options and its exit codes.
+    let read = stdout(&run_env(&["man", "read"], &[]));
+    for needle in ["\\-\\-time", "\\-\\-errors", "selection matched nothing"] {
+        assert!(read.contains(needle), "{needle}");
+    }
+    // Live's page says what a second signal does.
+    assert!(stdout(&run_env(&["man", "live"], &[])).contains("130"));
+    // A page that does not exist names those that do.
+    let out = run_env(&["man", "nosuch"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("pages: read, flows"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn make_install_files_puts_binary_pages_and_completions_under_a_prefix() {
+    if Command::new("make").arg("--version").output().is_err() {
+        eprintln!("skipped: make is not installed");
+        return;
+    }
+    let prefix = tempfile::tempdir().expect("tempdir");
+    let out = Command::new("make")
+        .args(["-s", "install-files"])
+        .arg(format!("BIN={}", env!("CARGO_BIN_EXE_msnsniff")))
+        .arg(format!("PREFIX={}", prefix.path().display()))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("make");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let p = prefix.path();
+    for file in [
+        "bin/msnsniff",
+        "share/man/man1/msnsniff.1",
+        "share/man/man1/msnsniff-read.1",
+        "share/man/man1/msnsniff-live.1",
+        "share/bash-completion/completions/msnsniff",
+        "share/zsh/site-functions/_msnsniff",
+        "share/fish/vendor_completions.d/msnsniff.fish",
+    ] {
+        let meta = std::fs::metadata(p.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(meta.len() > 100, "{file} is nearly empty");
+    }
+    let bash =
+        std::fs::read_to_string(p.join("share/bash-completion/completions/msnsniff")).unwrap();
+    assert!(
+        bash.contains("--write-msn-only"),
+        "completions know live's options"
+    );
+    // The installed binary runs.
+    let v = Command::new(p.join("bin/msnsniff"))
+        .arg("--version")
+        .output()
+        .expect("run");
+    assert!(stdout(&v).starts_with("msnsniff "));
+}

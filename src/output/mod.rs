@@ -8,6 +8,7 @@ pub mod extract;
 pub mod flows;
 pub mod interfaces;
 pub mod json;
+pub mod man;
 pub mod progress;
 pub mod select;
 pub mod stats;
