@@ -74,23 +74,29 @@ pub fn run(cli: Cli) -> io::Result<Outcome> {
     }
 }
 
-fn source_and_config(c: &CaptureArgs) -> io::Result<(Progress<FileSource>, FlowConfig)> {
+/// The file source, the flow settings, and with several files the map of where each starts
+/// (for the outputs that say which file a frame is in).
+#[allow(clippy::type_complexity)]
+fn source_and_config(
+    c: &CaptureArgs,
+) -> io::Result<(Progress<FileSource>, FlowConfig, Option<capture::FileMap>)> {
     // Every input is looked at first: a typo in the last name fails before any output.
     capture::check_inputs(&c.files).map_err(|e| io::Error::other(e.to_string()))?;
-    let source = Progress::new(
-        FileSource::new(c.files.clone(), c.filter()),
-        &c.files,
-        c.quiet,
-    );
+    let map = (c.files.len() > 1).then(capture::FileMap::new);
+    let mut files = FileSource::new(c.files.clone(), c.filter());
+    if let Some(map) = &map {
+        files = files.with_file_map(map.clone());
+    }
+    let source = Progress::new(files, &c.files, c.quiet);
     let config = FlowConfig {
         ports: c.ports(),
         ..pipeline::msn_config()
     };
-    Ok((source, config))
+    Ok((source, config, map))
 }
 
 fn flows(args: FlowsArgs) -> io::Result<Outcome> {
-    let (mut source, config) = source_and_config(&args.capture)?;
+    let (mut source, config, _) = source_and_config(&args.capture)?;
     // The directory first, so that a bad one fails before the capture is read.
     let mut dump = args.dump.clone().map(Dump::new).transpose()?;
     // The rows are the summaries the decoder reports; the decoder also follows the
@@ -162,11 +168,34 @@ fn terminal_width() -> Option<u16> {
 }
 
 fn read(args: ReadArgs) -> io::Result<Outcome> {
-    let (mut source, config) = source_and_config(&args.capture)?;
+    let (mut source, config, files) = source_and_config(&args.capture)?;
     let stdout = io::stdout();
-    let out = io::BufWriter::new(stdout.lock());
-    let (summary, commands, unmatched) =
-        print_events(&mut source, config, out, &args.events, &mut [], None)?;
+    // A terminal (and --line-buffered) gets each line as it is complete; a pipe or a file
+    // gets blocks, as grep does.
+    let line = args.events.line_buffered || stdout.is_terminal();
+    let (summary, commands, unmatched) = if line {
+        let out = io::LineWriter::new(stdout.lock());
+        print_events(
+            &mut source,
+            config,
+            out,
+            &args.events,
+            &mut [],
+            None,
+            files.clone(),
+        )?
+    } else {
+        let out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+        print_events(
+            &mut source,
+            config,
+            out,
+            &args.events,
+            &mut [],
+            None,
+            files.clone(),
+        )?
+    };
     Ok(Outcome {
         found_msn: summary.msn_connections > 0 && commands > 0 && unmatched.is_none(),
         capture_error: summary.capture_error,
@@ -185,6 +214,7 @@ fn print_events<'o>(
     args: &EventArgs,
     also: &mut [&mut dyn Sink],
     tap: Option<&mut dyn PacketTap>,
+    files: Option<capture::FileMap>,
 ) -> io::Result<(pipeline::RunSummary, u64, Option<String>)> {
     if (args.time != TimeArg::None || args.frames) && args.format != ReadFormat::Dialogue {
         return Err(io::Error::new(
@@ -218,11 +248,13 @@ fn print_events<'o>(
                 local: args.local,
             };
             Box::new(
-                Dialogue::new(out, notes, use_color(args.color), args.group).with_stamps(stamps),
+                Dialogue::new(out, notes, use_color(args.color), args.group)
+                    .with_stamps(stamps)
+                    .with_files(files),
             )
         }
-        ReadFormat::Jsonl => Box::new(JsonLines::new(out)),
-        ReadFormat::Json => Box::new(JsonArray::new(out)),
+        ReadFormat::Jsonl => Box::new(JsonLines::new(out).with_files(files)),
+        ReadFormat::Json => Box::new(JsonArray::new(out).with_files(files)),
     };
     let selection = Selection {
         channels: args
@@ -337,7 +369,8 @@ fn live(args: LiveArgs) -> io::Result<Outcome> {
     let stdout = io::stdout();
     let out = io::LineWriter::new(stdout.lock());
     let tap = writer.as_mut().map(|w| w as &mut dyn PacketTap);
-    let (summary, _, _) = print_events(&mut source, config, out, &args.events, &mut also, tap)?;
+    let (summary, _, _) =
+        print_events(&mut source, config, out, &args.events, &mut also, tap, None)?;
     drop(also);
     if let Some(stats) = stats {
         let report = stats.report();
@@ -441,7 +474,7 @@ fn interfaces(args: InterfacesArgs) -> io::Result<Outcome> {
 }
 
 fn stats(args: StatsArgs) -> io::Result<Outcome> {
-    let (mut source, config) = source_and_config(&args.capture)?;
+    let (mut source, config, _) = source_and_config(&args.capture)?;
     let mut stats = Stats::new();
     let (summary, commands) = match &args.extract {
         // The directory first (in `Extract::new`), so that a bad one fails before the capture
@@ -477,7 +510,7 @@ fn stats(args: StatsArgs) -> io::Result<Outcome> {
 /// `msnsniff transcripts`: the correlator turns the decoder's events into conversations and
 /// login sessions, then every transcript is written; the paths written go to stdout.
 fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
-    let (mut source, config) = source_and_config(&args.capture)?;
+    let (mut source, config, _) = source_and_config(&args.capture)?;
     let formats: Vec<TranscriptFormat> = if args.format.is_empty() {
         TranscriptFormat::ALL.to_vec()
     } else {

@@ -285,6 +285,12 @@ pub struct EventArgs {
     #[arg(long)]
     pub frames: bool,
 
+    /// Write each line as soon as it is complete, even to a pipe or a file (as grep's
+    /// option; a terminal and `live` always are). Without it, output to a pipe is written in
+    /// blocks, which is faster.
+    #[arg(long)]
+    pub line_buffered: bool,
+
     /// Times in this machine's time zone (TZ) instead of UTC, with their offset.
     #[arg(long)]
     pub local: bool,
@@ -426,7 +432,7 @@ pub struct InterfacesArgs {
 pub enum ReadFormat {
     /// The annotated dialogue (`>>>` / `<<<` / `<o>`).
     Dialogue,
-    /// One JSON event a line, flushed per event.
+    /// One JSON event a line.
     Jsonl,
     /// One JSON array of events.
     Json,

@@ -765,3 +765,77 @@ fn make_install_files_puts_binary_pages_and_completions_under_a_prefix() {
         .expect("run");
     assert!(stdout(&v).starts_with("msnsniff "));
 }
+
+#[test]
+fn several_files_events_say_which_file_and_which_frame_there() {
+    let second = "captures/synthetic_msnp7_md5.pcap";
+    let evs = jsonl(&run_env(&["read", "--format", "jsonl", CAP, second], &[]));
+    let alone = jsonl(&run_env(&["read", "--format", "jsonl", second], &[]));
+    // Every event carries its file; those of the second file have that file's own numbers.
+    assert!(
+        evs.iter()
+            .all(|e| e["capture_file"].is_u64() && e["file_frame"].is_u64())
+    );
+    let from_second: Vec<u64> = evs
+        .iter()
+        .filter(|e| e["capture_file"] == 2 && e["type"] == "command")
+        .map(|e| e["file_frame"].as_u64().unwrap())
+        .collect();
+    let own: Vec<u64> = alone
+        .iter()
+        .filter(|e| e["type"] == "command")
+        .map(|e| e["frame"].as_u64().unwrap())
+        .collect();
+    assert_eq!(from_second, own);
+    // `frame` counts on across the files.
+    let offset = evs
+        .iter()
+        .find(|e| e["capture_file"] == 2)
+        .map(|e| e["frame"].as_u64().unwrap() - e["file_frame"].as_u64().unwrap())
+        .unwrap();
+    assert!(offset > 0);
+    // One file: no such fields.
+    assert!(alone.iter().all(|e| e.get("capture_file").is_none()));
+    // The dialogue's --frames says file:frame.
+    let d = stdout(&run_env(
+        &["read", "--frames", "--notes", "none", CAP, second],
+        &[],
+    ));
+    assert!(
+        d.lines()
+            .any(|l| l.trim_start().starts_with("2:4 >>> VER 0 MSNP7")),
+        "{d}"
+    );
+}
+
+#[test]
+fn output_to_a_pipe_is_block_buffered_unless_line_buffered_is_asked() {
+    // Both give the same bytes; --line-buffered only changes when they leave.
+    let a = run_env(&["read", "--format", "jsonl", CAP], &[]);
+    let b = run_env(&["read", "--format", "jsonl", "--line-buffered", CAP], &[]);
+    assert_eq!(a.stdout, b.stdout);
+    // A reader sees the first line before the capture has been read to its end: the input
+    // comes through a pipe that stays open until the first line has arrived.
+    use std::io::{BufRead, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_msnsniff"))
+        .args(["read", "--format", "jsonl", "--line-buffered", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let bytes = std::fs::read(CAP).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Everything but the last 2000 bytes: the first connection is long complete by then.
+    stdin.write_all(&bytes[..bytes.len() - 2000]).unwrap();
+    stdin.flush().unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert!(
+        first.starts_with("{\"type\":\"connection_opened\""),
+        "{first}"
+    );
+    stdin.write_all(&bytes[bytes.len() - 2000..]).unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

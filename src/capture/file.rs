@@ -10,7 +10,7 @@
 //! nothing is held whole and memory stays flat. [`check_inputs`] looks at every file before
 //! anything is decoded, so that a typo in the last name does not come after pages of output.
 
-use super::{CaptureError, LinkType, PacketSource, RawPacket, SourceNotice, Timestamp};
+use super::{CaptureError, FileMap, LinkType, PacketSource, RawPacket, SourceNotice, Timestamp};
 use pcap::{Capture, Offline, Precision};
 use std::io::{self, BufRead, Read, Write};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
@@ -233,6 +233,8 @@ pub struct FileSource {
     last_ts: Option<Timestamp>,
     previous_file_end: Option<Timestamp>,
     notices: Vec<SourceNotice>,
+    /// Where each file starts in the run's frame numbering, for the outputs.
+    file_map: Option<FileMap>,
 }
 
 impl FileSource {
@@ -251,7 +253,15 @@ impl FileSource {
             last_ts: None,
             previous_file_end: None,
             notices: Vec::new(),
+            file_map: None,
         }
+    }
+
+    /// Records in `map` where each file starts, so that outputs can give a frame's file and
+    /// its number there.
+    pub fn with_file_map(mut self, map: FileMap) -> FileSource {
+        self.file_map = Some(map);
+        self
     }
 
     fn error(&self, name: &str, err: impl std::fmt::Display) -> CaptureError {
@@ -338,6 +348,9 @@ impl PacketSource for FileSource {
                 self.next_path += 1;
                 let opened = self.open(&name)?;
                 self.previous_file_end = self.last_ts.take();
+                if let Some(map) = &self.file_map {
+                    map.start_file(self.index + 1);
+                }
                 self.current = Some(opened);
                 self.current_name = name;
             }

@@ -157,6 +157,34 @@ pub struct SourceNotice {
     pub detail: String,
 }
 
+/// Where each input file starts in the run's frame numbering, when several files are read
+/// as one capture: filled by the file source as it opens each file, read by the outputs to
+/// tell a frame's file and its number there (Wireshark's, in that file). Shared, because the
+/// source and the outputs are built apart and run in one loop.
+#[derive(Clone, Debug, Default)]
+pub struct FileMap(std::sync::Arc<std::sync::Mutex<Vec<u64>>>);
+
+impl FileMap {
+    pub fn new() -> FileMap {
+        FileMap::default()
+    }
+
+    /// The next file's first frame will have the run's number `first`.
+    pub fn start_file(&self, first: u64) {
+        if let Ok(mut starts) = self.0.lock() {
+            starts.push(first);
+        }
+    }
+
+    /// The file (1-based, in command-line order) and the number within it of the run's frame
+    /// `frame`; `None` before any file has started.
+    pub fn locate(&self, frame: u64) -> Option<(u32, u64)> {
+        let starts = self.0.lock().ok()?;
+        let i = starts.partition_point(|&s| s <= frame).checked_sub(1)?;
+        Some((u32::try_from(i + 1).ok()?, frame - starts[i] + 1))
+    }
+}
+
 /// A connection, as its two endpoints (the smaller first, so both directions name it alike).
 pub type ConnKey = (SocketAddr, SocketAddr);
 

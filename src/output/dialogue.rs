@@ -84,6 +84,8 @@ pub struct Dialogue<W: Write> {
     notes: Notes,
     color: bool,
     stamps: Stamps,
+    /// With several input files: where each starts, for `--frames` (`file:frame`).
+    files: Option<crate::capture::FileMap>,
     /// The time of the first and of the last event printed (for relative and delta times).
     first_ts: Option<Timestamp>,
     last_ts: Option<Timestamp>,
@@ -104,6 +106,7 @@ impl<W: Write> Dialogue<W> {
             notes,
             color,
             stamps: Stamps::default(),
+            files: None,
             first_ts: None,
             last_ts: None,
             current: None,
@@ -115,6 +118,12 @@ impl<W: Write> Dialogue<W> {
     /// The same dialogue with a time and/or the frame number before each line.
     pub fn with_stamps(mut self, stamps: Stamps) -> Self {
         self.stamps = stamps;
+        self
+    }
+
+    /// Frames of several files: `--frames` shows `file:frame`, the frame's number in its file.
+    pub fn with_files(mut self, files: Option<crate::capture::FileMap>) -> Self {
+        self.files = files;
         self
     }
 
@@ -132,7 +141,10 @@ impl<W: Write> Dialogue<W> {
         };
         let mut out = String::new();
         if self.stamps.frames {
-            out.push_str(&format!("{frame:>6} "));
+            match self.files.as_ref().and_then(|m| m.locate(frame)) {
+                Some((file, n)) => out.push_str(&format!("{:>8} ", format!("{file}:{n}"))),
+                None => out.push_str(&format!("{frame:>6} ")),
+            }
         }
         let time = match self.stamps.time {
             TimeFormat::None => None,

@@ -1,8 +1,9 @@
 //! `--format jsonl` and `--format json`: the decoder's events, and the rows of
 //! `msnsniff flows`, as JSON.
 //!
-//! JSON Lines writes one event per line and flushes after each, so a reader (`jq`, a live
-//! pipe) sees events as they happen. `json` writes one array, for tools that want a single
+//! JSON Lines writes one event per line; when lines leave the process is the writer's
+//! business (the caller hands a line-buffered writer for a terminal, `--line-buffered` and
+//! `live`, a block-buffered one otherwise, as grep does). `json` writes one array, for tools that want a single
 //! document. Everything is written through the types of [`wire`], which are the interface
 //! (documented in `docs/events.md`, described by `docs/events.schema.json`): names are stable
 //! whatever happens to the decoder's own types.
@@ -10,6 +11,7 @@
 pub mod stats;
 pub mod wire;
 
+use crate::capture::FileMap;
 use crate::event::{Event, Sink};
 use crate::output::flows::FlowRow;
 use std::io::{self, Write};
@@ -30,14 +32,21 @@ pub fn write_flow_rows_json<W: Write>(mut out: W, rows: &[FlowRow]) -> io::Resul
     out.write_all(b"\n")
 }
 
-/// One JSON object per line, flushed per event.
+/// One JSON object per line.
 pub struct JsonLines<W: Write> {
     out: W,
+    files: Option<FileMap>,
 }
 
 impl<W: Write> JsonLines<W> {
     pub fn new(out: W) -> Self {
-        JsonLines { out }
+        JsonLines { out, files: None }
+    }
+
+    /// Events of several files: each carries `capture_file` and `file_frame` too.
+    pub fn with_files(mut self, files: Option<FileMap>) -> Self {
+        self.files = files;
+        self
     }
 }
 
@@ -46,9 +55,11 @@ impl<W: Write> Sink for JsonLines<W> {
         if !wire::is_written(ev) {
             return Ok(());
         }
-        serde_json::to_writer(&mut self.out, &wire::event(ev))?;
-        self.out.write_all(b"\n")?;
-        self.out.flush()
+        match &self.files {
+            Some(f) => serde_json::to_writer(&mut self.out, &wire::event_in(ev, f))?,
+            None => serde_json::to_writer(&mut self.out, &wire::event(ev))?,
+        }
+        self.out.write_all(b"\n")
     }
 }
 
@@ -56,11 +67,22 @@ impl<W: Write> Sink for JsonLines<W> {
 pub struct JsonArray<W: Write> {
     out: W,
     first: bool,
+    files: Option<FileMap>,
 }
 
 impl<W: Write> JsonArray<W> {
     pub fn new(out: W) -> Self {
-        JsonArray { out, first: true }
+        JsonArray {
+            out,
+            first: true,
+            files: None,
+        }
+    }
+
+    /// Events of several files: each carries `capture_file` and `file_frame` too.
+    pub fn with_files(mut self, files: Option<FileMap>) -> Self {
+        self.files = files;
+        self
     }
 }
 
@@ -72,7 +94,10 @@ impl<W: Write> Sink for JsonArray<W> {
         self.out
             .write_all(if self.first { b"[\n" } else { b",\n" })?;
         self.first = false;
-        serde_json::to_writer(&mut self.out, &wire::event(ev))?;
+        match &self.files {
+            Some(f) => serde_json::to_writer(&mut self.out, &wire::event_in(ev, f))?,
+            None => serde_json::to_writer(&mut self.out, &wire::event(ev))?,
+        }
         Ok(())
     }
 

@@ -14,7 +14,7 @@
 //! serialization, except a command's `fields` (see `Fields` below).
 
 use crate::Direction;
-use crate::capture::Timestamp;
+use crate::capture::{FileMap, Timestamp};
 use crate::event::{
     BlockEvent, Channel, ClientLevel, CommandEvent, ConnectionInfo, DialectSource, Event,
     Extracted, LineEnd, ObjectKind, Party, ReplyTo, Role, TransferSummary, Transport,
@@ -47,13 +47,38 @@ pub fn is_written(ev: &Event) -> bool {
 
 /// An `extracted` event, also the sidecar `NAME.json` beside the extracted file.
 pub fn extracted(x: &Extracted) -> impl Serialize + '_ {
-    WireExtracted::new(x)
+    WireExtracted::new(x, Place::default())
 }
 
 /// An event as the interface writes it: `{"type": ..., ...}`. Only for events
 /// [`is_written`] accepts (the others serialize as `null`).
 pub fn event(ev: &Event) -> WireEvent<'_> {
-    WireEvent(ev)
+    WireEvent(ev, None)
+}
+
+/// [`event`], read from several files: with `capture_file` (1-based) and `file_frame` (the frame's
+/// number in its own file, as Wireshark numbers it there) beside the run's `frame`.
+pub fn event_in<'a>(ev: &'a Event, files: &'a FileMap) -> WireEvent<'a> {
+    WireEvent(ev, Some(files))
+}
+
+/// Where a frame lies when several files were read: its file and its number there.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Place {
+    file: Option<u32>,
+    file_frame: Option<u64>,
+}
+
+impl Place {
+    fn of(files: Option<&FileMap>, frame: u64) -> Place {
+        match files.and_then(|m| m.locate(frame)) {
+            Some((file, file_frame)) => Place {
+                file: Some(file),
+                file_frame: Some(file_frame),
+            },
+            None => Place::default(),
+        }
+    }
 }
 
 /// A row of `msnsniff flows --format jsonl|json`, also the `summary` of `connection_closed`:
@@ -262,17 +287,22 @@ fn dialect(d: Option<Dialect>) -> Option<Text<Dialect>> {
 
 /// Any event; serializes as the object of its type.
 #[derive(Clone, Copy, Debug)]
-pub struct WireEvent<'a>(pub &'a Event);
+pub struct WireEvent<'a>(pub &'a Event, pub Option<&'a FileMap>);
 
 impl Serialize for WireEvent<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let at = |frame: u64| Place::of(self.1, frame);
         match self.0 {
-            Event::ConnectionOpened(c) => Connection::new("connection_opened", c).serialize(s),
-            Event::ConnectionUpdate(c) => Connection::new("connection_update", c).serialize(s),
-            Event::Command(c) => Command::new(c).serialize(s),
-            Event::MsnftpBlock(b) => WireBlock::new(b).serialize(s),
-            Event::MsnftpTransfer(t) => WireTransfer::new(t).serialize(s),
-            Event::Extracted(x) => WireExtracted::new(x).serialize(s),
+            Event::ConnectionOpened(c) => {
+                Connection::new("connection_opened", c, at(c.frame)).serialize(s)
+            }
+            Event::ConnectionUpdate(c) => {
+                Connection::new("connection_update", c, at(c.frame)).serialize(s)
+            }
+            Event::Command(c) => Command::new(c, at(c.frame)).serialize(s),
+            Event::MsnftpBlock(b) => WireBlock::new(b, at(b.frame)).serialize(s),
+            Event::MsnftpTransfer(t) => WireTransfer::new(t, at(t.frame)).serialize(s),
+            Event::Extracted(x) => WireExtracted::new(x, at(x.frame)).serialize(s),
             Event::ObjectStarted(_) | Event::ObjectData { .. } | Event::ObjectEnded { .. } => {
                 s.serialize_unit()
             }
@@ -284,18 +314,23 @@ impl Serialize for WireEvent<'_> {
                 offset,
                 len,
                 reason,
-            } => Gap {
-                kind: "gap",
-                flow: flow.0,
-                frame: *frame,
-                ts: Ts(*ts),
-                ts_ns: TsNs(*ts),
-                dir: dir(*d),
-                offset: *offset,
-                len: *len,
-                reason: gap_reason(*reason),
+            } => {
+                let place = at(*frame);
+                Gap {
+                    kind: "gap",
+                    flow: flow.0,
+                    frame: *frame,
+                    capture_file: place.file,
+                    file_frame: place.file_frame,
+                    ts: Ts(*ts),
+                    ts_ns: TsNs(*ts),
+                    dir: dir(*d),
+                    offset: *offset,
+                    len: *len,
+                    reason: gap_reason(*reason),
+                }
+                .serialize(s)
             }
-            .serialize(s),
             Event::Anomaly {
                 flow,
                 frame,
@@ -303,17 +338,22 @@ impl Serialize for WireEvent<'_> {
                 dir: d,
                 name,
                 detail,
-            } => Anomaly {
-                kind: "anomaly",
-                flow: flow.map(|f| f.0),
-                frame: *frame,
-                ts: Ts(*ts),
-                ts_ns: TsNs(*ts),
-                dir: d.map(dir),
-                name,
-                detail,
+            } => {
+                let place = at(*frame);
+                Anomaly {
+                    kind: "anomaly",
+                    flow: flow.map(|f| f.0),
+                    frame: *frame,
+                    capture_file: place.file,
+                    file_frame: place.file_frame,
+                    ts: Ts(*ts),
+                    ts_ns: TsNs(*ts),
+                    dir: d.map(dir),
+                    name,
+                    detail,
+                }
+                .serialize(s)
             }
-            .serialize(s),
             Event::ConnectionClosed {
                 flow,
                 frame,
@@ -323,17 +363,22 @@ impl Serialize for WireEvent<'_> {
                 summary,
                 dialect: d,
                 principal,
-            } => Closed {
-                kind: "connection_closed",
-                flow: flow.0,
-                frame: *frame,
-                ts: Ts(*ts),
-                ts_ns: TsNs(*ts),
-                role: role(*r),
-                closing: closing(*c),
-                summary: flow_row(summary, *r, *d, principal.as_deref()),
+            } => {
+                let place = at(*frame);
+                Closed {
+                    kind: "connection_closed",
+                    flow: flow.0,
+                    frame: *frame,
+                    capture_file: place.file,
+                    file_frame: place.file_frame,
+                    ts: Ts(*ts),
+                    ts_ns: TsNs(*ts),
+                    role: role(*r),
+                    closing: closing(*c),
+                    summary: flow_row(summary, *r, *d, principal.as_deref()),
+                }
+                .serialize(s)
             }
-            .serialize(s),
         }
     }
 }
@@ -345,6 +390,10 @@ struct Connection<'a> {
     kind: &'static str,
     flow: u64,
     frame: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capture_file: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_frame: Option<u64>,
     ts: Ts,
     ts_ns: TsNs,
     client: Text<SocketAddr>,
@@ -393,11 +442,13 @@ struct WireParticipant<'a> {
 }
 
 impl<'a> Connection<'a> {
-    fn new(kind: &'static str, c: &'a ConnectionInfo) -> Self {
+    fn new(kind: &'static str, c: &'a ConnectionInfo, place: Place) -> Self {
         Connection {
             kind,
             flow: c.flow.0,
             frame: c.frame,
+            capture_file: place.file,
+            file_frame: place.file_frame,
             ts: Ts(c.ts),
             ts_ns: TsNs(c.ts),
             client: Text(c.client),
@@ -446,6 +497,10 @@ struct Command<'a> {
     kind: &'static str,
     flow: u64,
     frame: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capture_file: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_frame: Option<u64>,
     ts: Ts,
     ts_ns: TsNs,
     dir: &'static str,
@@ -486,11 +541,13 @@ struct Command<'a> {
 }
 
 impl<'a> Command<'a> {
-    fn new(c: &'a CommandEvent) -> Self {
+    fn new(c: &'a CommandEvent, place: Place) -> Self {
         Command {
             kind: "command",
             flow: c.flow.0,
             frame: c.frame,
+            capture_file: place.file,
+            file_frame: place.file_frame,
             ts: Ts(c.ts),
             ts_ns: TsNs(c.ts),
             dir: dir(c.dir),
@@ -1042,6 +1099,10 @@ struct WireBlock {
     kind: &'static str,
     flow: u64,
     frame: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capture_file: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_frame: Option<u64>,
     ts: Ts,
     ts_ns: TsNs,
     dir: &'static str,
@@ -1055,11 +1116,13 @@ struct WireBlock {
 }
 
 impl WireBlock {
-    fn new(b: &BlockEvent) -> Self {
+    fn new(b: &BlockEvent, place: Place) -> Self {
         WireBlock {
             kind: "msnftp_block",
             flow: b.flow.0,
             frame: b.frame,
+            capture_file: place.file,
+            file_frame: place.file_frame,
             ts: Ts(b.ts),
             ts_ns: TsNs(b.ts),
             dir: dir(b.dir),
@@ -1080,6 +1143,10 @@ struct WireTransfer<'a> {
     kind: &'static str,
     flow: u64,
     frame: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capture_file: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_frame: Option<u64>,
     ts: Ts,
     ts_ns: TsNs,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1094,11 +1161,13 @@ struct WireTransfer<'a> {
 }
 
 impl<'a> WireTransfer<'a> {
-    fn new(t: &'a TransferSummary) -> Self {
+    fn new(t: &'a TransferSummary, place: Place) -> Self {
         WireTransfer {
             kind: "msnftp_transfer",
             flow: t.flow.0,
             frame: t.frame,
+            capture_file: place.file,
+            file_frame: place.file_frame,
             ts: Ts(t.ts),
             ts_ns: TsNs(t.ts),
             file_name: t.file_name.as_deref(),
@@ -1139,6 +1208,10 @@ struct WireExtracted<'a> {
     kind: &'static str,
     flow: u64,
     frame: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capture_file: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_frame: Option<u64>,
     ts: Ts,
     ts_ns: TsNs,
     object: u64,
@@ -1162,11 +1235,13 @@ struct WireExtracted<'a> {
 }
 
 impl<'a> WireExtracted<'a> {
-    fn new(x: &'a Extracted) -> Self {
+    fn new(x: &'a Extracted, place: Place) -> Self {
         WireExtracted {
             kind: "extracted",
             flow: x.flow.0,
             frame: x.frame,
+            capture_file: place.file,
+            file_frame: place.file_frame,
             ts: Ts(x.ts),
             ts_ns: TsNs(x.ts),
             object: x.object.0,
@@ -1198,6 +1273,10 @@ struct Gap {
     kind: &'static str,
     flow: u64,
     frame: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capture_file: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_frame: Option<u64>,
     ts: Ts,
     ts_ns: TsNs,
     dir: &'static str,
@@ -1213,6 +1292,10 @@ struct Anomaly<'a> {
     kind: &'static str,
     flow: Option<u64>,
     frame: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capture_file: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_frame: Option<u64>,
     ts: Ts,
     ts_ns: TsNs,
     dir: Option<&'static str>,
@@ -1227,6 +1310,10 @@ struct Closed<'a> {
     kind: &'static str,
     flow: u64,
     frame: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capture_file: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_frame: Option<u64>,
     ts: Ts,
     ts_ns: TsNs,
     role: &'static str,
