@@ -22,6 +22,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// Entries looked at, oldest first, for a dead one to evict before a live MSN connection.
+/// Bounded so that eviction costs the same however full the table is.
+pub const EVICTION_SCAN: usize = 256;
+
 /// Normalised 4-tuple: the smaller endpoint first, so both directions find the same entry.
 type Key = (SocketAddr, SocketAddr);
 
@@ -75,6 +79,10 @@ pub struct FlowTable {
     clock: CaptureClock,
     /// When (capture clock) the idle sweep last ran.
     last_sweep: Duration,
+    /// The LRU tick up to which the idle sweep has handled every entry.
+    swept_until: u64,
+    /// Entries the idle sweep has handled in all (its cost, for tests).
+    pub(crate) sweep_work: u64,
 }
 
 impl FlowTable {
@@ -88,6 +96,8 @@ impl FlowTable {
             expected: Expected::default(),
             clock: CaptureClock::new(),
             last_sweep: Duration::ZERO,
+            swept_until: 0,
+            sweep_work: 0,
         }
     }
 
@@ -510,7 +520,22 @@ impl FlowTable {
         }
     }
 
+    /// Makes room for one entry. Dead entries go first: the least recently active of the
+    /// oldest [`EVICTION_SCAN`] entries that is a tombstone (a closed connection, or one found
+    /// not to be MSN) or a candidate; only when none of those is dead does the least recently
+    /// active live MSN connection go. So a flood of other traffic (65,000 HTTP tombstones)
+    /// pushes out its own kind, not a quiet notification-server connection.
     fn evict_oldest(&mut self, at: At, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        let dead = self
+            .lru
+            .values()
+            .take(EVICTION_SCAN)
+            .find(|k| self.conns.get(*k).is_some_and(|c| c.state != State::Msn))
+            .copied();
+        if let Some(key) = dead {
+            self.remove(key, at, Closing::Evicted, emit);
+            return;
+        }
         if let Some((_, key)) = self.lru.iter().next().map(|(t, k)| (*t, *k)) {
             if let Some(c) = self.conns.get_mut(&key)
                 && c.state == State::Msn
@@ -529,50 +554,71 @@ impl FlowTable {
             return;
         }
         self.last_sweep = now;
-        let timeout = self.config.idle_timeout;
-        let close_after = self.config.idle_close;
-        let mut quiet = Vec::new();
-        for key in self.lru.values() {
-            let Some(c) = self.conns.get(key) else {
-                continue;
-            };
-            let silent = now.saturating_sub(c.active_at);
-            // Least recently active first: past the first entry inside both limits, every
-            // other one is too.
-            if silent <= timeout.min(close_after.unwrap_or(timeout)) {
-                break;
-            }
-            let close = close_after.is_some_and(|limit| silent > limit);
-            let flush = silent > timeout && !c.idle_flushed;
-            if close || flush {
-                quiet.push((*key, close));
-            }
-        }
-        for (key, close) in quiet {
-            match self.conns.get(&key).map(|c| &c.state) {
-                Some(State::Msn) if close => {
+        let silent = |c: &Conn| now.saturating_sub(c.active_at);
+        // Live runs close what has been silent past `idle_close`: the least recently active
+        // entries, from the front of the LRU, as long as they are that old.
+        if let Some(limit) = self.config.idle_close {
+            while let Some((&tick, &key)) = self.lru.iter().next() {
+                let Some(c) = self.conns.get(&key) else {
+                    self.lru.remove(&tick);
+                    continue;
+                };
+                if silent(c) <= limit {
+                    break;
+                }
+                if c.state == State::Candidate {
+                    self.decide(key, true, emit);
+                }
+                if self.conns.get(&key).is_some_and(|c| c.state == State::Msn) {
                     if let Some(c) = self.conns.get_mut(&key) {
                         *c.summary.anomalies.entry("flow.idle_closed").or_default() += 1;
                     }
                     self.flush(key, at, GapReason::Idle, true, emit);
                     self.close_or_drop(key, at, Closing::Idle, emit);
-                    if let Some(c) = self.conns.remove(&key) {
-                        self.lru.remove(&c.tick);
-                    }
                 }
+                if let Some(c) = self.conns.remove(&key) {
+                    self.lru.remove(&c.tick);
+                }
+            }
+        }
+        // Entries past the idle timeout are handled once: MSN connections give up their
+        // holes, candidates are decided, tombstones are forgotten. An entry handled stays
+        // behind `swept_until` until a packet moves it to the back of the LRU, so each sweep
+        // costs what newly expired, not what exists.
+        let timeout = self.config.idle_timeout;
+        let expired: Vec<(u64, Key)> = self
+            .lru
+            .range(self.swept_until.saturating_add(1)..)
+            .take_while(|(_, k)| self.conns.get(*k).is_none_or(|c| silent(c) > timeout))
+            .map(|(t, k)| (*t, *k))
+            .collect();
+        for (tick, key) in expired {
+            self.swept_until = tick;
+            self.sweep_work += 1;
+            if self
+                .conns
+                .get(&key)
+                .is_some_and(|c| c.state == State::Candidate)
+            {
+                self.decide(key, true, emit);
+            }
+            match self.conns.get(&key).map(|c| &c.state) {
                 Some(State::Msn) => {
                     self.flush(key, at, GapReason::Idle, false, emit);
                     if let Some(c) = self.conns.get_mut(&key) {
                         c.idle_flushed = true;
                     }
                 }
-                Some(State::Candidate) => self.decide(key, true, emit),
                 Some(State::Done) => {
                     if let Some(c) = self.conns.remove(&key) {
                         self.lru.remove(&c.tick);
                     }
                 }
-                None => {}
+                // Decided at last: a candidate is never left waiting.
+                Some(State::Candidate) => {}
+                None => {
+                    self.lru.remove(&tick);
+                }
             }
         }
     }

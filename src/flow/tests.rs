@@ -844,3 +844,61 @@ fn membership_follows_a_candidate_until_it_is_decided() {
         crate::capture::Membership::Other(Some(key(o, p)))
     );
 }
+
+#[test]
+fn eviction_takes_tombstones_and_candidates_before_a_quiet_msn_connection() {
+    let mut h = Harness::with(FlowConfig {
+        max_connections: 8,
+        ..config()
+    });
+    // A notification-server connection, quiet after its first command.
+    h.handshake(C, S);
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    h.seg(C, S, c1, s1, "PA", b"VER 1 MSNP8\r\n");
+    // A flood of web connections: each is found not to be MSN and leaves a tombstone.
+    for port in 0..100u16 {
+        let c = format!("10.0.0.9:{}", 20000 + port);
+        let web = "10.0.0.80:80";
+        h.seg(&c, web, 1, 0, "S", b"");
+        h.seg(&c, web, 2, 0, "PA", b"GET / HTTP/1.1\r\n");
+    }
+    // The quiet connection speaks again: still connection 1, never evicted.
+    h.seg(C, S, c1.wrapping_add(13), s1, "PA", b"PNG\r\n");
+    assert!(
+        !h.recs.iter().any(|r| matches!(r, Rec::Closed(1, _))),
+        "{:?}",
+        h.recs
+            .iter()
+            .filter(|r| matches!(r, Rec::Closed(..)))
+            .collect::<Vec<_>>()
+    );
+    h.finish();
+    assert_eq!(h.opened().len(), 1);
+    assert_eq!(h.bytes(1, C2S), b"VER 1 MSNP8\r\nPNG\r\n");
+    assert_eq!(h.summaries[0].anomalies.get("flow.evicted"), None);
+}
+
+#[test]
+fn the_idle_sweep_costs_what_expires_not_what_exists() {
+    let mut h = Harness::new();
+    // 500 MSN connections, each with one command, then silence.
+    for port in 0..500u16 {
+        let c = format!("10.0.1.1:{}", 30000 + port);
+        h.seg(&c, S, 1, 0, "S", b"");
+        h.seg(&c, S, 2, 0, "PA", b"VER 1 MSNP8\r\n");
+    }
+    // One busy connection goes on for ten minutes of capture time, a packet a second.
+    let busy = "10.0.2.2:40000";
+    h.seg(busy, S, 1, 0, "S", b"");
+    let mut seq = 2u32;
+    for _ in 0..600 {
+        h.secs += 1;
+        h.seg(busy, S, seq, 0, "PA", b"PNG\r\n");
+        seq = seq.wrapping_add(5);
+    }
+    // Each quiet connection was handled once when it went idle; later sweeps did not walk
+    // them again (600 sweeps over 500 idle entries would be 300,000).
+    assert!(h.table.sweep_work <= 501, "{}", h.table.sweep_work);
+    h.finish();
+    assert_eq!(h.opened().len(), 501);
+}
