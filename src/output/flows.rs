@@ -87,7 +87,7 @@ pub struct Layout {
 
 /// The table's columns, and the order in which they are left out when the table must fit a
 /// narrow terminal (first left out first); `id`, `role`, `client` and `server` always stay.
-const COLUMNS: [&str; 13] = [
+pub const COLUMNS: [&str; 13] = [
     "id",
     "role",
     "user",
@@ -102,7 +102,7 @@ const COLUMNS: [&str; 13] = [
     "found by",
     "anomalies",
 ];
-const DROP_ORDER: [usize; 9] = [11, 4, 10, 8, 7, 12, 9, 3, 2];
+pub const DROP_ORDER: [usize; 9] = [11, 4, 10, 8, 7, 12, 9, 3, 2];
 
 /// The summaries as a table for a terminal. With a width, columns are left out (in
 /// [`DROP_ORDER`]) until each line fits, and a last line names them; cells never wrap, so
