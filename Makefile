@@ -5,7 +5,7 @@
 CAPTURE ?= captures/etherdump_msn.pcap
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps test-deps build lint fmt golden samples install install-files
+.PHONY: run test deps test-deps build lint fmt golden samples install install-files bench
 
 deps:
 	@if ! pkg-config --exists libpcap 2>/dev/null && [ ! -e /usr/include/pcap/pcap.h ]; then \
@@ -66,3 +66,10 @@ install-files:
 	$(BIN) completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_msnsniff
 	$(BIN) completions fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/msnsniff.fish
 	@echo "installed msnsniff under $(DESTDIR)$(PREFIX)"
+
+# Throughput next to tcpdump and tshark (when installed) on a generated capture:
+# `make bench [BENCH_MB=100] [BENCH_RUNS=3]`. See docs/performance.md.
+BENCH_MB ?= 100
+BENCH_RUNS ?= 3
+bench: deps
+	BENCH_MB=$(BENCH_MB) BENCH_RUNS=$(BENCH_RUNS) cargo bench --bench throughput

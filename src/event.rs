@@ -424,6 +424,13 @@ impl Event {
 /// Whatever takes the decoder's events: the dialogue printer, the JSON writer.
 pub trait Sink {
     fn event(&mut self, ev: &Event) -> std::io::Result<()>;
+    /// Whether this sink reads `command` and `msnftp_block` events. A sink that only wants
+    /// connections (the flows table) says no, and the decoder then never builds them: the
+    /// protocol is still followed (roles, announcements, transfers), but no field is named,
+    /// no text escaped and no note written. Asked once, when the decoder is made.
+    fn wants_commands(&self) -> bool {
+        true
+    }
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
     }

@@ -18,7 +18,7 @@ use crate::Direction;
 use crate::capture::Membership;
 use crate::net::TcpSegment;
 use crate::reassembly::{GapReason, HalfEvent, HalfStream, Limits};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -70,7 +70,9 @@ struct Conn {
 /// The table of tracked connections.
 pub struct FlowTable {
     config: FlowConfig,
-    conns: HashMap<Key, Conn>,
+    /// Keyed by addresses a sender chooses: foldhash's per-process random seed keeps
+    /// collisions unpredictable, at a fraction of SipHash's cost.
+    conns: foldhash::HashMap<Key, Conn>,
     /// Least recently active first: tick → key.
     lru: BTreeMap<u64, Key>,
     tick: u64,
@@ -89,7 +91,7 @@ impl FlowTable {
     pub fn new(config: FlowConfig) -> FlowTable {
         FlowTable {
             config,
-            conns: HashMap::new(),
+            conns: foldhash::HashMap::default(),
             lru: BTreeMap::new(),
             tick: 0,
             next_id: 1,

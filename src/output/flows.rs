@@ -55,6 +55,10 @@ impl FlowsReport {
 }
 
 impl Sink for FlowsReport {
+    fn wants_commands(&self) -> bool {
+        false
+    }
+
     fn event(&mut self, ev: &Event) -> io::Result<()> {
         if let Event::ConnectionClosed {
             summary,

@@ -40,7 +40,6 @@ use crate::flow::FlowConsumer;
 use crate::flow::{At, Detection, Expectation, ExpectedKind, FlowEvent, FlowId, Opening};
 use crate::msnp::Dialect;
 use crate::msnp::framer::{self, Block, Frame, Framer, FramerEvent};
-use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use step::{ConnState, FileInvitation, FileOffer, detection_words};
@@ -75,7 +74,7 @@ struct Conn {
 /// Decodes every MSN connection and pushes [`Event`]s into a [`Sink`].
 pub struct Decoder<'s> {
     sink: &'s mut dyn Sink,
-    conns: HashMap<FlowId, Conn>,
+    conns: foldhash::HashMap<FlowId, Conn>,
     cookies: FifoMap<String, CookieInfo>,
     /// Offered files by (switchboard, `Invitation-Cookie`).
     offers: FifoMap<(FlowId, String), FileOffer>,
@@ -87,13 +86,18 @@ pub struct Decoder<'s> {
     next_object: u64,
     /// Commands decoded so far.
     pub commands: u64,
+    /// Whether the sink reads command and MSNFTP block events (see
+    /// [`Sink::wants_commands`]); when not, they are never built.
+    build_commands: bool,
 }
 
 impl<'s> Decoder<'s> {
     pub fn new(sink: &'s mut dyn Sink) -> Decoder<'s> {
+        let build_commands = sink.wants_commands();
         Decoder {
+            build_commands,
             sink,
-            conns: HashMap::new(),
+            conns: foldhash::HashMap::default(),
             cookies: FifoMap::new(MAX_COOKIES),
             offers: FifoMap::new(MAX_FILE_INVITATIONS),
             transfers_by_address: FifoMap::new(MAX_FILE_INVITATIONS),
@@ -333,7 +337,11 @@ impl<'s> Decoder<'s> {
             Some((d, bytes.to_vec()))
         });
         let p2p_end = changes.p2p_end.take();
-        let ev = build::command_event(flow, at, dir, &conn.state, frame, &mut changes, link_note);
+        // The event is built (fields named, text escaped, notes written) only for a sink
+        // that reads it.
+        let ev = self.build_commands.then(|| {
+            build::command_event(flow, at, dir, &conn.state, frame, &mut changes, link_note)
+        });
         // A connection is reported before its first line; a change a line brings is reported
         // after that line, so that no note runs ahead of what the capture has shown.
         let update = (was_reported && changes.updated).then(|| {
@@ -345,7 +353,9 @@ impl<'s> Decoder<'s> {
         if !was_reported {
             self.report(flow)?;
         }
-        self.sink.event(&Event::Command(Box::new(ev)))?;
+        if let Some(ev) = ev {
+            self.sink.event(&Event::Command(Box::new(ev)))?;
+        }
         for (name, detail) in std::mem::take(&mut changes.anomalies) {
             self.anomaly(flow, Some(dir), at, name, detail)?;
         }

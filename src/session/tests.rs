@@ -1,6 +1,7 @@
 //! Tests of the session layer: roles, dialects, pairing, challenges, announcements, channels.
 
 use super::*;
+use std::collections::HashMap;
 use crate::capture::Timestamp;
 use crate::event::Channel;
 use crate::event::{Collect, CommandEvent, DialectSource};

@@ -1,0 +1,235 @@
+//! `make bench`: how fast msnsniff reads a large capture, next to tcpdump and tshark on the
+//! same file, in the same run.
+//!
+//! The capture is made by the project's own generator (`tests/support/msngen.rs`), so the
+//! harness needs nothing from outside the repository: `BENCH_MB` megabytes (default 100) of
+//! overlapping MSNP8 sessions with retransmissions, reordering and background traffic. Each
+//! command runs `BENCH_RUNS` times (default 3); the table gives the median wall time, MB/s,
+//! packets/s, the peak resident memory of the process (from wait4's rusage), and the ratio to
+//! `tcpdump -r FILE -w /dev/null tcp port 1863` measured in the same run. A peer that is not
+//! installed is left out, with a note. Before timing, the per-verb counts of `read --format
+//! jsonl` are checked against the generator's truth: a fast wrong answer is no answer.
+//!
+//! No number here is asserted: the machine is shared and noisy, so speed is judged from the
+//! ratios, never from a timed test.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_msnsniff");
+
+struct Run {
+    wall: Duration,
+    max_rss_kb: i64,
+}
+
+/// Runs `argv` with stdout to /dev/null; its wall time and peak RSS.
+fn run_once(argv: &[String]) -> Option<Run> {
+    let start = Instant::now();
+    let child = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data wait4 fills in for the child this harness started.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    if r != pid {
+        return None;
+    }
+    Some(Run {
+        wall,
+        max_rss_kb: usage.ru_maxrss,
+    })
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn installed(cmd: &str) -> bool {
+    Command::new(cmd)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else is taken.
+    let mb: usize = std::env::var("BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bench.pcap");
+    eprintln!("generating a {mb} MB capture...");
+    let generated = support::msngen::generate(&support::msngen::Options::new(42, mb << 20));
+    std::fs::write(&file, &generated.pcap).expect("write capture");
+    let bytes = generated.pcap.len() as f64;
+    let packets = count_packets(&generated.pcap);
+    drop(generated.pcap);
+    check_truth(&file, &generated.truth);
+
+    let f = file.to_string_lossy().into_owned();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let mut commands: Vec<(String, Vec<String>)> = Vec::new();
+    if installed("tcpdump") {
+        commands.push((
+            "tcpdump -r FILE -w /dev/null tcp port 1863".into(),
+            s(&[
+                "tcpdump",
+                "-r",
+                &f,
+                "-w",
+                "/dev/null",
+                "tcp",
+                "port",
+                "1863",
+            ]),
+        ));
+    } else {
+        eprintln!("note: tcpdump is not installed; no ratios");
+    }
+    for (name, args) in [
+        ("msnsniff stats", vec!["stats", "-q"]),
+        (
+            "msnsniff flows --format jsonl",
+            vec!["flows", "--format", "jsonl", "-q"],
+        ),
+        (
+            "msnsniff read --format jsonl",
+            vec!["read", "--format", "jsonl", "-q"],
+        ),
+        ("msnsniff read (dialogue)", vec!["read", "-q"]),
+    ] {
+        let mut argv = vec![BIN.to_string()];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        argv.push(f.clone());
+        commands.push((name.into(), argv));
+    }
+    if installed("tshark") {
+        commands.push((
+            "tshark -Y msnms -T fields -e frame.number".into(),
+            s(&[
+                "tshark",
+                "-r",
+                &f,
+                "-Y",
+                "msnms",
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ]),
+        ));
+    } else {
+        eprintln!("note: tshark is not installed; left out");
+    }
+
+    let mut results: Vec<(String, Duration, i64)> = Vec::new();
+    for (name, argv) in &commands {
+        // tshark is slow: once is enough to place it.
+        let n = if name.starts_with("tshark") { 1 } else { runs };
+        let mut walls = Vec::new();
+        let mut rss = 0;
+        for _ in 0..n {
+            match run_once(argv) {
+                Some(r) => {
+                    walls.push(r.wall);
+                    rss = rss.max(r.max_rss_kb);
+                }
+                None => eprintln!("note: {name} did not run"),
+            }
+        }
+        if !walls.is_empty() {
+            results.push((name.clone(), median(walls), rss));
+        }
+    }
+    let base = results
+        .iter()
+        .find(|r| r.0.starts_with("tcpdump"))
+        .map(|r| r.1.as_secs_f64());
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header([
+        "command",
+        "median wall",
+        "MB/s",
+        "packets/s",
+        "peak RSS",
+        "× tcpdump",
+    ]);
+    for (name, wall, rss) in &results {
+        let secs = wall.as_secs_f64().max(1e-9);
+        table.add_row([
+            name.clone(),
+            format!("{secs:.2} s"),
+            format!("{:.0}", bytes / secs / 1e6),
+            format!("{:.0}", packets as f64 / secs),
+            format!("{:.1} MB", *rss as f64 / 1024.0),
+            base.map_or("-".into(), |b| format!("{:.2}", secs / b)),
+        ]);
+    }
+    println!(
+        "{mb} MB capture, {packets} packets, {} connections; {runs} runs each (tshark once)",
+        generated.truth.connections.len()
+    );
+    println!("{table}");
+}
+
+/// Frames in a classic pcap (24-byte file header, 16-byte record headers).
+fn count_packets(pcap: &[u8]) -> u64 {
+    let mut at = 24;
+    let mut n = 0;
+    while at + 16 <= pcap.len() {
+        let len = u32::from_le_bytes([pcap[at + 8], pcap[at + 9], pcap[at + 10], pcap[at + 11]]);
+        at += 16 + len as usize;
+        n += 1;
+    }
+    n
+}
+
+/// The per-verb counts of `read --format jsonl` equal the generator's.
+fn check_truth(file: &Path, truth: &support::msngen::Truth) {
+    let out = Command::new(BIN)
+        .args(["read", "--format", "jsonl", "-q"])
+        .arg(file)
+        .output()
+        .expect("run msnsniff");
+    let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for line in out.stdout.split(|b| *b == b'\n') {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        if v["type"] == "command" {
+            let key = (
+                v["dir"].as_str().unwrap_or("").to_string(),
+                v["verb"].as_str().unwrap_or("").to_string(),
+            );
+            *counts.entry(key).or_default() += 1;
+        }
+    }
+    assert_eq!(
+        counts,
+        truth.commands(),
+        "per-verb counts differ from the truth"
+    );
+    eprintln!("per-verb counts equal the generator's truth");
+}
