@@ -77,15 +77,57 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3)
         .max(1);
+    // The capture is made by a child process (this same program, asked to generate), so
+    // that the measured commands are not started from a process holding the capture in
+    // memory: a spawned child's peak RSS counts what it was forked from.
+    if let Ok(path) = std::env::var("BENCH_GENERATE_TO") {
+        let generated = support::msngen::generate(&support::msngen::Options::new(42, mb << 20));
+        std::fs::write(&path, &generated.pcap).expect("write capture");
+        let truth: Vec<(String, String, u64)> = generated
+            .truth
+            .commands()
+            .into_iter()
+            .map(|((d, v), n)| (d, v, n))
+            .collect();
+        let summary = serde_json::json!({
+            "packets": count_packets(&generated.pcap),
+            "connections": generated.truth.connections.len(),
+            "commands": truth,
+        });
+        std::fs::write(format!("{path}.truth.json"), summary.to_string()).expect("truth");
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("bench.pcap");
     eprintln!("generating a {mb} MB capture...");
-    let generated = support::msngen::generate(&support::msngen::Options::new(42, mb << 20));
-    std::fs::write(&file, &generated.pcap).expect("write capture");
-    let bytes = generated.pcap.len() as f64;
-    let packets = count_packets(&generated.pcap);
-    drop(generated.pcap);
-    check_truth(&file, &generated.truth);
+    let me = std::env::current_exe().expect("own path");
+    let status = Command::new(me)
+        .env("BENCH_GENERATE_TO", &file)
+        .env("BENCH_MB", mb.to_string())
+        .status()
+        .expect("generate");
+    assert!(status.success(), "the generator failed");
+    let summary: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(format!("{}.truth.json", file.display())).expect("truth"),
+    )
+    .expect("truth json");
+    let bytes = std::fs::metadata(&file).expect("capture").len() as f64;
+    let packets = summary["packets"].as_u64().unwrap_or(0);
+    let truth: BTreeMap<(String, String), u64> = summary["commands"]
+        .as_array()
+        .expect("commands")
+        .iter()
+        .map(|t| {
+            (
+                (
+                    t[0].as_str().unwrap_or("").to_string(),
+                    t[1].as_str().unwrap_or("").to_string(),
+                ),
+                t[2].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    check_truth(&file, &truth);
 
     let f = file.to_string_lossy().into_owned();
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
@@ -188,8 +230,8 @@ fn main() {
         ]);
     }
     println!(
-        "{mb} MB capture, {packets} packets, {} connections; {runs} runs each (tshark once)",
-        generated.truth.connections.len()
+        "{mb} MB capture, {packets} packets, {} MSN connections; {runs} runs each (tshark once)",
+        summary["connections"]
     );
     println!("{table}");
 }
@@ -207,15 +249,21 @@ fn count_packets(pcap: &[u8]) -> u64 {
 }
 
 /// The per-verb counts of `read --format jsonl` equal the generator's.
-fn check_truth(file: &Path, truth: &support::msngen::Truth) {
-    let out = Command::new(BIN)
+fn check_truth(file: &Path, truth: &BTreeMap<(String, String), u64>) {
+    use std::io::BufRead;
+    // Read line by line: the whole output held at once would swell this process, and every
+    // child spawned from it afterwards would report that as its own peak memory.
+    let mut child = Command::new(BIN)
         .args(["read", "--format", "jsonl", "-q"])
         .arg(file)
-        .output()
+        .stdout(Stdio::piped())
+        .spawn()
         .expect("run msnsniff");
     let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for line in out.stdout.split(|b| *b == b'\n') {
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else {
+    let stdout = child.stdout.take().expect("stdout");
+    for line in std::io::BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
             continue;
         };
         if v["type"] == "command" {
@@ -226,10 +274,7 @@ fn check_truth(file: &Path, truth: &support::msngen::Truth) {
             *counts.entry(key).or_default() += 1;
         }
     }
-    assert_eq!(
-        counts,
-        truth.commands(),
-        "per-verb counts differ from the truth"
-    );
+    assert!(child.wait().expect("wait").success());
+    assert_eq!(&counts, truth, "per-verb counts differ from the truth");
     eprintln!("per-verb counts equal the generator's truth");
 }

@@ -1,13 +1,13 @@
 //! Tests of the session layer: roles, dialects, pairing, challenges, announcements, channels.
 
 use super::*;
-use std::collections::HashMap;
 use crate::capture::Timestamp;
 use crate::event::Channel;
 use crate::event::{Collect, CommandEvent, DialectSource};
 use crate::flow::{Closing, FlowSummary};
 use crate::msnp::{Dialect, challenge};
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 const C2S: Direction = Direction::ClientToServer;
 const S2C: Direction = Direction::ServerToClient;
