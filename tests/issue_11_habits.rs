@@ -839,3 +839,27 @@ fn output_to_a_pipe_is_block_buffered_unless_line_buffered_is_asked() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn a_named_pipe_is_read_as_it_comes_not_looked_at_ahead() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("capture.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
+        eprintln!("skipped: cannot make a named pipe here");
+        return;
+    }
+    let path = fifo.clone();
+    let writer = std::thread::spawn(move || {
+        let bytes = std::fs::read(CAP).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    });
+    let out = run_env(&["flows", "--format", "tsv", fifo.to_str().unwrap()], &[]);
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        stdout(&run_env(&["flows", "--format", "tsv", CAP], &[]))
+    );
+}

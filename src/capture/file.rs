@@ -289,7 +289,10 @@ impl FileSource {
         name: &str,
     ) -> Result<(Capture<Offline>, LinkType, Option<pcap::BpfProgram>), CaptureError> {
         self.decompressing = None;
-        let kind = if name == "-" {
+        // Only a regular file is looked at ahead: reading the head of a pipe would take it
+        // from libpcap.
+        let regular = name != "-" && std::fs::metadata(name).is_ok_and(|m| m.is_file());
+        let kind = if !regular {
             None
         } else {
             let mut head = [0u8; 8];
