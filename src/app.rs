@@ -100,8 +100,24 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
     // The directory first, so that a bad one fails before the capture is read.
     let mut dump = args.dump.clone().map(Dump::new).transpose()?;
     // The rows are the summaries the decoder reports; the decoder also follows the
-    // switchboards and transfers the protocol announces.
-    let mut report = FlowsReport::new();
+    // switchboards and transfers the protocol announces. JSON Lines and TSV are written as
+    // connections close (in id order); the table and the JSON array need every row first.
+    let stdout = io::stdout();
+    let out = std::cell::RefCell::new(io::BufWriter::with_capacity(1 << 16, stdout.lock()));
+    let mut report = match args.format {
+        FlowsFormat::Jsonl => FlowsReport::streaming(Box::new(|row| {
+            let mut o = out.borrow_mut();
+            serde_json::to_writer(&mut *o, &row.wire())?;
+            o.write_all(b"\n")
+        })),
+        FlowsFormat::Tsv => {
+            crate::output::flows::tsv_header(&mut *out.borrow_mut())?;
+            FlowsReport::streaming(Box::new(|row| {
+                crate::output::flows::tsv_row(&mut *out.borrow_mut(), row)
+            }))
+        }
+        FlowsFormat::Table | FlowsFormat::Json => FlowsReport::new(),
+    };
     let mut decoder = Decoder::new(&mut report);
     let mut tee = DecodeAndDump {
         decoder: &mut decoder,
@@ -112,9 +128,8 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
     if let Some(d) = dump {
         d.finish()?;
     }
-    let rows = report.rows();
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let rows = report.rows()?;
+    let mut out = out.borrow_mut();
     match args.format {
         FlowsFormat::Table => {
             if !rows.is_empty() {
@@ -125,9 +140,8 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
                 writeln!(out, "{}", table(&rows, layout))?;
             }
         }
-        FlowsFormat::Tsv => crate::output::flows::tsv(&mut out, &rows)?,
-        FlowsFormat::Jsonl => json::write_flow_rows_jsonl(&mut out, &rows)?,
-        FlowsFormat::Json => json::write_flow_rows_json(&mut out, &rows)?,
+        FlowsFormat::Json => json::write_flow_rows_json(&mut *out, &rows)?,
+        FlowsFormat::Tsv | FlowsFormat::Jsonl => {}
     }
     out.flush()?;
     Ok(Outcome {

@@ -36,25 +36,67 @@ impl FlowRow {
     }
 }
 
-/// Collects the rows of the connections as the decoder reports them closed.
+/// A writer of one row (a JSON line, a TSV line) for [`FlowsReport::streaming`].
+pub type RowWriter<'a> = Box<dyn FnMut(&FlowRow) -> io::Result<()> + 'a>;
+
+/// The rows of the connections as the decoder reports them closed: collected (for the table
+/// and the JSON array, which need them all), or written as soon as they can be in id order
+/// ([`FlowsReport::streaming`], for JSON Lines and TSV). Streaming holds only the rows that
+/// closed before a connection with a smaller id, so memory does not grow with the number of
+/// connections that have ended (a connection open for the whole capture holds back those
+/// behind it).
 #[derive(Default)]
-pub struct FlowsReport {
+pub struct FlowsReport<'a> {
     rows: Vec<FlowRow>,
+    stream: Option<RowWriter<'a>>,
+    /// Streaming: the next id to write, and the rows waiting for it.
+    next: u64,
+    pending: std::collections::BTreeMap<u64, FlowRow>,
 }
 
-impl FlowsReport {
-    pub fn new() -> FlowsReport {
+impl<'a> FlowsReport<'a> {
+    pub fn new() -> FlowsReport<'a> {
         FlowsReport::default()
     }
 
-    /// The rows of every connection, in id order.
-    pub fn rows(mut self) -> Vec<FlowRow> {
+    /// Rows go to `write` in id order as soon as every smaller id has closed.
+    pub fn streaming(write: RowWriter<'a>) -> FlowsReport<'a> {
+        FlowsReport {
+            stream: Some(write),
+            next: 1,
+            ..FlowsReport::default()
+        }
+    }
+
+    /// The rows of every connection, in id order (none when streaming: they were written).
+    pub fn rows(mut self) -> io::Result<Vec<FlowRow>> {
+        if let Some(write) = &mut self.stream {
+            // Ids that never closed cannot exist (every connection closes by the end), but a
+            // gap in the ids must not keep rows unwritten.
+            for row in std::mem::take(&mut self.pending).into_values() {
+                write(&row)?;
+            }
+            return Ok(Vec::new());
+        }
         self.rows.sort_by_key(|r| r.summary.id);
-        self.rows
+        Ok(self.rows)
+    }
+
+    fn add(&mut self, row: FlowRow) -> io::Result<()> {
+        let Some(write) = &mut self.stream else {
+            self.rows.push(row);
+            return Ok(());
+        };
+        self.pending.insert(row.summary.id.0, row);
+        while let Some(row) = self.pending.remove(&self.next) {
+            write(&row)?;
+            self.next += 1;
+        }
+        Ok(())
     }
 }
 
-impl Sink for FlowsReport {
+impl Sink for FlowsReport<'_> {
     fn wants_commands(&self) -> bool {
         false
     }
@@ -68,12 +110,12 @@ impl Sink for FlowsReport {
             ..
         } = ev
         {
-            self.rows.push(FlowRow {
+            self.add(FlowRow {
                 summary: summary.clone(),
                 role: *role,
                 dialect: *dialect,
                 principal: principal.clone(),
-            });
+            })?;
         }
         Ok(())
     }
@@ -272,8 +314,21 @@ pub const TSV_COLUMNS: [&str; 19] = [
 /// are `name=count` joined by commas. Text from the capture (the principal) is escaped as the
 /// terminal form does, so it holds no tab or newline.
 pub fn tsv(out: &mut dyn io::Write, rows: &[FlowRow]) -> io::Result<()> {
-    writeln!(out, "{}", TSV_COLUMNS.join("\t"))?;
+    tsv_header(out)?;
     for row in rows {
+        tsv_row(out, row)?;
+    }
+    Ok(())
+}
+
+/// The header line of `--format tsv`.
+pub fn tsv_header(out: &mut dyn io::Write) -> io::Result<()> {
+    writeln!(out, "{}", TSV_COLUMNS.join("\t"))
+}
+
+/// One connection's line of `--format tsv`.
+pub fn tsv_row(out: &mut dyn io::Write, row: &FlowRow) -> io::Result<()> {
+    {
         let s = &row.summary;
         let dialect = row.dialect.map_or("-".to_string(), |d| d.to_string());
         let principal = row.principal.as_deref().map_or("-".into(), escape_text);
