@@ -15,8 +15,14 @@ deps:
 	fi
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
 
-# What the tests need beyond building: Chromium, for the browser test of the HTML transcripts.
+# What the tests need beyond building: Chromium, for the browser test of the HTML transcripts,
+# and GNU time, which measures the peak memory of the resource-attack tests.
 test-deps:
+	@if [ ! -x /usr/bin/time ]; then \
+		echo "installing time (peak memory of the resource-attack tests)"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; \
+	fi
 	@if ! command -v chromium >/dev/null 2>&1; then \
 		echo "installing chromium (the browser test of the HTML transcripts)"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \

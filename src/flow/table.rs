@@ -72,7 +72,7 @@ pub struct FlowTable {
     config: FlowConfig,
     /// Keyed by addresses a sender chooses: foldhash's per-process random seed keeps
     /// collisions unpredictable, at a fraction of SipHash's cost.
-    conns: foldhash::HashMap<Key, Conn>,
+    conns: foldhash::HashMap<Key, Box<Conn>>,
     /// Least recently active first: tick → key.
     lru: BTreeMap<u64, Key>,
     tick: u64,
@@ -177,7 +177,7 @@ impl FlowTable {
                 self.evict_oldest(at, emit);
             }
             let conn = self.new_conn(seg, at, now);
-            self.conns.insert(key, conn);
+            self.conns.insert(key, Box::new(conn));
             if self.conns[&key].state == State::Msn {
                 self.open(key, at, emit);
             }
@@ -224,7 +224,7 @@ impl FlowTable {
             client_isn,
             acked_hole_since,
             ..
-        } = conn;
+        } = &mut **conn;
         // MSN connections pass bytes straight from the packet; candidates hold a copy until
         // they are decided.
         let mut sink = |ev: HalfEvent<'_>, d: Direction| {
@@ -465,7 +465,7 @@ impl FlowTable {
                 summary,
                 fin,
                 ..
-            } = conn;
+            } = &mut **conn;
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                 let mut sink = |ev: HalfEvent<'_>| deliver(summary, fin, at, dir, ev, emit);
                 if close {

@@ -74,7 +74,9 @@ struct Conn {
 /// Decodes every MSN connection and pushes [`Event`]s into a [`Sink`].
 pub struct Decoder<'s> {
     sink: &'s mut dyn Sink,
-    conns: foldhash::HashMap<FlowId, Conn>,
+    /// Boxed: a connection's state is over a kilobyte, and a table of inline values costs
+    /// that for every empty slot too, twice over while it grows.
+    conns: foldhash::HashMap<FlowId, Box<Conn>>,
     cookies: FifoMap<String, CookieInfo>,
     /// Offered files by (switchboard, `Invitation-Cookie`).
     offers: FifoMap<(FlowId, String), FileOffer>,
@@ -192,7 +194,7 @@ impl<'s> Decoder<'s> {
         state.transfer.invitation = invitation;
         self.conns.insert(
             flow,
-            Conn {
+            Box::new(Conn {
                 state,
                 reported: false,
                 framers,
@@ -201,7 +203,7 @@ impl<'s> Decoder<'s> {
                 msnftp_object: None,
                 msnftp_receiver: None,
                 p2p_objects: FifoMap::new(step::MAX_P2P_SESSIONS),
-            },
+            }),
         );
     }
 
