@@ -1,0 +1,45 @@
+//! Replays the fuzz corpora and crash regressions (`fuzz/corpus/<target>/`,
+//! `fuzz/regressions/<target>/`) through the entry points the cargo-fuzz targets call, so
+//! stable Rust checks on every `cargo test` that none of them panics. The corpora start from
+//! the bundled captures' frames and messages; a fuzzing run adds what it finds.
+
+use std::path::{Path, PathBuf};
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_file() && p.extension().is_none_or(|x| x != "md"))
+        .collect();
+    out.sort();
+    out
+}
+
+fn replay(target: &str, run: fn(&[u8])) -> usize {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut n = 0;
+    for dir in ["corpus", "regressions"] {
+        for file in files(&root.join(dir).join(target)) {
+            let data = std::fs::read(&file).expect("read");
+            // A panic names the file: the test harness shows this line before it.
+            eprintln!("{}", file.display());
+            run(&data);
+            n += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn the_pipeline_corpus_replays_without_a_panic() {
+    let n = replay("pipeline", msnsniff::fuzzing::pipeline);
+    assert!(n >= 20, "the seed corpus is in the repository: {n} files");
+}
+
+#[test]
+fn the_message_corpus_replays_without_a_panic() {
+    let n = replay("message", msnsniff::fuzzing::message);
+    assert!(n >= 15, "the seed corpus is in the repository: {n} files");
+}
