@@ -198,3 +198,67 @@ fn a_wrong_magic_number_is_refused_before_anything_is_read() {
     assert!(out.stdout.is_empty());
     assert!(stderr(&out).contains("not a capture"), "{}", stderr(&out));
 }
+
+/// The pcapng fixture's blocks: (offset, type, length).
+fn blocks(ng: &[u8]) -> Vec<(usize, u32, usize)> {
+    let mut at = 0;
+    let mut out = Vec::new();
+    while at + 8 <= ng.len() {
+        let t = u32::from_le_bytes(ng[at..at + 4].try_into().unwrap());
+        let l = u32::from_le_bytes(ng[at + 4..at + 8].try_into().unwrap()) as usize;
+        out.push((at, t, l));
+        at += l.max(12);
+    }
+    out
+}
+
+#[test]
+fn a_packet_on_an_interface_never_described_stops_there_in_one_line() {
+    let ng = std::fs::read("captures/synthetic_msnp11_twn_pcapng.pcapng").expect("pcapng");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bl = blocks(&ng);
+    // The tenth enhanced packet block names interface 7; only interface 0 was described.
+    let epbs: Vec<&(usize, u32, usize)> = bl.iter().filter(|b| b.1 == 6).collect();
+    let (at, _, _) = *epbs[10];
+    let mut bad = ng.clone();
+    bad[at + 8..at + 12].copy_from_slice(&7u32.to_le_bytes());
+    let before = read_jsonl(&ng[..at], dir.path(), "before.pcapng");
+    let out = read_jsonl(&bad, dir.path(), "noidb.pcapng");
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(stdout(&out), stdout(&before));
+}
+
+#[test]
+fn a_second_interface_of_another_link_type_is_refused_in_one_line() {
+    let ng = std::fs::read("captures/synthetic_msnp11_twn_pcapng.pcapng").expect("pcapng");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bl = blocks(&ng);
+    let epbs: Vec<&(usize, u32, usize)> = bl.iter().filter(|b| b.1 == 6).collect();
+    let (at, _, _) = *epbs[10];
+    // An interface description of link type 101 (raw IP) before the tenth packet, which then
+    // names it (interface 1).
+    let mut idb = Vec::new();
+    idb.extend_from_slice(&1u32.to_le_bytes());
+    idb.extend_from_slice(&20u32.to_le_bytes());
+    idb.extend_from_slice(&101u16.to_le_bytes());
+    idb.extend_from_slice(&0u16.to_le_bytes());
+    idb.extend_from_slice(&262_144u32.to_le_bytes());
+    idb.extend_from_slice(&20u32.to_le_bytes());
+    let mut mixed = ng[..at].to_vec();
+    mixed.extend_from_slice(&idb);
+    let mut rest = ng[at..].to_vec();
+    rest[8..12].copy_from_slice(&1u32.to_le_bytes());
+    mixed.extend_from_slice(&rest);
+    let before = read_jsonl(&ng[..at], dir.path(), "before.pcapng");
+    let out = read_jsonl(&mixed, dir.path(), "mixed.pcapng");
+    // libpcap reads one link type per pcapng file: the second interface ends the run in one
+    // line, after everything before it.
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("type 101"), "{err}");
+    assert_all_json(&out, "mixed link types");
+    assert_eq!(stdout(&out), stdout(&before));
+}
