@@ -135,6 +135,92 @@ pub fn message_into(body: &[u8], sink: &mut dyn crate::event::Sink) {
     }
 }
 
+/// One direction's framer, fed arbitrary pushes and gaps, in one dialect. The first byte
+/// picks the dialect (none, MSNFTP or MSNP2 to MSNP18) and the direction; then each step is
+/// an opcode byte (odd: a gap; even: bytes), a length byte and, for bytes, that many bytes.
+/// Every event is drained with the dialect after each step, and at the end.
+pub fn framer(data: &[u8]) {
+    use crate::Direction;
+    use crate::msnp::Dialect;
+    use crate::msnp::framer::Framer;
+
+    let Some((&head, mut rest)) = data.split_first() else {
+        return;
+    };
+    let dialect = match head % 19 {
+        0 => None,
+        1 => Some(Dialect::MSNFTP),
+        n => Some(Dialect(n)),
+    };
+    let dir = if head & 0x80 == 0 {
+        Direction::ClientToServer
+    } else {
+        Direction::ServerToClient
+    };
+    let mut f = Framer::new(dir);
+    let mut offset = 0u64;
+    while let [op, len, tail @ ..] = rest {
+        let n = usize::from(*len);
+        if op % 2 == 1 {
+            f.gap(offset, n as u64);
+            offset += n as u64;
+            rest = tail;
+        } else {
+            let n = n.min(tail.len());
+            f.push(offset, &tail[..n]);
+            offset += n as u64;
+            rest = &tail[n..];
+        }
+        while f.next_event(dialect).is_some() {}
+    }
+    let _ = f.finish();
+}
+
+/// One direction's reassembly, fed arbitrary segments and acknowledgements: each step is a
+/// flags byte (bit 0: SYN first, bit 1: FIN, bit 2: an ACK instead of data), a 16-bit
+/// sequence delta (big-endian, from the initial sequence number, wrapping), a length byte and
+/// that many payload bytes. Delivered data must come in order without overlap.
+pub fn reassembler(data: &[u8]) {
+    use crate::reassembly::{HalfEvent, HalfStream, Limits};
+
+    let mut s = HalfStream::new(Limits {
+        max_buffered: 4096,
+        max_segments: 16,
+    });
+    let isn = u32::MAX - 300;
+    let mut next = 0u64;
+    let mut check = |ev: HalfEvent<'_>| match ev {
+        HalfEvent::Data { offset, bytes } => {
+            assert_eq!(offset, next, "data in order, without overlap");
+            next += bytes.len() as u64;
+        }
+        HalfEvent::Gap { offset, len, .. } => {
+            assert_eq!(offset, next, "a gap where the data stopped");
+            next += len;
+        }
+        _ => {}
+    };
+    let mut rest = data;
+    let mut first = true;
+    while let [flags, hi, lo, len, tail @ ..] = rest {
+        if first && flags & 1 == 1 {
+            s.syn(isn);
+        }
+        first = false;
+        let seq = isn
+            .wrapping_add(1)
+            .wrapping_add(u32::from(u16::from_be_bytes([*hi, *lo])));
+        let n = usize::from(*len).min(tail.len());
+        if flags & 4 == 4 {
+            s.acked(seq, &mut check);
+        } else {
+            s.segment(seq, &tail[..n], 0, flags & 2 == 2, &mut check);
+        }
+        rest = &tail[n..];
+    }
+    s.finish(crate::reassembly::GapReason::Eof, &mut check);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,3 +43,32 @@ fn the_message_corpus_replays_without_a_panic() {
     let n = replay("message", msnsniff::fuzzing::message);
     assert!(n >= 15, "the seed corpus is in the repository: {n} files");
 }
+
+#[test]
+fn the_framer_corpus_replays_without_a_panic() {
+    let n = replay("framer", msnsniff::fuzzing::framer);
+    assert!(n >= 5, "the seed corpus is in the repository: {n} files");
+}
+
+#[test]
+fn the_reassembler_corpus_replays_without_a_panic() {
+    let n = replay("reassembler", msnsniff::fuzzing::reassembler);
+    assert!(n >= 5, "the seed corpus is in the repository: {n} files");
+}
+
+/// A property test on the two new entry points, so that stable Rust explores them too.
+mod properties {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn framer_never_panics(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            msnsniff::fuzzing::framer(&data);
+        }
+
+        #[test]
+        fn reassembler_delivers_in_order(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            msnsniff::fuzzing::reassembler(&data);
+        }
+    }
+}
