@@ -405,6 +405,24 @@ pub enum Event {
 }
 
 impl Event {
+    /// Where in the capture the event happened (frame and time), when it says: every event
+    /// but an object's bytes.
+    pub fn at(&self) -> Option<(u64, Timestamp)> {
+        Some(match self {
+            Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) => (c.frame, c.ts),
+            Event::Command(c) => (c.frame, c.ts),
+            Event::MsnftpBlock(b) => (b.frame, b.ts),
+            Event::MsnftpTransfer(t) => (t.frame, t.ts),
+            Event::Extracted(x) => (x.frame, x.ts),
+            Event::ObjectStarted(o) => (o.frame, o.ts),
+            Event::Gap { frame, ts, .. }
+            | Event::Anomaly { frame, ts, .. }
+            | Event::ConnectionClosed { frame, ts, .. }
+            | Event::ObjectEnded { frame, ts, .. } => (*frame, *ts),
+            Event::ObjectData { .. } => return None,
+        })
+    }
+
     /// The connection the event belongs to, if any.
     pub fn flow(&self) -> Option<FlowId> {
         match self {

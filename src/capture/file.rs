@@ -232,7 +232,7 @@ pub struct FileSource {
     /// next file's first frame has been compared with it.
     last_ts: Option<Timestamp>,
     previous_file_end: Option<Timestamp>,
-    notices: Vec<SourceNotice>,
+    notices: std::collections::VecDeque<SourceNotice>,
     /// Where each file starts in the run's frame numbering, for the outputs.
     file_map: Option<FileMap>,
 }
@@ -252,7 +252,7 @@ impl FileSource {
             decompressing: None,
             last_ts: None,
             previous_file_end: None,
-            notices: Vec::new(),
+            notices: std::collections::VecDeque::new(),
             file_map: None,
         }
     }
@@ -335,11 +335,7 @@ impl FileSource {
 
 impl PacketSource for FileSource {
     fn take_notice(&mut self) -> Option<SourceNotice> {
-        if self.notices.is_empty() {
-            None
-        } else {
-            Some(self.notices.remove(0))
-        }
+        self.notices.pop_front()
     }
 
     fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, CaptureError> {
@@ -383,7 +379,7 @@ impl PacketSource for FileSource {
                     if let Some(end) = self.previous_file_end.take()
                         && ts < end
                     {
-                        self.notices.push(SourceNotice {
+                        self.notices.push_back(SourceNotice {
                             name: "capture.file_time_backwards",
                             detail: format!(
                                 "{} starts at {ts}, before the previous file ended ({end}): \

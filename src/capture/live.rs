@@ -122,7 +122,7 @@ pub struct LiveSource {
     started: Instant,
     last_stats: Instant,
     stats: LiveStats,
-    notices: Vec<SourceNotice>,
+    notices: std::collections::VecDeque<SourceNotice>,
     buf: Vec<u8>,
     failed: bool,
     /// Whether the interface was up when the capture started (the pseudo-device `any` and
@@ -188,7 +188,7 @@ impl LiveSource {
             started: now,
             last_stats: now,
             stats: LiveStats::default(),
-            notices: Vec::new(),
+            notices: std::collections::VecDeque::new(),
             buf: Vec::new(),
             failed: false,
             was_up,
@@ -261,7 +261,7 @@ impl LiveSource {
             if_dropped.saturating_sub(self.stats.if_dropped),
         );
         if new > 0 || new_if > 0 {
-            self.notices.push(SourceNotice {
+            self.notices.push_back(SourceNotice {
                 name: "capture.dropped",
                 detail: format!(
                     "{new} packets dropped by the kernel and {new_if} by the interface since \
@@ -332,11 +332,7 @@ impl PacketSource for LiveSource {
     }
 
     fn take_notice(&mut self) -> Option<SourceNotice> {
-        if self.notices.is_empty() {
-            None
-        } else {
-            Some(self.notices.remove(0))
-        }
+        self.notices.pop_front()
     }
 }
 

@@ -423,23 +423,6 @@ impl<W: Write> Dialogue<W> {
     }
 }
 
-/// Where in the capture an event happened, when it says.
-fn frame_and_time(ev: &Event) -> Option<(u64, Timestamp)> {
-    Some(match ev {
-        Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) => (c.frame, c.ts),
-        Event::Command(c) => (c.frame, c.ts),
-        Event::MsnftpBlock(b) => (b.frame, b.ts),
-        Event::MsnftpTransfer(t) => (t.frame, t.ts),
-        Event::Extracted(x) => (x.frame, x.ts),
-        Event::Gap { frame, ts, .. }
-        | Event::Anomaly { frame, ts, .. }
-        | Event::ConnectionClosed { frame, ts, .. } => (*frame, *ts),
-        Event::ObjectStarted(o) => (o.frame, o.ts),
-        Event::ObjectEnded { frame, ts, .. } => (*frame, *ts),
-        Event::ObjectData { .. } => return None,
-    })
-}
-
 /// An object `--extract` wrote: `extracted report.txt (4107 bytes, sha256 ab12…) to
 /// DIR/report.txt`, then what is missing when it is partial, and how its SHA1D checks.
 fn extracted_words(x: &Extracted) -> String {
@@ -680,9 +663,8 @@ impl<W: Write> Sink for Dialogue<W> {
         if s.is_empty() {
             return Ok(());
         }
-        if self.stamps != Stamps::default()
-            && (self.stamps.frames || self.stamps.time != TimeFormat::None)
-            && let Some((frame, ts)) = frame_and_time(ev)
+        if (self.stamps.frames || self.stamps.time != TimeFormat::None)
+            && let Some((frame, ts)) = ev.at()
         {
             let stamp = self.stamp(frame, ts);
             let mut stamped = String::with_capacity(s.len() + 32);

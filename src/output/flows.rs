@@ -309,62 +309,50 @@ pub const TSV_COLUMNS: [&str; 19] = [
     "anomalies",
 ];
 
-/// The summaries as tab-separated values for awk and cut: a header line, then a line per
-/// connection. Times are epoch seconds with nine decimals; an empty value is `-`; anomalies
+/// The header line of `--format tsv`, tab-separated values for awk and cut; a line per
+/// connection follows from [`tsv_row`]. Times are epoch seconds with nine decimals; an empty value is `-`; anomalies
 /// are `name=count` joined by commas. Text from the capture (the principal) is escaped as the
 /// terminal form does, so it holds no tab or newline.
-pub fn tsv(out: &mut dyn io::Write, rows: &[FlowRow]) -> io::Result<()> {
-    tsv_header(out)?;
-    for row in rows {
-        tsv_row(out, row)?;
-    }
-    Ok(())
-}
-
-/// The header line of `--format tsv`.
 pub fn tsv_header(out: &mut dyn io::Write) -> io::Result<()> {
     writeln!(out, "{}", TSV_COLUMNS.join("\t"))
 }
 
 /// One connection's line of `--format tsv`.
 pub fn tsv_row(out: &mut dyn io::Write, row: &FlowRow) -> io::Result<()> {
-    {
-        let s = &row.summary;
-        let dialect = row.dialect.map_or("-".to_string(), |d| d.to_string());
-        let principal = row.principal.as_deref().map_or("-".into(), escape_text);
-        let anomalies = if s.anomalies.is_empty() {
-            "-".to_string()
-        } else {
-            s.anomalies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        let fields = [
-            s.id.to_string(),
-            wire_role(row.role).to_string(),
-            dialect,
-            principal,
-            s.first_ts.to_string(),
-            s.last_ts.to_string(),
-            s.client.to_string(),
-            s.server.to_string(),
-            crate::flow::community_id(s.client, s.server),
-            s.client_packets.to_string(),
-            s.client_bytes.to_string(),
-            s.server_packets.to_string(),
-            s.server_bytes.to_string(),
-            s.gap_count.to_string(),
-            s.gap_bytes.to_string(),
-            opening_word(s.opening).to_string(),
-            closing_word(s).replace(' ', "_"),
-            detection_word(&s.detection).replace(' ', "_"),
-            anomalies,
-        ];
-        writeln!(out, "{}", fields.join("\t"))?;
-    }
-    Ok(())
+    let s = &row.summary;
+    let dialect = row.dialect.map_or("-".to_string(), |d| d.to_string());
+    let principal = row.principal.as_deref().map_or("-".into(), escape_text);
+    let anomalies = if s.anomalies.is_empty() {
+        "-".to_string()
+    } else {
+        s.anomalies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let fields = [
+        s.id.to_string(),
+        wire_role(row.role).to_string(),
+        dialect,
+        principal,
+        s.first_ts.to_string(),
+        s.last_ts.to_string(),
+        s.client.to_string(),
+        s.server.to_string(),
+        crate::flow::community_id(s.client, s.server),
+        s.client_packets.to_string(),
+        s.client_bytes.to_string(),
+        s.server_packets.to_string(),
+        s.server_bytes.to_string(),
+        s.gap_count.to_string(),
+        s.gap_bytes.to_string(),
+        opening_word(s.opening).to_string(),
+        closing_word(s).replace(' ', "_"),
+        detection_word(&s.detection).replace(' ', "_"),
+        anomalies,
+    ];
+    writeln!(out, "{}", fields.join("\t"))
 }
 
 fn opening_word(o: Opening) -> &'static str {

@@ -200,7 +200,7 @@ impl<'a> Select<'a> {
     /// Passes one event of a kept connection on, if it passes the event filters; with
     /// `--errors`, an error goes after the request that caused it.
     fn pass(&mut self, ev: &Event) -> io::Result<()> {
-        if let Some(ts) = event_time(ev)
+        if let Some((_, ts)) = ev.at()
             && (self.sel.since.is_some_and(|t| ts < t) || self.sel.until.is_some_and(|t| ts > t))
         {
             return Ok(());
@@ -317,23 +317,6 @@ impl Sink for Select<'_> {
     fn finish(&mut self) -> io::Result<()> {
         self.inner.finish()
     }
-}
-
-/// When an event was captured, when it says.
-fn event_time(ev: &Event) -> Option<Timestamp> {
-    Some(match ev {
-        Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) => c.ts,
-        Event::Command(c) => c.ts,
-        Event::MsnftpBlock(b) => b.ts,
-        Event::MsnftpTransfer(t) => t.ts,
-        Event::Extracted(x) => x.ts,
-        Event::ObjectStarted(o) => o.ts,
-        Event::Gap { ts, .. }
-        | Event::Anomaly { ts, .. }
-        | Event::ConnectionClosed { ts, .. }
-        | Event::ObjectEnded { ts, .. } => *ts,
-        Event::ObjectData { .. } => return None,
-    })
 }
 
 #[cfg(test)]

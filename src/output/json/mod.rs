@@ -17,14 +17,6 @@ use crate::output::flows::FlowRow;
 use std::io::{self, Write};
 
 /// `flows --format jsonl`: one row per line.
-pub fn write_flow_rows_jsonl<W: Write>(mut out: W, rows: &[FlowRow]) -> io::Result<()> {
-    for r in rows {
-        serde_json::to_writer(&mut out, &r.wire())?;
-        out.write_all(b"\n")?;
-    }
-    Ok(())
-}
-
 /// `flows --format json`: one indented array.
 pub fn write_flow_rows_json<W: Write>(mut out: W, rows: &[FlowRow]) -> io::Result<()> {
     let rows: Vec<_> = rows.iter().map(FlowRow::wire).collect();
