@@ -23,6 +23,7 @@ use crate::output::select::{Select, Selection};
 use crate::output::stats::{Stats, tables};
 use crate::output::transcript::{self, TranscriptFormat};
 use crate::pipeline;
+use crate::redact::{Redact, Redactor};
 use crate::session::Decoder;
 use clap::CommandFactory;
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -118,13 +119,15 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
         }
         FlowsFormat::Table | FlowsFormat::Json => FlowsReport::new(),
     };
-    let mut decoder = Decoder::new(&mut report);
+    let mut redact = Redact::new(&mut report, redactor(&args.redact)?);
+    let mut decoder = Decoder::new(&mut redact);
     let mut tee = DecodeAndDump {
         decoder: &mut decoder,
         dump: dump.as_mut(),
     };
     let summary = pipeline::run(&mut source, config, &mut tee)?;
     drop(decoder);
+    drop(redact);
     if let Some(d) = dump {
         d.finish()?;
     }
@@ -303,8 +306,10 @@ fn print_events<'o>(
         Some(x) => x,
         None => &mut tee,
     };
+    // Redaction after the selection (which matches real handles), before every output.
+    let mut redact = Redact::new(inner, redactor(&args.redact)?);
     let (selection_empty, selection_words) = (selection.is_empty(), selection.describe());
-    let mut select = Select::new(inner, selection);
+    let mut select = Select::new(&mut redact, selection);
     let mut decoder = Decoder::new(&mut select);
     let summary = pipeline::run_tapped(source, config, &mut decoder, tap)?;
     let commands = decoder.commands;
@@ -490,16 +495,21 @@ fn interfaces(args: InterfacesArgs) -> io::Result<Outcome> {
 fn stats(args: StatsArgs) -> io::Result<Outcome> {
     let (mut source, config, _) = source_and_config(&args.capture)?;
     let mut stats = Stats::new();
+    let redactor = redactor(&args.redact)?;
     let (summary, commands) = match &args.extract {
         // The directory first (in `Extract::new`), so that a bad one fails before the capture
         // is read; the extractor passes every event on, and adds what it wrote.
         Some(dir) => {
             let mut extract = Extract::new(&mut stats, dir.clone())?;
-            let run = decode(&mut source, config, &mut extract)?;
+            let run = decode(
+                &mut source,
+                config,
+                &mut Redact::new(&mut extract, redactor),
+            )?;
             extract.finish()?;
             run
         }
-        None => decode(&mut source, config, &mut stats)?,
+        None => decode(&mut source, config, &mut Redact::new(&mut stats, redactor))?,
     };
     let report = stats.report();
     let stdout = io::stdout();
@@ -540,7 +550,11 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
     // The directory first, so that a bad one fails before the capture is read.
     crate::output::output_dir(&args.output)?;
     let mut correlator = Correlator::new();
-    let (summary, commands) = decode(&mut source, config, &mut correlator)?;
+    let (summary, commands) = decode(
+        &mut source,
+        config,
+        &mut Redact::new(&mut correlator, redactor(&args.redact)?),
+    )?;
     let mut conversations = correlator.take_finished();
     let rest = correlator.finish();
     conversations.extend(rest.conversations);
@@ -563,6 +577,23 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
         capture_error: summary.capture_error,
         note: None,
     })
+}
+
+/// The redaction the options ask for: with a key from MSNSNIFF_REDACT_KEY, or a random one.
+fn redactor(args: &crate::cli::RedactArgs) -> io::Result<Option<Redactor>> {
+    let Some(policy) = args.policy() else {
+        return Ok(None);
+    };
+    let key = match std::env::var_os(crate::redact::KEY_ENV).filter(|k| !k.is_empty()) {
+        Some(k) => k.into_encoded_bytes(),
+        None => {
+            let mut k = vec![0u8; 32];
+            getrandom::fill(&mut k)
+                .map_err(|e| io::Error::other(format!("no random key for --redact: {e}")))?;
+            k
+        }
+    };
+    Ok(Some(Redactor::new(&key, policy)))
 }
 
 /// Runs the pipeline with the decoder feeding `sink`: the run's summary and the number of

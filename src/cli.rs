@@ -21,6 +21,8 @@ Examples:
     msnsniff flows --dump out/ capture.pcap
   Totals: roles, users, conversations, verbs, errors:
     msnsniff stats capture.pcap
+  Transcripts to share: no secrets, no handles, no message text:
+    msnsniff transcripts --redact-handles --redact-text -o out/ capture.pcap
   More server ports, several files read as one capture:
     msnsniff flows --port 1863 --port 1864 a.pcap b.pcapng
   A BPF filter, after --:
@@ -178,13 +180,16 @@ pub struct FlowsArgs {
 
     /// Write each connection's reassembled bytes to DIR/N.client and DIR/N.server (gaps left
     /// out; they are listed in the JSON output).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with_all = REDACT_IDS)]
     pub dump: Option<std::path::PathBuf>,
 
     /// Colour the table: client blue, server green. `auto` colours only a terminal, not when
     /// NO_COLOR is set, and always when CLICOLOR_FORCE is.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -212,6 +217,9 @@ pub struct StatsArgs {
     /// `read --extract` does, and count what was written.
     #[arg(long, value_name = "DIR")]
     pub extract: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +234,9 @@ pub struct TranscriptsArgs {
     /// Formats to write (comma-separated): txt, html, json [default: all three].
     #[arg(long, value_enum, value_delimiter = ',', value_name = "FORMATS")]
     pub format: Vec<TranscriptFormatArg>,
+
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -244,6 +255,42 @@ pub enum StatsFormat {
     Table,
     /// One JSON document.
     Json,
+}
+
+/// What to hide in the output, so that it can be shared (docs/security.md).
+#[derive(Clone, Debug, Default, Args)]
+pub struct RedactArgs {
+    /// Replace credentials and secrets with tokens such as `redacted:3f9a1c`, in every format.
+    ///
+    /// Password hashes and salts, Passport and SSO tickets, nonces and responses, challenges
+    /// and their answers, switchboard and MSNFTP cookies, MSPAuth and MSPProf. The same
+    /// secret gives the same token within a run; MSNSNIFF_REDACT_KEY keeps tokens the same
+    /// across runs. Addresses, handles and message text stay.
+    #[arg(long)]
+    pub redact: bool,
+
+    /// Also replace every handle with a pseudonym (`user-7@redacted`, numbered in order of
+    /// appearance) and friendly names with tokens. Implies --redact.
+    #[arg(long)]
+    pub redact_handles: bool,
+
+    /// Also replace message text, handwriting and personal messages with tokens. Implies
+    /// --redact.
+    #[arg(long)]
+    pub redact_text: bool,
+}
+
+/// The ids of the redaction options, for the options that write raw bytes and refuse them.
+const REDACT_IDS: [&str; 3] = ["redact", "redact_handles", "redact_text"];
+
+impl RedactArgs {
+    /// What to redact, or `None` for no redaction.
+    pub fn policy(&self) -> Option<crate::redact::Policy> {
+        (self.redact || self.redact_handles || self.redact_text).then_some(crate::redact::Policy {
+            handles: self.redact_handles,
+            text: self.redact_text,
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -335,6 +382,9 @@ pub struct EventArgs {
     /// overwritten (a taken name is numbered). DIR is created if missing.
     #[arg(long, value_name = "DIR")]
     pub extract: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 #[derive(Debug, Args)]
@@ -375,7 +425,7 @@ pub struct LiveArgs {
 
     /// Also write the packets captured to FILE (pcap), to be read again with `msnsniff read`
     /// or Wireshark.
-    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    #[arg(short = 'w', long = "write", value_name = "FILE", conflicts_with_all = REDACT_IDS)]
     pub write: Option<std::path::PathBuf>,
 
     /// With -w, write only the MSN connections' packets (each from its first packet, the

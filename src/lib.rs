@@ -58,6 +58,7 @@ pub mod net;
 pub mod output;
 pub mod pipeline;
 pub mod reassembly;
+pub mod redact;
 pub mod session;
 
 /// Which way bytes travel on a connection. The point of view is always the client's.

@@ -256,6 +256,11 @@ impl Fields {
         self.0.is_empty()
     }
 
+    /// Every field, its value to change in place (names and order are kept).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Name, &mut Value)> {
+        self.0.iter_mut().map(|(n, v)| (&*n, v))
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (Name, &Value)> {
         self.0.iter().map(|(n, v)| (*n, v))
     }

@@ -115,6 +115,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "The width the flows table must fit (otherwise the terminal's; a pipe keeps every column).",
     ),
     ("TZ", "The time zone of --local times."),
+    (
+        "MSNSNIFF_REDACT_KEY",
+        "The key of the --redact tokens: runs with the same key give the same token for the same secret. Unset: a random key for each run.",
+    ),
 ];
 
 /// The exit codes of a subcommand (`None`: the top-level page).
