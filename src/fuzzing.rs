@@ -48,24 +48,10 @@ pub fn pipeline_frames(linktype: LinkType, frames: Vec<&[u8]>) {
     let _ = crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder);
 }
 
-/// Splits arbitrary bytes into frames (a length byte, then that many bytes) and runs them.
+/// Splits arbitrary bytes into frames (a link-type byte, then for each frame a length byte and
+/// that many bytes) and runs them.
 pub fn pipeline(data: &[u8]) {
-    let Some((&lt, mut rest)) = data.split_first() else {
-        return;
-    };
-    let linktype = match lt % 4 {
-        0 => LinkType::Ethernet,
-        1 => LinkType::Raw,
-        2 => LinkType::LinuxSll,
-        _ => LinkType::Null,
-    };
-    let mut frames = Vec::new();
-    while let Some((&n, tail)) = rest.split_first() {
-        let n = (n as usize).min(tail.len());
-        frames.push(&tail[..n]);
-        rest = &tail[n..];
-    }
-    pipeline_frames(linktype, frames);
+    frames_into(data, &mut Discard);
 }
 
 /// One message body, sent by a client and relayed by the server on a switchboard, through the
@@ -219,6 +205,122 @@ pub fn reassembler(data: &[u8]) {
         rest = &tail[n..];
     }
     s.finish(crate::reassembly::GapReason::Eof, &mut check);
+}
+
+/// IPv4 fragments in any order, size and overlap: each step is a datagram-id byte (a few ids,
+/// so that fragments meet), a 16-bit offset in 8-byte units (big-endian), a flags byte (bit 0:
+/// more fragments; bits 1-7: seconds to wait before this fragment, so that datagrams time
+/// out), a length byte and that many bytes. A completed datagram is no longer than the bound,
+/// and no more datagrams are in progress than the bound.
+pub fn defrag(data: &[u8]) {
+    use crate::net::ip::Fragment;
+    use crate::net::ipv4_defrag::{Defrag, Key, MAX_DATAGRAM_SIZE, MAX_DATAGRAMS, Outcome};
+
+    let mut d = Defrag::default();
+    let mut rest = data;
+    let mut secs = 0i64;
+    while let [id, hi, lo, flags, len, tail @ ..] = rest {
+        let n = usize::from(*len).min(tail.len());
+        secs += i64::from(flags >> 1);
+        let key = Key {
+            src: [10, 0, 0, 1].into(),
+            dst: [10, 0, 0, 2].into(),
+            proto: 6,
+            id: u16::from(id % 4),
+        };
+        let frag = Fragment {
+            id: key.id,
+            offset: usize::from(u16::from_be_bytes([*hi, *lo])) * 8,
+            more: flags & 1 == 1,
+        };
+        if d.add(key, Timestamp::new(secs, 0), frag, &tail[..n]) == Outcome::Complete {
+            assert!(
+                d.done.len() <= MAX_DATAGRAM_SIZE,
+                "a datagram past the bound"
+            );
+        }
+        assert!(
+            d.in_progress() <= MAX_DATAGRAMS,
+            "too many datagrams in progress"
+        );
+        while d.take_anomaly().is_some() {}
+        rest = &tail[n..];
+    }
+    d.finish();
+    while d.take_anomaly().is_some() {}
+}
+
+/// Arbitrary frames (as [`pipeline`] splits them) through the decoder and the correlator, then
+/// every transcript rendered: text, HTML and JSON, for each conversation, the index and the
+/// contact lists. Every JSON document must parse.
+pub fn transcripts(data: &[u8]) {
+    use crate::conversation::Correlator;
+    use crate::output::transcript::{self, html, json, txt};
+
+    let mut correlator = Correlator::new();
+    frames_into(data, &mut correlator);
+    let mut conversations = correlator.take_finished();
+    let rest = correlator.finish();
+    conversations.extend(rest.conversations);
+    let parses = |s: String| {
+        serde_json::from_str::<serde_json::Value>(&s).expect("a transcript is valid JSON");
+    };
+    for c in &conversations {
+        let _ = txt::render_txt(c);
+        let _ = html::render_html(c);
+        parses(json::render_json(c));
+    }
+    let summaries = transcript::summaries(&conversations);
+    let _ = txt::render_index_txt(&summaries, &rest.login_sessions);
+    let _ = html::render_index_html(&summaries, &rest.login_sessions);
+    parses(json::render_index_json(&summaries, &rest.login_sessions));
+    let _ = txt::render_contacts_txt(&rest.contact_lists, &rest.presence);
+    let _ = html::render_contacts_html(&rest.contact_lists, &rest.presence);
+    parses(json::render_contacts_json(
+        &rest.contact_lists,
+        &rest.presence,
+    ));
+}
+
+/// One message body as in [`message`], and the same bytes as frames as in [`pipeline`], with
+/// every redaction on (secrets, handles, text) before both output writers.
+pub fn redact(data: &[u8]) {
+    use crate::output::dialogue::{Dialogue, Notes};
+    use crate::output::json::JsonLines;
+    use crate::redact::{Policy, Redact, Redactor};
+
+    let all = Policy {
+        handles: true,
+        text: true,
+    };
+    let mut json = JsonLines::new(std::io::sink());
+    let mut dialogue = Dialogue::new(std::io::sink(), Notes::Full, true, false);
+    let mut both = crate::event::Tee(vec![&mut json, &mut dialogue]);
+    let mut redact = Redact::new(&mut both, Some(Redactor::new(b"fuzz", all)));
+    message_into(data, &mut redact);
+    frames_into(data, &mut redact);
+}
+
+/// Splits bytes into frames as [`pipeline`] does and runs them into `sink`.
+fn frames_into(data: &[u8], sink: &mut dyn crate::event::Sink) {
+    let Some((&lt, mut rest)) = data.split_first() else {
+        return;
+    };
+    let linktype = match lt % 4 {
+        0 => LinkType::Ethernet,
+        1 => LinkType::Raw,
+        2 => LinkType::LinuxSll,
+        _ => LinkType::Null,
+    };
+    let mut frames = Vec::new();
+    while let Some((&n, tail)) = rest.split_first() {
+        let n = (n as usize).min(tail.len());
+        frames.push(&tail[..n]);
+        rest = &tail[n..];
+    }
+    let mut source = FrameSource::new(linktype, frames);
+    let mut decoder = Decoder::new(sink);
+    let _ = crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder);
 }
 
 #[cfg(test)]

@@ -56,7 +56,26 @@ fn the_reassembler_corpus_replays_without_a_panic() {
     assert!(n >= 5, "the seed corpus is in the repository: {n} files");
 }
 
-/// A property test on the two new entry points, so that stable Rust explores them too.
+#[test]
+fn the_defrag_corpus_replays_without_a_panic() {
+    let n = replay("defrag", msnsniff::fuzzing::defrag);
+    assert!(n >= 5, "the seed corpus is in the repository: {n} files");
+}
+
+#[test]
+fn the_transcripts_corpus_replays_without_a_panic() {
+    let n = replay("transcripts", msnsniff::fuzzing::transcripts);
+    assert!(n >= 10, "the seed corpus is in the repository: {n} files");
+}
+
+#[test]
+fn the_redact_corpus_replays_without_a_panic() {
+    let n = replay("redact", msnsniff::fuzzing::redact);
+    assert!(n >= 10, "the seed corpus is in the repository: {n} files");
+}
+
+/// Property tests on the entry points that have no captures behind their seeds, so that
+/// stable Rust explores them too.
 mod properties {
     use proptest::prelude::*;
 
@@ -64,6 +83,16 @@ mod properties {
         #[test]
         fn framer_never_panics(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
             msnsniff::fuzzing::framer(&data);
+        }
+
+        #[test]
+        fn defrag_stays_within_its_bounds(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            msnsniff::fuzzing::defrag(&data);
+        }
+
+        #[test]
+        fn redaction_never_panics(data in proptest::collection::vec(any::<u8>(), 0..1024)) {
+            msnsniff::fuzzing::redact(&data);
         }
 
         #[test]

@@ -20,8 +20,8 @@
 //! `ipv4_defrag` does). Which `net.*` anomaly a malformed frame gets is decided here, not by
 //! etherparse's error types. Anomaly names are listed in [`anomaly`].
 
-mod ip;
-mod ipv4_defrag;
+pub(crate) mod ip;
+pub(crate) mod ipv4_defrag;
 mod link;
 mod tcp;
 
