@@ -136,10 +136,10 @@ fn a_msg_whose_length_says_two_gigabytes() {
 }
 
 #[test]
-fn a_hundred_thousand_connections_never_closed() {
+fn two_hundred_thousand_connections_never_closed() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = Pcap::new(LINKTYPE_ETHERNET);
-    for i in 0..100_000u32 {
+    for i in 0..200_000u32 {
         let c = format!(
             "10.{}.{}.{}:{}",
             (i >> 16) & 0xFF,
@@ -155,9 +155,9 @@ fn a_hundred_thousand_connections_never_closed() {
     let (out, kb) = run_measured(&["flows", "--format", "jsonl", &file]);
     assert!(out.status.success(), "{}", stderr(&out));
     let rows = jsonl(&out);
-    assert_eq!(rows.len(), 100_000, "every connection is reported");
+    assert_eq!(rows.len(), 200_000, "every connection is reported");
     let evicted = rows.iter().filter(|r| r["closing"] == "evicted").count();
-    assert!(evicted >= 100_000 - 16_384, "{evicted}");
+    assert!(evicted >= 200_000 - 16_384, "{evicted}");
     assert!(kb < BOUND_KB, "{kb} KiB");
 }
 
@@ -166,8 +166,8 @@ fn tiny_out_of_order_segments_behind_a_hole() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = Pcap::new(LINKTYPE_ETHERNET);
     handshake(&mut p, C, S);
-    // The first byte never comes; 300,000 one-byte segments follow it, each out of order.
-    for i in 0..300_000u32 {
+    // The first byte never comes; a million one-byte segments follow it, each out of order.
+    for i in 0..1_000_000u32 {
         let at = 1002 + (i ^ 1);
         p.push(&eth(ip_packet(C, S, at, 5001, "PA", b"x")));
     }
@@ -283,4 +283,107 @@ fn ipv4_fragments_that_never_complete() {
         "{names:?}"
     );
     assert!(kb < BOUND_KB, "{kb} KiB");
+}
+
+/// A P2Pv1 packet (48-byte little-endian header, data, big-endian footer) in a switchboard
+/// message to `bob@x.com`.
+fn p2p_msg(
+    trid: u32,
+    session: u32,
+    id: u32,
+    offset: u64,
+    total: u64,
+    flags: u32,
+    data: &[u8],
+) -> Vec<u8> {
+    let mut packet = Vec::new();
+    packet.extend_from_slice(&session.to_le_bytes());
+    packet.extend_from_slice(&id.to_le_bytes());
+    packet.extend_from_slice(&offset.to_le_bytes());
+    packet.extend_from_slice(&total.to_le_bytes());
+    packet.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    packet.extend_from_slice(&flags.to_le_bytes());
+    packet.extend_from_slice(&[0u8; 16]);
+    packet.extend_from_slice(data);
+    packet.extend_from_slice(&2u32.to_be_bytes());
+    let mut body = b"MIME-Version: 1.0\r\nContent-Type: application/x-msnmsgrp2p\r\nP2P-Dest: bob@x.com\r\n\r\n".to_vec();
+    body.extend_from_slice(&packet);
+    let mut m = format!("MSG {trid} D {}\r\n", body.len()).into_bytes();
+    m.extend_from_slice(&body);
+    m
+}
+
+#[test]
+fn a_flood_of_p2p_chunks_claiming_huge_sizes_in_thousands_of_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(LINKTYPE_ETHERNET);
+    handshake(&mut p, C, S);
+    let mut seq = 1001u32;
+    let mut send = |p: &mut Pcap, bytes: &[u8]| {
+        p.push(&eth(ip_packet(C, S, seq, 5001, "PA", bytes)));
+        seq = seq.wrapping_add(bytes.len() as u32);
+    };
+    send(&mut p, b"USR 1 alice@x.com 1.2.3\r\n");
+    let chunk = [b'z'; 1000];
+    let mut trid = 2;
+    for i in 0..20_000u32 {
+        // SLP messages (session 0) of 4 GB that never complete, each a new message id.
+        send(
+            &mut p,
+            &p2p_msg(trid, 0, 1_000_000 + i, 0, 4 << 30, 0, &chunk),
+        );
+        trid += 1;
+        // File data of 20,000 sessions, each claiming nearly 16 EB (the largest total size),
+        // in three chunks: at its start, a little further, and 3 GB in (a hole of zeros to
+        // write and hash).
+        for offset in [0u64, 5000, 3 << 30] {
+            let flags = 0x0100_0030;
+            send(
+                &mut p,
+                &p2p_msg(
+                    trid,
+                    1 + i,
+                    2_000_000 + i,
+                    offset,
+                    u64::MAX - 1,
+                    flags,
+                    &chunk,
+                ),
+            );
+            trid += 1;
+        }
+    }
+    let file = write(&p, &dir, "p2p.pcap");
+    drop(p);
+    let objects = dir.path().join("objects");
+    let (out, kb) = run_measured(&[
+        "read",
+        "--format",
+        "jsonl",
+        "--extract",
+        objects.to_str().unwrap(),
+        &file,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let names = anomalies(&out);
+    assert!(
+        names.contains_key("slp.too_large") || names.contains_key("slp.evicted"),
+        "{names:?}"
+    );
+    let events = jsonl(&out);
+    let extracted = events.iter().filter(|e| e["type"] == "extracted").count();
+    assert_eq!(extracted, 20_000, "every object is written");
+    assert!(kb < BOUND_KB, "{kb} KiB");
+    // The files hold what was sent, and zeros for holes within the run's budget (1 GiB):
+    // not 20,000 holes of 3 GB.
+    let on_disk: u64 = std::fs::read_dir(&objects)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(on_disk < (1 << 30) + 20_000 * 10_000, "{on_disk} bytes");
+    let partial = events
+        .iter()
+        .filter(|e| e["type"] == "extracted" && e["partial"] == true)
+        .count();
+    assert_eq!(partial, 20_000);
 }

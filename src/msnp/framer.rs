@@ -344,9 +344,41 @@ pub struct Framer {
     started: bool,
     /// Line mode: no `\n` in `buf[head..head + scan_from]`.
     scan_from: usize,
-    ready: VecDeque<FramerEvent>,
+    ready: Ready,
     last_dialect: Option<Dialect>,
     stats: FramerStats,
+}
+
+/// Events framed and not taken yet, in order. They are usually taken one at a time, so the
+/// first waits in a slot of its own and the queue is allocated only when events pile up: a
+/// connection of a few commands (thousands of them at once on a busy link) holds no heap
+/// for it.
+#[derive(Default)]
+struct Ready {
+    first: Option<FramerEvent>,
+    rest: VecDeque<FramerEvent>,
+}
+
+impl Ready {
+    fn push(&mut self, event: FramerEvent) {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(event);
+        } else {
+            self.rest.push_back(event);
+        }
+    }
+
+    fn pop(&mut self) -> Option<FramerEvent> {
+        self.first.take().or_else(|| self.rest.pop_front())
+    }
+
+    fn drain(&mut self) -> Vec<FramerEvent> {
+        self.first
+            .take()
+            .into_iter()
+            .chain(self.rest.drain(..))
+            .collect()
+    }
 }
 
 impl Framer {
@@ -359,7 +391,7 @@ impl Framer {
             pos: 0,
             started: false,
             scan_from: 0,
-            ready: VecDeque::new(),
+            ready: Ready::default(),
             last_dialect: None,
             stats: FramerStats::default(),
         }
@@ -509,7 +541,7 @@ impl Framer {
     pub fn next_event(&mut self, dialect: Option<Dialect>) -> Option<FramerEvent> {
         self.last_dialect = dialect;
         loop {
-            if let Some(event) = self.ready.pop_front() {
+            if let Some(event) = self.ready.pop() {
                 return Some(event);
             }
             if !self.step(dialect) {
@@ -525,7 +557,7 @@ impl Framer {
         self.cut("the end of the stream");
         self.mode = Mode::Line;
         self.started = false;
-        self.ready.drain(..).collect()
+        self.ready.drain()
     }
 
     /// Bytes held: unframed input plus the line and payload of a frame in progress (or the data
@@ -578,7 +610,7 @@ impl Framer {
 
     fn anomaly(&mut self, name: &'static str, offset: u64, detail: String) {
         self.stats.anomalies += 1;
-        self.ready.push_back(FramerEvent::Anomaly {
+        self.ready.push(FramerEvent::Anomaly {
             name,
             offset,
             detail,
@@ -587,7 +619,7 @@ impl Framer {
 
     fn frame(&mut self, frame: Frame) {
         self.stats.frames += 1;
-        self.ready.push_back(FramerEvent::Frame(frame));
+        self.ready.push(FramerEvent::Frame(frame));
     }
 
     /// Counts `n` skipped bytes (while resyncing) and drops them.
@@ -733,7 +765,7 @@ impl Framer {
                 block.cancel = true;
                 b.cancelled = true;
                 self.stats.blocks += 1;
-                self.ready.push_back(FramerEvent::Block(block));
+                self.ready.push(FramerEvent::Block(block));
             }
             other => {
                 self.anomaly(
@@ -779,7 +811,7 @@ impl Framer {
             );
         }
         self.stats.blocks += 1;
-        self.ready.push_back(FramerEvent::Block(block));
+        self.ready.push(FramerEvent::Block(block));
     }
 
     fn step_line(&mut self, dialect: Option<Dialect>) -> bool {

@@ -16,6 +16,8 @@
 //!   an object's size; at most [`MAX_OPEN_FILES`] files are open at once (past it the least
 //!   recently used is closed, and reopened when its next bytes come); at most
 //!   [`MAX_OBJECTS`] objects are in progress (past it the oldest is ended as it stands);
+//! - the zeros files hold where the capture had no bytes are bounded for the run
+//!   ([`MAX_HOLE_BYTES`]), since every file is read back to be hashed;
 //! - the ranges written are tracked, at most [`MAX_RANGES`] per object (past it the list is
 //!   marked truncated), so a partial object says which bytes it lacks;
 //! - every I/O failure aborts the run with one line naming the path.
@@ -53,6 +55,12 @@ pub const MAX_COLLISIONS: u32 = 10_000;
 /// Bytes past this offset in an object are not written (an offset from the capture could
 /// otherwise make a file of any apparent size); they count as dropped.
 pub const MAX_OBJECT_SIZE: u64 = 4 << 30;
+
+/// Zeros a run's extracted files may hold where the capture had no bytes (the holes before
+/// bytes written further on), all objects together: 1 GiB. Each file is hashed when its
+/// object ends, so an offset from the capture could otherwise make the run hash terabytes of
+/// zeros; bytes that would leave a larger hole count as dropped.
+pub const MAX_HOLE_BYTES: u64 = 1 << 30;
 
 /// Windows device names: a file called so (with any extension) is the device.
 const DEVICE_NAMES: &[&str] = &[
@@ -211,6 +219,8 @@ struct Obj {
     used: u64,
     ranges: Ranges,
     dropped: u64,
+    /// The end of the furthest bytes written: the file's size.
+    extent: u64,
 }
 
 /// Writes objects under a directory and passes every event on to `inner`, with an
@@ -221,6 +231,8 @@ pub struct Extract<'a> {
     objects: HashMap<ObjectId, Obj>,
     open: usize,
     clock: u64,
+    /// What is left of [`MAX_HOLE_BYTES`].
+    holes_left: u64,
 }
 
 impl<'a> Extract<'a> {
@@ -240,6 +252,7 @@ impl<'a> Extract<'a> {
             objects: HashMap::new(),
             open: 0,
             clock: 0,
+            holes_left: MAX_HOLE_BYTES,
         })
     }
 
@@ -284,6 +297,7 @@ impl<'a> Extract<'a> {
                             used: 0,
                             ranges: Ranges::default(),
                             dropped: 0,
+                            extent: 0,
                         },
                     );
                     return Ok(());
@@ -309,12 +323,19 @@ impl<'a> Extract<'a> {
             return Ok(());
         }
         let end = offset.saturating_add(bytes.len() as u64);
-        if end > MAX_OBJECT_SIZE {
+        // Bytes past the end so far leave a hole that reads as zeros and is hashed as such:
+        // the holes of a run share one budget.
+        let hole = self
+            .objects
+            .get(&object)
+            .map_or(0, |o| offset.saturating_sub(o.extent));
+        if end > MAX_OBJECT_SIZE || hole > self.holes_left {
             if let Some(o) = self.objects.get_mut(&object) {
                 o.dropped += bytes.len() as u64;
             }
             return Ok(());
         }
+        self.holes_left -= hole;
         let needs_open = self.objects.get(&object).is_some_and(|o| o.file.is_none());
         if needs_open && self.open >= MAX_OPEN_FILES {
             let lru = self
@@ -347,6 +368,7 @@ impl<'a> Extract<'a> {
             .and_then(|_| f.write_all(bytes))
             .map_err(|e| with_path(e, &o.path))?;
         o.ranges.add(offset, end);
+        o.extent = o.extent.max(end);
         Ok(())
     }
 
@@ -648,6 +670,36 @@ mod tests {
                     .unwrap();
             assert_eq!(side["file"], "a (2).txt");
             assert_eq!(side["missing"], serde_json::json!([[2, 4]]));
+        }
+
+        #[test]
+        fn holes_share_one_budget_for_the_run() {
+            let dir = tempfile::tempdir().unwrap();
+            let mut out = Collect::default();
+            let mut x = Extract::new(&mut out, dir.path().to_path_buf()).unwrap();
+            for i in 1..=3 {
+                x.event(&info(i, "", None)).unwrap();
+            }
+            // Writing within and right after what is written costs nothing.
+            x.event(&data(1, 0, b"ab")).unwrap();
+            x.event(&data(1, 2, b"cd")).unwrap();
+            x.event(&data(1, 1, b"x")).unwrap();
+            assert_eq!(x.holes_left, MAX_HOLE_BYTES);
+            // A hole of 3/4 of the budget is taken; the next one past what is left is not.
+            let big = MAX_HOLE_BYTES / 4 * 3;
+            x.event(&data(2, big, b"z")).unwrap();
+            assert_eq!(x.holes_left, MAX_HOLE_BYTES - big);
+            x.event(&data(3, MAX_HOLE_BYTES / 2, b"z")).unwrap();
+            assert_eq!(x.holes_left, MAX_HOLE_BYTES - big);
+            assert_eq!(x.objects[&ObjectId(3)].dropped, 1);
+            assert_eq!(x.objects[&ObjectId(2)].extent, big + 1);
+            let sizes: Vec<u64> = (1..=3)
+                .map(|i| {
+                    let p = dir.path().join(format!("flow1-object{i}.bin"));
+                    std::fs::metadata(p).map_or(0, |m| m.len())
+                })
+                .collect();
+            assert_eq!(sizes, [4, big + 1, 0]);
         }
 
         #[test]
