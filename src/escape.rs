@@ -85,20 +85,34 @@ pub fn is_hidden(c: char) -> bool {
 /// Data form: bytes → text. Valid UTF-8 kept, `\` as `\\`, each invalid byte as `\xNN`.
 /// Reversible with [`unescape_field`].
 pub fn escape_field(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
+    // Most fields are valid UTF-8 without a backslash: one check and one copy.
+    if !bytes.contains(&b'\\')
+        && let Ok(text) = std::str::from_utf8(bytes)
+    {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
     for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c == '\\' {
-                out.push_str("\\\\");
-            } else {
-                out.push(c);
-            }
+        let mut valid = chunk.valid();
+        while let Some(at) = valid.find('\\') {
+            out.push_str(&valid[..at]);
+            out.push_str("\\\\");
+            valid = &valid[at + 1..];
         }
-        for b in chunk.invalid() {
-            let _ = write!(out, "\\x{b:02X}");
+        out.push_str(valid);
+        for &b in chunk.invalid() {
+            push_hex_byte(&mut out, b);
         }
     }
     out
+}
+
+/// `\xNN`, upper case.
+fn push_hex_byte(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push_str("\\x");
+    out.push(char::from(HEX[usize::from(b >> 4)]));
+    out.push(char::from(HEX[usize::from(b & 0xF)]));
 }
 
 /// Makes text one inert line: spells out every character [`is_hidden`] says is hidden (tab
@@ -108,21 +122,28 @@ pub fn escape_field(bytes: &[u8]) -> String {
 /// For text already in the data form (where every backslash from the wire is doubled) or
 /// written by msnsniff itself, such as a note built from command fields. Idempotent.
 pub fn one_line(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if !is_hidden(c) {
-            out.push(c);
+    // Printable ASCII is shown as it is: the common case is one check and one copy.
+    if text.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut kept = 0;
+    for (at, c) in text.char_indices() {
+        if (' '..='~').contains(&c) || !is_hidden(c) {
             continue;
         }
+        out.push_str(&text[kept..at]);
+        kept = at + c.len_utf8();
         let n = u32::from(c);
         if c == '\t' {
             out.push_str("\\t");
         } else if n < 0x80 {
-            let _ = write!(out, "\\x{n:02X}");
+            push_hex_byte(&mut out, n as u8);
         } else {
             let _ = write!(out, "\\u{{{n:X}}}");
         }
     }
+    out.push_str(&text[kept..]);
     out
 }
 
