@@ -91,6 +91,7 @@ fn source_and_config(
     let source = Progress::new(files, &c.files, c.quiet);
     let config = FlowConfig {
         ports: c.ports(),
+        memcap: memcap_half(c.memcap),
         ..pipeline::msn_config()
     };
     Ok((source, config, map))
@@ -120,7 +121,7 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
         FlowsFormat::Table | FlowsFormat::Json => FlowsReport::new(),
     };
     let mut redact = Redact::new(&mut report, redactor(&args.redact)?);
-    let mut decoder = Decoder::new(&mut redact);
+    let mut decoder = Decoder::new(&mut redact).with_memcap(config.memcap);
     let mut tee = DecodeAndDump {
         decoder: &mut decoder,
         dump: dump.as_mut(),
@@ -310,7 +311,7 @@ fn print_events<'o>(
     let mut redact = Redact::new(inner, redactor(&args.redact)?);
     let (selection_empty, selection_words) = (selection.is_empty(), selection.describe());
     let mut select = Select::new(&mut redact, selection);
-    let mut decoder = Decoder::new(&mut select);
+    let mut decoder = Decoder::new(&mut select).with_memcap(config.memcap);
     let summary = pipeline::run_tapped(source, config, &mut decoder, tap)?;
     let commands = decoder.commands;
     drop(decoder);
@@ -365,6 +366,7 @@ fn live(args: LiveArgs) -> io::Result<Outcome> {
             args.ports.clone()
         },
         idle_close: Some(Duration::from_secs(args.idle_close.max(1))),
+        memcap: memcap_half(args.memcap),
         ..pipeline::msn_config()
     };
     let mut stats = args.stats.then(Stats::new);
@@ -579,6 +581,11 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
     })
 }
 
+/// What each half of `--memcap` (reassembly, framers) may hold, in bytes.
+fn memcap_half(mib: u32) -> usize {
+    (mib as usize) << 19
+}
+
 /// The redaction the options ask for: with a key from MSNSNIFF_REDACT_KEY, or a random one.
 fn redactor(args: &crate::cli::RedactArgs) -> io::Result<Option<Redactor>> {
     let Some(policy) = args.policy() else {
@@ -603,7 +610,7 @@ fn decode(
     config: FlowConfig,
     sink: &mut dyn Sink,
 ) -> io::Result<(pipeline::RunSummary, u64)> {
-    let mut decoder = Decoder::new(sink);
+    let mut decoder = Decoder::new(sink).with_memcap(config.memcap);
     let summary = pipeline::run(source, config, &mut decoder)?;
     Ok((summary, decoder.commands))
 }

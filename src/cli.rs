@@ -151,7 +151,18 @@ pub struct CaptureArgs {
     /// No progress line on stderr (it is shown only for large files, on a terminal).
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// MiB that all connections together may hold in buffers: half for out-of-order bytes
+    /// waiting behind a hole, half for lines and payloads in progress. Past either half the
+    /// oldest buffer is given up (a gap with reason `capacity`, or a cut payload; anomaly
+    /// `stream.memcap`).
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMCAP_MIB,
+          value_parser = clap::value_parser!(u32).range(2..=65536))]
+    pub memcap: u32,
 }
+
+/// The default of `--memcap`, in MiB.
+pub const DEFAULT_MEMCAP_MIB: u32 = (crate::flow::DEFAULT_MEMCAP >> 20) as u32;
 
 impl CaptureArgs {
     /// The ports to use, with the default applied.
@@ -442,6 +453,11 @@ pub struct LiveArgs {
     /// `msnsniff transcripts -o DIR`; all three formats).
     #[arg(long, value_name = "DIR")]
     pub transcripts: Option<std::path::PathBuf>,
+
+    /// MiB that all connections together may hold in buffers (as for `read`).
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMCAP_MIB,
+          value_parser = clap::value_parser!(u32).range(2..=65536))]
+    pub memcap: u32,
 
     /// Close a connection (as `idle`) after this many seconds without a packet.
     #[arg(long, value_name = "SECS", default_value_t = crate::flow::LIVE_IDLE_CLOSE.as_secs())]

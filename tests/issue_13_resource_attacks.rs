@@ -157,7 +157,10 @@ fn two_hundred_thousand_connections_never_closed() {
     let rows = jsonl(&out);
     assert_eq!(rows.len(), 200_000, "every connection is reported");
     let evicted = rows.iter().filter(|r| r["closing"] == "evicted").count();
-    assert!(evicted >= 200_000 - 16_384, "{evicted}");
+    assert!(
+        evicted >= 200_000 - msnsniff::flow::MAX_CONNECTIONS,
+        "{evicted}"
+    );
     assert!(kb < BOUND_KB, "{kb} KiB");
 }
 
@@ -386,4 +389,93 @@ fn a_flood_of_p2p_chunks_claiming_huge_sizes_in_thousands_of_sessions() {
         .filter(|e| e["type"] == "extracted" && e["partial"] == true)
         .count();
     assert_eq!(partial, 20_000);
+}
+
+/// Connection `i` of the many-connection attacks: its own client address.
+fn client_of(i: u32) -> String {
+    format!("10.9.{}.{}:{}", i >> 8, i & 0xFF, 20_000 + i)
+}
+
+#[test]
+fn many_connections_each_holding_a_payload_stay_under_the_memcap() {
+    // 400 connections each declare a 1 MB MSG and send 900 KB of it, then stop: each framer
+    // may hold up to 1 MB, so together they would hold 360 MB without the global cap.
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(LINKTYPE_ETHERNET);
+    let n = 400u32;
+    for i in 0..n {
+        handshake(&mut p, &client_of(i), S);
+    }
+    let head = b"MSG 1 N 1000000\r\n";
+    let mut seq = vec![1001u32; n as usize];
+    for i in 0..n {
+        p.push(&eth(ip_packet(
+            &client_of(i),
+            S,
+            seq[i as usize],
+            5001,
+            "PA",
+            head,
+        )));
+        seq[i as usize] += head.len() as u32;
+    }
+    let chunk = [b'p'; 1400];
+    for _ in 0..(900_000 / chunk.len()) {
+        for i in 0..n {
+            p.push(&eth(ip_packet(
+                &client_of(i),
+                S,
+                seq[i as usize],
+                5001,
+                "PA",
+                &chunk,
+            )));
+            seq[i as usize] += chunk.len() as u32;
+        }
+    }
+    let file = write(&p, &dir, "payloads.pcap");
+    drop(p);
+    let (out, kb) = run_measured(&["read", "--format", "jsonl", &file]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let names = anomalies(&out);
+    assert!(names.contains_key("stream.memcap"), "{names:?}");
+    assert!(kb < BOUND_KB, "{kb} KiB");
+}
+
+#[test]
+fn many_connections_each_buffering_behind_a_hole_stay_under_the_memcap() {
+    // 400 connections each lose their first byte and send 900 KB after it: each reassembly
+    // buffer may hold up to 1 MB, so together they would hold 360 MB without the global cap.
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(LINKTYPE_ETHERNET);
+    let n = 400u32;
+    for i in 0..n {
+        handshake(&mut p, &client_of(i), S);
+    }
+    let chunk = [b'q'; 1400];
+    let mut seq = vec![1002u32; n as usize];
+    for _ in 0..(900_000 / chunk.len()) {
+        for i in 0..n {
+            p.push(&eth(ip_packet(
+                &client_of(i),
+                S,
+                seq[i as usize],
+                5001,
+                "PA",
+                &chunk,
+            )));
+            seq[i as usize] += chunk.len() as u32;
+        }
+    }
+    let file = write(&p, &dir, "holes-many.pcap");
+    drop(p);
+    let (out, kb) = run_measured(&["read", "--format", "jsonl", &file]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let gaps: Vec<_> = jsonl(&out)
+        .into_iter()
+        .filter(|e| e["type"] == "gap" && e["reason"] == "capacity")
+        .collect();
+    assert!(!gaps.is_empty(), "holes given up for the global cap");
+    assert!(anomalies(&out).contains_key("stream.memcap"));
+    assert!(kb < BOUND_KB, "{kb} KiB");
 }

@@ -27,6 +27,11 @@ pub struct FlowConfig {
     /// never says yes: content detection is off until a protocol's sniffer is given (for MSNP,
     /// `msnp::sniff::looks_like_msnp`; [`crate::pipeline::msn_config`] sets it).
     pub sniff: Sniffer,
+    /// Bytes all connections' streams may hold at once in reassembly (half of `--memcap`):
+    /// out-of-order bytes and the history retransmissions are compared against. Past it the
+    /// oldest holder lets go: its history is forgotten, and a hole it waits on becomes a gap
+    /// (reason `capacity`, anomaly `stream.memcap`) with what waited behind it delivered.
+    pub memcap: usize,
 }
 
 /// A sniffer: `Some(true)` the bytes start the protocol, `Some(false)` they do not, `None`
@@ -39,15 +44,22 @@ pub fn sniff_nothing(_first_bytes: &[u8]) -> Option<bool> {
 }
 
 /// Default number of tracked connections (MSN, candidates and tombstones together): far above
-/// the concurrency of any real MSN capture, and small enough to bound memory. A tracked MSN
-/// connection costs about 3 KB without buffered data (its two reassembly halves here, its
-/// decoder state and framers in the session layer: measured with 40,000 open connections), so
-/// a table kept full by a flood stays near 50 MB; eviction takes dead entries first.
-pub const MAX_CONNECTIONS: usize = 16_384;
+/// the concurrency of any real MSN capture (the 1 GB generated capture of `make bench` never
+/// has more than about 500 open at once), and small enough to bound memory. A tracked MSN
+/// connection costs about 3.5 KB without buffered data (its two reassembly halves here, its
+/// decoder state and framers in the session layer: measured with 200,000 connections), so a
+/// table kept full by a flood stays near 45 MB, and with the buffers of [`DEFAULT_MEMCAP`]
+/// under 64 MB; eviction takes dead entries first.
+pub const MAX_CONNECTIONS: usize = 12_288;
 
 /// Default idle timeout: MSN clients ping the NS about once a minute, so five minutes of silence
 /// means the missing bytes are not coming.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The default of `--memcap`: bytes held in reassembly and framer buffers, all connections
+/// together, half for each. One connection may hold a little over 1 MiB each way in each, so
+/// a few dozen stalled connections could otherwise take hundreds of MiB.
+pub const DEFAULT_MEMCAP: usize = 32 << 20;
 
 /// Default for live runs: a connection silent for half an hour is closed. MSN clients ping
 /// the notification server about once a minute and a switchboard nobody types in is closed by
@@ -73,6 +85,7 @@ impl Default for FlowConfig {
             idle_timeout: IDLE_TIMEOUT,
             idle_close: None,
             sniff: sniff_nothing,
+            memcap: DEFAULT_MEMCAP / 2,
         }
     }
 }

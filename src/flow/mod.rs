@@ -56,8 +56,8 @@ pub use candidate::{SNIFF_BYTES, SNIFF_PACKETS};
 pub use clock::{CaptureClock, JUMP_CONFIRM_FRAMES, MAX_CLOCK_STEP};
 pub use community::{community_id, community_id_seeded};
 pub use config::{
-    ACK_GRACE_TIME, FlowConfig, IDLE_TIMEOUT, LIVE_IDLE_CLOSE, MAX_CONNECTIONS, SWEEP_INTERVAL,
-    Sniffer, sniff_nothing,
+    ACK_GRACE_TIME, DEFAULT_MEMCAP, FlowConfig, IDLE_TIMEOUT, LIVE_IDLE_CLOSE, MAX_CONNECTIONS,
+    SWEEP_INTERVAL, Sniffer, sniff_nothing,
 };
 pub use consumer::FlowConsumer;
 pub use events::{

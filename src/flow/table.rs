@@ -65,6 +65,8 @@ struct Conn {
     active_at: Duration,
     idle_flushed: bool,
     summary: FlowSummary,
+    /// Bytes each direction's stream held when last counted for the memcap.
+    counted: [usize; 2],
 }
 
 /// The table of tracked connections.
@@ -85,6 +87,11 @@ pub struct FlowTable {
     swept_until: u64,
     /// Entries the idle sweep has handled in all (its cost, for tests).
     pub(crate) sweep_work: u64,
+    /// Directions whose streams hold bytes (out of order, or the history retransmissions are
+    /// compared against), in the order they started to: the memcap takes the oldest first.
+    buffering: hashlink::LinkedHashMap<(Key, usize), ()>,
+    /// Bytes held by all connections' streams.
+    buffered: usize,
 }
 
 impl FlowTable {
@@ -100,6 +107,115 @@ impl FlowTable {
             last_sweep: Duration::ZERO,
             swept_until: 0,
             sweep_work: 0,
+            buffering: hashlink::LinkedHashMap::new(),
+            buffered: 0,
+        }
+    }
+
+    /// Bytes held by all connections' streams, out-of-order bytes and retransmission history
+    /// (what `memcap` bounds).
+    pub fn buffered_bytes(&self) -> usize {
+        self.buffered
+    }
+
+    /// Counts a connection's buffers again after they changed.
+    fn count(&mut self, key: Key) {
+        let Some(conn) = self.conns.get_mut(&key) else {
+            return;
+        };
+        for d in 0..2 {
+            let now = conn.halves[d].held_bytes();
+            let before = std::mem::replace(&mut conn.counted[d], now);
+            if now == before {
+                continue;
+            }
+            self.buffered = self.buffered - before + now;
+            if now == 0 {
+                self.buffering.remove(&(key, d));
+            } else if before == 0 {
+                self.buffering.insert((key, d), ());
+            }
+        }
+    }
+
+    /// Counts a connection's buffers from scratch (its directions were swapped or its
+    /// streams replaced).
+    fn recount(&mut self, key: Key) {
+        let Some(conn) = self.conns.get_mut(&key) else {
+            return;
+        };
+        for d in 0..2 {
+            let before = std::mem::take(&mut conn.counted[d]);
+            if before > 0 {
+                self.buffered -= before;
+                self.buffering.remove(&(key, d));
+            }
+        }
+        self.count(key);
+    }
+
+    /// Forgets a connection's buffers (it is being removed).
+    fn uncount(&mut self, conn: &Conn, key: Key) {
+        for d in 0..2 {
+            if conn.counted[d] > 0 {
+                self.buffered -= conn.counted[d];
+                self.buffering.remove(&(key, d));
+            }
+        }
+    }
+
+    /// While all connections hold more than the memcap, the oldest buffer is given up.
+    fn enforce_memcap(&mut self, at: At, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        while self.buffered > self.config.memcap {
+            let Some(((key, d), ())) = self.buffering.pop_front() else {
+                return;
+            };
+            let dir = if d == 0 {
+                Direction::ClientToServer
+            } else {
+                Direction::ServerToClient
+            };
+            let Some(conn) = self.conns.get_mut(&key) else {
+                continue;
+            };
+            // Out of the order list: `count` below sees it as new if anything is left.
+            self.buffered -= std::mem::take(&mut conn.counted[d]);
+            // The bytes waiting behind a hole are given up (delivered after a gap), then the
+            // room kept for comparing retransmissions is let go, silently.
+            let waiting = conn.halves[d].buffered_bytes();
+            if waiting > 0 && conn.state == State::Candidate {
+                self.decide(key, true, emit);
+            }
+            if waiting > 0
+                && let Some(conn) = self.conns.get_mut(&key)
+                && conn.state == State::Msn
+            {
+                emit(FlowEvent::Anomaly {
+                    flow: Some(conn.summary.id),
+                    at,
+                    dir: Some(dir),
+                    name: "stream.memcap",
+                    detail: format!(
+                        "{waiting} bytes waiting behind a hole given up: all connections \
+                         together held more than the memcap ({} bytes)",
+                        self.config.memcap
+                    ),
+                });
+                *conn.summary.anomalies.entry("stream.memcap").or_default() += 1;
+                let Conn {
+                    halves,
+                    summary,
+                    fin,
+                    ..
+                } = &mut **conn;
+                halves[d].give_up_holes(GapReason::Capacity, &mut |ev| {
+                    deliver(summary, fin, at, dir, ev, emit)
+                });
+            }
+            if let Some(conn) = self.conns.get_mut(&key) {
+                conn.halves[d].forget_history();
+            }
+            self.count(key);
         }
     }
 
@@ -283,6 +399,10 @@ impl FlowTable {
             conn.sniff_packets += 1;
             self.decide(key, false, emit);
         }
+        self.count(key);
+        if self.buffered > self.config.memcap {
+            self.enforce_memcap(at, emit);
+        }
         let Some(conn) = self.conns.get(&key) else {
             return;
         };
@@ -357,6 +477,7 @@ impl FlowTable {
             tick: 0,
             active_at: now,
             idle_flushed: false,
+            counted: [0; 2],
             summary: FlowSummary {
                 id: FlowId(0),
                 client,
@@ -404,6 +525,11 @@ impl FlowTable {
     /// Decides whether a candidate is MSN from its first bytes. With `last`, no more bytes
     /// will come, so an undecided candidate is dropped.
     fn decide(&mut self, key: Key, last: bool, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        self.decide_inner(key, last, emit);
+        self.recount(key);
+    }
+
+    fn decide_inner(&mut self, key: Key, last: bool, emit: &mut dyn FnMut(FlowEvent<'_>)) {
         let Some(conn) = self.conns.get_mut(&key) else {
             return;
         };
@@ -475,6 +601,7 @@ impl FlowTable {
                 }
             }
         }
+        self.count(key);
     }
 
     /// Closes an MSN connection (keeping a tombstone that absorbs stray packets until a new
@@ -502,6 +629,7 @@ impl FlowTable {
             HalfStream::new(Limits::default()),
             HalfStream::new(Limits::default()),
         ];
+        self.recount(key);
     }
 
     /// Flushes and forgets a connection.
@@ -519,6 +647,7 @@ impl FlowTable {
         }
         if let Some(conn) = self.conns.remove(&key) {
             self.lru.remove(&conn.tick);
+            self.uncount(&conn, key);
         }
     }
 
@@ -580,6 +709,7 @@ impl FlowTable {
                 }
                 if let Some(c) = self.conns.remove(&key) {
                     self.lru.remove(&c.tick);
+                    self.uncount(&c, key);
                 }
             }
         }
@@ -614,6 +744,7 @@ impl FlowTable {
                 Some(State::Done) => {
                     if let Some(c) = self.conns.remove(&key) {
                         self.lru.remove(&c.tick);
+                        self.uncount(&c, key);
                     }
                 }
                 // Decided at last: a candidate is never left waiting.

@@ -902,3 +902,53 @@ fn the_idle_sweep_costs_what_expires_not_what_exists() {
     h.finish();
     assert_eq!(h.opened().len(), 501);
 }
+
+#[test]
+fn past_the_memcap_the_oldest_hole_is_given_up_and_its_bytes_delivered() {
+    let mut h = Harness::with(FlowConfig {
+        memcap: 3000,
+        ..config()
+    });
+    let clients = ["10.0.0.1:50001", "10.0.0.1:50002", "10.0.0.1:50003"];
+    for c in clients {
+        h.handshake(c, S);
+    }
+    let c1 = CISN.wrapping_add(1);
+    // Each connection loses its first byte and buffers 1,000 bytes behind it.
+    for c in clients {
+        h.seg(c, S, c1.wrapping_add(1), 0, "PA", &[b'x'; 1000]);
+    }
+    assert!(
+        h.table.buffered_bytes() <= 3000,
+        "{}",
+        h.table.buffered_bytes()
+    );
+    assert!(
+        !h.recs
+            .iter()
+            .any(|r| matches!(r, Rec::Anomaly(_, "stream.memcap")))
+    );
+    // One more byte buffered anywhere is over the cap: the oldest holder (connection 1) lets
+    // go, its hole a gap and its bytes delivered; the others keep waiting.
+    h.seg(clients[2], S, c1.wrapping_add(2000), 0, "PA", b"y");
+    assert!(
+        h.recs.contains(&Rec::Anomaly(Some(1), "stream.memcap")),
+        "{:?}",
+        h.recs
+    );
+    assert!(
+        h.recs
+            .contains(&Rec::Gap(1, C2S, 0, 1, GapReason::Capacity))
+    );
+    assert!(h.recs.contains(&Rec::Data(1, C2S, 1, vec![b'x'; 1000])));
+    let data_of = |flow| {
+        h.recs
+            .iter()
+            .any(|r| matches!(r, Rec::Data(f, C2S, _, _) if *f == flow))
+    };
+    assert!(!data_of(2) && !data_of(3));
+    assert!(h.table.buffered_bytes() <= 3000);
+    // The count follows closes: at the end nothing is held.
+    h.finish();
+    assert_eq!(h.table.buffered_bytes(), 0);
+}

@@ -462,7 +462,38 @@ impl Framer {
             self.gap_in_blocks(gap_end);
             return;
         }
-        let after = self.cut("a gap");
+        self.cut_and_resume(offset, gap_end, "a gap");
+    }
+
+    /// Gives up what the framer holds, for the global memory cap: a partial line or a payload
+    /// in progress is cut as a gap would cut it (the frame comes out with what arrived, marked
+    /// cut) and framing resumes with the bytes that come next (after the rest of a cut
+    /// payload, or at the next plausible command line). The buffer's memory is released.
+    /// MSNFTP block data is left alone: a block holds at most [`MAX_BLOCK_DATA`] bytes.
+    ///
+    /// Returns whether anything was given up; when nothing is held, only the room of the
+    /// empty input buffer is released.
+    pub fn give_up(&mut self, by: &str) -> bool {
+        if !self.started {
+            return false;
+        }
+        while self.step(self.last_dialect) {}
+        let cut = self.buffered() > 0 && !matches!(self.mode, Mode::Blocks(_) | Mode::Lost { .. });
+        if cut {
+            let end = self.end();
+            self.cut_and_resume(self.pos, end, by);
+        }
+        if self.head == self.buf.len() {
+            self.buf = Vec::new();
+            self.head = 0;
+            self.scan_from = 0;
+        }
+        cut
+    }
+
+    /// Cuts what is in progress and resumes framing at `gap_end` (see [`Framer::gap`]).
+    fn cut_and_resume(&mut self, offset: u64, gap_end: u64, by: &str) {
+        let after = self.cut(by);
         self.pos = gap_end;
         self.mode = match after {
             AfterCut::Span(until) if gap_end < until => Mode::Skip { until },
@@ -572,6 +603,20 @@ impl Framer {
             _ => 0,
         };
         self.buf.len() - self.head + pending
+    }
+
+    /// Memory held for bytes: the room of the input buffer and of a payload or block in
+    /// progress (at least [`Framer::buffered`]); what the global memory cap counts.
+    pub fn held_memory(&self) -> usize {
+        let pending = match &self.mode {
+            Mode::Payload { frame, payload } => frame.line.capacity() + payload.bytes.capacity(),
+            Mode::Blocks(Blocks {
+                current: Some((block, _)),
+                ..
+            }) => block.data.iter().map(|(_, run)| run.capacity()).sum(),
+            _ => 0,
+        };
+        self.buf.capacity() + pending
     }
 
     pub fn stats(&self) -> FramerStats {

@@ -1447,3 +1447,50 @@ fn blocks_give_their_data_at_its_offsets_and_a_gap_leaves_a_hole_not_bytes() {
     assert_eq!(runs[2].1, file[2045..2045 + runs[2].1.len()]);
     assert!(blocks(&ev).iter().all(|b| b.data.is_empty()));
 }
+
+#[test]
+fn give_up_cuts_a_payload_skips_its_rest_and_leaves_an_idle_framer_alone() {
+    let dialect = Some(crate::msnp::Dialect(8));
+    let take = |f: &mut Framer| {
+        let mut v = Vec::new();
+        while let Some(e) = f.next_event(dialect) {
+            v.push(e);
+        }
+        v
+    };
+    let mut f = Framer::new(C2S);
+    f.push(0, b"VER 1 MSNP8 CVR0\r\n");
+    assert_eq!(take(&mut f).len(), 1);
+    // Between lines nothing is held: nothing is cut, and the next line frames as usual.
+    assert!(!f.give_up("the memory cap"));
+    f.push(18, b"MSG 2 N 10\r\nabc");
+    assert!(take(&mut f).is_empty());
+    assert!(f.buffered() > 0 && f.held_memory() >= f.buffered());
+    assert!(f.give_up("the memory cap"));
+    assert_eq!(f.buffered(), 0);
+    let evs = take(&mut f);
+    let cut = evs.iter().find_map(|e| match e {
+        FramerEvent::Frame(fr) => Some(fr),
+        _ => None,
+    });
+    let cut = cut.expect("the MSG comes out");
+    assert_eq!(cut.command.verb, Verb::new(b"MSG"));
+    assert_eq!(
+        cut.payload.as_ref().map(|p| (&p.bytes[..], p.declared)),
+        Some((&b"abc"[..], 10))
+    );
+    assert!(evs.iter().any(
+        |e| matches!(e, FramerEvent::Anomaly { detail, .. } if detail.contains("the memory cap"))
+    ));
+    // The rest of the payload (7 bytes) is skipped; the next command is framed.
+    f.push(33, b"defghijOUT\r\n");
+    let evs = take(&mut f);
+    let verbs: Vec<_> = evs
+        .iter()
+        .filter_map(|e| match e {
+            FramerEvent::Frame(fr) => Some(fr.command.verb),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(verbs, [Verb::new(b"OUT")]);
+}

@@ -120,6 +120,18 @@ impl HalfStream {
         self.buffered
     }
 
+    /// Memory held for the stream's bytes: the out-of-order buffer and the room kept for the
+    /// last delivered bytes (the [`HISTORY`] retransmissions are compared against).
+    pub fn held_bytes(&self) -> usize {
+        self.buffered + self.history.capacity()
+    }
+
+    /// Forgets the last delivered bytes and frees their room: retransmissions of them are
+    /// then dropped as duplicates without being compared.
+    pub fn forget_history(&mut self) {
+        self.history = VecDeque::new();
+    }
+
     /// Whether the stream started without a SYN.
     pub fn is_midstream(&self) -> bool {
         self.midstream

@@ -69,6 +69,8 @@ struct Conn {
     msnftp_receiver: Option<String>,
     /// P2P sessions' objects, by session id (at most [`step::MAX_P2P_SESSIONS`]).
     p2p_objects: FifoMap<u32, objects::P2pObject>,
+    /// Bytes each framer held when last counted for the memcap.
+    counted: [usize; 2],
 }
 
 /// Decodes every MSN connection and pushes [`Event`]s into a [`Sink`].
@@ -88,6 +90,12 @@ pub struct Decoder<'s> {
     next_object: u64,
     /// Commands decoded so far.
     pub commands: u64,
+    /// Framers holding bytes, in the order they started to: the memcap gives up the oldest.
+    holding: hashlink::LinkedHashMap<(FlowId, usize), ()>,
+    /// Bytes held by all framers.
+    held: usize,
+    /// What all framers may hold at once.
+    memcap: usize,
     /// Whether the sink reads command and MSNFTP block events (see
     /// [`Sink::wants_commands`]); when not, they are never built.
     build_commands: bool,
@@ -107,7 +115,79 @@ impl<'s> Decoder<'s> {
             expectations: Vec::new(),
             next_object: 0,
             commands: 0,
+            holding: hashlink::LinkedHashMap::new(),
+            held: 0,
+            memcap: crate::flow::DEFAULT_MEMCAP / 2,
         }
+    }
+
+    /// Sets what all framers may hold at once (half of `--memcap`; the default is half of
+    /// [`crate::flow::DEFAULT_MEMCAP`]). Past it the framer that started holding first gives
+    /// up what it holds ([`Framer::give_up`]), with the anomaly `stream.memcap`.
+    pub fn with_memcap(mut self, bytes: usize) -> Self {
+        self.memcap = bytes;
+        self
+    }
+
+    /// Bytes held by all framers now.
+    pub fn held_bytes(&self) -> usize {
+        self.held
+    }
+
+    /// Counts what a connection's framers hold after they changed.
+    fn count(&mut self, flow: FlowId) {
+        let Some(conn) = self.conns.get_mut(&flow) else {
+            return;
+        };
+        for d in 0..2 {
+            let now = conn.framers[d].held_memory();
+            let before = std::mem::replace(&mut conn.counted[d], now);
+            if now == before {
+                continue;
+            }
+            self.held = self.held - before + now;
+            if now == 0 {
+                self.holding.remove(&(flow, d));
+            } else if before == 0 {
+                self.holding.insert((flow, d), ());
+            }
+        }
+    }
+
+    /// While all framers hold more than the memcap, the oldest holder gives up.
+    fn enforce_memcap(&mut self, at: At) -> io::Result<()> {
+        while self.held > self.memcap {
+            let Some(((flow, d), ())) = self.holding.pop_front() else {
+                return Ok(());
+            };
+            let dir = if d == 0 {
+                Direction::ClientToServer
+            } else {
+                Direction::ServerToClient
+            };
+            let Some(conn) = self.conns.get_mut(&flow) else {
+                continue;
+            };
+            let had = std::mem::take(&mut conn.counted[d]);
+            self.held -= had;
+            let waiting = conn.framers[d].buffered();
+            if conn.framers[d].give_up("the memory cap") {
+                self.anomaly(
+                    flow,
+                    Some(dir),
+                    at,
+                    "stream.memcap",
+                    format!(
+                        "{waiting} bytes of a line or payload in progress given up (of {had} \
+                         held): all connections together held more than the memcap ({} bytes)",
+                        self.memcap
+                    ),
+                )?;
+            }
+            self.drain(flow, dir, at)?;
+            self.count(flow);
+        }
+        Ok(())
     }
 
     fn opened(
@@ -203,6 +283,7 @@ impl<'s> Decoder<'s> {
                 msnftp_object: None,
                 msnftp_receiver: None,
                 p2p_objects: FifoMap::new(step::MAX_P2P_SESSIONS),
+                counted: [0; 2],
             }),
         );
     }
@@ -525,7 +606,12 @@ impl FlowConsumer for Decoder<'_> {
                 if let Some(c) = self.conns.get_mut(flow) {
                     c.framers[dir.index()].push(*offset, bytes);
                 }
-                self.drain(*flow, *dir, *at)
+                self.drain(*flow, *dir, *at)?;
+                self.count(*flow);
+                if self.held > self.memcap {
+                    self.enforce_memcap(*at)?;
+                }
+                Ok(())
             }
             FlowEvent::Gap {
                 flow,
@@ -549,7 +635,9 @@ impl FlowConsumer for Decoder<'_> {
                 if let Some(c) = self.conns.get_mut(flow) {
                     c.framers[dir.index()].gap(*offset, *len);
                 }
-                self.drain(*flow, *dir, *at)
+                self.drain(*flow, *dir, *at)?;
+                self.count(*flow);
+                Ok(())
             }
             FlowEvent::Fin { flow, at, dir, .. } => self.finish_dir(*flow, *dir, *at),
             FlowEvent::Anomaly {
@@ -578,6 +666,14 @@ impl FlowConsumer for Decoder<'_> {
                 self.report(flow)?;
                 self.end_objects_of(flow, *at)?;
                 let mut conn = self.conns.remove(&flow);
+                if let Some(c) = &conn {
+                    for d in 0..2 {
+                        if c.counted[d] > 0 {
+                            self.held -= c.counted[d];
+                            self.holding.remove(&(flow, d));
+                        }
+                    }
+                }
                 // SLP messages never completed.
                 if let Some(c) = &mut conn {
                     let slp = std::mem::take(&mut c.state.slp);

@@ -863,3 +863,50 @@ fn a_file_name_from_the_capture_is_one_inert_line_in_notes_and_reasons() {
         Some("a\u{1b}[2Jb\u{202e}txt.exe")
     );
 }
+
+#[test]
+fn past_the_memcap_the_oldest_payload_in_progress_is_cut_and_framing_goes_on() {
+    let mut sink = Collect::default();
+    let mut d = Decoder::new(&mut sink).with_memcap(300_000);
+    let mut f = Feed::new();
+    for flow in 1..=3 {
+        f.open(&mut d, flow, "10.0.0.2:1863", port());
+        f.data(&mut d, flow, C2S, b"MSG 1 N 100000\r\n");
+        f.data(&mut d, flow, C2S, &[b'p'; 40_000]);
+    }
+    assert!(d.held_bytes() <= 300_000, "{}", d.held_bytes());
+    // Connection 3 holds more: the first holder (connection 1) is cut first.
+    f.data(&mut d, 3, C2S, &[b'p'; 40_000]);
+    assert!(d.held_bytes() <= 300_000, "{}", d.held_bytes());
+    // The rest of connection 1's payload is skipped, and the next command is framed.
+    f.data(&mut d, 1, C2S, &[b'p'; 60_000]);
+    f.data(&mut d, 1, C2S, b"OUT\r\n");
+    f.close(&mut d, 1);
+    f.close(&mut d, 2);
+    f.close(&mut d, 3);
+    assert_eq!(d.held_bytes(), 0);
+    drop(d);
+    let memcap: Vec<Option<FlowId>> = sink
+        .0
+        .iter()
+        .filter_map(|e| match e {
+            Event::Anomaly {
+                name: "stream.memcap",
+                flow,
+                ..
+            } => Some(*flow),
+            _ => None,
+        })
+        .collect();
+    // Oldest first: connection 1, then (the room of a payload counts, not just its bytes) as
+    // many more as needed, never the newest holder while an older one holds.
+    assert_eq!(memcap.first(), Some(&Some(FlowId(1))), "{memcap:?}");
+    assert!(!memcap.contains(&Some(FlowId(3))), "{memcap:?}");
+    let cmds = commands(&sink.0);
+    let of_1: Vec<(&str, Option<u64>)> = cmds
+        .iter()
+        .filter(|c| c.flow == FlowId(1))
+        .map(|c| (c.verb.as_str(), c.payload_received))
+        .collect();
+    assert_eq!(of_1, [("MSG", Some(40_000)), ("OUT", None)]);
+}
