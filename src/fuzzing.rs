@@ -48,8 +48,8 @@ pub fn pipeline_frames(linktype: LinkType, frames: Vec<&[u8]>) {
     let _ = crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder);
 }
 
-/// Splits arbitrary bytes into frames (a link-type byte, then for each frame a length byte and
-/// that many bytes) and runs them.
+/// Splits arbitrary bytes into frames (a link-type byte, whose top bit sets a tiny memcap,
+/// then for each frame a length byte and that many bytes) and runs them.
 pub fn pipeline(data: &[u8]) {
     frames_into(data, &mut Discard);
 }
@@ -312,6 +312,13 @@ fn frames_into(data: &[u8], sink: &mut dyn crate::event::Sink) {
         2 => LinkType::LinuxSll,
         _ => LinkType::Null,
     };
+    // The top bit of the first byte sets a memcap of 2 KiB, so that giving buffers up (the
+    // reassembly's holes, the framers' lines and payloads) is explored too.
+    let memcap = if lt & 0x80 != 0 {
+        2048
+    } else {
+        crate::flow::DEFAULT_MEMCAP / 2
+    };
     let mut frames = Vec::new();
     while let Some((&n, tail)) = rest.split_first() {
         let n = (n as usize).min(tail.len());
@@ -319,8 +326,12 @@ fn frames_into(data: &[u8], sink: &mut dyn crate::event::Sink) {
         rest = &tail[n..];
     }
     let mut source = FrameSource::new(linktype, frames);
-    let mut decoder = Decoder::new(sink);
-    let _ = crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder);
+    let mut decoder = Decoder::new(sink).with_memcap(memcap);
+    let config = crate::flow::FlowConfig {
+        memcap,
+        ..crate::pipeline::msn_config()
+    };
+    let _ = crate::pipeline::run(&mut source, config, &mut decoder);
 }
 
 #[cfg(test)]
