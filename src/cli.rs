@@ -326,6 +326,9 @@ pub struct EventArgs {
 
     /// Print one connection after another instead of interleaving them in capture order
     /// (the dialogue only: JSON events carry `flow` to group by).
+    ///
+    /// A connection is printed once it and those before it have closed; what waits beyond
+    /// --memcap MiB goes to a temporary file in $TMPDIR, removed when the run ends.
     #[arg(long)]
     pub group: bool,
 

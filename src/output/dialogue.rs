@@ -93,10 +93,117 @@ pub struct Dialogue<W: Write> {
     current: Option<FlowId>,
     /// Roles of open connections, for the header printed when the output switches connection.
     roles: BTreeMap<FlowId, Role>,
-    /// With `--group`: each connection's text and whether it has closed. A connection is
-    /// printed once it and every connection with a smaller id that has anything to show have
-    /// closed (so memory holds the connections still open, and those waiting behind them).
-    groups: Option<BTreeMap<FlowId, (String, bool)>>,
+    /// With `--group`: each connection's text waiting to be printed.
+    groups: Option<Groups>,
+    /// With `--group`: bytes that went through the temporary file, once finished.
+    pub spilled: u64,
+}
+
+/// Output of `--group`, waiting: a connection is printed once it and every connection with a
+/// smaller id that has anything to show have closed. What waits is kept in memory up to a
+/// cap ([`DEFAULT_GROUP_MEMORY`], or `--memcap`); past it every connection's waiting text is
+/// appended to a temporary file (unlinked at once, so it goes away with the process) and read
+/// back when the connection is printed. Memory then holds only the places of those pieces.
+struct Groups {
+    waiting: BTreeMap<FlowId, Group>,
+    in_memory: usize,
+    cap: usize,
+    spill: Option<std::fs::File>,
+    spill_len: u64,
+}
+
+#[derive(Default)]
+struct Group {
+    /// Pieces already in the spill file, in order: (offset, length).
+    spilled: Vec<(u64, u64)>,
+    text: String,
+    closed: bool,
+}
+
+/// What `--group` keeps in memory before it spills to a temporary file: 32 MiB.
+pub const DEFAULT_GROUP_MEMORY: usize = 32 << 20;
+
+impl Groups {
+    fn new(cap: usize) -> Groups {
+        Groups {
+            waiting: BTreeMap::new(),
+            in_memory: 0,
+            cap,
+            spill: None,
+            spill_len: 0,
+        }
+    }
+
+    /// Moves every connection's waiting text to the spill file.
+    fn spill(&mut self) -> io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        if self.spill.is_none() {
+            self.spill = Some(spill_file()?);
+        }
+        let file = self.spill.as_mut().expect("made above");
+        file.seek(SeekFrom::End(0))?;
+        let mut out = io::BufWriter::with_capacity(1 << 16, &mut *file);
+        for g in self.waiting.values_mut().filter(|g| !g.text.is_empty()) {
+            out.write_all(g.text.as_bytes())?;
+            g.spilled.push((self.spill_len, g.text.len() as u64));
+            self.spill_len += g.text.len() as u64;
+            g.text = String::new();
+        }
+        out.flush()?;
+        self.in_memory = 0;
+        Ok(())
+    }
+
+    /// Writes a connection's text: its spilled pieces, then what is in memory.
+    fn write(&mut self, g: Group, out: &mut dyn Write) -> io::Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        if let Some(file) = &mut self.spill {
+            let mut buf = vec![0u8; 1 << 16];
+            for (at, len) in g.spilled {
+                file.seek(SeekFrom::Start(at))?;
+                let mut left = len;
+                while left > 0 {
+                    let n = (left as usize).min(buf.len());
+                    file.read_exact(&mut buf[..n])?;
+                    out.write_all(&buf[..n])?;
+                    left -= n as u64;
+                }
+            }
+        }
+        self.in_memory -= g.text.len();
+        out.write_all(g.text.as_bytes())?;
+        out.write_all(b"\n")
+    }
+}
+
+/// A temporary file for `--group`, unlinked as soon as it is open.
+fn spill_file() -> io::Result<std::fs::File> {
+    let dir = std::env::temp_dir();
+    for n in 0..1000u32 {
+        let path = dir.join(format!("msnsniff-group-{}-{n}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => {
+                std::fs::remove_file(&path)?;
+                return Ok(f);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("{}: {e} (the temporary file of --group)", path.display()),
+                ));
+            }
+        }
+    }
+    Err(io::Error::other(format!(
+        "no temporary file for --group in {}",
+        dir.display()
+    )))
 }
 
 impl<W: Write> Dialogue<W> {
@@ -111,8 +218,17 @@ impl<W: Write> Dialogue<W> {
             last_ts: None,
             current: None,
             roles: BTreeMap::new(),
-            groups: group.then(BTreeMap::new),
+            groups: group.then(|| Groups::new(DEFAULT_GROUP_MEMORY)),
+            spilled: 0,
         }
+    }
+
+    /// With `--group`, what may wait in memory before it spills to a temporary file.
+    pub fn with_group_memory(mut self, bytes: usize) -> Self {
+        if let Some(g) = &mut self.groups {
+            g.cap = bytes;
+        }
+        self
     }
 
     /// The same dialogue with a time and/or the frame number before each line.
@@ -404,17 +520,20 @@ impl<W: Write> Dialogue<W> {
     fn emit(&mut self, flow: Option<FlowId>, text: String, closing: bool) -> io::Result<()> {
         match (&mut self.groups, flow) {
             (Some(groups), Some(f)) => {
-                let g = groups.entry(f).or_default();
-                g.0.push_str(&text);
-                g.1 |= closing;
+                let g = groups.waiting.entry(f).or_default();
+                g.text.push_str(&text);
+                g.closed |= closing;
+                groups.in_memory += text.len();
                 // Print finished connections in id order, as far as no open one comes first.
-                while let Some(entry) = groups.first_entry() {
-                    if !entry.get().1 {
+                while let Some(entry) = groups.waiting.first_entry() {
+                    if !entry.get().closed {
                         break;
                     }
-                    let (t, _) = entry.remove();
-                    self.out.write_all(t.as_bytes())?;
-                    self.out.write_all(b"\n")?;
+                    let g = entry.remove();
+                    groups.write(g, &mut self.out)?;
+                }
+                if groups.in_memory > groups.cap {
+                    groups.spill()?;
                 }
                 Ok(())
             }
@@ -678,11 +797,11 @@ impl<W: Write> Sink for Dialogue<W> {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        if let Some(groups) = self.groups.take() {
-            for (_, (t, _)) in groups {
-                self.out.write_all(t.as_bytes())?;
-                self.out.write_all(b"\n")?;
+        if let Some(mut groups) = self.groups.take() {
+            while let Some((_, g)) = groups.waiting.pop_first() {
+                groups.write(g, &mut self.out)?;
             }
+            self.spilled = groups.spill_len;
         }
         self.out.flush()
     }
@@ -691,6 +810,38 @@ impl<W: Write> Sink for Dialogue<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The dialogue of a capture with several connections at once, grouped, with `cap` bytes
+    /// of memory for what waits.
+    fn grouped(cap: usize) -> (Vec<u8>, u64) {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/captures/escargot_msnp11_full.pcap"
+        );
+        let mut source = crate::capture::FileSource::new(vec![path.to_string()], None);
+        let mut out = Vec::new();
+        let mut d = Dialogue::new(&mut out, Notes::Full, false, true).with_group_memory(cap);
+        let mut decoder = crate::session::Decoder::new(&mut d);
+        crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder).unwrap();
+        drop(decoder);
+        d.finish().unwrap();
+        let spilled = d.spilled;
+        drop(d);
+        (out, spilled)
+    }
+
+    #[test]
+    fn group_output_spilled_to_a_file_is_the_same_as_kept_in_memory() {
+        let (kept, none) = grouped(usize::MAX);
+        assert!(kept.len() > 10_000);
+        assert_eq!(none, 0);
+        // A cap of one byte spills after every line; of 4 KiB, now and then.
+        for cap in [1, 4096] {
+            let (out, spilled) = grouped(cap);
+            assert_eq!(out, kept);
+            assert!(spilled > 0, "{cap}");
+        }
+    }
 
     fn summary() -> TransferSummary {
         TransferSummary {

@@ -116,6 +116,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     ("TZ", "The time zone of --local times."),
     (
+        "TMPDIR",
+        "Where --group puts what waits beyond --memcap (a file removed as soon as it is open).",
+    ),
+    (
         "MSNSNIFF_REDACT_KEY",
         "The key of the --redact tokens: runs with the same key give the same token for the same secret. Unset: a random key for each run.",
     ),
