@@ -116,10 +116,6 @@ pub struct CommandEvent {
     pub payload_len: Option<u64>,
     /// Payload bytes actually received, when fewer than declared (a gap or the end cut it).
     pub payload_received: Option<u64>,
-    /// The payload as text, when it is valid UTF-8.
-    pub payload: Option<String>,
-    /// The payload in base64, when it is not valid UTF-8 (binary P2P data).
-    pub payload_base64: Option<String>,
     pub line_end: LineEnd,
     /// Stream offset of the line's first byte in its direction.
     pub offset: u64,
@@ -129,11 +125,21 @@ pub struct CommandEvent {
     pub note: Option<String>,
     /// The raw command line as sent (without its line end; escaped like `params`).
     pub line: Vec<u8>,
-    /// The raw payload bytes.
+    /// The raw payload bytes ([`CommandEvent::payload_text`] reads them as text).
     pub payload_bytes: Option<Vec<u8>>,
     /// For `MSG`, `UUM` and `UBM`: the message the payload holds, decoded by
     /// [`crate::msnc`], with its sender.
     pub msnc: Option<crate::msnc::Message>,
+}
+
+impl CommandEvent {
+    /// The payload as text, when it is valid UTF-8 (JSON writes any other payload in base64).
+    /// Read from the bytes when asked, so that outputs that never look pay nothing.
+    pub fn payload_text(&self) -> Option<&str> {
+        self.payload_bytes
+            .as_deref()
+            .and_then(|b| std::str::from_utf8(b).ok())
+    }
 }
 
 /// One MSNFTP block (ref §7): its header and how much of it arrived. The file's bytes are not

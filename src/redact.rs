@@ -37,7 +37,6 @@ use crate::event::{ConnectionInfo, Event, Sink};
 use crate::msnc::{self, Kind};
 use crate::msnp::named::{Name, Value};
 use crate::{Direction, bounded::FifoMap};
-use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::collections::HashMap;
@@ -292,20 +291,10 @@ impl Redactor {
         }
     }
 
-    /// A new payload: its text or base64 again, and the message it holds read again (a P2P
+    /// A new payload: the message it holds read again (a P2P
     /// packet keeps its decoding, whose strings [`Redactor::p2p`] rewrites: the session put
     /// the SLP message it completed there).
     fn new_payload(&mut self, c: &mut crate::event::CommandEvent, p: &[u8]) {
-        match std::str::from_utf8(p) {
-            Ok(t) => {
-                c.payload = Some(t.to_string());
-                c.payload_base64 = None;
-            }
-            Err(_) => {
-                c.payload = None;
-                c.payload_base64 = Some(base64::engine::general_purpose::STANDARD.encode(p));
-            }
-        }
         if let Some(m) = &c.msnc
             && !matches!(m.kind, Kind::P2p(_))
         {

@@ -939,7 +939,7 @@ impl Correlator {
             "FLN" => ("FLN".to_string(), None),
             "UBX" => {
                 let element = |name: &str| {
-                    let p = c.payload.as_deref()?;
+                    let p = c.payload_text()?;
                     let open = format!("<{name}>");
                     let start = p.find(&open)? + open.len();
                     let end = p[start..].find(&format!("</{name}>"))? + start;

@@ -890,8 +890,6 @@ mod tests {
             fields: f,
             payload_len: None,
             payload_received: None,
-            payload: None,
-            payload_base64: None,
             line_end: LineEnd::Crlf,
             offset: 0,
             reply_to: None,

@@ -5,8 +5,8 @@
 //! Guarantees: the named fields are built once per command, from the verb table; the note is
 //! the verb's own note, then the challenge verdict, the decoder's note (a switchboard link, an
 //! MSNFTP AuthCookie checked against its invitation) and the notes of the message a payload
-//! holds, in that order, joined by `; `; a payload is kept as text when it is valid UTF-8 and as
-//! base64 otherwise, and its raw bytes travel with the event for the dialogue. The message a
+//! holds, in that order, joined by `; `; a payload travels as its raw bytes (read as text,
+//! or written in base64, by the outputs that show it). The message a
 //! `MSG`, `UUM` or `UBM` payload holds was decoded once by the step ([`crate::msnc`], with its
 //! sender); the builder adds it and its notes to the event.
 
@@ -18,7 +18,6 @@ use crate::flow::{At, FlowId};
 use crate::msnp::framer::{Eol, Frame};
 use crate::msnp::named::{Name, Value};
 use crate::msnp::verbs;
-use base64::Engine as _;
 
 /// The event of one command. `link_note` is what the decoder adds from the tables that span
 /// connections: a switchboard link made from the cookie this command presented, or what an
@@ -50,22 +49,14 @@ pub fn command_event(
     let channel = classify::channel(role, cmd, dir);
     let verb = cmd.verb.as_str().to_string();
     let trid = cmd.trid;
-    let (payload_len, payload_received, payload, payload_base64, payload_bytes) =
-        match frame.payload {
-            None => (None, None, None, None, None),
-            Some(p) => {
-                let got = p.bytes.len() as u64;
-                let received = (got != p.declared).then_some(got);
-                let (text, b64) = match std::str::from_utf8(&p.bytes) {
-                    Ok(t) => (Some(t.to_string()), None),
-                    Err(_) => (
-                        None,
-                        Some(base64::engine::general_purpose::STANDARD.encode(&p.bytes)),
-                    ),
-                };
-                (Some(p.declared), received, text, b64, Some(p.bytes))
-            }
-        };
+    let (payload_len, payload_received, payload_bytes) = match frame.payload {
+        None => (None, None, None),
+        Some(p) => {
+            let got = p.bytes.len() as u64;
+            let received = (got != p.declared).then_some(got);
+            (Some(p.declared), received, Some(p.bytes))
+        }
+    };
     CommandEvent {
         flow,
         frame: at.frame,
@@ -80,8 +71,6 @@ pub fn command_event(
         fields,
         payload_len,
         payload_received,
-        payload,
-        payload_base64,
         line_end: match frame.eol {
             Eol::CrLf => LineEnd::Crlf,
             Eol::Lf => LineEnd::Lf,
@@ -197,7 +186,7 @@ mod tests {
         );
         assert_eq!(ev.payload_len, Some(32));
         assert_eq!(ev.payload_received, None);
-        assert!(ev.payload.is_some() && ev.payload_base64.is_none());
+        assert!(ev.payload_text().is_some());
     }
 
     const TYPING: &[u8] =
@@ -275,7 +264,7 @@ mod tests {
         );
         assert_eq!(ev.channel, Channel::Msnc);
         assert_eq!(ev.payload_received, Some(3));
-        assert_eq!(ev.payload_base64.as_deref(), Some("//4A"));
+        assert_eq!(ev.payload_text(), None);
         assert_eq!(ev.payload_bytes.as_deref(), Some(&[0xff, 0xfe, 0x00][..]));
     }
 }

@@ -244,7 +244,7 @@ fn a_switchboard_offer_is_announced_and_its_connection_linked_and_given_the_dial
     let msg = sb.iter().find(|c| c.verb == "MSG").unwrap();
     assert_eq!(msg.channel, Channel::Msnc);
     assert_eq!(msg.payload_len, Some(4));
-    assert_eq!(msg.payload.as_deref(), Some("hi!!"));
+    assert_eq!(msg.payload_text(), Some("hi!!"));
     assert!(matches!(
         evs.last(),
         Some(Event::ConnectionClosed {

@@ -485,8 +485,6 @@ fn cmd(
         fields: f,
         payload_len: payload.map(|p| p.len() as u64),
         payload_received: None,
-        payload: None,
-        payload_base64: None,
         line_end: LineEnd::Crlf,
         offset: 0,
         reply_to: None,

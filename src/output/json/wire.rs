@@ -517,7 +517,7 @@ struct Command<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     payload: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    payload_base64: Option<&'a str>,
+    payload_base64: Option<String>,
     line_end: &'static str,
     offset: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -560,8 +560,14 @@ impl<'a> Command<'a> {
             fields: Fields(c),
             payload_len: c.payload_len,
             payload_received: c.payload_received,
-            payload: c.payload.as_deref(),
-            payload_base64: c.payload_base64.as_deref(),
+            payload: c.payload_text(),
+            payload_base64: match (&c.payload_bytes, c.payload_text()) {
+                (Some(bytes), None) => Some(base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    bytes,
+                )),
+                _ => None,
+            },
             line_end: line_end(c.line_end),
             offset: c.offset,
             reply_to: c
