@@ -696,3 +696,39 @@ fn an_interface_going_down_ends_the_run_with_exit_2() {
         "{err}"
     );
 }
+
+#[test]
+fn live_redact_hides_the_switchboard_cookie_and_still_follows_the_switchboard() {
+    if let Some(why) = cannot_capture() {
+        eprintln!("skipped: this process may not capture on lo ({why})");
+        return;
+    }
+    let ns = TcpListener::bind("127.0.0.1:0").expect("bind NS");
+    let sb = TcpListener::bind("127.0.0.1:0").expect("bind SB");
+    let port = ns.local_addr().expect("addr").port().to_string();
+    let live = Live::start(&[
+        "-i",
+        "lo",
+        "--port",
+        &port,
+        "--format",
+        "jsonl",
+        "--redact-handles",
+    ]);
+    exchange(ns, sb);
+    thread::sleep(Duration::from_millis(700));
+    let (out, err) = live.interrupt();
+    assert!(out.status.success(), "{out:?} {err:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(COOKIE), "{text}");
+    assert!(!text.contains("alice@example.com") && !text.contains("bob@example.com"));
+    assert!(text.contains("redacted:") && text.contains("user-1@redacted"));
+    // The switchboard, found by its announcement, is decoded: the message text stays.
+    let events = jsonl(&out.stdout);
+    let opened = events
+        .iter()
+        .filter(|e| e["type"] == "connection_opened")
+        .count();
+    assert_eq!(opened, 2, "{text}");
+    assert!(text.contains(TEXT));
+}
