@@ -334,6 +334,68 @@ fn frames_into(data: &[u8], sink: &mut dyn crate::event::Sink) {
     let _ = crate::pipeline::run(&mut source, config, &mut decoder);
 }
 
+/// One frame through the link, IP and TCP decoder, for each link type: the first byte picks
+/// the link type, the rest is the frame, and `origlen` claims a few bytes more than it holds
+/// when the second byte is odd (a snaplen cut). A decoded segment lies within the frame and
+/// says how many bytes the cut took.
+pub fn net(data: &[u8]) {
+    use crate::net::{Decoded, NetDecoder};
+
+    let Some((&lt, frame)) = data.split_first() else {
+        return;
+    };
+    let linktype = match lt % 9 {
+        0 => LinkType::Null,
+        1 => LinkType::Ethernet,
+        2 => LinkType::Raw,
+        3 => LinkType::Loop,
+        4 => LinkType::LinuxSll,
+        5 => LinkType::Ipv4,
+        6 => LinkType::Ipv6,
+        7 => LinkType::LinuxSll2,
+        _ => LinkType::Other(i32::from(lt)),
+    };
+    let cut = frame.get(1).is_some_and(|b| b % 2 == 1);
+    let origlen = frame.len() as u32 + if cut { 40 } else { 0 };
+    let mut d = NetDecoder::new();
+    let pkt = RawPacket {
+        index: 1,
+        ts: Timestamp::new(0, 0),
+        linktype,
+        data: frame,
+        origlen,
+    };
+    if let Decoded::Tcp(seg) = d.decode(&pkt) {
+        let inside = (seg.payload.as_ptr() as usize)
+            .checked_sub(frame.as_ptr() as usize)
+            .is_some_and(|at| at + seg.payload.len() <= frame.len());
+        assert!(
+            seg.payload.is_empty() || inside,
+            "the payload lies in the frame"
+        );
+        if !cut {
+            assert_eq!(seg.missing, 0, "nothing is missing from a whole frame");
+        }
+    }
+    while d.take_anomaly().is_some() {}
+    d.finish();
+    while d.take_anomaly().is_some() {}
+}
+
+/// A capture file, whatever its bytes (pcap, pcapng, compressed, damaged), read by
+/// [`crate::capture::FileSource`] and run through every stage. The caller writes the bytes to
+/// `path` (reading a capture is I/O, which the library leaves to `capture/`).
+pub fn capture_file(path: &std::path::Path) {
+    let name = path.to_string_lossy().into_owned();
+    if crate::capture::check_inputs(std::slice::from_ref(&name)).is_err() {
+        return;
+    }
+    let mut source = crate::capture::FileSource::new(vec![name], None);
+    let mut sink = Discard;
+    let mut decoder = Decoder::new(&mut sink);
+    let _ = crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,10 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn replay(target: &str, run: fn(&[u8])) -> usize {
+    replay_with(target, run)
+}
+
+fn replay_with(target: &str, mut run: impl FnMut(&[u8])) -> usize {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut n = 0;
     for dir in ["corpus", "regressions"] {
@@ -74,6 +78,23 @@ fn the_redact_corpus_replays_without_a_panic() {
     assert!(n >= 10, "the seed corpus is in the repository: {n} files");
 }
 
+#[test]
+fn the_net_corpus_replays_without_a_panic() {
+    let n = replay("net", msnsniff::fuzzing::net);
+    assert!(n >= 10, "the seed corpus is in the repository: {n} files");
+}
+
+#[test]
+fn the_capture_corpus_replays_without_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("capture");
+    let n = replay_with("capture", |data| {
+        std::fs::write(&path, data).expect("write");
+        msnsniff::fuzzing::capture_file(&path);
+    });
+    assert!(n >= 5, "the seed corpus is in the repository: {n} files");
+}
+
 /// Property tests on the entry points that have no captures behind their seeds, so that
 /// stable Rust explores them too.
 mod properties {
@@ -83,6 +104,11 @@ mod properties {
         #[test]
         fn framer_never_panics(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
             msnsniff::fuzzing::framer(&data);
+        }
+
+        #[test]
+        fn net_never_panics(data in proptest::collection::vec(any::<u8>(), 0..256)) {
+            msnsniff::fuzzing::net(&data);
         }
 
         #[test]
