@@ -1,4 +1,5 @@
-//! A map with a fixed capacity that forgets its oldest entry first.
+//! A map with a fixed capacity that forgets its oldest entry first, and the count of who
+//! holds how much memory behind the global memory cap.
 //!
 //! Why it exists: several tables keep what the protocol announced until it is used (the
 //! switchboard cookies of `XFR`/`RNG`, the requests waiting for their replies, the addresses
@@ -116,5 +117,83 @@ mod tests {
         assert_eq!(m.iter().next().map(|(k, _)| *k), Some(9_900));
         assert_eq!(m.remove(&9_999), Some(()));
         assert_eq!(m.len(), 99);
+    }
+}
+
+/// Who holds how many bytes, oldest holder first: the count behind a global memory cap
+/// (`--memcap`). A holder's place is the moment it went from holding nothing to holding
+/// something; the caller keeps what each holder held when last counted, so that an unchanged
+/// holder costs no lookup.
+///
+/// Guarantees: `total` is the sum of what the holders hold; a holder that holds nothing is not
+/// listed; every operation is O(1).
+pub struct Holdings<K> {
+    order: LinkedHashMap<K, ()>,
+    total: usize,
+}
+
+impl<K: Hash + Eq> Default for Holdings<K> {
+    fn default() -> Self {
+        Holdings {
+            order: LinkedHashMap::new(),
+            total: 0,
+        }
+    }
+}
+
+impl<K: Hash + Eq> Holdings<K> {
+    /// `key` held `before` bytes when last counted and holds `now`.
+    pub fn change(&mut self, key: K, before: usize, now: usize) {
+        if now == before {
+            return;
+        }
+        self.total = self.total - before + now;
+        if now == 0 {
+            self.order.remove(&key);
+        } else if before == 0 {
+            self.order.insert(key, ());
+        }
+    }
+
+    /// Takes the oldest holder out of the list; the caller says what it held with
+    /// [`Holdings::released`] (and counts it again if it still holds anything).
+    pub fn pop_oldest(&mut self) -> Option<K> {
+        self.order.pop_front().map(|(k, ())| k)
+    }
+
+    /// `bytes` of a holder taken out by [`Holdings::pop_oldest`] no longer count.
+    pub fn released(&mut self, bytes: usize) {
+        self.total -= bytes;
+    }
+
+    /// Bytes held by all holders.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+}
+
+#[cfg(test)]
+mod holdings_tests {
+    use super::Holdings;
+
+    #[test]
+    fn the_oldest_holder_comes_first_and_the_total_follows_changes() {
+        let mut h = Holdings::default();
+        h.change("a", 0, 10);
+        h.change("b", 0, 5);
+        h.change("a", 10, 30);
+        assert_eq!(h.total(), 35);
+        // A change keeps the place; holding nothing leaves the list.
+        h.change("c", 0, 1);
+        h.change("b", 5, 0);
+        assert_eq!(h.total(), 31);
+        assert_eq!(h.pop_oldest(), Some("a"));
+        h.released(30);
+        assert_eq!(h.total(), 1);
+        // Holding again after leaving: last in line.
+        h.change("a", 0, 2);
+        assert_eq!(h.pop_oldest(), Some("c"));
+        assert_eq!(h.pop_oldest(), Some("a"));
+        assert_eq!(h.pop_oldest(), None);
     }
 }

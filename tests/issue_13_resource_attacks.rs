@@ -288,8 +288,7 @@ fn ipv4_fragments_that_never_complete() {
     assert!(kb < BOUND_KB, "{kb} KiB");
 }
 
-/// A P2Pv1 packet (48-byte little-endian header, data, big-endian footer) in a switchboard
-/// message to `bob@x.com`.
+/// A P2Pv1 packet in a switchboard message to `bob@x.com`.
 fn p2p_msg(
     trid: u32,
     session: u32,
@@ -299,16 +298,7 @@ fn p2p_msg(
     flags: u32,
     data: &[u8],
 ) -> Vec<u8> {
-    let mut packet = Vec::new();
-    packet.extend_from_slice(&session.to_le_bytes());
-    packet.extend_from_slice(&id.to_le_bytes());
-    packet.extend_from_slice(&offset.to_le_bytes());
-    packet.extend_from_slice(&total.to_le_bytes());
-    packet.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    packet.extend_from_slice(&flags.to_le_bytes());
-    packet.extend_from_slice(&[0u8; 16]);
-    packet.extend_from_slice(data);
-    packet.extend_from_slice(&2u32.to_be_bytes());
+    let packet = p2p_packet(session, id, offset, total, flags, data, 2);
     let mut body = b"MIME-Version: 1.0\r\nContent-Type: application/x-msnmsgrp2p\r\nP2P-Dest: bob@x.com\r\n\r\n".to_vec();
     body.extend_from_slice(&packet);
     let mut m = format!("MSG {trid} D {}\r\n", body.len()).into_bytes();
@@ -396,45 +386,40 @@ fn client_of(i: u32) -> String {
     format!("10.9.{}.{}:{}", i >> 8, i & 0xFF, 20_000 + i)
 }
 
+/// `n` connections, each sending `head` from sequence number `seq` and then 900 KB in 1,400-byte
+/// segments, the connections' segments interleaved; written to `name` in `dir`.
+fn stalled_connections(
+    dir: &tempfile::TempDir,
+    name: &str,
+    n: u32,
+    seq: u32,
+    head: &[u8],
+) -> String {
+    let mut p = Pcap::new(LINKTYPE_ETHERNET);
+    for i in 0..n {
+        handshake(&mut p, &client_of(i), S);
+    }
+    let mut next = vec![seq; n as usize];
+    let chunk = [b'p'; 1400];
+    for round in 0..=(900_000 / chunk.len()) {
+        for i in 0..n {
+            let bytes: &[u8] = if round == 0 { head } else { &chunk };
+            if !bytes.is_empty() {
+                let at = &mut next[i as usize];
+                p.push(&eth(ip_packet(&client_of(i), S, *at, 5001, "PA", bytes)));
+                *at += bytes.len() as u32;
+            }
+        }
+    }
+    write(&p, dir, name)
+}
+
 #[test]
 fn many_connections_each_holding_a_payload_stay_under_the_memcap() {
     // 400 connections each declare a 1 MB MSG and send 900 KB of it, then stop: each framer
     // may hold up to 1 MB, so together they would hold 360 MB without the global cap.
     let dir = tempfile::tempdir().unwrap();
-    let mut p = Pcap::new(LINKTYPE_ETHERNET);
-    let n = 400u32;
-    for i in 0..n {
-        handshake(&mut p, &client_of(i), S);
-    }
-    let head = b"MSG 1 N 1000000\r\n";
-    let mut seq = vec![1001u32; n as usize];
-    for i in 0..n {
-        p.push(&eth(ip_packet(
-            &client_of(i),
-            S,
-            seq[i as usize],
-            5001,
-            "PA",
-            head,
-        )));
-        seq[i as usize] += head.len() as u32;
-    }
-    let chunk = [b'p'; 1400];
-    for _ in 0..(900_000 / chunk.len()) {
-        for i in 0..n {
-            p.push(&eth(ip_packet(
-                &client_of(i),
-                S,
-                seq[i as usize],
-                5001,
-                "PA",
-                &chunk,
-            )));
-            seq[i as usize] += chunk.len() as u32;
-        }
-    }
-    let file = write(&p, &dir, "payloads.pcap");
-    drop(p);
+    let file = stalled_connections(&dir, "payloads.pcap", 400, 1001, b"MSG 1 N 1000000\r\n");
     let (out, kb) = run_measured(&["read", "--format", "jsonl", &file]);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
     let names = anomalies(&out);
@@ -447,28 +432,7 @@ fn many_connections_each_buffering_behind_a_hole_stay_under_the_memcap() {
     // 400 connections each lose their first byte and send 900 KB after it: each reassembly
     // buffer may hold up to 1 MB, so together they would hold 360 MB without the global cap.
     let dir = tempfile::tempdir().unwrap();
-    let mut p = Pcap::new(LINKTYPE_ETHERNET);
-    let n = 400u32;
-    for i in 0..n {
-        handshake(&mut p, &client_of(i), S);
-    }
-    let chunk = [b'q'; 1400];
-    let mut seq = vec![1002u32; n as usize];
-    for _ in 0..(900_000 / chunk.len()) {
-        for i in 0..n {
-            p.push(&eth(ip_packet(
-                &client_of(i),
-                S,
-                seq[i as usize],
-                5001,
-                "PA",
-                &chunk,
-            )));
-            seq[i as usize] += chunk.len() as u32;
-        }
-    }
-    let file = write(&p, &dir, "holes-many.pcap");
-    drop(p);
+    let file = stalled_connections(&dir, "holes-many.pcap", 400, 1002, b"");
     let (out, kb) = run_measured(&["read", "--format", "jsonl", &file]);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
     let gaps: Vec<_> = jsonl(&out)

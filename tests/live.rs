@@ -24,6 +24,16 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_msnsniff");
 const COOKIE: &str = "17262740.1050826919.32308";
+
+/// Held by each test that sends MSNP over loopback: a live capture sees all of it (it finds
+/// MSNP by its first bytes too), so two such tests at once would see each other's traffic.
+static LOOPBACK_MSNP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn loopback_msnp() -> std::sync::MutexGuard<'static, ()> {
+    LOOPBACK_MSNP
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 const TEXT: &str = "hello over loopback";
 
 /// Why this process may not capture on `lo`, if it may not.
@@ -282,6 +292,7 @@ fn live_capture_of_a_real_msnp_exchange_over_loopback() {
         eprintln!("skipped: this process may not capture on lo ({why})");
         return;
     }
+    let _alone = loopback_msnp();
     let dir = tempfile::tempdir().expect("tempdir");
     let all = dir.path().join("all.pcap");
     let msn_only = dir.path().join("msn.pcap");
@@ -703,6 +714,7 @@ fn live_redact_hides_the_switchboard_cookie_and_still_follows_the_switchboard() 
         eprintln!("skipped: this process may not capture on lo ({why})");
         return;
     }
+    let _alone = loopback_msnp();
     let ns = TcpListener::bind("127.0.0.1:0").expect("bind NS");
     let sb = TcpListener::bind("127.0.0.1:0").expect("bind SB");
     let port = ns.local_addr().expect("addr").port().to_string();

@@ -15,6 +15,7 @@ use super::events::{At, Closing, Detection, FlowEvent, FlowId, FlowSummary, Open
 use super::expect::{Expectation, Expected};
 use super::policy;
 use crate::Direction;
+use crate::bounded::Holdings;
 use crate::capture::Membership;
 use crate::net::TcpSegment;
 use crate::reassembly::{GapReason, HalfEvent, HalfStream, Limits};
@@ -87,11 +88,9 @@ pub struct FlowTable {
     swept_until: u64,
     /// Entries the idle sweep has handled in all (its cost, for tests).
     pub(crate) sweep_work: u64,
-    /// Directions whose streams hold bytes (out of order, or the history retransmissions are
-    /// compared against), in the order they started to: the memcap takes the oldest first.
-    buffering: hashlink::LinkedHashMap<(Key, usize), ()>,
-    /// Bytes held by all connections' streams.
-    buffered: usize,
+    /// What each direction's stream holds (out-of-order bytes, the history retransmissions
+    /// are compared against), oldest holder first: the memcap takes the oldest first.
+    holdings: Holdings<(Key, usize)>,
 }
 
 impl FlowTable {
@@ -107,15 +106,14 @@ impl FlowTable {
             last_sweep: Duration::ZERO,
             swept_until: 0,
             sweep_work: 0,
-            buffering: hashlink::LinkedHashMap::new(),
-            buffered: 0,
+            holdings: Holdings::default(),
         }
     }
 
     /// Bytes held by all connections' streams, out-of-order bytes and retransmission history
     /// (what `memcap` bounds).
     pub fn buffered_bytes(&self) -> usize {
-        self.buffered
+        self.holdings.total()
     }
 
     /// Counts a connection's buffers again after they changed.
@@ -126,15 +124,7 @@ impl FlowTable {
         for d in 0..2 {
             let now = conn.halves[d].held_bytes();
             let before = std::mem::replace(&mut conn.counted[d], now);
-            if now == before {
-                continue;
-            }
-            self.buffered = self.buffered - before + now;
-            if now == 0 {
-                self.buffering.remove(&(key, d));
-            } else if before == 0 {
-                self.buffering.insert((key, d), ());
-            }
+            self.holdings.change((key, d), before, now);
         }
     }
 
@@ -146,10 +136,7 @@ impl FlowTable {
         };
         for d in 0..2 {
             let before = std::mem::take(&mut conn.counted[d]);
-            if before > 0 {
-                self.buffered -= before;
-                self.buffering.remove(&(key, d));
-            }
+            self.holdings.change((key, d), before, 0);
         }
         self.count(key);
     }
@@ -157,17 +144,14 @@ impl FlowTable {
     /// Forgets a connection's buffers (it is being removed).
     fn uncount(&mut self, conn: &Conn, key: Key) {
         for d in 0..2 {
-            if conn.counted[d] > 0 {
-                self.buffered -= conn.counted[d];
-                self.buffering.remove(&(key, d));
-            }
+            self.holdings.change((key, d), conn.counted[d], 0);
         }
     }
 
     /// While all connections hold more than the memcap, the oldest buffer is given up.
     fn enforce_memcap(&mut self, at: At, emit: &mut dyn FnMut(FlowEvent<'_>)) {
-        while self.buffered > self.config.memcap {
-            let Some(((key, d), ())) = self.buffering.pop_front() else {
+        while self.holdings.total() > self.config.memcap {
+            let Some((key, d)) = self.holdings.pop_oldest() else {
                 return;
             };
             let dir = if d == 0 {
@@ -178,8 +162,8 @@ impl FlowTable {
             let Some(conn) = self.conns.get_mut(&key) else {
                 continue;
             };
-            // Out of the order list: `count` below sees it as new if anything is left.
-            self.buffered -= std::mem::take(&mut conn.counted[d]);
+            // Out of the list: `count` below sees it as new if anything is left.
+            self.holdings.released(std::mem::take(&mut conn.counted[d]));
             // The bytes waiting behind a hole are given up (delivered after a gap), then the
             // room kept for comparing retransmissions is let go, silently.
             let waiting = conn.halves[d].buffered_bytes();
@@ -400,7 +384,7 @@ impl FlowTable {
             self.decide(key, false, emit);
         }
         self.count(key);
-        if self.buffered > self.config.memcap {
+        if self.holdings.total() > self.config.memcap {
             self.enforce_memcap(at, emit);
         }
         let Some(conn) = self.conns.get(&key) else {

@@ -594,29 +594,25 @@ impl Framer {
     /// Bytes held: unframed input plus the line and payload of a frame in progress (or the data
     /// of an MSNFTP block in progress).
     pub fn buffered(&self) -> usize {
-        let pending = match &self.mode {
-            Mode::Payload { frame, payload } => frame.line.len() + payload.bytes.len(),
+        self.buf.len() - self.head + self.pending(Vec::len)
+    }
+
+    /// What a frame or block in progress holds, measured by `size` (length or room).
+    fn pending(&self, size: fn(&Vec<u8>) -> usize) -> usize {
+        match &self.mode {
+            Mode::Payload { frame, payload } => size(&frame.line) + size(&payload.bytes),
             Mode::Blocks(Blocks {
                 current: Some((block, _)),
                 ..
-            }) => block.data.iter().map(|(_, run)| run.len()).sum(),
+            }) => block.data.iter().map(|(_, run)| size(run)).sum(),
             _ => 0,
-        };
-        self.buf.len() - self.head + pending
+        }
     }
 
     /// Memory held for bytes: the room of the input buffer and of a payload or block in
     /// progress (at least [`Framer::buffered`]); what the global memory cap counts.
     pub fn held_memory(&self) -> usize {
-        let pending = match &self.mode {
-            Mode::Payload { frame, payload } => frame.line.capacity() + payload.bytes.capacity(),
-            Mode::Blocks(Blocks {
-                current: Some((block, _)),
-                ..
-            }) => block.data.iter().map(|(_, run)| run.capacity()).sum(),
-            _ => 0,
-        };
-        self.buf.capacity() + pending
+        self.buf.capacity() + self.pending(Vec::capacity)
     }
 
     pub fn stats(&self) -> FramerStats {

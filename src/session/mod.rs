@@ -90,10 +90,8 @@ pub struct Decoder<'s> {
     next_object: u64,
     /// Commands decoded so far.
     pub commands: u64,
-    /// Framers holding bytes, in the order they started to: the memcap gives up the oldest.
-    holding: hashlink::LinkedHashMap<(FlowId, usize), ()>,
-    /// Bytes held by all framers.
-    held: usize,
+    /// What each framer holds, oldest holder first: the memcap gives up the oldest.
+    holdings: crate::bounded::Holdings<(FlowId, usize)>,
     /// What all framers may hold at once.
     memcap: usize,
     /// Whether the sink reads command and MSNFTP block events (see
@@ -115,8 +113,7 @@ impl<'s> Decoder<'s> {
             expectations: Vec::new(),
             next_object: 0,
             commands: 0,
-            holding: hashlink::LinkedHashMap::new(),
-            held: 0,
+            holdings: crate::bounded::Holdings::default(),
             memcap: crate::flow::DEFAULT_MEMCAP / 2,
         }
     }
@@ -131,7 +128,7 @@ impl<'s> Decoder<'s> {
 
     /// Bytes held by all framers now.
     pub fn held_bytes(&self) -> usize {
-        self.held
+        self.holdings.total()
     }
 
     /// Counts what a connection's framers hold after they changed.
@@ -142,22 +139,14 @@ impl<'s> Decoder<'s> {
         for d in 0..2 {
             let now = conn.framers[d].held_memory();
             let before = std::mem::replace(&mut conn.counted[d], now);
-            if now == before {
-                continue;
-            }
-            self.held = self.held - before + now;
-            if now == 0 {
-                self.holding.remove(&(flow, d));
-            } else if before == 0 {
-                self.holding.insert((flow, d), ());
-            }
+            self.holdings.change((flow, d), before, now);
         }
     }
 
     /// While all framers hold more than the memcap, the oldest holder gives up.
     fn enforce_memcap(&mut self, at: At) -> io::Result<()> {
-        while self.held > self.memcap {
-            let Some(((flow, d), ())) = self.holding.pop_front() else {
+        while self.holdings.total() > self.memcap {
+            let Some((flow, d)) = self.holdings.pop_oldest() else {
                 return Ok(());
             };
             let dir = if d == 0 {
@@ -169,7 +158,7 @@ impl<'s> Decoder<'s> {
                 continue;
             };
             let had = std::mem::take(&mut conn.counted[d]);
-            self.held -= had;
+            self.holdings.released(had);
             let waiting = conn.framers[d].buffered();
             if conn.framers[d].give_up("the memory cap") {
                 self.anomaly(
@@ -608,7 +597,7 @@ impl FlowConsumer for Decoder<'_> {
                 }
                 self.drain(*flow, *dir, *at)?;
                 self.count(*flow);
-                if self.held > self.memcap {
+                if self.holdings.total() > self.memcap {
                     self.enforce_memcap(*at)?;
                 }
                 Ok(())
@@ -668,10 +657,7 @@ impl FlowConsumer for Decoder<'_> {
                 let mut conn = self.conns.remove(&flow);
                 if let Some(c) = &conn {
                     for d in 0..2 {
-                        if c.counted[d] > 0 {
-                            self.held -= c.counted[d];
-                            self.holding.remove(&(flow, d));
-                        }
+                        self.holdings.change((flow, d), c.counted[d], 0);
                     }
                 }
                 // SLP messages never completed.

@@ -565,3 +565,27 @@ pub fn filler(tag: &str, n: usize) -> Vec<u8> {
     v.truncate(n);
     v
 }
+
+/// A P2Pv1 packet: the 48-byte little-endian header (`session`, `id`, `offset`, `total`,
+/// `flags`; the length is `data`'s; no ack fields), `data`, the big-endian `footer`.
+pub fn p2p_packet(
+    session: u32,
+    id: u32,
+    offset: u64,
+    total: u64,
+    flags: u32,
+    data: &[u8],
+    footer: u32,
+) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&session.to_le_bytes());
+    v.extend_from_slice(&id.to_le_bytes());
+    v.extend_from_slice(&offset.to_le_bytes());
+    v.extend_from_slice(&total.to_le_bytes());
+    v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    v.extend_from_slice(&flags.to_le_bytes());
+    v.extend_from_slice(&[0u8; 16]);
+    v.extend_from_slice(data);
+    v.extend_from_slice(&footer.to_be_bytes());
+    v
+}
