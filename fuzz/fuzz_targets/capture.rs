@@ -6,4 +6,5 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let path = std::env::temp_dir().join(format!("msnsniff-fuzz-{}.cap", std::process::id()));
     std::fs::write(&path, data).expect("write the capture");
     msnsniff::fuzzing::capture_file(&path);
+    let _ = std::fs::remove_file(&path);
 });
