@@ -552,7 +552,7 @@ impl Redactor {
                 continue;
             }
             let word = &text[start..i];
-            match self.known.get(&word.to_vec()) {
+            match self.known.get(word) {
                 Some(token) => out.extend_from_slice(token.as_bytes()),
                 None => self.scrub_fine(word, &mut out),
             }
@@ -576,7 +576,7 @@ impl Redactor {
             }
             let piece = &word[start..i];
             match (piece.len() >= MIN_SCAN_LEN)
-                .then(|| self.known.get(&piece.to_vec()))
+                .then(|| self.known.get(piece))
                 .flatten()
             {
                 Some(token) => out.extend_from_slice(token.as_bytes()),
