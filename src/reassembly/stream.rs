@@ -121,7 +121,7 @@ impl HalfStream {
     }
 
     /// Memory held for the stream's bytes: the out-of-order buffer and the room kept for the
-    /// last delivered bytes (the [`HISTORY`] retransmissions are compared against).
+    /// last delivered bytes (at most `HISTORY`, which retransmissions are compared against).
     pub fn held_bytes(&self) -> usize {
         self.buffered + self.history.capacity()
     }
