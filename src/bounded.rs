@@ -151,7 +151,8 @@ impl<K: Hash + Eq> Holdings<K> {
         if now == before {
             return;
         }
-        self.total = self.total - before + now;
+        // Saturating: a caller that miscounted must not stop the run.
+        self.total = self.total.saturating_sub(before) + now;
         if now == 0 {
             self.order.remove(&key);
         } else if before == 0 {
@@ -167,7 +168,7 @@ impl<K: Hash + Eq> Holdings<K> {
 
     /// `bytes` of a holder taken out by [`Holdings::pop_oldest`] no longer count.
     pub fn released(&mut self, bytes: usize) {
-        self.total -= bytes;
+        self.total = self.total.saturating_sub(bytes);
     }
 
     /// Bytes held by all holders.
