@@ -177,6 +177,22 @@ fn everything_the_binary_prints_matches_the_schema() {
                 .map(|(i, v)| (format!("read json {name}[{i}]"), v)),
         ));
 
+        // Redaction changes values, never the shape of an event.
+        let redacted = &[
+            "read",
+            "--format",
+            "jsonl",
+            "--redact-handles",
+            "--redact-text",
+        ];
+        let lines = json_lines(&msnsniff(redacted, &cap), &name);
+        failures.extend(check(
+            &events,
+            lines
+                .iter()
+                .map(|(n, v)| (format!("read jsonl redacted {n}"), v)),
+        ));
+
         let lines = json_lines(&msnsniff(&["flows", "--format", "jsonl"], &cap), &name);
         failures.extend(check(
             &rows,
