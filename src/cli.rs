@@ -281,7 +281,7 @@ pub struct RedactArgs {
     pub redact: bool,
 
     /// Also replace every handle with a pseudonym (`user-7@redacted`, numbered in order of
-    /// appearance) and friendly names with tokens. Implies --redact.
+    /// appearance) and friendly names and phone numbers with tokens. Implies --redact.
     #[arg(long)]
     pub redact_handles: bool,
 

@@ -28,10 +28,27 @@ use std::time::Duration;
 pub const EVICTION_SCAN: usize = 256;
 
 /// Normalised 4-tuple: the smaller endpoint first, so both directions find the same entry.
-type Key = (SocketAddr, SocketAddr);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Key(SocketAddr, SocketAddr);
+
+/// Hashed as two writes (both addresses folded into 128 bits, both ports into 32) instead of
+/// the eight of the tuple's derived hash: the table is looked up several times a packet.
+/// Equality stays exact, so keys that fold alike only share a bucket.
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        fn bits(a: &SocketAddr) -> u128 {
+            match a.ip() {
+                std::net::IpAddr::V4(ip) => u128::from(u32::from(ip)),
+                std::net::IpAddr::V6(ip) => u128::from(ip),
+            }
+        }
+        h.write_u128(bits(&self.0) ^ bits(&self.1).rotate_left(64));
+        h.write_u32(u32::from(self.0.port()) << 16 | u32::from(self.1.port()));
+    }
+}
 
 fn key_of(a: SocketAddr, b: SocketAddr) -> Key {
-    if a <= b { (a, b) } else { (b, a) }
+    if a <= b { Key(a, b) } else { Key(b, a) }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -244,10 +261,10 @@ impl FlowTable {
     pub fn membership(&self, a: SocketAddr, b: SocketAddr) -> Membership {
         let key = key_of(a, b);
         match self.conns.get(&key) {
-            Some(c) if c.state == State::Msn => Membership::Msn(key),
-            Some(c) if c.state == State::Candidate => Membership::Undecided(key),
-            Some(c) if c.summary.id != FlowId(0) => Membership::Msn(key),
-            _ => Membership::Other(Some(key)),
+            Some(c) if c.state == State::Msn => Membership::Msn((key.0, key.1)),
+            Some(c) if c.state == State::Candidate => Membership::Undecided((key.0, key.1)),
+            Some(c) if c.summary.id != FlowId(0) => Membership::Msn((key.0, key.1)),
+            _ => Membership::Other(Some((key.0, key.1))),
         }
     }
 
