@@ -282,19 +282,24 @@ impl<W: Write> Dialogue<W> {
     }
 
     fn paint(&self, s: &mut String, color: &str, text: &str) {
+        self.paint_parts(s, color, &[text]);
+    }
+
+    /// Pieces of text in one colour, written straight into `s` (no string of their own).
+    fn paint_parts(&self, s: &mut String, color: &str, parts: &[&str]) {
         if self.color {
             s.push_str(color);
-            s.push_str(text);
+        }
+        for p in parts {
+            s.push_str(p);
+        }
+        if self.color {
             s.push_str(RESET);
-        } else {
-            s.push_str(text);
         }
     }
 
     fn note(&self, s: &mut String, text: &str) {
-        let mut line = String::from("<o> ");
-        line.push_str(&escape_text(text));
-        self.paint(s, CYAN, &line);
+        self.paint_parts(s, CYAN, &["<o> ", &escape_text(text)]);
         s.push('\n');
     }
 
@@ -304,9 +309,7 @@ impl<W: Write> Dialogue<W> {
             Direction::ClientToServer => (">>> ", BLUE),
             Direction::ServerToClient => ("<<< ", GREEN),
         };
-        let mut body = String::from(prefix);
-        body.push_str(&escape_bytes(text));
-        self.paint(s, color, &body);
+        self.paint_parts(s, color, &[prefix, &escape_bytes(text)]);
         let marker = match end {
             LineEnd::Crlf => "\\r\\n",
             LineEnd::Lf => "\\n",
@@ -698,7 +701,7 @@ impl<W: Write> Sink for Dialogue<W> {
         {
             return Ok(());
         }
-        let mut s = String::new();
+        let mut s = String::with_capacity(256);
         let flow = ev.flow();
         if let Some(f) = flow
             && !matches!(ev, Event::ConnectionOpened(_))
