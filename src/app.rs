@@ -191,29 +191,13 @@ fn read(args: ReadArgs) -> io::Result<Outcome> {
     // A terminal (and --line-buffered) gets each line as it is complete; a pipe or a file
     // gets blocks, as grep does.
     let line = args.events.line_buffered || stdout.is_terminal();
-    let (summary, commands, unmatched) = if line {
-        let out = io::LineWriter::new(stdout.lock());
-        print_events(
-            &mut source,
-            config,
-            out,
-            &args.events,
-            &mut [],
-            None,
-            files.clone(),
-        )?
+    let out: Box<dyn Write> = if line {
+        Box::new(io::LineWriter::new(stdout.lock()))
     } else {
-        let out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-        print_events(
-            &mut source,
-            config,
-            out,
-            &args.events,
-            &mut [],
-            None,
-            files.clone(),
-        )?
+        Box::new(io::BufWriter::with_capacity(1 << 16, stdout.lock()))
     };
+    let (summary, commands, unmatched) =
+        print_events(&mut source, config, out, &args.events, &mut [], None, files)?;
     Ok(Outcome {
         found_msn: summary.msn_connections > 0 && commands > 0 && unmatched.is_none(),
         capture_error: summary.capture_error,

@@ -152,10 +152,10 @@ pub struct CaptureArgs {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// MiB that all connections together may hold in buffers: half for out-of-order bytes
-    /// waiting behind a hole, half for lines and payloads in progress. Past either half the
-    /// oldest buffer is given up (a gap with reason `capacity`, or a cut payload; anomaly
-    /// `stream.memcap`).
+    /// MiB that all connections together may hold in buffers: half for reassembly (bytes
+    /// waiting behind a hole, and recent bytes kept to check retransmissions), half for lines
+    /// and payloads in progress. Past either half the oldest buffer is given up (a gap with
+    /// reason `capacity`, or a cut payload; anomaly `stream.memcap`).
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMCAP_MIB,
           value_parser = clap::value_parser!(u32).range(2..=65536))]
     pub memcap: u32,
