@@ -196,8 +196,19 @@ fn read(args: ReadArgs) -> io::Result<Outcome> {
     } else {
         Box::new(io::BufWriter::with_capacity(1 << 16, stdout.lock()))
     };
-    let (summary, commands, unmatched) =
-        print_events(&mut source, config, out, &args.events, &mut [], None, files)?;
+    let (summary, commands, unmatched) = print_events(
+        &mut source,
+        if split(&args.capture, !line) {
+            Decoding::Apart
+        } else {
+            Decoding::Here(None)
+        },
+        config,
+        out,
+        &args.events,
+        &mut [],
+        files,
+    )?;
     Ok(Outcome {
         found_msn: summary.msn_connections > 0 && commands > 0 && unmatched.is_none(),
         capture_error: summary.capture_error,
@@ -207,15 +218,15 @@ fn read(args: ReadArgs) -> io::Result<Outcome> {
 
 /// The printed output of `read` and `live`: the dialogue or JSON events to `out`, after the
 /// selection and `--extract`; `also` take the same selected events (a live run's `stats` and
-/// transcripts), and `tap` every packet (a live run's `-w`). Returns the run's summary and the
-/// number of commands decoded.
+/// transcripts); `decoding` says on which thread the decoder runs, and what else sees every
+/// packet (a live run's `-w`). Returns the run's summary and the number of commands decoded.
 fn print_events<'o>(
-    source: &mut dyn PacketSource,
+    source: &mut (dyn PacketSource + Send),
+    decoding: Decoding<'_>,
     config: FlowConfig,
     out: impl Write + 'o,
     args: &EventArgs,
     also: &mut [&mut dyn Sink],
-    tap: Option<&mut dyn PacketTap>,
     files: Option<capture::FileMap>,
 ) -> io::Result<(pipeline::RunSummary, u64, Option<String>)> {
     if (args.time != TimeArg::None || args.frames) && args.format != ReadFormat::Dialogue {
@@ -296,10 +307,14 @@ fn print_events<'o>(
     let mut redact = Redact::new(inner, redactor(&args.redact)?);
     let (selection_empty, selection_words) = (selection.is_empty(), selection.describe());
     let mut select = Select::new(&mut redact, selection);
-    let mut decoder = Decoder::new(&mut select).with_memcap(config.memcap);
-    let summary = pipeline::run_tapped(source, config, &mut decoder, tap)?;
-    let commands = decoder.commands;
-    drop(decoder);
+    let (summary, commands) = match decoding {
+        Decoding::Apart => pipeline::decode_split(source, config, &mut select)?,
+        Decoding::Here(tap) => {
+            let mut decoder = Decoder::new(&mut select).with_memcap(config.memcap);
+            let summary = pipeline::run_tapped(source, config, &mut decoder, tap)?;
+            (summary, decoder.commands)
+        }
+    };
     select.finish()?;
     // A selection that matched nothing in a capture that had commands is said, as grep
     // says nothing but exits 1; here one line on stderr names the options.
@@ -375,8 +390,15 @@ fn live(args: LiveArgs) -> io::Result<Outcome> {
     let stdout = io::stdout();
     let out = io::LineWriter::new(stdout.lock());
     let tap = writer.as_mut().map(|w| w as &mut dyn PacketTap);
-    let (summary, _, _) =
-        print_events(&mut source, config, out, &args.events, &mut also, tap, None)?;
+    let (summary, _, _) = print_events(
+        &mut source,
+        Decoding::Here(tap),
+        config,
+        out,
+        &args.events,
+        &mut also,
+        None,
+    )?;
     drop(also);
     if let Some(stats) = stats {
         let report = stats.report();
@@ -490,13 +512,19 @@ fn stats(args: StatsArgs) -> io::Result<Outcome> {
             let mut extract = Extract::new(&mut stats, dir.clone())?;
             let run = decode(
                 &mut source,
+                split(&args.capture, true),
                 config,
                 &mut Redact::new(&mut extract, redactor),
             )?;
             extract.finish()?;
             run
         }
-        None => decode(&mut source, config, &mut Redact::new(&mut stats, redactor))?,
+        None => decode(
+            &mut source,
+            split(&args.capture, true),
+            config,
+            &mut Redact::new(&mut stats, redactor),
+        )?,
     };
     let report = stats.report();
     let stdout = io::stdout();
@@ -539,6 +567,7 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
     let mut correlator = Correlator::new();
     let (summary, commands) = decode(
         &mut source,
+        split(&args.capture, true),
         config,
         &mut Redact::new(&mut correlator, redactor(&args.redact)?),
     )?;
@@ -588,16 +617,37 @@ fn redactor(args: &crate::cli::RedactArgs) -> io::Result<Option<Redactor>> {
     Ok(Some(Redactor::new(&key, policy)))
 }
 
-/// Runs the pipeline with the decoder feeding `sink`: the run's summary and the number of
-/// commands decoded.
+/// On which thread `print_events` runs the decoder.
+enum Decoding<'t> {
+    /// On this one, every packet also shown to the tap if there is one (a live run's `-w`).
+    Here(Option<&'t mut dyn PacketTap>),
+    /// On a thread of its own, the outputs on this one (output written in blocks).
+    Apart,
+}
+
+/// Runs the pipeline with the decoder feeding `sink`, on a second thread when `split`: the
+/// run's summary and the number of commands decoded.
 fn decode(
-    source: &mut dyn PacketSource,
+    source: &mut (dyn PacketSource + Send),
+    split: bool,
     config: FlowConfig,
     sink: &mut dyn Sink,
 ) -> io::Result<(pipeline::RunSummary, u64)> {
-    let mut decoder = Decoder::new(sink).with_memcap(config.memcap);
-    let summary = pipeline::run(source, config, &mut decoder)?;
-    Ok((summary, decoder.commands))
+    if split {
+        pipeline::decode_split(source, config, sink)
+    } else {
+        pipeline::decode(source, config, sink)
+    }
+}
+
+/// Whether to decode on one thread and write the output on another: when `--threads` (or,
+/// by default, the machine) allows two and the output is written in blocks.
+fn split(capture: &CaptureArgs, blocks: bool) -> bool {
+    let threads = capture.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        |n| n as usize,
+    );
+    blocks && threads > 1
 }
 
 /// Feeds each flow event to the decoder (whose events make the rows, and whose announcements go

@@ -159,6 +159,16 @@ pub struct CaptureArgs {
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMCAP_MIB,
           value_parser = clap::value_parser!(u32).range(2..=65536))]
     pub memcap: u32,
+
+    /// Threads to use: 1 does everything on one; 2 or more read and decode on one and write
+    /// the output on another (the output is the same) [default: 2 when the machine has two
+    /// processors or more, else 1].
+    ///
+    /// A terminal and `--line-buffered` use one, so that each line is shown as it is
+    /// complete; so do `flows`, whose output is small, and `live`.
+    #[arg(long, short = 'j', value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
 }
 
 /// The default of `--memcap`, in MiB.

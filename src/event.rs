@@ -448,6 +448,12 @@ impl Event {
 /// Whatever takes the decoder's events: the dialogue printer, the JSON writer.
 pub trait Sink {
     fn event(&mut self, ev: &Event) -> std::io::Result<()>;
+    /// The same, for an event the caller gives away: the decoder's way of handing events
+    /// on, so that a sink that keeps them (the hand-over to the output thread) takes them
+    /// without a copy. Every other sink reads it as [`Sink::event`].
+    fn event_owned(&mut self, ev: Event) -> std::io::Result<()> {
+        self.event(&ev)
+    }
     /// Whether this sink reads `command` and `msnftp_block` events. A sink that only wants
     /// connections (the flows table) says no, and the decoder then never builds them: the
     /// protocol is still followed (roles, announcements, transfers), but no field is named,
@@ -498,6 +504,11 @@ pub struct Collect(pub Vec<Event>);
 impl Sink for Collect {
     fn event(&mut self, ev: &Event) -> std::io::Result<()> {
         self.0.push(ev.clone());
+        Ok(())
+    }
+
+    fn event_owned(&mut self, ev: Event) -> std::io::Result<()> {
+        self.0.push(ev);
         Ok(())
     }
 }

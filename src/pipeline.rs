@@ -1,17 +1,23 @@
-//! Wires the stages together in one single-threaded loop: packets from a [`PacketSource`],
-//! through [`NetDecoder`] and the [`FlowTable`], into a [`FlowConsumer`].
+//! Wires the stages together: packets from a [`PacketSource`], through [`NetDecoder`] and the
+//! [`FlowTable`], into a [`FlowConsumer`], in one loop; and, for offline runs, the same loop on
+//! a thread of its own with the outputs on another ([`decode_split`]).
 //!
 //! The loop is the only place that knows the order of the stages. It guarantees that events
 //! reach the consumer in capture order, that announcements the consumer makes (a switchboard
 //! address seen in `XFR`) reach the flow table before the next packet, and that everything is
 //! flushed at the end, even when the source fails part way (a truncated last record): the
-//! source's error is returned with the summary, after the flush.
+//! source's error is returned with the summary, after the flush. Split over two threads, the
+//! events cross in order through one bounded channel, so the output is the same byte for byte
+//! and what waits between the threads has a cap ([`HANDOFF_BYTES`]).
 
 use crate::capture::{CaptureError, Membership, PacketSource, PacketTap, Timestamp};
+use crate::event::{Event, Sink};
 use crate::flow::{At, FlowConfig, FlowEvent, FlowTable};
 use crate::msnp;
 use crate::net::{Decoded, NetDecoder};
+use crate::session::Decoder;
 use std::io;
+use std::sync::mpsc;
 
 /// The consumer trait lives with the flow layer; re-exported here, where it is used.
 pub use crate::flow::FlowConsumer;
@@ -146,5 +152,124 @@ fn forward(consumer: &mut dyn FlowConsumer, failure: &mut Option<io::Error>, ev:
         && let Err(e) = consumer.event(&ev)
     {
         *failure = Some(e);
+    }
+}
+
+/// Runs the decoder over `source` into `sink`, all on this thread: the run's summary and the
+/// number of commands decoded.
+pub fn decode(
+    source: &mut dyn PacketSource,
+    config: FlowConfig,
+    sink: &mut dyn Sink,
+) -> io::Result<(RunSummary, u64)> {
+    let mut decoder = Decoder::new(sink).with_memcap(config.memcap);
+    let summary = run(source, config, &mut decoder)?;
+    Ok((summary, decoder.commands))
+}
+
+/// Events handed to the output thread at once, at most.
+pub const HANDOFF_EVENTS: usize = 512;
+/// Batches waiting for the output thread, at most; the decoding thread waits when they are
+/// all full. With [`HANDOFF_EVENTS`] this bounds what is between the threads.
+pub const HANDOFF_BATCHES: usize = 2;
+/// Bytes (of lines, payloads and object data) a batch may carry before it is handed over
+/// whatever its length, so that what waits between the threads stays under about
+/// `HANDOFF_BATCHES + 2` times this, plus one event (itself bounded by the framer's caps).
+pub const HANDOFF_BYTES: usize = 1 << 18;
+
+/// [`decode`], with the reading and decoding on a second thread and `sink` (the outputs) on
+/// this one, for the offline runs whose outputs cost as much as the decoding. The events
+/// reach `sink` in the same order as with [`decode`], so the output is the same; they cross
+/// in batches, so this is for output that is written in blocks (a line-buffered run would see
+/// its lines late). An output failure stops the decoding thread at its next hand-over and is
+/// returned; a panic on either side is passed on.
+pub fn decode_split(
+    source: &mut (dyn PacketSource + Send),
+    config: FlowConfig,
+    sink: &mut dyn Sink,
+) -> io::Result<(RunSummary, u64)> {
+    let wants_commands = sink.wants_commands();
+    let (tx, rx) = mpsc::sync_channel::<Vec<Event>>(HANDOFF_BATCHES);
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            let mut handoff = Handoff {
+                tx,
+                batch: Vec::with_capacity(HANDOFF_EVENTS),
+                bytes: 0,
+                wants_commands,
+            };
+            let mut decoder = Decoder::new(&mut handoff).with_memcap(config.memcap);
+            let run = run(source, config, &mut decoder);
+            let commands = decoder.commands;
+            drop(decoder);
+            let run = run.and_then(|summary| handoff.send().map(|()| summary));
+            run.map(|summary| (summary, commands))
+        });
+        let mut failure = None;
+        'batches: for batch in rx.iter() {
+            for ev in batch {
+                if let Err(e) = sink.event(&ev) {
+                    failure = Some(e);
+                    break 'batches;
+                }
+            }
+        }
+        // After an output failure the receiver goes, so that the decoding thread's next
+        // hand-over fails and it stops (rather than wait for room that never comes).
+        drop(rx);
+        let decoded = match worker.join() {
+            Ok(decoded) => decoded,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        match failure {
+            Some(e) => Err(e),
+            None => decoded,
+        }
+    })
+}
+
+/// The decoding thread's end of the hand-over: events are gathered into batches, sent when
+/// full and at the end.
+struct Handoff {
+    tx: mpsc::SyncSender<Vec<Event>>,
+    batch: Vec<Event>,
+    /// Bytes the batch carries, about.
+    bytes: usize,
+    wants_commands: bool,
+}
+
+impl Handoff {
+    fn send(&mut self) -> io::Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(HANDOFF_EVENTS));
+        self.bytes = 0;
+        self.tx
+            .send(batch)
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the output thread stopped"))
+    }
+}
+
+impl Sink for Handoff {
+    fn event(&mut self, ev: &Event) -> io::Result<()> {
+        self.event_owned(ev.clone())
+    }
+
+    fn event_owned(&mut self, ev: Event) -> io::Result<()> {
+        self.bytes += match &ev {
+            Event::Command(c) => c.line.len() + c.payload_bytes.as_ref().map_or(0, Vec::len),
+            Event::ObjectData { bytes, .. } => bytes.len(),
+            _ => 0,
+        };
+        self.batch.push(ev);
+        if self.batch.len() >= HANDOFF_EVENTS || self.bytes >= HANDOFF_BYTES {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    fn wants_commands(&self) -> bool {
+        self.wants_commands
     }
 }

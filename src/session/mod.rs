@@ -286,7 +286,7 @@ impl<'s> Decoder<'s> {
         name: &'static str,
         detail: String,
     ) -> io::Result<()> {
-        self.sink.event(&Event::Anomaly {
+        self.sink.event_owned(Event::Anomaly {
             flow: Some(flow),
             frame: at.frame,
             ts: at.ts,
@@ -303,7 +303,7 @@ impl<'s> Decoder<'s> {
         {
             c.reported = true;
             let ev = Event::ConnectionOpened(c.state.info.clone());
-            self.sink.event(&ev)?;
+            self.sink.event_owned(ev)?;
         }
         Ok(())
     }
@@ -426,13 +426,13 @@ impl<'s> Decoder<'s> {
             self.report(flow)?;
         }
         if let Some(ev) = ev {
-            self.sink.event(&Event::Command(Box::new(ev)))?;
+            self.sink.event_owned(Event::Command(Box::new(ev)))?;
         }
         for (name, detail) in std::mem::take(&mut changes.anomalies) {
             self.anomaly(flow, Some(dir), at, name, detail)?;
         }
         if let Some(info) = update {
-            self.sink.event(&Event::ConnectionUpdate(info))?;
+            self.sink.event_owned(Event::ConnectionUpdate(info))?;
         }
         self.p2p_objects(flow, at, p2p_data, p2p_end)?;
         self.msnftp_command(flow, dir, at, &verb, first_param.as_deref())
@@ -450,7 +450,7 @@ impl<'s> Decoder<'s> {
             conn.state.transfer.file_size.unwrap_or(0),
         );
         self.report(flow)?;
-        self.sink.event(&Event::MsnftpBlock(BlockEvent {
+        self.sink.event_owned(Event::MsnftpBlock(BlockEvent {
             flow,
             frame: at.frame,
             ts: at.ts,
@@ -612,7 +612,7 @@ impl FlowConsumer for Decoder<'_> {
             } => {
                 self.drain(*flow, *dir, *at)?;
                 self.report(*flow)?;
-                self.sink.event(&Event::Gap {
+                self.sink.event_owned(Event::Gap {
                     flow: *flow,
                     frame: at.frame,
                     ts: at.ts,
@@ -639,7 +639,7 @@ impl FlowConsumer for Decoder<'_> {
                 if let Some(f) = flow {
                     self.report(*f)?;
                 }
-                self.sink.event(&Event::Anomaly {
+                self.sink.event_owned(Event::Anomaly {
                     flow: *flow,
                     frame: at.frame,
                     ts: at.ts,
@@ -703,7 +703,7 @@ impl FlowConsumer for Decoder<'_> {
                         })))?;
                 }
                 let info = conn.map(|c| c.state.info);
-                self.sink.event(&Event::ConnectionClosed {
+                self.sink.event_owned(Event::ConnectionClosed {
                     flow,
                     frame: at.frame,
                     ts: at.ts,

@@ -59,19 +59,20 @@ impl Decoder<'_> {
         let object = ObjectId(self.next_object);
         let flow = start.flow;
         self.report(flow)?;
-        self.sink.event(&Event::ObjectStarted(Box::new(ObjectInfo {
-            flow,
-            frame: at.frame,
-            ts: at.ts,
-            object,
-            kind: start.kind,
-            transport: start.transport,
-            name: start.name,
-            size: start.size,
-            sender: start.sender,
-            receiver: start.receiver,
-            sha1d: start.sha1d,
-        })))?;
+        self.sink
+            .event_owned(Event::ObjectStarted(Box::new(ObjectInfo {
+                flow,
+                frame: at.frame,
+                ts: at.ts,
+                object,
+                kind: start.kind,
+                transport: start.transport,
+                name: start.name,
+                size: start.size,
+                sender: start.sender,
+                receiver: start.receiver,
+                sha1d: start.sha1d,
+            })))?;
         let oldest = match self.conns.get_mut(&flow) {
             Some(c) => {
                 c.objects.push(object);
@@ -100,7 +101,7 @@ impl Decoder<'_> {
         if !open || bytes.is_empty() {
             return Ok(());
         }
-        self.sink.event(&Event::ObjectData {
+        self.sink.event_owned(Event::ObjectData {
             flow,
             object,
             offset,
@@ -126,7 +127,7 @@ impl Decoder<'_> {
                 c.msnftp_object = None;
             }
         }
-        self.sink.event(&Event::ObjectEnded {
+        self.sink.event_owned(Event::ObjectEnded {
             flow,
             frame: at.frame,
             ts: at.ts,

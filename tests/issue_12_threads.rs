@@ -1,0 +1,249 @@
+//! Issue 12: decoding on one thread and writing on another (`--threads`, on by default on a
+//! machine with two processors) changes nothing in what is written: the same events in the
+//! same order, the same exit status, and an output that fails stops the decoding.
+
+mod support;
+
+use msnsniff::capture::{CaptureError, FileSource, PacketSource, RawPacket};
+use msnsniff::event::{Collect, Event, Sink};
+use msnsniff::pipeline;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use support::msngen::{self, Options};
+
+fn msnsniff(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_msnsniff"))
+        .args(args)
+        .output()
+        .expect("msnsniff runs")
+}
+
+fn bundled() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/captures"))
+            .expect("captures/")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("pcap" | "pcapng")
+                )
+            })
+            .collect();
+    files.sort();
+    assert!(files.len() >= 10, "{files:?}");
+    files
+}
+
+/// A generated capture of a few MB: thousands of events, so many hand-overs between threads.
+fn generated(dir: &Path) -> PathBuf {
+    let path = dir.join("gen.pcap");
+    std::fs::write(&path, msngen::generate(&Options::new(12, 3_000_000)).pcap).expect("write");
+    path
+}
+
+/// Runs `args` on `file` with one thread and with two, and checks that both wrote the same.
+fn same_both_ways(args: &[&str], file: &Path) {
+    let file = file.to_str().expect("UTF-8 path");
+    let run = |threads: &str| {
+        let mut all = args.to_vec();
+        all.extend(["--threads", threads, file]);
+        msnsniff(&all)
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert_eq!(one.status.code(), two.status.code(), "{args:?} {file}");
+    assert_eq!(one.stderr, two.stderr, "{args:?} {file}");
+    assert!(
+        one.stdout == two.stdout,
+        "{args:?} {file}: output differs between one thread and two"
+    );
+}
+
+#[test]
+fn every_bundled_capture_is_written_the_same_on_one_thread_and_on_two() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for file in bundled() {
+        for args in [
+            &["read", "-q", "--format", "jsonl"][..],
+            &["read", "-q", "--notes", "full", "--color", "always"],
+            &["read", "-q", "--format", "json", "--only", "sb"],
+            &["stats", "-q"],
+            &["stats", "-q", "--format", "json"],
+        ] {
+            same_both_ways(args, &file);
+        }
+        // Transcripts: the same files, with the same contents.
+        let (a, b) = (dir.path().join("one"), dir.path().join("two"));
+        for (threads, out) in [("1", &a), ("2", &b)] {
+            let o = msnsniff(&[
+                "transcripts",
+                "-q",
+                "--threads",
+                threads,
+                "-o",
+                out.to_str().unwrap(),
+                file.to_str().unwrap(),
+            ]);
+            assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
+        }
+        let list = |d: &Path| -> Vec<(String, Vec<u8>)> {
+            let mut v: Vec<_> = std::fs::read_dir(d)
+                .map(|r| {
+                    r.map(|e| {
+                        let p = e.expect("entry").path();
+                        (
+                            p.file_name().unwrap().to_string_lossy().into_owned(),
+                            std::fs::read(&p).expect("read"),
+                        )
+                    })
+                    .collect()
+                })
+                .unwrap_or_default();
+            v.sort();
+            v
+        };
+        assert_eq!(list(&a), list(&b), "{}", file.display());
+        let _ = std::fs::remove_dir_all(&a);
+        let _ = std::fs::remove_dir_all(&b);
+    }
+}
+
+#[test]
+fn a_large_capture_is_written_the_same_on_one_thread_and_on_two() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = generated(dir.path());
+    same_both_ways(&["read", "-q", "--format", "jsonl"], &file);
+    same_both_ways(&["read", "-q", "--time", "iso", "--frames"], &file);
+    same_both_ways(&["stats", "-q", "--format", "json"], &file);
+    same_both_ways(&["read", "-q", "--group"], &file);
+}
+
+#[test]
+fn the_split_run_hands_on_every_event_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = generated(dir.path()).to_string_lossy().into_owned();
+    let source = || FileSource::new(vec![file.clone()], None);
+    let (mut one, mut two) = (Collect::default(), Collect::default());
+    let (s1, c1) =
+        pipeline::decode(&mut source(), pipeline::msn_config(), &mut one).expect("decode");
+    let (s2, c2) =
+        pipeline::decode_split(&mut source(), pipeline::msn_config(), &mut two).expect("split");
+    assert_eq!(
+        (s1.frames, s1.msn_connections, c1),
+        (s2.frames, s2.msn_connections, c2)
+    );
+    // Many more events than one hand-over carries, so many batches crossed.
+    assert!(
+        one.0.len() > 20 * pipeline::HANDOFF_EVENTS,
+        "{} events",
+        one.0.len()
+    );
+    assert_eq!(one.0.len(), two.0.len());
+    for (i, (a, b)) in one.0.iter().zip(&two.0).enumerate() {
+        assert_eq!(format!("{a:?}"), format!("{b:?}"), "event {i}");
+    }
+}
+
+/// A source that counts the packets it has handed out.
+struct Counting {
+    inner: FileSource,
+    read: Arc<AtomicU64>,
+}
+
+impl PacketSource for Counting {
+    fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, CaptureError> {
+        self.read.fetch_add(1, Ordering::Relaxed);
+        self.inner.next_packet()
+    }
+}
+
+/// An output that fails at its `n`th event, as a full disk would.
+struct FailsAt(usize);
+
+impl Sink for FailsAt {
+    fn event(&mut self, _: &Event) -> std::io::Result<()> {
+        self.0 = self.0.saturating_sub(1);
+        if self.0 == 0 {
+            return Err(std::io::Error::other("disk full"));
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn an_output_failure_stops_the_decoding_thread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = generated(dir.path()).to_string_lossy().into_owned();
+    let read = Arc::new(AtomicU64::new(0));
+    let mut source = Counting {
+        inner: FileSource::new(vec![file.clone()], None),
+        read: read.clone(),
+    };
+    // On a thread of its own, so that a decoding thread left waiting for an output that has
+    // gone fails this test instead of hanging the suite.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let run = pipeline::decode_split(&mut source, pipeline::msn_config(), &mut FailsAt(100));
+        let _ = done.send(run.map(|_| ()));
+    });
+    let err = finished
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the run ends after its output failed")
+        .expect_err("the output failed");
+    assert_eq!(err.to_string(), "disk full");
+    // The whole capture, for comparison.
+    let (all, _) = pipeline::decode(
+        &mut FileSource::new(vec![file], None),
+        pipeline::msn_config(),
+        &mut msnsniff::event::Discard,
+    )
+    .expect("decode");
+    let stopped_at = read.load(Ordering::Relaxed);
+    assert!(
+        stopped_at < all.frames / 4,
+        "the decoding read {stopped_at} of {} packets after the output failed",
+        all.frames
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_a_two_thread_run_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = generated(dir.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_msnsniff"))
+        .args(["read", "--threads", "2", "--format", "jsonl"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = [0u8; 4096];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("some output");
+    // The pipe is closed here, with most of the output still to come.
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn threads_must_be_at_least_one() {
+    let o = msnsniff(&[
+        "read",
+        "--threads",
+        "0",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/captures/independent_msnp8_twn.pcap"
+        ),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--threads"));
+}
