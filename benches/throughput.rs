@@ -160,6 +160,12 @@ fn main() {
             vec!["read", "--format", "jsonl", "-q"],
         ),
         ("msnsniff read (dialogue)", vec!["read", "-q"]),
+        // The same on one thread, to show what the second one brings.
+        ("msnsniff stats -j1", vec!["stats", "-q", "-j1"]),
+        (
+            "msnsniff read --format jsonl -j1",
+            vec!["read", "--format", "jsonl", "-q", "-j1"],
+        ),
     ] {
         let mut argv = vec![BIN.to_string()];
         argv.extend(args.iter().map(|a| a.to_string()));

@@ -110,6 +110,10 @@ impl<'a> Mime<'a> {
     pub fn content_type(&self) -> Option<String> {
         let value = self.header("Content-Type")?;
         let kind = value.split(';').next().unwrap_or("").trim();
+        // Without an escape, the data form is the text itself (the usual case: one copy).
+        if !kind.contains('\\') {
+            return Some(kind.to_ascii_lowercase());
+        }
         // Lower-cased as bytes, so that an escaped byte keeps its upper-case hex.
         let mut bytes = unescape_field(kind);
         bytes.make_ascii_lowercase();
@@ -214,6 +218,14 @@ mod tests {
         assert_eq!(m.header("typinguser"), Some("bob@x.com"));
         assert_eq!(m.end, HeadersEnd::Blank);
         assert_eq!(m.body, b"\r\n");
+    }
+
+    #[test]
+    fn the_content_type_is_lower_cased_but_an_escaped_byte_keeps_its_hex() {
+        let m = Mime::parse(b"Content-Type: Text/PLAIN\xAB; charset=UTF-8\r\n\r\n");
+        assert_eq!(m.content_type().as_deref(), Some("text/plain\\xAB"));
+        let m = Mime::parse(b"Content-Type: A\\B/C\r\n\r\n");
+        assert_eq!(m.content_type().as_deref(), Some("a\\\\b/c"));
     }
 
     #[test]

@@ -139,26 +139,30 @@ impl Format {
                 continue;
             };
             let v = v.trim();
-            match key.trim().to_ascii_uppercase().as_str() {
-                "FN" => f.font = Some(url_decode(v).unwrap_or_else(|| v.to_string())),
-                "EF" => {
-                    let up = v.to_ascii_uppercase();
-                    f.effects = [
-                        ('B', Effect::Bold),
-                        ('I', Effect::Italic),
-                        ('U', Effect::Underline),
-                        ('S', Effect::Strikethrough),
-                    ]
-                    .into_iter()
-                    .filter(|(c, _)| up.contains(*c))
-                    .map(|(_, e)| e)
-                    .collect();
-                }
-                "CO" => f.color = bgr_to_rgb(v),
-                "CS" => f.charset = u8::from_str_radix(v, 16).ok(),
-                "PF" if !v.is_empty() => f.pitch_family = Some(v.to_string()),
-                "RL" => f.right_to_left = v == "1",
-                _ => {}
+            // Keys in any case, compared without making an upper-case copy of each.
+            let key = key.trim().as_bytes();
+            let is = |name: &[u8]| key.eq_ignore_ascii_case(name);
+            if is(b"FN") {
+                f.font = Some(url_decode(v).unwrap_or_else(|| v.to_string()));
+            } else if is(b"EF") {
+                f.effects = [
+                    (b'B', Effect::Bold),
+                    (b'I', Effect::Italic),
+                    (b'U', Effect::Underline),
+                    (b'S', Effect::Strikethrough),
+                ]
+                .into_iter()
+                .filter(|(c, _)| v.bytes().any(|b| b.eq_ignore_ascii_case(c)))
+                .map(|(_, e)| e)
+                .collect();
+            } else if is(b"CO") {
+                f.color = bgr_to_rgb(v);
+            } else if is(b"CS") {
+                f.charset = u8::from_str_radix(v, 16).ok();
+            } else if is(b"PF") && !v.is_empty() {
+                f.pitch_family = Some(v.to_string());
+            } else if is(b"RL") {
+                f.right_to_left = v == "1";
             }
         }
         f
@@ -271,6 +275,13 @@ mod tests {
         assert_eq!(f.color.map(color_hex).as_deref(), Some("#000000"));
         assert_eq!(f.charset.and_then(charset_name), Some("ANSI"));
         assert!(!f.right_to_left);
+        // Keys and effect letters in any case.
+        let f = Format::parse(" fn=Tahoma ;ef=si; Co=ff00; rl=1; pF=31");
+        assert_eq!(f.font.as_deref(), Some("Tahoma"));
+        assert_eq!(f.effects, [Effect::Italic, Effect::Strikethrough]);
+        assert_eq!(f.color, Some([0, 0xff, 0]));
+        assert!(f.right_to_left);
+        assert_eq!(f.pitch_family.as_deref(), Some("31"));
     }
 
     #[test]
