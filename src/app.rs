@@ -9,7 +9,6 @@ use crate::cli::{
     InterfacesArgs, LiveArgs, NotesArg, ReadArgs, ReadFormat, StatsArgs, StatsFormat, TimeArg,
     TranscriptFormatArg, TranscriptsArgs,
 };
-use crate::conversation::Correlator;
 use crate::event::{Channel, Sink, Tee};
 use crate::flow::FlowConfig;
 use crate::flow::{Expectation, FlowConsumer, FlowEvent};
@@ -21,7 +20,7 @@ use crate::output::json::{self, JsonArray, JsonLines};
 use crate::output::progress::Progress;
 use crate::output::select::{Select, Selection};
 use crate::output::stats::{Stats, tables};
-use crate::output::transcript::{self, TranscriptFormat};
+use crate::output::transcript::{Transcribe, TranscriptFormat, TranscriptWriter};
 use crate::pipeline;
 use crate::redact::{Redact, Redactor};
 use crate::session::Decoder;
@@ -347,9 +346,13 @@ fn live(args: LiveArgs) -> io::Result<Outcome> {
     })
     .map_err(|e| io::Error::other(e.to_string()))?;
     // Every directory and file first, so that a bad one fails before capturing starts.
-    if let Some(dir) = &args.transcripts {
-        crate::output::output_dir(dir)?;
-    }
+    let mut transcribe = match &args.transcripts {
+        Some(dir) => Some(Transcribe::new(TranscriptWriter::new(
+            dir,
+            &TranscriptFormat::ALL,
+        )?)),
+        None => None,
+    };
     let mut writer = match &args.write {
         Some(path) => Some(PcapWriter::new(
             source
@@ -370,13 +373,12 @@ fn live(args: LiveArgs) -> io::Result<Outcome> {
         ..pipeline::msn_config()
     };
     let mut stats = args.stats.then(Stats::new);
-    let mut correlator = args.transcripts.as_ref().map(|_| Correlator::new());
     let mut also: Vec<&mut dyn Sink> = Vec::new();
     if let Some(s) = &mut stats {
         also.push(s);
     }
-    if let Some(c) = &mut correlator {
-        also.push(c);
+    if let Some(t) = &mut transcribe {
+        also.push(t);
     }
     if !args.quiet {
         eprintln!(
@@ -411,18 +413,8 @@ fn live(args: LiveArgs) -> io::Result<Outcome> {
             eprint!("{}", tables(&report));
         }
     }
-    if let (Some(dir), Some(mut correlator)) = (&args.transcripts, correlator) {
-        let mut conversations = correlator.take_finished();
-        let rest = correlator.finish();
-        conversations.extend(rest.conversations);
-        let written = transcript::write_all(
-            dir,
-            &conversations,
-            &rest.login_sessions,
-            &rest.contact_lists,
-            &rest.presence,
-            &TranscriptFormat::ALL,
-        )?;
+    if let (Some(dir), Some(transcribe)) = (&args.transcripts, transcribe) {
+        let written = transcribe.finish()?;
         if !args.quiet {
             eprintln!(
                 "msnsniff: {} transcript files written to {}",
@@ -505,6 +497,8 @@ fn stats(args: StatsArgs) -> io::Result<Outcome> {
     let (mut source, config, _) = source_and_config(&args.capture)?;
     let mut stats = Stats::new();
     let redactor = redactor(&args.redact)?;
+    // One thread: the summary is light work, and a second thread only added the cost of
+    // handing the events over (docs/performance.md).
     let (summary, commands) = match &args.extract {
         // The directory first (in `Extract::new`), so that a bad one fails before the capture
         // is read; the extractor passes every event on, and adds what it wrote.
@@ -512,7 +506,7 @@ fn stats(args: StatsArgs) -> io::Result<Outcome> {
             let mut extract = Extract::new(&mut stats, dir.clone())?;
             let run = decode(
                 &mut source,
-                split(&args.capture, true),
+                false,
                 config,
                 &mut Redact::new(&mut extract, redactor),
             )?;
@@ -521,7 +515,7 @@ fn stats(args: StatsArgs) -> io::Result<Outcome> {
         }
         None => decode(
             &mut source,
-            split(&args.capture, true),
+            false,
             config,
             &mut Redact::new(&mut stats, redactor),
         )?,
@@ -562,26 +556,17 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
             })
             .collect()
     };
-    // The directory first, so that a bad one fails before the capture is read.
-    crate::output::output_dir(&args.output)?;
-    let mut correlator = Correlator::new();
+    // The directory first, so that a bad one fails before the capture is read. Each
+    // conversation is written as soon as it is over, so that memory does not grow with the
+    // capture; the indexes at the end.
+    let mut transcribe = Transcribe::new(TranscriptWriter::new(&args.output, &formats)?);
     let (summary, commands) = decode(
         &mut source,
         split(&args.capture, true),
         config,
-        &mut Redact::new(&mut correlator, redactor(&args.redact)?),
+        &mut Redact::new(&mut transcribe, redactor(&args.redact)?),
     )?;
-    let mut conversations = correlator.take_finished();
-    let rest = correlator.finish();
-    conversations.extend(rest.conversations);
-    let written = transcript::write_all(
-        &args.output,
-        &conversations,
-        &rest.login_sessions,
-        &rest.contact_lists,
-        &rest.presence,
-        &formats,
-    )?;
+    let written = transcribe.finish()?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     for path in &written {

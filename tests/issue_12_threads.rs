@@ -45,69 +45,64 @@ fn generated(dir: &Path) -> PathBuf {
     path
 }
 
-/// Runs `args` on `file` with one thread and with two, and checks that both wrote the same.
+/// The files under `dir`, by name, with their contents (none when it does not exist).
+fn files_in(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|r| {
+            r.map(|e| {
+                let p = e.expect("entry").path();
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read(&p).expect("read"),
+                )
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Runs `args` on `file` with one thread and with two, and checks that both wrote the same,
+/// on stdout and stderr, and in the directory an argument `DIR` stands for.
 fn same_both_ways(args: &[&str], file: &Path) {
     let file = file.to_str().expect("UTF-8 path");
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let dir = scratch.path().join("out");
     let run = |threads: &str| {
-        let mut all = args.to_vec();
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut all: Vec<&str> = args
+            .iter()
+            .map(|&a| if a == "DIR" { dir.to_str().unwrap() } else { a })
+            .collect();
         all.extend(["--threads", threads, file]);
-        msnsniff(&all)
+        (msnsniff(&all), files_in(&dir))
     };
-    let (one, two) = (run("1"), run("2"));
+    let ((one, one_files), (two, two_files)) = (run("1"), run("2"));
     assert_eq!(one.status.code(), two.status.code(), "{args:?} {file}");
     assert_eq!(one.stderr, two.stderr, "{args:?} {file}");
     assert!(
         one.stdout == two.stdout,
         "{args:?} {file}: output differs between one thread and two"
     );
+    assert!(
+        one_files == two_files,
+        "{args:?} {file}: files differ between one thread and two"
+    );
 }
 
 #[test]
 fn every_bundled_capture_is_written_the_same_on_one_thread_and_on_two() {
-    let dir = tempfile::tempdir().expect("tempdir");
     for file in bundled() {
         for args in [
             &["read", "-q", "--format", "jsonl"][..],
             &["read", "-q", "--notes", "full", "--color", "always"],
             &["read", "-q", "--format", "json", "--only", "sb"],
-            &["stats", "-q"],
-            &["stats", "-q", "--format", "json"],
+            &["read", "-q", "--extract", "DIR"],
         ] {
             same_both_ways(args, &file);
         }
-        // Transcripts: the same files, with the same contents.
-        let (a, b) = (dir.path().join("one"), dir.path().join("two"));
-        for (threads, out) in [("1", &a), ("2", &b)] {
-            let o = msnsniff(&[
-                "transcripts",
-                "-q",
-                "--threads",
-                threads,
-                "-o",
-                out.to_str().unwrap(),
-                file.to_str().unwrap(),
-            ]);
-            assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
-        }
-        let list = |d: &Path| -> Vec<(String, Vec<u8>)> {
-            let mut v: Vec<_> = std::fs::read_dir(d)
-                .map(|r| {
-                    r.map(|e| {
-                        let p = e.expect("entry").path();
-                        (
-                            p.file_name().unwrap().to_string_lossy().into_owned(),
-                            std::fs::read(&p).expect("read"),
-                        )
-                    })
-                    .collect()
-                })
-                .unwrap_or_default();
-            v.sort();
-            v
-        };
-        assert_eq!(list(&a), list(&b), "{}", file.display());
-        let _ = std::fs::remove_dir_all(&a);
-        let _ = std::fs::remove_dir_all(&b);
+        same_both_ways(&["transcripts", "-q", "-o", "DIR"], &file);
     }
 }
 
@@ -117,8 +112,8 @@ fn a_large_capture_is_written_the_same_on_one_thread_and_on_two() {
     let file = generated(dir.path());
     same_both_ways(&["read", "-q", "--format", "jsonl"], &file);
     same_both_ways(&["read", "-q", "--time", "iso", "--frames"], &file);
-    same_both_ways(&["stats", "-q", "--format", "json"], &file);
     same_both_ways(&["read", "-q", "--group"], &file);
+    same_both_ways(&["transcripts", "-q", "-o", "DIR"], &file);
 }
 
 #[test]
@@ -246,4 +241,47 @@ fn threads_must_be_at_least_one() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--threads"));
+}
+
+#[test]
+fn transcripts_are_written_as_their_conversations_end() {
+    use msnsniff::output::transcript::{Transcribe, TranscriptFormat, TranscriptWriter};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = generated(dir.path());
+    let out = dir.path().join("streamed");
+    let mut transcribe =
+        Transcribe::new(TranscriptWriter::new(&out, &TranscriptFormat::ALL).expect("directory"));
+    pipeline::decode(
+        &mut FileSource::new(vec![file.to_string_lossy().into_owned()], None),
+        pipeline::msn_config(),
+        &mut transcribe,
+    )
+    .expect("decode");
+    // Before the end: the conversations that ended are on disk, the indexes are not.
+    let before = files_in(&out);
+    let html = before.iter().filter(|(n, _)| n.ends_with(".html")).count();
+    assert!(html > 20, "{html} conversations written before the end");
+    assert!(before.iter().all(|(n, _)| !n.starts_with("index.")));
+    let written = transcribe.finish().expect("finish");
+    // The same files, and the same list of them, as the command writes.
+    let whole = dir.path().join("whole");
+    let o = msnsniff(&[
+        "transcripts",
+        "-q",
+        "-o",
+        whole.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(files_in(&out) == files_in(&whole), "the files differ");
+    let listed: Vec<String> = String::from_utf8(o.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| l.replace(whole.to_str().unwrap(), out.to_str().unwrap()))
+        .collect();
+    let written: Vec<String> = written
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(listed, written);
 }

@@ -172,17 +172,20 @@ pub fn summaries(conversations: &[Conversation]) -> Vec<ConversationSummary> {
     let mut taken = BTreeSet::new();
     conversations
         .iter()
-        .map(|c| {
-            let base = file_stem(c);
-            let mut stem = base.clone();
-            let mut n = 1;
-            while !taken.insert(stem.to_lowercase()) {
-                n += 1;
-                stem = format!("{base}_{n}");
-            }
-            ConversationSummary::new(c, stem)
-        })
+        .map(|c| ConversationSummary::new(c, unique_stem(&mut taken, c)))
         .collect()
+}
+
+/// `c`'s file stem, numbered past the ones already `taken` (compared without case).
+fn unique_stem(taken: &mut BTreeSet<String>, c: &Conversation) -> String {
+    let base = file_stem(c);
+    let mut stem = base.clone();
+    let mut n = 1;
+    while !taken.insert(stem.to_lowercase()) {
+        n += 1;
+        stem = format!("{base}_{n}");
+    }
+    stem
 }
 
 /// `2011-08-10T03-17-29Z_alice@example.com_bob@example.com`: the start time (UTC, no colon)
@@ -239,38 +242,125 @@ pub fn write_all(
     presence: &[PresenceChange],
     formats: &[TranscriptFormat],
 ) -> io::Result<Vec<PathBuf>> {
-    crate::output::output_dir(dir)?;
-    let summaries = summaries(conversations);
-    let mut written = Vec::new();
-    for &f in formats {
-        for (c, s) in conversations.iter().zip(&summaries) {
+    let mut writer = TranscriptWriter::new(dir, formats)?;
+    for c in conversations {
+        writer.conversation(c)?;
+    }
+    writer.finish(sessions, lists, presence)
+}
+
+/// Writes each conversation's files as soon as it is given, keeping only its summary for
+/// the indexes, which are written at the end with the contact lists: a capture's
+/// conversations never have to be held all at once. The files and the paths returned are
+/// those of [`write_all`] given the same conversations in the same order.
+pub struct TranscriptWriter {
+    dir: PathBuf,
+    formats: Vec<TranscriptFormat>,
+    /// File stems used so far, lower-cased.
+    taken: BTreeSet<String>,
+    summaries: Vec<ConversationSummary>,
+    /// The paths written, one list per format (in the order of `formats`).
+    written: Vec<Vec<PathBuf>>,
+}
+
+impl TranscriptWriter {
+    /// Makes the directory (or checks that it can be written to).
+    pub fn new(dir: &Path, formats: &[TranscriptFormat]) -> io::Result<TranscriptWriter> {
+        crate::output::output_dir(dir)?;
+        Ok(TranscriptWriter {
+            dir: dir.to_path_buf(),
+            formats: formats.to_vec(),
+            taken: BTreeSet::new(),
+            summaries: Vec::new(),
+            written: vec![Vec::new(); formats.len()],
+        })
+    }
+
+    /// Writes one conversation's files, in every format.
+    pub fn conversation(&mut self, c: &Conversation) -> io::Result<()> {
+        let summary = ConversationSummary::new(c, unique_stem(&mut self.taken, c));
+        for (&f, written) in self.formats.iter().zip(&mut self.written) {
             let body = match f {
                 TranscriptFormat::Txt => txt::render_txt(c),
                 TranscriptFormat::Html => html::render_html(c),
                 TranscriptFormat::Json => json::render_json(c),
             };
-            written.push(write(dir, &format!("{}.{}", s.stem, f.extension()), &body)?);
+            let name = format!("{}.{}", summary.stem, f.extension());
+            written.push(write(&self.dir, &name, &body)?);
         }
-        let index = match f {
-            TranscriptFormat::Txt => txt::render_index_txt(&summaries, sessions),
-            TranscriptFormat::Html => html::render_index_html(&summaries, sessions),
-            TranscriptFormat::Json => json::render_index_json(&summaries, sessions),
-        };
-        written.push(write(dir, &format!("index.{}", f.extension()), &index)?);
-        if !lists.is_empty() || !presence.is_empty() {
-            let contacts = match f {
-                TranscriptFormat::Txt => txt::render_contacts_txt(lists, presence),
-                TranscriptFormat::Html => html::render_contacts_html(lists, presence),
-                TranscriptFormat::Json => json::render_contacts_json(lists, presence),
+        self.summaries.push(summary);
+        Ok(())
+    }
+
+    /// Writes the indexes and the contact lists; the paths of every file written, format
+    /// after format.
+    pub fn finish(
+        mut self,
+        sessions: &[LoginSession],
+        lists: &[ContactList],
+        presence: &[PresenceChange],
+    ) -> io::Result<Vec<PathBuf>> {
+        let (dir, summaries) = (&self.dir, &self.summaries);
+        for (&f, written) in self.formats.iter().zip(&mut self.written) {
+            let index = match f {
+                TranscriptFormat::Txt => txt::render_index_txt(summaries, sessions),
+                TranscriptFormat::Html => html::render_index_html(summaries, sessions),
+                TranscriptFormat::Json => json::render_index_json(summaries, sessions),
             };
-            written.push(write(
-                dir,
-                &format!("contacts.{}", f.extension()),
-                &contacts,
-            )?);
+            written.push(write(dir, &format!("index.{}", f.extension()), &index)?);
+            if !lists.is_empty() || !presence.is_empty() {
+                let contacts = match f {
+                    TranscriptFormat::Txt => txt::render_contacts_txt(lists, presence),
+                    TranscriptFormat::Html => html::render_contacts_html(lists, presence),
+                    TranscriptFormat::Json => json::render_contacts_json(lists, presence),
+                };
+                written.push(write(
+                    dir,
+                    &format!("contacts.{}", f.extension()),
+                    &contacts,
+                )?);
+            }
+        }
+        Ok(self.written.into_iter().flatten().collect())
+    }
+}
+
+/// The sink of `transcripts` (and of `live --transcripts`): the correlator builds the
+/// conversations from the events, and each is written as soon as it is finished; the rest,
+/// the indexes and the contact lists at the end.
+pub struct Transcribe {
+    correlator: crate::conversation::Correlator,
+    writer: TranscriptWriter,
+}
+
+impl Transcribe {
+    pub fn new(writer: TranscriptWriter) -> Transcribe {
+        Transcribe {
+            correlator: crate::conversation::Correlator::new(),
+            writer,
         }
     }
-    Ok(written)
+
+    /// Writes what is left: the conversations still open, the indexes, the contact lists.
+    /// The paths of every file written.
+    pub fn finish(mut self) -> io::Result<Vec<PathBuf>> {
+        let rest = self.correlator.finish();
+        for c in &rest.conversations {
+            self.writer.conversation(c)?;
+        }
+        self.writer
+            .finish(&rest.login_sessions, &rest.contact_lists, &rest.presence)
+    }
+}
+
+impl crate::event::Sink for Transcribe {
+    fn event(&mut self, ev: &crate::event::Event) -> io::Result<()> {
+        self.correlator.event(ev);
+        for c in self.correlator.take_finished() {
+            self.writer.conversation(&c)?;
+        }
+        Ok(())
+    }
 }
 
 fn write(dir: &Path, name: &str, body: &str) -> io::Result<PathBuf> {
