@@ -300,14 +300,17 @@ impl FlowTable {
             }
         }
 
-        self.tick += 1;
-        let tick = self.tick;
         let Some(conn) = self.conns.get_mut(&key) else {
             return;
         };
-        self.lru.remove(&conn.tick);
-        conn.tick = tick;
-        self.lru.insert(tick, key);
+        // To the back of the LRU, unless it is there already (the previous packet was this
+        // connection's too) and no sweep has handled it since.
+        if conn.tick != self.tick || conn.tick <= self.swept_until {
+            self.tick += 1;
+            self.lru.remove(&conn.tick);
+            conn.tick = self.tick;
+            self.lru.insert(self.tick, key);
+        }
         if conn.state == State::Done {
             return;
         }

@@ -521,6 +521,36 @@ fn a_hole_open_past_the_idle_timeout_becomes_a_gap() {
 }
 
 #[test]
+fn the_sweep_handles_again_a_connection_that_stayed_the_most_recent() {
+    // One connection only, so that it is always the back of the LRU: after the sweep has
+    // handled it once, its next packet must still move it past what the sweep has done, or
+    // its next hole would never be given up.
+    let mut h = Harness::new();
+    h.handshake(C, S);
+    let (c1, s1) = (CISN.wrapping_add(1), SISN.wrapping_add(1));
+    let silence = |h: &mut Harness| {
+        h.secs += IDLE_TIMEOUT.as_secs() as i64 + 5;
+        for _ in 0..JUMP_CONFIRM_FRAMES {
+            h.seg(S, C, s1, c1, "A", b"");
+        }
+    };
+    h.seg(C, S, c1.wrapping_add(10), s1, "PA", b"late");
+    silence(&mut h);
+    assert!(
+        h.recs.contains(&Rec::Gap(1, C2S, 0, 10, GapReason::Idle)),
+        "{:?}",
+        h.recs
+    );
+    h.seg(C, S, c1.wrapping_add(20), s1, "PA", b"again");
+    silence(&mut h);
+    assert!(
+        h.recs.contains(&Rec::Gap(1, C2S, 14, 6, GapReason::Idle)),
+        "{:?}",
+        h.recs
+    );
+}
+
+#[test]
 fn an_acknowledged_hole_is_given_up_after_the_grace_time() {
     let mut h = Harness::new();
     h.handshake(C, S);

@@ -407,8 +407,11 @@ pub static VERBS: &[VerbSpec] = &[
 
 /// The row of a letter verb.
 pub fn lookup(verb: Verb) -> Option<&'static VerbSpec> {
+    // The three letters as one number compare in the table's (alphabetical) order.
+    let number = |v: Verb| u32::from_be_bytes([0, v.0[0], v.0[1], v.0[2]]);
+    let wanted = number(verb);
     VERBS
-        .binary_search_by(|row| row.verb.cmp(&verb))
+        .binary_search_by(|row| number(row.verb).cmp(&wanted))
         .ok()
         .map(|i| &VERBS[i])
 }
