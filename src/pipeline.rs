@@ -173,9 +173,12 @@ pub const HANDOFF_EVENTS: usize = 512;
 /// all full. With [`HANDOFF_EVENTS`] this bounds what is between the threads.
 pub const HANDOFF_BATCHES: usize = 2;
 /// Bytes (of lines, payloads and object data) a batch may carry before it is handed over
-/// whatever its length, so that what waits between the threads stays under about
-/// `HANDOFF_BATCHES + 2` times this, plus one event (itself bounded by the framer's caps).
+/// whatever its length. What is between the threads is at most `HANDOFF_BATCHES + 2` batches
+/// (those waiting, the one being filled, the one being written), each of at most this plus
+/// one event (itself bounded by the framer's caps).
 pub const HANDOFF_BYTES: usize = 1 << 18;
+/// The decoding thread's stack: 8 MiB, as the main thread's on Linux.
+const DECODE_STACK: usize = 8 << 20;
 
 /// [`decode`], with the reading and decoding on a second thread and `sink` (the outputs) on
 /// this one, for the offline runs whose outputs cost as much as the decoding. The events
@@ -191,20 +194,25 @@ pub fn decode_split(
     let wants_commands = sink.wants_commands();
     let (tx, rx) = mpsc::sync_channel::<Vec<Event>>(HANDOFF_BATCHES);
     std::thread::scope(|scope| {
-        let worker = scope.spawn(move || {
-            let mut handoff = Handoff {
-                tx,
-                batch: Vec::with_capacity(HANDOFF_EVENTS),
-                bytes: 0,
-                wants_commands,
-            };
-            let mut decoder = Decoder::new(&mut handoff).with_memcap(config.memcap);
-            let run = run(source, config, &mut decoder);
-            let commands = decoder.commands;
-            drop(decoder);
-            let run = run.and_then(|summary| handoff.send().map(|()| summary));
-            run.map(|summary| (summary, commands))
-        });
+        // The main thread's stack size, so that no input the one-thread run decodes can
+        // exhaust the decoding thread's.
+        let worker = std::thread::Builder::new()
+            .name("decode".into())
+            .stack_size(DECODE_STACK)
+            .spawn_scoped(scope, move || {
+                let mut handoff = Handoff {
+                    tx,
+                    batch: Vec::with_capacity(HANDOFF_EVENTS),
+                    bytes: 0,
+                    wants_commands,
+                };
+                let mut decoder = Decoder::new(&mut handoff).with_memcap(config.memcap);
+                let run = run(source, config, &mut decoder);
+                let commands = decoder.commands;
+                drop(decoder);
+                let run = run.and_then(|summary| handoff.send().map(|()| summary));
+                run.map(|summary| (summary, commands))
+            })?;
         let mut failure = None;
         'batches: for batch in rx.iter() {
             for ev in batch {
