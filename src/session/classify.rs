@@ -5,9 +5,9 @@
 use crate::Direction;
 use crate::event::{Channel, Role};
 use crate::flow::ExpectedKind;
-use crate::msnp::Dialect;
 use crate::msnp::command::Command;
 use crate::msnp::verbs::{self, Servers};
+use crate::msnp::{Dialect, Verb};
 
 const C2S: Direction = Direction::ClientToServer;
 const S2C: Direction = Direction::ServerToClient;
@@ -25,10 +25,33 @@ pub struct RoleEvidence {
     /// which it is.
     pub settled: bool,
     /// What was seen, in words: a fact, never a conclusion drawn from later lines.
-    pub seen: String,
+    pub seen: Seen,
 }
 
-fn evidence(role: Role, settled: bool, seen: String) -> Option<RoleEvidence> {
+/// What a command showed, put in words only when a role is taken from it (most commands
+/// only confirm a role already known).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seen {
+    Words(&'static str),
+    Text(String),
+    /// `the client sent CHG`.
+    Sent {
+        who: &'static str,
+        verb: Verb,
+    },
+}
+
+impl std::fmt::Display for Seen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Seen::Words(w) => f.write_str(w),
+            Seen::Text(t) => f.write_str(t),
+            Seen::Sent { who, verb } => write!(f, "{who} sent {}", verb.as_str()),
+        }
+    }
+}
+
+fn evidence(role: Role, settled: bool, seen: Seen) -> Option<RoleEvidence> {
     Some(RoleEvidence {
         role,
         settled,
@@ -48,21 +71,25 @@ pub fn role_evidence(cmd: &Command, dir: Direction, logged_in: bool) -> Option<R
     // Lines whose parameters decide.
     match (dir, verb) {
         (_, "VER") if cmd.params.iter().any(|w| w == "MSNFTP") => {
-            return evidence(Role::FileTransfer, true, format!("{who} sent VER MSNFTP"));
+            return evidence(
+                Role::FileTransfer,
+                true,
+                Seen::Text(format!("{who} sent VER MSNFTP")),
+            );
         }
         (C2S, "USR") if p0.is_some_and(|m| AUTH_METHODS.contains(&m)) => {
             let method = p0.unwrap_or_default();
             return evidence(
                 Role::Notification,
                 false,
-                format!("the client sent USR {method}"),
+                Seen::Text(format!("the client sent USR {method}")),
             );
         }
         (C2S, "USR") if cmd.params.len() >= 2 => {
             return evidence(
                 Role::Switchboard,
                 true,
-                "the client sent USR with a handle and a cookie".to_string(),
+                Seen::Words("the client sent USR with a handle and a cookie"),
             );
         }
         (S2C, "USR") if p0 == Some("OK") => {
@@ -72,21 +99,21 @@ pub fn role_evidence(cmd: &Command, dir: Direction, logged_in: bool) -> Option<R
             return evidence(
                 Role::Notification,
                 true,
-                "the server accepted the login (USR OK)".to_string(),
+                Seen::Words("the server accepted the login (USR OK)"),
             );
         }
         (S2C, "MSG") if p0 == Some("Hotmail") => {
             return evidence(
                 Role::Notification,
                 true,
-                "the server relayed a message from Hotmail".to_string(),
+                Seen::Words("the server relayed a message from Hotmail"),
             );
         }
         (S2C, "MSG") if p0.is_some_and(|h| h.contains('@')) => {
             return evidence(
                 Role::Switchboard,
                 true,
-                "the server relayed a message from another user".to_string(),
+                Seen::Words("the server relayed a message from another user"),
             );
         }
         (S2C, "MSG") => return None,
@@ -94,7 +121,7 @@ pub fn role_evidence(cmd: &Command, dir: Direction, logged_in: bool) -> Option<R
             return evidence(
                 Role::Dispatch,
                 true,
-                "the server redirected the client with XFR NS before any login".to_string(),
+                Seen::Words("the server redirected the client with XFR NS before any login"),
             );
         }
         _ => {}
@@ -114,7 +141,14 @@ pub fn role_evidence(cmd: &Command, dir: Direction, logged_in: bool) -> Option<R
     } else {
         return None;
     };
-    evidence(role, settled, format!("{who} sent {verb}"))
+    evidence(
+        role,
+        settled,
+        Seen::Sent {
+            who,
+            verb: cmd.verb,
+        },
+    )
 }
 
 /// The dialect the server chose in its `VER` reply, or MSNFTP from either side's

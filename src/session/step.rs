@@ -733,6 +733,18 @@ fn clients(
     message: Option<&msnc::Message>,
     ch: &mut Changes,
 ) {
+    // Only these can change what is known of the clients: the rest is not worth a copy of
+    // the list to compare with.
+    let p2p = message.is_some_and(|m| matches!(m.kind, msnc::Kind::P2p(_)));
+    let listed = matches!(
+        (dir, cmd.verb.as_str()),
+        (Direction::ClientToServer, "CHG")
+            | (Direction::ServerToClient, "JOI")
+            | (Direction::ServerToClient, "IRO")
+    );
+    if !p2p && !listed {
+        return;
+    }
     let c = &mut state.info.clients;
     let before = c.clone();
     let p = &cmd.params;
