@@ -161,7 +161,6 @@ fn main() {
         ),
         ("msnsniff read (dialogue)", vec!["read", "-q"]),
         // The same on one thread, to show what the second one brings.
-        ("msnsniff read (dialogue) -j1", vec!["read", "-q", "-j1"]),
         (
             "msnsniff read --format jsonl -j1",
             vec!["read", "--format", "jsonl", "-q", "-j1"],

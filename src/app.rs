@@ -195,9 +195,12 @@ fn read(args: ReadArgs) -> io::Result<Outcome> {
     } else {
         Box::new(io::BufWriter::with_capacity(1 << 16, stdout.lock()))
     };
+    // JSON output is as much work as the decoding, so it gets a thread of its own; the
+    // dialogue is a quarter of it, and handing events over cost about as much as it saved.
+    let json = args.events.format != ReadFormat::Dialogue;
     let (summary, commands, unmatched) = print_events(
         &mut source,
-        if split(&args.capture, !line) {
+        if split(&args.capture, !line && json) {
             Decoding::Apart
         } else {
             Decoding::Here(None)

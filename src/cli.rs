@@ -164,9 +164,10 @@ pub struct CaptureArgs {
     /// the output on another (the output is the same) [default: 2 when the machine has two
     /// processors or more, else 1].
     ///
-    /// Used by `read` and `transcripts`. A terminal and `--line-buffered` use one, so that
-    /// each line is shown as it is complete; `flows` and `stats` use one (their outputs are
-    /// light work, and handing the events over would cost more than it saves), and so does
+    /// Used by `read --format jsonl|json` and `transcripts`, whose outputs are as much work
+    /// as the decoding. A terminal and `--line-buffered` use one, so that each line is shown
+    /// as it is complete; the dialogue, `flows` and `stats` use one (their outputs are
+    /// lighter work, and handing the events over costs about what it saves), and so does
     /// `live`.
     #[arg(long, short = 'j', value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=1024))]
