@@ -59,7 +59,7 @@ impl<'a> Mime<'a> {
     pub fn parse(payload: &'a [u8]) -> Mime<'a> {
         let mut headers = Vec::new();
         let mut dropped = 0;
-        let mut keep = |line: &[u8]| {
+        let (end, body_at) = walk(payload, |line| {
             if let Some(h) = split_line(line) {
                 if headers.len() < MAX_HEADERS {
                     headers.push(h);
@@ -67,38 +67,32 @@ impl<'a> Mime<'a> {
                     dropped += 1;
                 }
             }
-        };
-        let limit = payload.len().min(MAX_HEADER_BLOCK);
-        let mut pos = 0;
-        let (end, body_at) = loop {
-            if pos >= payload.len() {
-                break (HeadersEnd::Missing, payload.len());
-            }
-            // The next line end, searched no further than the cap.
-            let window = &payload[pos..limit.max(pos)];
-            match window.iter().position(|&b| b == b'\n') {
-                Some(n) => {
-                    let line = strip_cr(&payload[pos..pos + n]);
-                    let next = pos + n + 1;
-                    if line.is_empty() {
-                        break (HeadersEnd::Blank, next);
-                    }
-                    keep(line);
-                    pos = next;
-                }
-                None if payload.len() > limit => break (HeadersEnd::TooLong, pos),
-                None => {
-                    keep(&payload[pos..]);
-                    break (HeadersEnd::Missing, payload.len());
-                }
-            }
-        };
+        });
         Mime {
             headers,
             dropped,
             end,
             body: &payload[body_at..],
         }
+    }
+
+    /// How the header block ends, where the body starts, and [`Mime::content_type`], as
+    /// [`Mime::parse`] would give them, without keeping the other headers: for an output
+    /// that only asks whether a payload is text.
+    pub fn content_type_of(payload: &[u8]) -> (HeadersEnd, usize, Option<String>) {
+        let (mut seen, mut value) = (0, None);
+        let (end, body_at) = walk(payload, |line| {
+            // The same lines count as headers as in `parse`, so that the cap is the same.
+            let Some((name, v)) = split_raw(line) else {
+                return;
+            };
+            seen += 1;
+            if value.is_none() && seen <= MAX_HEADERS && name.eq_ignore_ascii_case(b"Content-Type")
+            {
+                value = Some(escape_field(v));
+            }
+        });
+        (end, body_at, value.map(|v| kind_of(&v)))
     }
 
     /// The value of the first header of that name (ASCII case ignored).
@@ -108,16 +102,7 @@ impl<'a> Mime<'a> {
 
     /// `Content-Type` without its parameters, in lower case: `text/plain`.
     pub fn content_type(&self) -> Option<String> {
-        let value = self.header("Content-Type")?;
-        let kind = value.split(';').next().unwrap_or("").trim();
-        // Without an escape, the data form is the text itself (the usual case: one copy).
-        if !kind.contains('\\') {
-            return Some(kind.to_ascii_lowercase());
-        }
-        // Lower-cased as bytes, so that an escaped byte keeps its upper-case hex.
-        let mut bytes = unescape_field(kind);
-        bytes.make_ascii_lowercase();
-        Some(escape_field(&bytes))
+        Some(kind_of(self.header("Content-Type")?))
     }
 
     /// The `charset` parameter of `Content-Type`, as given (quotes removed).
@@ -130,6 +115,19 @@ impl<'a> Mime<'a> {
                 .then(|| v.trim().trim_matches('"').to_string())
         })
     }
+}
+
+/// A `Content-Type` value without its parameters, in lower case: `text/plain`.
+fn kind_of(value: &str) -> String {
+    let kind = value.split(';').next().unwrap_or("").trim();
+    // Without an escape, the data form is the text itself (the usual case: one copy).
+    if !kind.contains('\\') {
+        return kind.to_ascii_lowercase();
+    }
+    // Lower-cased as bytes, so that an escaped byte keeps its upper-case hex.
+    let mut bytes = unescape_field(kind);
+    bytes.make_ascii_lowercase();
+    escape_field(&bytes)
 }
 
 /// The first value of that name among `fields` (ASCII case ignored).
@@ -177,16 +175,52 @@ fn trim(bytes: &[u8]) -> &[u8] {
     &bytes[start..end.max(start)]
 }
 
-/// `Name: value` → the two sides, trimmed, in the data form.
-fn split_line(line: &[u8]) -> Option<Header> {
+/// Calls `keep` with each line of the header block; how the block ended and where the body
+/// starts. A line is searched for no further than [`MAX_HEADER_BLOCK`] bytes in.
+fn walk(payload: &[u8], mut keep: impl FnMut(&[u8])) -> (HeadersEnd, usize) {
+    let limit = payload.len().min(MAX_HEADER_BLOCK);
+    let mut pos = 0;
+    loop {
+        if pos >= payload.len() {
+            return (HeadersEnd::Missing, payload.len());
+        }
+        // The next line end, searched no further than the cap.
+        let window = &payload[pos..limit.max(pos)];
+        match window.iter().position(|&b| b == b'\n') {
+            Some(n) => {
+                let line = strip_cr(&payload[pos..pos + n]);
+                let next = pos + n + 1;
+                if line.is_empty() {
+                    return (HeadersEnd::Blank, next);
+                }
+                keep(line);
+                pos = next;
+            }
+            None if payload.len() > limit => return (HeadersEnd::TooLong, pos),
+            None => {
+                keep(&payload[pos..]);
+                return (HeadersEnd::Missing, payload.len());
+            }
+        }
+    }
+}
+
+/// `Name: value` → the two sides, trimmed, as bytes; `None` without a colon or a name.
+fn split_raw(line: &[u8]) -> Option<(&[u8], &[u8])> {
     let colon = line.iter().position(|&b| b == b':')?;
     let name = trim(&line[..colon]);
     if name.is_empty() {
         return None;
     }
+    Some((name, trim(&line[colon + 1..])))
+}
+
+/// `Name: value` → the two sides, trimmed, in the data form.
+fn split_line(line: &[u8]) -> Option<Header> {
+    let (name, value) = split_raw(line)?;
     Some(Header {
         name: escape_field(name),
-        value: escape_field(trim(&line[colon + 1..])),
+        value: escape_field(value),
     })
 }
 

@@ -458,4 +458,31 @@ proptest! {
             prop_assert!(!n.chars().any(is_hidden), "{:?}", n);
         }
     }
+
+    /// The dialogue's quick look at a payload (`content_type_of`) sees what the full parse
+    /// sees: the end of the header block, where the body starts, the content type.
+    #[test]
+    fn the_quick_content_type_agrees_with_the_parse(
+        parts in proptest::collection::vec(prop_oneof![
+            proptest::sample::select(vec![
+                "Content-Type: text/plain; charset=UTF-8\r\n",
+                "content-TYPE:Application/X-MsnMsgrP2P \r\n",
+                "Content-Type: te\\xt/\u{202e}x; a=b\r\n",
+                "  Content-Type\t:  \r\n",
+                "Content-Typ: text/x\r\n",
+                "X: y\r\n", "\r\n", "\n", "\r", ":", "\t", ";", "\\",
+            ]).prop_map(|s| s.as_bytes().to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..8),
+            // Enough headers to pass the cap, so that a content type after it is not seen.
+            Just(b"A: b\r\n".repeat(crate::msnc::mime::MAX_HEADERS)),
+        ], 0..12)
+    ) {
+        let payload = parts.concat();
+        let full = crate::msnc::mime::Mime::parse(&payload);
+        let quick = crate::msnc::mime::Mime::content_type_of(&payload);
+        prop_assert_eq!(
+            quick,
+            (full.end, payload.len() - full.body.len(), full.content_type())
+        );
+    }
 }

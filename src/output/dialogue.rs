@@ -664,10 +664,10 @@ fn dialect_words(c: &ConnectionInfo) -> String {
 /// header block is read as the message layer reads it ([`crate::msnc::mime`]).
 fn binary_start(p: &[u8]) -> usize {
     let is_text = |b: &[u8]| std::str::from_utf8(b).is_ok() && !b.contains(&0);
-    let mime = Mime::parse(p);
-    let head_end = (mime.end == HeadersEnd::Blank).then(|| p.len() - mime.body.len());
+    let (end, body_at, ctype) = Mime::content_type_of(p);
+    let head_end = (end == HeadersEnd::Blank).then_some(body_at);
     if let Some(end) = head_end {
-        let ctype = mime.content_type().unwrap_or_default();
+        let ctype = ctype.unwrap_or_default();
         if ctype.starts_with("text/") {
             return p.len();
         }
