@@ -507,21 +507,15 @@ fn stats(args: StatsArgs) -> io::Result<Outcome> {
         // is read; the extractor passes every event on, and adds what it wrote.
         Some(dir) => {
             let mut extract = Extract::new(&mut stats, dir.clone())?;
-            let run = decode(
+            let run = pipeline::decode(
                 &mut source,
-                false,
                 config,
                 &mut Redact::new(&mut extract, redactor),
             )?;
             extract.finish()?;
             run
         }
-        None => decode(
-            &mut source,
-            false,
-            config,
-            &mut Redact::new(&mut stats, redactor),
-        )?,
+        None => pipeline::decode(&mut source, config, &mut Redact::new(&mut stats, redactor))?,
     };
     let report = stats.report();
     let stdout = io::stdout();
@@ -560,8 +554,8 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
             .collect()
     };
     // The directory first, so that a bad one fails before the capture is read. Each
-    // conversation is written as soon as it is over, so that memory does not grow with the
-    // capture; the indexes at the end.
+    // conversation is written as soon as it is over, not held until the end; the indexes
+    // are written at the end.
     let mut transcribe = Transcribe::new(TranscriptWriter::new(&args.output, &formats)?);
     let (summary, commands) = decode(
         &mut source,
