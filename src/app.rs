@@ -350,10 +350,10 @@ fn live(args: LiveArgs) -> io::Result<Outcome> {
     .map_err(|e| io::Error::other(e.to_string()))?;
     // Every directory and file first, so that a bad one fails before capturing starts.
     let mut transcribe = match &args.transcripts {
-        Some(dir) => Some(Transcribe::new(TranscriptWriter::new(
-            dir,
-            &TranscriptFormat::ALL,
-        )?)),
+        Some(dir) => Some(Transcribe::new(
+            TranscriptWriter::new(dir, &TranscriptFormat::ALL)?,
+            None,
+        )),
         None => None,
     };
     let mut writer = match &args.write {
@@ -421,7 +421,7 @@ fn live(args: LiveArgs) -> io::Result<Outcome> {
         if !args.quiet {
             eprintln!(
                 "msnsniff: {} transcript files written to {}",
-                written.len(),
+                written,
                 dir.display()
             );
         }
@@ -554,21 +554,21 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
             .collect()
     };
     // The directory first, so that a bad one fails before the capture is read. Each
-    // conversation is written as soon as it is over, not held until the end; the indexes
-    // are written at the end.
-    let mut transcribe = Transcribe::new(TranscriptWriter::new(&args.output, &formats)?);
+    // conversation is written as soon as it is over, not held until the end, and its paths
+    // listed; the indexes are written at the end.
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut transcribe = Transcribe::new(
+        TranscriptWriter::new(&args.output, &formats)?,
+        Some(&mut out),
+    );
     let (summary, commands) = decode(
         &mut source,
         split(&args.capture, true),
         config,
         &mut Redact::new(&mut transcribe, redactor(&args.redact)?),
     )?;
-    let written = transcribe.finish()?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    for path in &written {
-        writeln!(out, "{}", path.display())?;
-    }
+    transcribe.finish()?;
     out.flush()?;
     Ok(Outcome {
         found_msn: summary.msn_connections > 0 && commands > 0,

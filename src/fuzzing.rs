@@ -270,10 +270,10 @@ pub fn transcripts(data: &[u8]) {
         let _ = html::render_html(c);
         parses(json::render_json(c));
     }
-    let summaries = transcript::summaries(&conversations);
-    let _ = txt::render_index_txt(&summaries, &rest.login_sessions);
-    let _ = html::render_index_html(&summaries, &rest.login_sessions);
-    parses(json::render_index_json(&summaries, &rest.login_sessions));
+    let mut index = transcript::Index::of(&conversations).expect("the index fits in memory");
+    let _ = txt::render_index_txt(&mut index, &rest.login_sessions);
+    let _ = html::render_index_html(&mut index, &rest.login_sessions);
+    parses(json::render_index_json(&mut index, &rest.login_sessions).expect("in memory"));
     let _ = txt::render_contacts_txt(&rest.contact_lists, &rest.presence);
     let _ = html::render_contacts_html(&rest.contact_lists, &rest.presence);
     parses(json::render_contacts_json(

@@ -250,8 +250,11 @@ fn transcripts_are_written_as_their_conversations_end() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = generated(dir.path());
     let out = dir.path().join("streamed");
-    let mut transcribe =
-        Transcribe::new(TranscriptWriter::new(&out, &TranscriptFormat::ALL).expect("directory"));
+    let mut listing: Vec<u8> = Vec::new();
+    let mut transcribe = Transcribe::new(
+        TranscriptWriter::new(&out, &TranscriptFormat::ALL).expect("directory"),
+        Some(&mut listing),
+    );
     pipeline::decode(
         &mut FileSource::new(vec![file.to_string_lossy().into_owned()], None),
         pipeline::msn_config(),
@@ -263,7 +266,7 @@ fn transcripts_are_written_as_their_conversations_end() {
     let html = before.iter().filter(|(n, _)| n.ends_with(".html")).count();
     assert!(html > 20, "{html} conversations written before the end");
     assert!(before.iter().all(|(n, _)| !n.starts_with("index.")));
-    let written = transcribe.finish().expect("finish");
+    let count = transcribe.finish().expect("finish");
     // The same files, and the same list of them, as the command writes.
     let whole = dir.path().join("whole");
     let o = msnsniff(&[
@@ -280,9 +283,11 @@ fn transcripts_are_written_as_their_conversations_end() {
         .lines()
         .map(|l| l.replace(whole.to_str().unwrap(), out.to_str().unwrap()))
         .collect();
-    let written: Vec<String> = written
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
+    let written: Vec<String> = String::from_utf8(listing)
+        .expect("UTF-8")
+        .lines()
+        .map(str::to_string)
         .collect();
     assert_eq!(listed, written);
+    assert_eq!(count, written.len() as u64);
 }

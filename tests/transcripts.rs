@@ -11,8 +11,8 @@ use msnsniff::conversation::model::{
 use msnsniff::flow::FlowId;
 use msnsniff::msnc::text::Format;
 use msnsniff::output::transcript::{
-    self, TranscriptFormat, html::render_html, html::render_index_html, json::render_index_json,
-    json::render_json, summaries, txt::render_index_txt, txt::render_txt, write_all,
+    self, ConversationSummary, Index, TranscriptFormat, html::render_html, html::render_index_html,
+    json::render_index_json, json::render_json, txt::render_index_txt, txt::render_txt, write_all,
 };
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -302,19 +302,32 @@ fn json_transcript_of_a_two_person_chat() {
     assert!(text.contains("\"start\": 1312946249.750000000"));
 }
 
+/// The rows of `index`, read back.
+fn rows(index: &mut Index) -> Vec<ConversationSummary> {
+    let mut rows = Vec::new();
+    index
+        .for_each(|r| {
+            rows.push(r.clone());
+            Ok(())
+        })
+        .unwrap();
+    rows
+}
+
 #[test]
 fn indexes_list_the_conversations() {
     let convs = [two_person(), hostile()];
-    let s = summaries(&convs);
-    let t = render_index_txt(&s, &[session()]);
+    let mut s = Index::of(&convs).unwrap();
+    let t = render_index_txt(&mut s, &[session()]).unwrap();
     assert!(t.contains("#1 2011-08-10 03:17:29.750000 UTC (8.4s), 3 messages"));
     assert!(t.contains("file: report.pdf"));
-    let h = render_index_html(&s, &[session()]);
+    let h = render_index_html(&mut s, &[session()]).unwrap();
     assert!(h.contains("<svg class=\"timeline\""));
-    assert!(h.contains(&format!("href=\"{}.html\"", s[0].stem.replace('@', "%40"))));
+    let stem = &rows(&mut s)[0].stem;
+    assert!(h.contains(&format!("href=\"{}.html\"", stem.replace('@', "%40"))));
     assert!(h.contains("report.pdf"));
     assert!(h.contains("login session 1"));
-    let j: Value = serde_json::from_str(&render_index_json(&s, &[session()])).unwrap();
+    let j: Value = serde_json::from_str(&render_index_json(&mut s, &[session()]).unwrap()).unwrap();
     assert_eq!(j["conversations"][0]["messages"], 3);
     assert_eq!(j["conversations"][0]["files"][0], "report.pdf");
     assert_eq!(j["login_sessions"][0]["principal"], ME);
@@ -323,17 +336,20 @@ fn indexes_list_the_conversations() {
 #[test]
 fn a_hostile_conversation_stays_inert_in_every_format() {
     let c = hostile();
-    let s = summaries(std::slice::from_ref(&c));
+    let mut s = Index::of(std::slice::from_ref(&c)).unwrap();
     let t = render_txt(&c);
     assert_inert_display(&t, "txt");
     assert!(t.contains("\\x1B[31mred"));
     assert!(t.contains("\\u{202E}"));
-    let it = render_index_txt(&s, &[session()]);
+    let it = render_index_txt(&mut s, &[session()]).unwrap();
     assert_inert_display(&it, "index.txt");
 
     for (what, h) in [
         ("html", render_html(&c)),
-        ("index.html", render_index_html(&s, &[session()])),
+        (
+            "index.html",
+            render_index_html(&mut s, &[session()]).unwrap(),
+        ),
     ] {
         assert_inert_display(&h, what);
         let lower = h.to_lowercase();
@@ -378,7 +394,7 @@ fn file_names_are_safe_unique_and_dated() {
     let mut d = two_person();
     d.participants.clear();
     d.id = 9;
-    let s = summaries(&[a, b, c, d]);
+    let s = rows(&mut Index::of(&[a, b, c, d]).unwrap());
     assert_eq!(
         s[0].stem,
         "2011-08-10T03-17-29Z_fengzejin@hotmail.com_zhangmeiqing_2009@126.com"
@@ -400,15 +416,15 @@ fn file_names_are_safe_unique_and_dated() {
 #[test]
 fn rendering_is_deterministic() {
     let convs = [two_person(), hostile()];
-    let s = summaries(&convs);
+    let mut s = Index::of(&convs).unwrap();
     for c in &convs {
         assert_eq!(render_txt(c), render_txt(c));
         assert_eq!(render_html(c), render_html(c));
         assert_eq!(render_json(c), render_json(c));
     }
     assert_eq!(
-        render_index_html(&s, &[session()]),
-        render_index_html(&summaries(&convs), &[session()])
+        render_index_html(&mut s, &[session()]).unwrap(),
+        render_index_html(&mut Index::of(&convs).unwrap(), &[session()]).unwrap()
     );
     let d1 = tempfile::tempdir().unwrap();
     let d2 = tempfile::tempdir().unwrap();
@@ -559,11 +575,12 @@ fn json_documents_match_the_schema_and_it_is_strict() {
     empty.session_id = None;
     let v: Value = serde_json::from_str(&render_json(&empty)).unwrap();
     assert_eq!(errors(&conv, &v), Vec::<String>::new());
-    let s = summaries(&convs);
+    let mut s = Index::of(&convs).unwrap();
     let mut bare = session();
     bare.login = None;
     bare.client_version = None;
-    let v: Value = serde_json::from_str(&render_index_json(&s, &[session(), bare])).unwrap();
+    let v: Value =
+        serde_json::from_str(&render_index_json(&mut s, &[session(), bare]).unwrap()).unwrap();
     assert_eq!(errors(&index, &v), Vec::<String>::new());
     // Strict: a misspelt field, an unknown kind, a wrong type are rejected.
     let mut v: Value = serde_json::from_str(&render_json(&convs[0])).unwrap();

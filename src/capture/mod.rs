@@ -24,7 +24,19 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// A capture timestamp, kept at the precision the file provides (micro- or nanoseconds).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Timestamp {
     /// Seconds since the Unix epoch.
     pub secs: i64,

@@ -138,7 +138,7 @@ impl Groups {
     fn spill(&mut self) -> io::Result<()> {
         use std::io::{Seek, SeekFrom};
         if self.spill.is_none() {
-            self.spill = Some(spill_file()?);
+            self.spill = Some(super::spill_file("--group")?);
         }
         let file = self.spill.as_mut().expect("made above");
         file.seek(SeekFrom::End(0))?;
@@ -174,36 +174,6 @@ impl Groups {
         out.write_all(g.text.as_bytes())?;
         out.write_all(b"\n")
     }
-}
-
-/// A temporary file for `--group`, unlinked as soon as it is open.
-fn spill_file() -> io::Result<std::fs::File> {
-    let dir = std::env::temp_dir();
-    for n in 0..1000u32 {
-        let path = dir.join(format!("msnsniff-group-{}-{n}", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(f) => {
-                std::fs::remove_file(&path)?;
-                return Ok(f);
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("{}: {e} (the temporary file of --group)", path.display()),
-                ));
-            }
-        }
-    }
-    Err(io::Error::other(format!(
-        "no temporary file for --group in {}",
-        dir.display()
-    )))
 }
 
 impl<W: Write> Dialogue<W> {

@@ -29,3 +29,38 @@ pub fn output_dir(dir: &std::path::Path) -> std::io::Result<()> {
     }
     std::fs::create_dir_all(dir).map_err(named)
 }
+
+/// A temporary file for what `what` (`--group`, the transcripts' index) keeps beyond its
+/// share of memory, unlinked as soon as it is open.
+pub fn spill_file(what: &str) -> std::io::Result<std::fs::File> {
+    let dir = std::env::temp_dir();
+    for n in 0..1000u32 {
+        let path = dir.join(format!(
+            "msnsniff-{}-{}-{n}",
+            what.trim_start_matches('-').replace(' ', "-"),
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => {
+                std::fs::remove_file(&path)?;
+                return Ok(f);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!("{}: {e} (the temporary file of {what})", path.display()),
+                ));
+            }
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "no temporary file for {what} in {}",
+        dir.display()
+    )))
+}

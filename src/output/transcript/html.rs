@@ -11,14 +11,14 @@
 //! notifications are left out, as in the text form.
 
 use super::{
-    ConversationSummary, Item, clock, day, duration, is_local, message_lines, name_for, shown,
-    timeline,
+    Index, Item, clock, day, duration, is_local, message_lines, name_for, shown, timeline,
 };
 use crate::conversation::model::{
     ContactList, Conversation, EntryKind, LoginSession, Participant, PresenceChange,
 };
 use crate::output::text::utc;
 use std::fmt::Write as _;
+use std::io;
 
 /// Local side (`>>>` in the dialogue), other side (`<<<`), notes (`<o>`).
 pub const LOCAL_COLOUR: &str = "#0000cc";
@@ -240,24 +240,35 @@ pub(crate) fn href(name: &str) -> String {
 }
 
 /// The index page: the timeline, then a table of the conversations, each linking to its page.
-pub fn render_index_html(summaries: &[ConversationSummary], sessions: &[LoginSession]) -> String {
+pub fn render_index_html(index: &mut Index, sessions: &[LoginSession]) -> io::Result<String> {
+    super::rendered(|out| write_index_html(out, index, sessions))
+}
+
+/// [`render_index_html`] to `out`, a row at a time.
+pub fn write_index_html(
+    out: &mut dyn io::Write,
+    index: &mut Index,
+    sessions: &[LoginSession],
+) -> io::Result<()> {
     let mut s = head("MSN conversations");
     let _ = writeln!(
         s,
         "<h1>MSN conversations</h1>\n<p>{} conversation{}, {} login session{}. Times are UTC. \
 <span class=\"local\">Blue</span>: the local side (a captured client); \
 <span class=\"remote\">green</span>: the others.</p>",
-        summaries.len(),
-        if summaries.len() == 1 { "" } else { "s" },
+        index.len(),
+        if index.len() == 1 { "" } else { "s" },
         sessions.len(),
         if sessions.len() == 1 { "" } else { "s" },
     );
-    s.push_str(&super::svg::render_timeline(summaries, sessions));
+    s.push_str(&super::svg::render_timeline(index.sketch(), sessions));
     s.push_str(
         "<table class=\"list\">\n<tr><th>#</th><th>Start (UTC)</th><th>Duration</th>\
 <th>Participants</th><th>Messages</th><th>Files</th></tr>\n",
     );
-    for c in summaries {
+    out.write_all(s.as_bytes())?;
+    index.for_each(|c| {
+        s.clear();
         let _ = write!(
             s,
             "<tr><td><a href=\"{}.html\">{}</a></td><td><time>{}</time></td><td>{}</td><td>",
@@ -289,10 +300,10 @@ pub fn render_index_html(summaries: &[ConversationSummary], sessions: &[LoginSes
             c.messages,
             files.join("<br>")
         );
-    }
-    s.push_str("</table>\n");
-    s.push_str(TAIL);
-    s
+        out.write_all(s.as_bytes())
+    })?;
+    out.write_all(b"</table>\n")?;
+    out.write_all(TAIL.as_bytes())
 }
 
 /// `contacts.html`: each principal's groups and contacts at the end of the capture, a table

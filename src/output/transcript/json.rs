@@ -9,13 +9,14 @@
 //! ([`crate::output::json::wire::Ts`]); messages, notes and missing pieces are each in time
 //! order; typing notifications are kept (as notes of kind `typing`).
 
-use super::ConversationSummary;
+use super::Index;
 use crate::conversation::model::{
     ContactList, Conversation, EntryKind, LoginSession, Participant, PresenceChange,
 };
 use crate::msnc::text::{Effect, Format};
 use crate::output::json::wire::Ts;
 use serde::Serialize;
+use std::io;
 
 /// The version of the transcript documents' shape.
 pub const VERSION: u32 = 1;
@@ -204,13 +205,6 @@ pub fn render_json(c: &Conversation) -> String {
 }
 
 #[derive(Serialize)]
-struct WireIndex<'a> {
-    version: u32,
-    conversations: Vec<WireIndexConversation<'a>>,
-    login_sessions: Vec<WireLoginSession<'a>>,
-}
-
-#[derive(Serialize)]
 struct WireIndexConversation<'a> {
     id: u64,
     start: Ts,
@@ -249,48 +243,78 @@ struct WireName<'a> {
 }
 
 /// The index document: every conversation's summary and every login session.
-pub fn render_index_json(summaries: &[ConversationSummary], sessions: &[LoginSession]) -> String {
-    pretty(&WireIndex {
-        version: VERSION,
-        conversations: summaries
-            .iter()
-            .map(|c| WireIndexConversation {
-                id: c.id,
-                start: Ts(c.start),
-                end: Ts(c.end),
-                participants: c
-                    .participants
-                    .iter()
-                    .map(|p| WireIndexParticipant {
-                        handle: &p.handle,
-                        name: p.name.as_deref(),
-                        local: p.local,
-                    })
-                    .collect(),
-                login_sessions: &c.login_sessions,
-                messages: c.messages,
-                files: &c.files,
-                file_stem: &c.stem,
-            })
-            .collect(),
-        login_sessions: sessions
-            .iter()
-            .map(|l| WireLoginSession {
-                id: l.id,
-                principal: &l.principal,
-                client: l.client.to_string(),
-                login: l.login.map(Ts),
-                end: Ts(l.end),
-                flows: l.flows.iter().map(|f| f.0).collect(),
-                client_version: l.client_version.as_deref(),
-                friendly_names: l
-                    .friendly_names
-                    .iter()
-                    .map(|(ts, name)| WireName { ts: Ts(*ts), name })
-                    .collect(),
-            })
-            .collect(),
-    })
+pub fn render_index_json(index: &mut Index, sessions: &[LoginSession]) -> io::Result<String> {
+    super::rendered(|out| write_index_json(out, index, sessions))
+}
+
+/// [`render_index_json`] to `out`, a row at a time: the same bytes as the whole document
+/// indented at once (`{"version", "conversations": [...], "login_sessions": [...]}`).
+pub fn write_index_json(
+    out: &mut dyn io::Write,
+    index: &mut Index,
+    sessions: &[LoginSession],
+) -> io::Result<()> {
+    write!(out, "{{\n  \"version\": {VERSION},\n  \"conversations\": [")?;
+    let mut first = true;
+    index.for_each(|c| {
+        let row = WireIndexConversation {
+            id: c.id,
+            start: Ts(c.start),
+            end: Ts(c.end),
+            participants: c
+                .participants
+                .iter()
+                .map(|p| WireIndexParticipant {
+                    handle: &p.handle,
+                    name: p.name.as_deref(),
+                    local: p.local,
+                })
+                .collect(),
+            login_sessions: &c.login_sessions,
+            messages: c.messages,
+            files: &c.files,
+            file_stem: &c.stem,
+        };
+        out.write_all(if first { b"\n    " } else { b",\n    " })?;
+        first = false;
+        nested(out, &row, 2)
+    })?;
+    out.write_all(if first { b"]" } else { b"\n  ]" })?;
+    out.write_all(b",\n  \"login_sessions\": ")?;
+    let sessions: Vec<WireLoginSession> = sessions
+        .iter()
+        .map(|l| WireLoginSession {
+            id: l.id,
+            principal: &l.principal,
+            client: l.client.to_string(),
+            login: l.login.map(Ts),
+            end: Ts(l.end),
+            flows: l.flows.iter().map(|f| f.0).collect(),
+            client_version: l.client_version.as_deref(),
+            friendly_names: l
+                .friendly_names
+                .iter()
+                .map(|(ts, name)| WireName { ts: Ts(*ts), name })
+                .collect(),
+        })
+        .collect();
+    nested(out, &sessions, 1)?;
+    out.write_all(b"\n}\n")
+}
+
+/// `value` indented as it is at `depth` inside a document written by [`pretty`]. JSON text
+/// holds no raw line break inside a string, so every one is a break of the layout.
+fn nested<T: Serialize>(out: &mut dyn io::Write, value: &T, depth: usize) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
+    let indent = "  ".repeat(depth);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.write_all(b"\n")?;
+            out.write_all(indent.as_bytes())?;
+        }
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]

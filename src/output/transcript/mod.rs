@@ -22,6 +22,7 @@
 //!   collisions (compared without case); files are written under the chosen directory only.
 
 pub mod html;
+pub mod index;
 pub mod json;
 pub mod svg;
 pub mod txt;
@@ -31,10 +32,12 @@ use crate::conversation::model::{
     ContactList, Conversation, EntryKind, LoginSession, Participant, PresenceChange,
 };
 use crate::escape;
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::io;
+use std::fs::File;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+
+pub use index::{Index, Stems};
 
 /// The participants a file name names at most (then `+N` says how many more).
 pub const MAX_NAMED_PARTICIPANTS: usize = 4;
@@ -85,7 +88,7 @@ impl TranscriptFormat {
 }
 
 /// A participant as the index shows them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SummaryParticipant {
     pub handle: String,
     /// The last friendly name the switchboard showed, if any.
@@ -93,11 +96,11 @@ pub struct SummaryParticipant {
     pub local: bool,
 }
 
-/// What the indexes say about one conversation, and the name of its files.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the indexes say about one conversation (its row), and the name of its files.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConversationSummary {
     pub id: u64,
-    /// The file name without extension (unique among the summaries [`summaries`] gives).
+    /// The file name without extension (unique among the rows of an [`Index`]).
     pub stem: String,
     pub start: Timestamp,
     pub end: Timestamp,
@@ -106,31 +109,19 @@ pub struct ConversationSummary {
     pub messages: usize,
     /// Files offered (the notes of the message layer that name a file), as named.
     pub files: Vec<String>,
-    /// (time, whether the sender is a local participant) of each text message, for the
-    /// timeline.
-    pub message_times: Vec<(Timestamp, bool)>,
 }
 
 impl ConversationSummary {
     /// The summary of `c`, its files named `stem`.
     pub fn new(c: &Conversation, stem: String) -> ConversationSummary {
-        let local: BTreeSet<&str> = c
-            .participants
+        let files = c
+            .entries
             .iter()
-            .filter(|p| p.local)
-            .map(|p| p.handle.as_str())
+            .filter_map(|e| match &e.kind {
+                EntryKind::Note { text, .. } => file_named(text),
+                _ => None,
+            })
             .collect();
-        let mut files = Vec::new();
-        let mut message_times = Vec::new();
-        for e in &c.entries {
-            match &e.kind {
-                EntryKind::Message { sender, .. } => {
-                    message_times.push((e.ts, local.contains(sender.as_str())))
-                }
-                EntryKind::Note { text, .. } => files.extend(file_named(text)),
-                _ => {}
-            }
-        }
         ConversationSummary {
             id: c.id,
             stem,
@@ -148,7 +139,6 @@ impl ConversationSummary {
             login_sessions: c.login_sessions.clone(),
             messages: c.message_count(),
             files,
-            message_times,
         }
     }
 }
@@ -164,28 +154,6 @@ fn file_named(note: &str) -> Option<String> {
         .or_else(|| rest.rfind('"'))
         .unwrap_or(rest.len());
     Some(rest[..end].to_string())
-}
-
-/// The summaries of `conversations`, with file stems made unique (`..._2`, `..._3`, in
-/// order, compared without case).
-pub fn summaries(conversations: &[Conversation]) -> Vec<ConversationSummary> {
-    let mut taken = BTreeSet::new();
-    conversations
-        .iter()
-        .map(|c| ConversationSummary::new(c, unique_stem(&mut taken, c)))
-        .collect()
-}
-
-/// `c`'s file stem, numbered past the ones already `taken` (compared without case).
-fn unique_stem(taken: &mut BTreeSet<String>, c: &Conversation) -> String {
-    let base = file_stem(c);
-    let mut stem = base.clone();
-    let mut n = 1;
-    while !taken.insert(stem.to_lowercase()) {
-        n += 1;
-        stem = format!("{base}_{n}");
-    }
-    stem
 }
 
 /// `2011-08-10T03-17-29Z_alice@example.com_bob@example.com`: the start time (UTC, no colon)
@@ -232,8 +200,10 @@ fn safe_handle(handle: &str) -> Option<String> {
 
 /// Writes a transcript per conversation and an index, in each of `formats`, under `dir`
 /// (created if missing; files of the same name are replaced), and the principals' contact
-/// lists and their contacts' presence changes as `contacts.<ext>` when there are any. Gives the paths written, in
-/// order. The seam the `transcripts` command calls with the conversation layer's values.
+/// lists and their contacts' presence changes as `contacts.<ext>` when there are any. Gives
+/// the paths written, in the order written: each conversation's files, then the indexes and
+/// contact lists format after format. The seam the `transcripts` command calls with the
+/// conversation layer's values.
 pub fn write_all(
     dir: &Path,
     conversations: &[Conversation],
@@ -243,24 +213,23 @@ pub fn write_all(
     formats: &[TranscriptFormat],
 ) -> io::Result<Vec<PathBuf>> {
     let mut writer = TranscriptWriter::new(dir, formats)?;
+    let mut written = Vec::new();
     for c in conversations {
-        writer.conversation(c)?;
+        written.extend(writer.conversation(c)?);
     }
-    writer.finish(sessions, lists, presence)
+    written.extend(writer.finish(sessions, lists, presence)?);
+    Ok(written)
 }
 
-/// Writes each conversation's files as soon as it is given, keeping only its summary for
-/// the indexes, which are written at the end with the contact lists: a capture's
-/// conversations never have to be held all at once. The files and the paths returned are
-/// those of [`write_all`] given the same conversations in the same order.
+/// Writes each conversation's files as soon as it is given, keeping only its row for the
+/// indexes ([`Index`], which keeps memory flat), and writes the indexes at the end with the
+/// contact lists: a capture's conversations never have to be held all at once. The files
+/// are those of [`write_all`] given the same conversations in the same order.
 pub struct TranscriptWriter {
     dir: PathBuf,
     formats: Vec<TranscriptFormat>,
-    /// File stems used so far, lower-cased.
-    taken: BTreeSet<String>,
-    summaries: Vec<ConversationSummary>,
-    /// The paths written, one list per format (in the order of `formats`).
-    written: Vec<Vec<PathBuf>>,
+    stems: Stems,
+    index: Index,
 }
 
 impl TranscriptWriter {
@@ -270,44 +239,54 @@ impl TranscriptWriter {
         Ok(TranscriptWriter {
             dir: dir.to_path_buf(),
             formats: formats.to_vec(),
-            taken: BTreeSet::new(),
-            summaries: Vec::new(),
-            written: vec![Vec::new(); formats.len()],
+            stems: Stems::default(),
+            index: Index::new(),
         })
     }
 
-    /// Writes one conversation's files, in every format.
-    pub fn conversation(&mut self, c: &Conversation) -> io::Result<()> {
-        let summary = ConversationSummary::new(c, unique_stem(&mut self.taken, c));
-        for (&f, written) in self.formats.iter().zip(&mut self.written) {
+    /// Writes one conversation's files, in every format; their paths.
+    pub fn conversation(&mut self, c: &Conversation) -> io::Result<Vec<PathBuf>> {
+        let stem = self.stems.unique(c);
+        let mut written = Vec::with_capacity(self.formats.len());
+        for &f in &self.formats {
             let body = match f {
                 TranscriptFormat::Txt => txt::render_txt(c),
                 TranscriptFormat::Html => html::render_html(c),
                 TranscriptFormat::Json => json::render_json(c),
             };
-            let name = format!("{}.{}", summary.stem, f.extension());
+            let name = format!("{stem}.{}", f.extension());
             written.push(write(&self.dir, &name, &body)?);
         }
-        self.summaries.push(summary);
-        Ok(())
+        self.index.push(c, stem)?;
+        Ok(written)
     }
 
-    /// Writes the indexes and the contact lists; the paths of every file written, format
-    /// after format.
+    /// Writes the indexes and the contact lists, format after format; their paths.
     pub fn finish(
         mut self,
         sessions: &[LoginSession],
         lists: &[ContactList],
         presence: &[PresenceChange],
     ) -> io::Result<Vec<PathBuf>> {
-        let (dir, summaries) = (&self.dir, &self.summaries);
-        for (&f, written) in self.formats.iter().zip(&mut self.written) {
-            let index = match f {
-                TranscriptFormat::Txt => txt::render_index_txt(summaries, sessions),
-                TranscriptFormat::Html => html::render_index_html(summaries, sessions),
-                TranscriptFormat::Json => json::render_index_json(summaries, sessions),
-            };
-            written.push(write(dir, &format!("index.{}", f.extension()), &index)?);
+        let mut written = Vec::new();
+        for &f in &self.formats {
+            let name = format!("index.{}", f.extension());
+            let path = self.dir.join(&name);
+            let index = &mut self.index;
+            let wrote = File::create(&path).and_then(|file| {
+                let mut out = io::BufWriter::new(file);
+                match f {
+                    TranscriptFormat::Txt => txt::write_index_txt(&mut out, index, sessions),
+                    TranscriptFormat::Html => html::write_index_html(&mut out, index, sessions),
+                    TranscriptFormat::Json => json::write_index_json(&mut out, index, sessions),
+                }?;
+                out.flush()
+            });
+            written.push(
+                wrote
+                    .map(|()| path.clone())
+                    .map_err(|e| with_path(e, &path))?,
+            );
             if !lists.is_empty() || !presence.is_empty() {
                 let contacts = match f {
                     TranscriptFormat::Txt => txt::render_contacts_txt(lists, presence),
@@ -315,52 +294,90 @@ impl TranscriptWriter {
                     TranscriptFormat::Json => json::render_contacts_json(lists, presence),
                 };
                 written.push(write(
-                    dir,
+                    &self.dir,
                     &format!("contacts.{}", f.extension()),
                     &contacts,
                 )?);
             }
         }
-        Ok(self.written.into_iter().flatten().collect())
+        Ok(written)
     }
 }
 
 /// The sink of `transcripts` (and of `live --transcripts`): the correlator builds the
 /// conversations from the events, and each is written as soon as it is finished; the rest,
-/// the indexes and the contact lists at the end.
-pub struct Transcribe {
+/// the indexes and the contact lists at the end. Each path written goes to the listing, if
+/// any, as it is written.
+pub struct Transcribe<'a> {
     correlator: crate::conversation::Correlator,
     writer: TranscriptWriter,
+    listing: Listing<'a>,
 }
 
-impl Transcribe {
-    pub fn new(writer: TranscriptWriter) -> Transcribe {
+/// Where the paths written go as they are written, and how many there were.
+struct Listing<'a> {
+    out: Option<&'a mut dyn io::Write>,
+    count: u64,
+}
+
+impl Listing<'_> {
+    fn add(&mut self, paths: Vec<PathBuf>) -> io::Result<()> {
+        self.count += paths.len() as u64;
+        if let Some(out) = &mut self.out {
+            for p in paths {
+                writeln!(out, "{}", p.display())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Transcribe<'a> {
+    /// A sink writing with `writer`, listing each path written to `listing` (one per line).
+    pub fn new(writer: TranscriptWriter, listing: Option<&'a mut dyn io::Write>) -> Transcribe<'a> {
         Transcribe {
             correlator: crate::conversation::Correlator::new(),
             writer,
+            listing: Listing {
+                out: listing,
+                count: 0,
+            },
         }
     }
 
     /// Writes what is left: the conversations still open, the indexes, the contact lists.
-    /// The paths of every file written.
-    pub fn finish(mut self) -> io::Result<Vec<PathBuf>> {
-        let rest = self.correlator.finish();
+    /// The number of files written in all.
+    pub fn finish(self) -> io::Result<u64> {
+        let Transcribe {
+            correlator,
+            mut writer,
+            mut listing,
+        } = self;
+        let rest = correlator.finish();
         for c in &rest.conversations {
-            self.writer.conversation(c)?;
+            listing.add(writer.conversation(c)?)?;
         }
-        self.writer
-            .finish(&rest.login_sessions, &rest.contact_lists, &rest.presence)
+        listing.add(writer.finish(&rest.login_sessions, &rest.contact_lists, &rest.presence)?)?;
+        Ok(listing.count)
     }
 }
 
-impl crate::event::Sink for Transcribe {
+impl crate::event::Sink for Transcribe<'_> {
     fn event(&mut self, ev: &crate::event::Event) -> io::Result<()> {
         self.correlator.event(ev);
         for c in self.correlator.take_finished() {
-            self.writer.conversation(&c)?;
+            self.listing.add(self.writer.conversation(&c)?)?;
         }
         Ok(())
     }
+}
+
+/// What `render` writes, as text (the renderers write only UTF-8). Only the index's
+/// temporary file can fail.
+fn rendered(render: impl FnOnce(&mut dyn io::Write) -> io::Result<()>) -> io::Result<String> {
+    let mut out = Vec::new();
+    render(&mut out)?;
+    String::from_utf8(out).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 fn write(dir: &Path, name: &str, body: &str) -> io::Result<PathBuf> {

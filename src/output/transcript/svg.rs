@@ -8,16 +8,23 @@
 //! decimal); every label is in the display form of [`crate::escape`] and escaped for XML; no
 //! script, no event handler, nothing external; bounded size (at most [`MAX_LANES`] lanes and
 //! [`MAX_TICKS`] message ticks, what is left out being said in the picture).
+//!
+//! The picture is drawn from a [`Sketch`], which keeps the first [`MAX_BOXES`] conversations
+//! and the first [`MAX_TICKS`] of their messages, in the order the conversations were
+//! given, and counts the rest: what the picture needs does not grow with the capture.
 
 use super::html::{LOCAL_COLOUR, REMOTE_COLOUR, escape_html};
 use super::{ConversationSummary, clock, day, nanos, shown};
 use crate::capture::Timestamp;
 use crate::conversation::model::LoginSession;
+use crate::conversation::model::{Conversation, EntryKind};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 pub const MAX_LANES: usize = 200;
 pub const MAX_TICKS: usize = 20_000;
+/// Conversations drawn as boxes; the rest are counted in the picture's footer.
+pub const MAX_BOXES: usize = 5_000;
 
 const WIDTH: i128 = 1000;
 const LABEL: i128 = 230;
@@ -47,15 +54,82 @@ impl Scale {
     }
 }
 
+/// What the picture shows of one conversation: its box and its messages' ticks.
+struct Drawn {
+    id: u64,
+    stem: String,
+    start: Timestamp,
+    end: Timestamp,
+    messages: usize,
+    /// The participants' handles.
+    who: Vec<String>,
+    login_sessions: Vec<u64>,
+    /// The first local participant's handle: the lane when no login session claims it.
+    local: Option<String>,
+    /// (time, whether a local participant sent it) of each message drawn.
+    ticks: Vec<(Timestamp, bool)>,
+}
+
+/// The timeline's material, bounded: the first [`MAX_BOXES`] conversations given and the
+/// first [`MAX_TICKS`] of their text messages; the rest counted.
+#[derive(Default)]
+pub struct Sketch {
+    drawn: Vec<Drawn>,
+    ticks: usize,
+    boxes_left_out: usize,
+    ticks_left_out: usize,
+}
+
+impl Sketch {
+    /// Adds `c`, whose index row is `row`.
+    pub fn add(&mut self, c: &Conversation, row: &ConversationSummary) {
+        let local: Vec<&str> = c
+            .participants
+            .iter()
+            .filter(|p| p.local)
+            .map(|p| p.handle.as_str())
+            .collect();
+        let times = c.entries.iter().filter_map(|e| match &e.kind {
+            EntryKind::Message { sender, .. } => Some((e.ts, local.contains(&sender.as_str()))),
+            _ => None,
+        });
+        if self.drawn.len() == MAX_BOXES {
+            self.boxes_left_out += 1;
+            self.ticks_left_out += times.count();
+            return;
+        }
+        let mut ticks = Vec::new();
+        for t in times {
+            if self.ticks == MAX_TICKS {
+                self.ticks_left_out += 1;
+            } else {
+                self.ticks += 1;
+                ticks.push(t);
+            }
+        }
+        self.drawn.push(Drawn {
+            id: row.id,
+            stem: row.stem.clone(),
+            start: row.start,
+            end: row.end,
+            messages: row.messages,
+            who: row.participants.iter().map(|p| shown(&p.handle)).collect(),
+            login_sessions: row.login_sessions.clone(),
+            local: local.first().map(|h| h.to_string()),
+            ticks,
+        });
+    }
+}
+
 /// A lane: its principal, its login sessions' (start, end, login seen), its conversations.
 struct Lane<'a> {
     label: String,
     sessions: Vec<(Timestamp, Timestamp, bool, u64)>,
-    conversations: Vec<&'a ConversationSummary>,
+    conversations: Vec<&'a Drawn>,
 }
 
 /// The SVG element (`<svg class="timeline" ...>...</svg>`), for inline use in HTML.
-pub fn render_timeline(summaries: &[ConversationSummary], sessions: &[LoginSession]) -> String {
+pub fn render_timeline(sketch: &Sketch, sessions: &[LoginSession]) -> String {
     // Lanes, in order of first appearance: principals, then conversations no login session
     // claims, by their first local participant.
     let mut order: Vec<String> = Vec::new();
@@ -69,7 +143,8 @@ pub fn render_timeline(summaries: &[ConversationSummary], sessions: &[LoginSessi
     let by_id: BTreeMap<u64, &LoginSession> = sessions.iter().map(|l| (l.id, l)).collect();
     for l in sessions {
         let key = lane(&l.principal, &mut order);
-        let first_conv = summaries
+        let first_conv = sketch
+            .drawn
             .iter()
             .filter(|c| c.login_sessions.contains(&l.id))
             .map(|c| c.start)
@@ -85,7 +160,7 @@ pub fn render_timeline(summaries: &[ConversationSummary], sessions: &[LoginSessi
             .sessions
             .push((start, l.end, l.login.is_some(), l.id));
     }
-    for c in summaries {
+    for c in &sketch.drawn {
         let mut keys: Vec<String> = c
             .login_sessions
             .iter()
@@ -95,10 +170,9 @@ pub fn render_timeline(summaries: &[ConversationSummary], sessions: &[LoginSessi
         keys.dedup();
         if keys.is_empty() {
             let label = c
-                .participants
-                .iter()
-                .find(|p| p.local)
-                .map_or("(no login seen)".to_string(), |p| p.handle.clone());
+                .local
+                .clone()
+                .unwrap_or_else(|| "(no login seen)".to_string());
             keys.push(label);
         }
         for k in keys {
@@ -188,7 +262,7 @@ pub fn render_timeline(summaries: &[ConversationSummary], sessions: &[LoginSessi
         );
     }
     let mut ticks = 0usize;
-    let mut ticks_left_out = 0usize;
+    let mut ticks_left_out = sketch.ticks_left_out;
     for (i, k) in order.iter().enumerate() {
         let l = &lanes[k];
         let y = TOP + LANE * i as i128;
@@ -227,7 +301,6 @@ pub fn render_timeline(summaries: &[ConversationSummary], sessions: &[LoginSessi
         }
         for c in &l.conversations {
             let (x0, x1) = (scale.x(c.start), scale.x(c.end));
-            let who: Vec<String> = c.participants.iter().map(|p| shown(&p.handle)).collect();
             let _ = writeln!(
                 s,
                 "<a href=\"{}.html\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"14\" fill=\"#ffffff\" stroke=\"#444444\"><title>conversation {}: {} to {}, {} message{}; {}</title></rect></a>",
@@ -240,9 +313,9 @@ pub fn render_timeline(summaries: &[ConversationSummary], sessions: &[LoginSessi
                 clock(c.end),
                 c.messages,
                 if c.messages == 1 { "" } else { "s" },
-                escape_html(&who.join(", "))
+                escape_html(&c.who.join(", "))
             );
-            for (ts, local) in &c.message_times {
+            for (ts, local) in &c.ticks {
                 if ticks == MAX_TICKS {
                     ticks_left_out += 1;
                     continue;
@@ -264,6 +337,13 @@ pub fn render_timeline(summaries: &[ConversationSummary], sessions: &[LoginSessi
     );
     if left_out > 0 {
         let _ = write!(foot, "; {left_out} more lanes not drawn");
+    }
+    if sketch.boxes_left_out > 0 {
+        let _ = write!(
+            foot,
+            "; {} more conversations not drawn",
+            sketch.boxes_left_out
+        );
     }
     if ticks_left_out > 0 {
         let _ = write!(foot, "; {ticks_left_out} more messages not drawn");

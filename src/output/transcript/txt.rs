@@ -9,14 +9,13 @@
 //! chat holds dozens); the JSON keeps them. A day line (`--- 2011-08-11 ---`) precedes the
 //! first entry of each later day.
 
-use super::{
-    ConversationSummary, Item, clock, day, duration, message_lines, name_for, shown, timeline,
-};
+use super::{Index, Item, clock, day, duration, message_lines, name_for, shown, timeline};
 use crate::conversation::model::{
     ContactList, Conversation, EntryKind, LoginSession, Participant, PresenceChange,
 };
 use crate::output::text::utc;
 use std::fmt::Write as _;
+use std::io;
 
 /// The indentation of a message's second and later lines.
 const INDENT: &str = "           ";
@@ -152,7 +151,16 @@ fn entry_line(s: &mut String, c: &Conversation, t: &str, kind: &EntryKind) {
 }
 
 /// The text index: login sessions, then one block per conversation.
-pub fn render_index_txt(summaries: &[ConversationSummary], sessions: &[LoginSession]) -> String {
+pub fn render_index_txt(index: &mut Index, sessions: &[LoginSession]) -> io::Result<String> {
+    super::rendered(|out| write_index_txt(out, index, sessions))
+}
+
+/// [`render_index_txt`] to `out`, a row at a time.
+pub fn write_index_txt(
+    out: &mut dyn io::Write,
+    index: &mut Index,
+    sessions: &[LoginSession],
+) -> io::Result<()> {
     let mut s = String::new();
     let _ = writeln!(s, "Login sessions: {}", sessions.len());
     for l in sessions {
@@ -171,8 +179,10 @@ pub fn render_index_txt(summaries: &[ConversationSummary], sessions: &[LoginSess
         s.push('\n');
     }
     s.push('\n');
-    let _ = writeln!(s, "Conversations: {}", summaries.len());
-    for c in summaries {
+    let _ = writeln!(s, "Conversations: {}", index.len());
+    out.write_all(s.as_bytes())?;
+    index.for_each(|c| {
+        s.clear();
         let _ = writeln!(
             s,
             "  #{} {} UTC ({}), {} message{}: {}.txt",
@@ -196,8 +206,8 @@ pub fn render_index_txt(summaries: &[ConversationSummary], sessions: &[LoginSess
         for f in &c.files {
             let _ = writeln!(s, "      file: {}", shown(f));
         }
-    }
-    s
+        out.write_all(s.as_bytes())
+    })
 }
 
 /// `contacts.txt`: each principal's groups and contacts as they stand at the end of the
