@@ -123,7 +123,10 @@ pub fn run_tapped(
             return Err(e);
         }
         for e in consumer.take_expectations() {
-            table.expect(e);
+            table.expect(e, last, &mut |ev| forward(consumer, &mut failure, ev));
+        }
+        if let Some(e) = failure.take() {
+            return Err(e);
         }
     }
     net.finish();

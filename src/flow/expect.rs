@@ -4,7 +4,9 @@
 //! Why a module of its own: the decoder learns these addresses, the flow table needs them to
 //! recognise a connection on any port and to know which end is the server. Guarantees: at
 //! most [`MAX_EXPECTED`] addresses are remembered; past that the oldest announced address is
-//! forgotten first. Announcing an address again replaces what is known about it but does not
+//! forgotten first; if no connection had come to it since it was announced, it is given back
+//! so that the table reports it (`flow.expectation_evicted`): a connection to it would now be
+//! told apart by its content only. Announcing an address again replaces what is known about it but does not
 //! make it younger (several switchboard sessions often share one address). An address
 //! announced to one client (its IP address) is expected only from that client.
 
@@ -35,7 +37,13 @@ pub struct Expectation {
 /// connect and where to: one busy notification server is announced to many clients, and
 /// each client's connection belongs to the announcement it received.
 pub(super) struct Expected {
-    by_address: FifoMap<(Option<IpAddr>, SocketAddr), Expectation>,
+    by_address: FifoMap<(Option<IpAddr>, SocketAddr), Slot>,
+}
+
+/// An announcement, and whether a connection has come to it since.
+struct Slot {
+    e: Expectation,
+    used: bool,
 }
 
 impl Default for Expected {
@@ -48,9 +56,13 @@ impl Default for Expected {
 
 impl Expected {
     /// Remembers `e` (an address announced again keeps its place, with what is now known
-    /// about it), forgetting the oldest address past the cap.
-    pub(super) fn insert(&mut self, e: Expectation) {
-        self.by_address.insert((e.client, e.server), e);
+    /// about it, waiting for a connection again), forgetting the oldest address past the cap:
+    /// that one is returned if no connection came to it.
+    pub(super) fn insert(&mut self, e: Expectation) -> Option<Expectation> {
+        let (_, forgotten) = self
+            .by_address
+            .insert((e.client, e.server), Slot { e, used: false })?;
+        (!forgotten.used).then_some(forgotten.e)
     }
 
     /// What was announced for a connection from `client` to `server`, if it is still
@@ -59,6 +71,20 @@ impl Expected {
         self.by_address
             .get(&(Some(client.ip()), *server))
             .or_else(|| self.by_address.get(&(None, *server)))
+            .map(|slot| &slot.e)
+    }
+
+    /// Notes that a connection from `client` came to `server` as announced.
+    pub(super) fn used(&mut self, client: &SocketAddr, server: &SocketAddr) {
+        let mine = (Some(client.ip()), *server);
+        let key = if self.by_address.contains_key(&mine) {
+            mine
+        } else {
+            (None, *server)
+        };
+        if let Some(slot) = self.by_address.get_mut(&key) {
+            slot.used = true;
+        }
     }
 
     /// How many addresses are remembered.

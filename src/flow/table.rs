@@ -11,7 +11,9 @@
 use super::candidate::{self, Held, Verdict};
 use super::clock::CaptureClock;
 use super::config::{ACK_GRACE_TIME, FlowConfig, SWEEP_INTERVAL};
-use super::events::{At, Closing, Detection, FlowEvent, FlowId, FlowSummary, Opening, deliver};
+use super::events::{
+    At, Closing, Detection, ExpectedKind, FlowEvent, FlowId, FlowSummary, Opening, deliver,
+};
 use super::expect::{Expectation, Expected};
 use super::policy;
 use crate::Direction;
@@ -227,10 +229,24 @@ impl FlowTable {
 
     /// Remembers that the protocol announced a connection to `e.server`. A later connection to
     /// that address is MSN, and that endpoint is its server. Addresses stay expected (several
-    /// switchboard sessions often share one address) until [`MAX_EXPECTED`](super::MAX_EXPECTED) newer ones push
-    /// them out.
-    pub fn expect(&mut self, e: Expectation) {
-        self.expected.insert(e);
+    /// switchboard sessions often share one address) until [`MAX_EXPECTED`](super::MAX_EXPECTED)
+    /// newer ones push them out; one pushed out before any connection came to it is reported
+    /// as `flow.expectation_evicted` (a connection to it can now only be recognised by its
+    /// content).
+    pub fn expect(&mut self, e: Expectation, at: At, emit: &mut dyn FnMut(FlowEvent<'_>)) {
+        if let Some(old) = self.expected.insert(e) {
+            let kind = match old.kind {
+                ExpectedKind::Switchboard => "switchboard",
+                ExpectedKind::FileTransfer => "file transfer",
+                ExpectedKind::Notification => "notification server",
+            };
+            let detail = format!(
+                "forgot {} (a {kind} announced by connection {}) to make room for newer \
+                 announcements; a connection to it is now recognised by its content only",
+                old.server, old.announced_by
+            );
+            self.anomaly(at, "flow.expectation_evicted", detail, emit);
+        }
     }
 
     /// Reports a frame that could not be decoded into a TCP segment.
@@ -459,6 +475,9 @@ impl FlowTable {
             detection,
             opening,
         } = policy::place(seg, &self.config.ports, &self.expected);
+        if matches!(detection, Some(Detection::Announced { .. })) {
+            self.expected.used(&client, &server);
+        }
         let state = if detection.is_some() {
             State::Msn
         } else {

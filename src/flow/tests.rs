@@ -105,6 +105,15 @@ impl Harness {
         self.table.segment(&seg, &mut |ev| record(recs, sums, ev));
     }
 
+    fn expect(&mut self, e: Expectation) {
+        let at = At {
+            frame: self.frame,
+            ts: Timestamp::new(self.secs, 0),
+        };
+        let (recs, sums) = (&mut self.recs, &mut self.summaries);
+        self.table.expect(e, at, &mut |ev| record(recs, sums, ev));
+    }
+
     fn finish(&mut self) {
         let at = At {
             frame: self.frame,
@@ -360,7 +369,7 @@ fn content_found_midstream_makes_the_command_sender_the_client() {
 fn announced_address_is_msn_whatever_its_port() {
     let mut h = Harness::new();
     let sb = "10.0.0.7:1864";
-    h.table.expect(Expectation {
+    h.expect(Expectation {
         server: sb.parse().unwrap(),
         client: None,
         kind: ExpectedKind::Switchboard,
@@ -738,7 +747,7 @@ fn the_table_forgets_the_oldest_announced_address_past_the_cap() {
     let mut h = Harness::new();
     let addr = |n: usize| format!("10.7.{}.{}:1864", n / 256, n % 256);
     for n in 0..=MAX_EXPECTED {
-        h.table.expect(Expectation {
+        h.expect(Expectation {
             server: addr(n).parse().unwrap(),
             client: None,
             kind: ExpectedKind::Switchboard,
@@ -766,6 +775,74 @@ fn the_table_forgets_the_oldest_announced_address_past_the_cap() {
     );
     h.finish();
     assert_eq!(h.opened(), vec![(1, C.into(), addr(MAX_EXPECTED))]);
+    // Forgetting it before any connection came was said, once.
+    let forgotten: Vec<&Rec> = h
+        .recs
+        .iter()
+        .filter(|r| matches!(r, Rec::Anomaly(None, "flow.expectation_evicted")))
+        .collect();
+    assert_eq!(forgotten.len(), 1, "{forgotten:?}");
+}
+
+#[test]
+fn forgetting_an_announcement_a_connection_used_is_not_an_anomaly() {
+    let mut h = Harness::new();
+    let addr = |n: usize| format!("10.7.{}.{}:1864", n / 256, n % 256);
+    let announce = |h: &mut Harness, n: usize| {
+        h.expect(Expectation {
+            server: addr(n).parse().unwrap(),
+            client: None,
+            kind: ExpectedKind::Switchboard,
+            announced_by: FlowId(1),
+            cookie: None,
+        })
+    };
+    announce(&mut h, 0);
+    // The announced connection comes (its SYN/ACK is enough to place it).
+    h.seg(&addr(0), C, SISN, CISN.wrapping_add(1), "SA", b"");
+    for n in 1..=MAX_EXPECTED {
+        announce(&mut h, n);
+    }
+    assert!(
+        !h.recs
+            .iter()
+            .any(|r| matches!(r, Rec::Anomaly(_, "flow.expectation_evicted"))),
+        "{:?}",
+        h.recs
+    );
+    // The next one pushes out address 1, which nobody connected to.
+    announce(&mut h, MAX_EXPECTED + 1);
+    let forgotten = h
+        .recs
+        .iter()
+        .filter(|r| matches!(r, Rec::Anomaly(None, "flow.expectation_evicted")))
+        .count();
+    assert_eq!(forgotten, 1);
+}
+
+#[test]
+fn announcing_an_address_again_forgets_nothing() {
+    let mut h = Harness::new();
+    let mut events = Vec::new();
+    for round in 0..3 {
+        for n in 0..MAX_EXPECTED {
+            h.expect(Expectation {
+                server: format!("10.7.{}.{}:1864", n / 256, n % 256)
+                    .parse()
+                    .unwrap(),
+                client: None,
+                kind: ExpectedKind::Switchboard,
+                announced_by: FlowId(round + 1),
+                cookie: None,
+            });
+        }
+        events.push(h.recs.len());
+    }
+    assert_eq!(
+        events,
+        [0, 0, 0],
+        "a full table announced again evicts nothing"
+    );
 }
 
 /// A candidate is judged within SNIFF_PACKETS packets. Packets with nothing to judge (the
