@@ -461,6 +461,12 @@ pub trait Sink {
     fn wants_commands(&self) -> bool {
         true
     }
+    /// Whether the sink reads the `note` of command events. Summaries (`stats`, the
+    /// transcripts) say no, and the decoder then never writes one (`note` is `None`). Asked
+    /// once, when the decoder is made.
+    fn wants_notes(&self) -> bool {
+        true
+    }
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
     }

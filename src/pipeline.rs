@@ -194,7 +194,7 @@ pub fn decode_split(
     config: FlowConfig,
     sink: &mut dyn Sink,
 ) -> io::Result<(RunSummary, u64)> {
-    let wants_commands = sink.wants_commands();
+    let (wants_commands, wants_notes) = (sink.wants_commands(), sink.wants_notes());
     let (tx, rx) = mpsc::sync_channel::<Vec<Event>>(HANDOFF_BATCHES);
     std::thread::scope(|scope| {
         // The main thread's stack size, so that no input the one-thread run decodes can
@@ -208,6 +208,7 @@ pub fn decode_split(
                     batch: Vec::with_capacity(HANDOFF_EVENTS),
                     bytes: 0,
                     wants_commands,
+                    wants_notes,
                 };
                 let mut decoder = Decoder::new(&mut handoff).with_memcap(config.memcap);
                 let run = run(source, config, &mut decoder);
@@ -247,6 +248,7 @@ struct Handoff {
     /// Bytes the batch carries, about.
     bytes: usize,
     wants_commands: bool,
+    wants_notes: bool,
 }
 
 impl Handoff {
@@ -282,5 +284,9 @@ impl Sink for Handoff {
 
     fn wants_commands(&self) -> bool {
         self.wants_commands
+    }
+
+    fn wants_notes(&self) -> bool {
+        self.wants_notes
     }
 }

@@ -691,6 +691,10 @@ impl Sink for Redact<'_> {
         self.inner.wants_commands()
     }
 
+    fn wants_notes(&self) -> bool {
+        self.inner.wants_notes()
+    }
+
     fn finish(&mut self) -> std::io::Result<()> {
         self.inner.finish()
     }

@@ -583,6 +583,10 @@ impl Stats {
 }
 
 impl Sink for Stats {
+    fn wants_notes(&self) -> bool {
+        false
+    }
+
     fn event(&mut self, ev: &Event) -> io::Result<()> {
         match ev {
             Event::ConnectionOpened(info) | Event::ConnectionUpdate(info) => self.connection(info),

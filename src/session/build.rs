@@ -19,7 +19,8 @@ use crate::msnp::framer::{Eol, Frame};
 use crate::msnp::named::{Name, Value};
 use crate::msnp::verbs;
 
-/// The event of one command. `link_note` is what the decoder adds from the tables that span
+/// The event of one command. `notes` is `None` when no note is to be written, else
+/// `Some(link_note)`, where `link_note` is what the decoder adds from the tables that span
 /// connections: a switchboard link made from the cookie this command presented, or what an
 /// MSNFTP line says about the invitation that announced its connection.
 pub fn command_event(
@@ -29,22 +30,35 @@ pub fn command_event(
     state: &ConnState,
     frame: Frame,
     changes: &mut Changes,
-    link_note: Option<String>,
+    notes: Option<Option<String>>,
 ) -> CommandEvent {
     let cmd = &frame.command;
     let dialect = state.info.dialect;
     let role = state.info.role;
-    let (mut fields, verb_note) =
-        verbs::describe(cmd.verb, dir, dialect, &cmd.params, cmd.trid.is_some());
-    let mut notes: Vec<String> = verb_note.into_iter().collect();
+    let has_trid = cmd.trid.is_some();
+    let msnc = changes.message.take();
+    let (mut fields, note) = match notes {
+        // Without notes: the fields alone.
+        None => (
+            verbs::named_fields(cmd.verb, dir, dialect, &cmd.params, has_trid),
+            None,
+        ),
+        Some(link_note) => {
+            let (fields, verb_note) =
+                verbs::describe(cmd.verb, dir, dialect, &cmd.params, has_trid);
+            let mut notes: Vec<String> = verb_note.into_iter().collect();
+            if let Some(c) = &changes.challenge {
+                notes.push(c.note.clone());
+            }
+            notes.extend(link_note);
+            if let Some(m) = &msnc {
+                notes.extend(m.notes());
+            }
+            (fields, (!notes.is_empty()).then(|| notes.join("; ")))
+        }
+    };
     if let Some(c) = &changes.challenge {
         fields.set(Name::ChallengeVerdict, Value::Text(c.word.to_string()));
-        notes.push(c.note.clone());
-    }
-    notes.extend(link_note);
-    let msnc = changes.message.take();
-    if let Some(m) = &msnc {
-        notes.extend(m.notes());
     }
     let channel = classify::channel(role, cmd, dir);
     let verb = cmd.verb.as_str().to_string();
@@ -78,7 +92,7 @@ pub fn command_event(
         },
         offset: frame.offset,
         reply_to: changes.reply_to,
-        note: (!notes.is_empty()).then(|| notes.join("; ")),
+        note,
         line: frame.line,
         payload_bytes,
         msnc,
@@ -143,7 +157,7 @@ mod tests {
                 None,
             ),
             &mut changes,
-            None,
+            Some(None),
         );
         assert_eq!((ev.flow, ev.frame, ev.offset), (FlowId(7), 9, 40));
         assert_eq!(ev.verb, "NLN");
@@ -177,7 +191,7 @@ mod tests {
                 Some((b"0123456789abcdef0123456789abcdef", 32)),
             ),
             &mut changes,
-            Some("linked".into()),
+            Some(Some("linked".into())),
         );
         assert_eq!(ev.fields.text(Name::ChallengeVerdict), Some("invalid"));
         assert_eq!(
@@ -189,6 +203,40 @@ mod tests {
         assert!(ev.payload_text().is_some());
     }
 
+    #[test]
+    fn without_notes_the_event_is_the_same_but_for_its_note() {
+        let s = state(Role::Notification);
+        let build = |notes: Option<Option<String>>| {
+            let mut changes = Changes {
+                challenge: Some(ChallengeResult {
+                    word: "invalid",
+                    note: "challenge answer is wrong".into(),
+                }),
+                ..Changes::default()
+            };
+            let f = frame(
+                "QRY 10 msmsgs@msnmsgr.com 32",
+                Direction::ClientToServer,
+                Some((b"0123456789abcdef0123456789abcdef", 32)),
+            );
+            command_event(
+                FlowId(7),
+                at(),
+                Direction::ClientToServer,
+                &s,
+                f,
+                &mut changes,
+                notes,
+            )
+        };
+        let with = build(Some(Some("linked".into())));
+        let without = build(None);
+        assert!(with.note.is_some());
+        assert_eq!(without.note, None);
+        let with = CommandEvent { note: None, ..with };
+        assert_eq!(format!("{with:?}"), format!("{without:?}"));
+    }
+
     const TYPING: &[u8] =
         b"MIME-Version: 1.0\r\nContent-Type: text/x-msmsgscontrol\r\nTypingUser: bob@x.com\r\n\r\n\r\n";
 
@@ -196,7 +244,7 @@ mod tests {
     fn msg(s: &mut ConnState, line: &str, dir: Direction, body: &[u8]) -> CommandEvent {
         let f = frame(line, dir, Some((body, body.len() as u64)));
         let mut changes = crate::session::step::step(s, &f.command, Some(body), dir, at());
-        command_event(FlowId(7), at(), dir, s, f, &mut changes, None)
+        command_event(FlowId(7), at(), dir, s, f, &mut changes, Some(None))
     }
 
     #[test]

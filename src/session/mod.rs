@@ -97,13 +97,17 @@ pub struct Decoder<'s> {
     /// Whether the sink reads command and MSNFTP block events (see
     /// [`Sink::wants_commands`]); when not, they are never built.
     build_commands: bool,
+    /// Whether the sink reads commands' notes ([`Sink::wants_notes`]); when not, none is
+    /// written.
+    build_notes: bool,
 }
 
 impl<'s> Decoder<'s> {
     pub fn new(sink: &'s mut dyn Sink) -> Decoder<'s> {
-        let build_commands = sink.wants_commands();
+        let (build_commands, build_notes) = (sink.wants_commands(), sink.wants_notes());
         Decoder {
             build_commands,
+            build_notes,
             sink,
             conns: foldhash::HashMap::default(),
             cookies: FifoMap::new(MAX_COOKIES),
@@ -411,9 +415,10 @@ impl<'s> Decoder<'s> {
         let p2p_end = changes.p2p_end.take();
         // The event is built (fields named, text escaped, notes written) only for a sink
         // that reads it.
-        let ev = self.build_commands.then(|| {
-            build::command_event(flow, at, dir, &conn.state, frame, &mut changes, link_note)
-        });
+        let notes = self.build_notes.then_some(link_note);
+        let ev = self
+            .build_commands
+            .then(|| build::command_event(flow, at, dir, &conn.state, frame, &mut changes, notes));
         // A connection is reported before its first line; a change a line brings is reported
         // after that line, so that no note runs ahead of what the capture has shown.
         let update = (was_reported && changes.updated).then(|| {

@@ -363,6 +363,11 @@ impl<'a> Transcribe<'a> {
 }
 
 impl crate::event::Sink for Transcribe<'_> {
+    /// Transcripts are built from messages and the message layer's own notes.
+    fn wants_notes(&self) -> bool {
+        false
+    }
+
     fn event(&mut self, ev: &crate::event::Event) -> io::Result<()> {
         self.correlator.event(ev);
         for c in self.correlator.take_finished() {
