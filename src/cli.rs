@@ -92,8 +92,8 @@ pub enum Command {
     /// conversation per format under DIR, named by start time and participants, plus an index
     /// in each format (the HTML index draws a timeline of logins and conversations) and, when
     /// the capture shows them, `contacts.<ext>`: each user's contact lists and groups at the
-    /// end of the capture and the contacts' presence changes. The paths written are printed,
-    /// one a line. Exit status: 0 when MSN traffic was decoded, 1 when the
+    /// end of the capture and the contacts' presence changes. Each path is printed as its
+    /// file is written, one a line. Exit status: 0 when MSN traffic was decoded, 1 when the
     /// capture held none, 2 on errors.
     #[command(after_help = EXAMPLES)]
     Transcripts(TranscriptsArgs),

@@ -240,6 +240,7 @@ fn a_hundred_thousand_announced_switchboards_never_connected_to() {
     let mut sseq = 5001u32;
     // Replies of the server, each announcing a switchboard on another port.
     let mut batch = Vec::new();
+    let (mut in_batch, mut sent) = (0u64, 0u64);
     for i in 0..100_000u32 {
         let line = format!(
             "XFR {} SB 10.{}.{}.{}:{} CKI 1.2.{i}\r\n",
@@ -250,10 +251,13 @@ fn a_hundred_thousand_announced_switchboards_never_connected_to() {
             1024 + i % 60000
         );
         batch.extend_from_slice(line.as_bytes());
+        in_batch += 1;
         if batch.len() > 1300 {
             p.push(&eth(ip_packet(S, C, sseq, cseq, "PA", &batch)));
             sseq = sseq.wrapping_add(batch.len() as u32);
             batch.clear();
+            sent += in_batch;
+            in_batch = 0;
         }
     }
     let file = write(&p, &dir, "xfr.pcap");
@@ -261,6 +265,20 @@ fn a_hundred_thousand_announced_switchboards_never_connected_to() {
     let (out, kb) = run_measured(&["stats", "--format", "json", &file]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(kb < BOUND_KB, "{kb} KiB");
+    // Each announcement pushed out of the table unused is said.
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let forgotten = report["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "flow.expectation_evicted")
+        .map(|a| a["count"].as_u64().unwrap());
+    assert_eq!(
+        forgotten,
+        Some(sent - msnsniff::flow::MAX_EXPECTED as u64),
+        "{}",
+        report["anomalies"]
+    );
 }
 
 #[test]

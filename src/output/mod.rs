@@ -31,7 +31,9 @@ pub fn output_dir(dir: &std::path::Path) -> std::io::Result<()> {
 }
 
 /// A temporary file for what `what` (`--group`, the transcripts' index) keeps beyond its
-/// share of memory, unlinked as soon as it is open.
+/// share of memory, in the system's temporary directory (`TMPDIR`): made new (never an
+/// existing file or link), readable by this user only, and unlinked as soon as it is open, so
+/// that nothing is left behind.
 pub fn spill_file(what: &str) -> std::io::Result<std::fs::File> {
     let dir = std::env::temp_dir();
     for n in 0..1000u32 {
@@ -40,12 +42,13 @@ pub fn spill_file(what: &str) -> std::io::Result<std::fs::File> {
             what.trim_start_matches('-').replace(' ', "-"),
             std::process::id()
         ));
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create_new(true);
+        // Only this user may open it in the moment before it is unlinked: it holds capture
+        // text.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
             Ok(f) => {
                 std::fs::remove_file(&path)?;
                 return Ok(f);
@@ -63,4 +66,26 @@ pub fn spill_file(what: &str) -> std::io::Result<std::fs::File> {
         "no temporary file for {what} in {}",
         dir.display()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Seek, SeekFrom, Write};
+
+    #[test]
+    fn a_spill_file_is_private_unlinked_and_usable() {
+        let mut f = super::spill_file("--group").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{MetadataExt, PermissionsExt};
+            let meta = f.metadata().unwrap();
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+            assert_eq!(meta.nlink(), 0, "unlinked");
+        }
+        f.write_all(b"kept").unwrap();
+        f.seek(SeekFrom::Start(0)).unwrap();
+        let mut back = String::new();
+        f.read_to_string(&mut back).unwrap();
+        assert_eq!(back, "kept");
+    }
 }
