@@ -171,6 +171,20 @@ fn main() {
         argv.push(f.clone());
         commands.push((name.into(), argv));
     }
+    // Transcripts write a file per conversation and format: into a directory of their own,
+    // removed at the end.
+    let transcripts = tempfile::tempdir().expect("a temporary directory");
+    commands.push((
+        "msnsniff transcripts".into(),
+        s(&[
+            BIN,
+            "transcripts",
+            "-q",
+            "-o",
+            &transcripts.path().to_string_lossy(),
+            &f,
+        ]),
+    ));
     if installed("tshark") {
         commands.push((
             "tshark -Y msnms -T fields -e frame.number".into(),
