@@ -555,7 +555,8 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
     };
     // The directory first, so that a bad one fails before the capture is read. Each
     // conversation is written as soon as it is over, not held until the end, and its paths
-    // listed; the indexes are written at the end.
+    // listed; the indexes are written at the end. A closed stdout stops the listing, not the
+    // writing.
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut transcribe = Transcribe::new(
@@ -569,7 +570,11 @@ fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
         &mut Redact::new(&mut transcribe, redactor(&args.redact)?),
     )?;
     transcribe.finish()?;
-    out.flush()?;
+    // A reader that went away stopped the listing only (see `Transcribe`).
+    match out.flush() {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        other => other?,
+    }
     Ok(Outcome {
         found_msn: summary.msn_connections > 0 && commands > 0,
         capture_error: summary.capture_error,

@@ -291,3 +291,44 @@ fn transcripts_are_written_as_their_conversations_end() {
     assert_eq!(listed, written);
     assert_eq!(count, written.len() as u64);
 }
+
+#[test]
+fn transcripts_are_all_written_when_the_reader_of_the_list_goes_away() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = generated(dir.path());
+    let whole = dir.path().join("whole");
+    let o = msnsniff(&[
+        "transcripts",
+        "-q",
+        "-o",
+        whole.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    // The same run with its stdout closed before it starts writing (as `| head -0`).
+    let cut = dir.path().join("cut");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_msnsniff"))
+        .args([
+            "transcripts",
+            "-q",
+            "-o",
+            cut.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("msnsniff runs");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let (all, cut) = (files_in(&whole), files_in(&cut));
+    assert!(all.len() > 100, "{} files", all.len());
+    assert!(cut == all, "every file and index is written all the same");
+}

@@ -321,11 +321,17 @@ struct Listing<'a> {
 }
 
 impl Listing<'_> {
+    /// Lists `paths`. A reader that went away (`| head`) stops the listing, not the
+    /// transcripts: every file is still written. Any other failure is the run's.
     fn add(&mut self, paths: Vec<PathBuf>) -> io::Result<()> {
         self.count += paths.len() as u64;
         if let Some(out) = &mut self.out {
-            for p in paths {
-                writeln!(out, "{}", p.display())?;
+            let listed = paths
+                .iter()
+                .try_for_each(|p| writeln!(out, "{}", p.display()));
+            match listed {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.out = None,
+                other => other?,
             }
         }
         Ok(())
