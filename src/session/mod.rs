@@ -402,8 +402,13 @@ impl<'s> Decoder<'s> {
             return Ok(());
         };
         let was_reported = conn.reported;
-        let verb = frame.command.verb.as_str().to_string();
-        let first_param = frame.command.params.first().cloned();
+        // What an MSNFTP connection's commands need after the event took the frame.
+        let verb = frame.command.verb;
+        let first_param = conn
+            .state
+            .is_msnftp()
+            .then(|| frame.command.params.first().cloned())
+            .flatten();
         let p2p_data = changes.p2p_data.take().and_then(|d| {
             let bytes = frame
                 .payload
@@ -440,7 +445,7 @@ impl<'s> Decoder<'s> {
             self.sink.event_owned(Event::ConnectionUpdate(info))?;
         }
         self.p2p_objects(flow, at, p2p_data, p2p_end)?;
-        self.msnftp_command(flow, dir, at, &verb, first_param.as_deref())
+        self.msnftp_command(flow, dir, at, verb.as_str(), first_param.as_deref())
     }
 
     /// One MSNFTP block: counted on its connection, then given as an event (with
