@@ -742,18 +742,28 @@ fn gaps_are_all_counted_but_only_the_first_ones_listed() {
     assert_eq!(s.client_bytes, n as u64);
 }
 
+/// Address `n` of the announcement tests.
+fn announced(n: usize) -> String {
+    format!("10.7.{}.{}:1864", n / 256, n % 256)
+}
+
+/// Announces a switchboard at address `n`, to anyone, by connection `by`.
+fn announce(h: &mut Harness, n: usize, by: u64) {
+    h.expect(Expectation {
+        server: announced(n).parse().unwrap(),
+        client: None,
+        kind: ExpectedKind::Switchboard,
+        announced_by: FlowId(by),
+        cookie: None,
+    });
+}
+
 #[test]
 fn the_table_forgets_the_oldest_announced_address_past_the_cap() {
     let mut h = Harness::new();
-    let addr = |n: usize| format!("10.7.{}.{}:1864", n / 256, n % 256);
+    let addr = announced;
     for n in 0..=MAX_EXPECTED {
-        h.expect(Expectation {
-            server: addr(n).parse().unwrap(),
-            client: None,
-            kind: ExpectedKind::Switchboard,
-            announced_by: FlowId(1),
-            cookie: None,
-        });
+        announce(&mut h, n, 1);
     }
     // The newest is still expected, the oldest was pushed out: only a SYN/ACK from each (no
     // content to judge them by).
@@ -787,21 +797,11 @@ fn the_table_forgets_the_oldest_announced_address_past_the_cap() {
 #[test]
 fn forgetting_an_announcement_a_connection_used_is_not_an_anomaly() {
     let mut h = Harness::new();
-    let addr = |n: usize| format!("10.7.{}.{}:1864", n / 256, n % 256);
-    let announce = |h: &mut Harness, n: usize| {
-        h.expect(Expectation {
-            server: addr(n).parse().unwrap(),
-            client: None,
-            kind: ExpectedKind::Switchboard,
-            announced_by: FlowId(1),
-            cookie: None,
-        })
-    };
-    announce(&mut h, 0);
+    announce(&mut h, 0, 1);
     // The announced connection comes (its SYN/ACK is enough to place it).
-    h.seg(&addr(0), C, SISN, CISN.wrapping_add(1), "SA", b"");
+    h.seg(&announced(0), C, SISN, CISN.wrapping_add(1), "SA", b"");
     for n in 1..=MAX_EXPECTED {
-        announce(&mut h, n);
+        announce(&mut h, n, 1);
     }
     assert!(
         !h.recs
@@ -811,7 +811,7 @@ fn forgetting_an_announcement_a_connection_used_is_not_an_anomaly() {
         h.recs
     );
     // The next one pushes out address 1, which nobody connected to.
-    announce(&mut h, MAX_EXPECTED + 1);
+    announce(&mut h, MAX_EXPECTED + 1, 1);
     let forgotten = h
         .recs
         .iter()
@@ -826,15 +826,7 @@ fn announcing_an_address_again_forgets_nothing() {
     let mut events = Vec::new();
     for round in 0..3 {
         for n in 0..MAX_EXPECTED {
-            h.expect(Expectation {
-                server: format!("10.7.{}.{}:1864", n / 256, n % 256)
-                    .parse()
-                    .unwrap(),
-                client: None,
-                kind: ExpectedKind::Switchboard,
-                announced_by: FlowId(round + 1),
-                cookie: None,
-            });
+            announce(&mut h, n, round + 1);
         }
         events.push(h.recs.len());
     }

@@ -170,9 +170,8 @@ mod tests {
         assert_eq!(ev.payload_len, None);
     }
 
-    #[test]
-    fn notes_are_joined_in_order_and_the_challenge_verdict_is_a_field() {
-        let s = state(Role::Notification);
+    /// A client's `QRY` whose challenge answer was judged wrong, built with `notes`.
+    fn wrong_qry(notes: Option<Option<String>>) -> CommandEvent {
         let mut changes = Changes {
             challenge: Some(ChallengeResult {
                 word: "invalid",
@@ -180,19 +179,26 @@ mod tests {
             }),
             ..Changes::default()
         };
-        let ev = command_event(
+        let f = frame(
+            "QRY 10 msmsgs@msnmsgr.com 32",
+            Direction::ClientToServer,
+            Some((b"0123456789abcdef0123456789abcdef", 32)),
+        );
+        let s = state(Role::Notification);
+        command_event(
             FlowId(7),
             at(),
             Direction::ClientToServer,
             &s,
-            frame(
-                "QRY 10 msmsgs@msnmsgr.com 32",
-                Direction::ClientToServer,
-                Some((b"0123456789abcdef0123456789abcdef", 32)),
-            ),
+            f,
             &mut changes,
-            Some(Some("linked".into())),
-        );
+            notes,
+        )
+    }
+
+    #[test]
+    fn notes_are_joined_in_order_and_the_challenge_verdict_is_a_field() {
+        let ev = wrong_qry(Some(Some("linked".into())));
         assert_eq!(ev.fields.text(Name::ChallengeVerdict), Some("invalid"));
         assert_eq!(
             ev.note.as_deref(),
@@ -205,32 +211,8 @@ mod tests {
 
     #[test]
     fn without_notes_the_event_is_the_same_but_for_its_note() {
-        let s = state(Role::Notification);
-        let build = |notes: Option<Option<String>>| {
-            let mut changes = Changes {
-                challenge: Some(ChallengeResult {
-                    word: "invalid",
-                    note: "challenge answer is wrong".into(),
-                }),
-                ..Changes::default()
-            };
-            let f = frame(
-                "QRY 10 msmsgs@msnmsgr.com 32",
-                Direction::ClientToServer,
-                Some((b"0123456789abcdef0123456789abcdef", 32)),
-            );
-            command_event(
-                FlowId(7),
-                at(),
-                Direction::ClientToServer,
-                &s,
-                f,
-                &mut changes,
-                notes,
-            )
-        };
-        let with = build(Some(Some("linked".into())));
-        let without = build(None);
+        let with = wrong_qry(Some(Some("linked".into())));
+        let without = wrong_qry(None);
         assert!(with.note.is_some());
         assert_eq!(without.note, None);
         let with = CommandEvent { note: None, ..with };
