@@ -4,8 +4,10 @@
 //! timeline of who was online and who talked when.
 //!
 //! Why it exists: the dialogue shows the protocol; a transcript shows the chat. The renderers
-//! ([`txt`], [`html`], [`json`], [`svg`]) are pure functions of the model values; this module
-//! names the files and is the only part that writes.
+//! ([`txt`], [`html`], [`json`], [`svg`]) are pure functions of the model values (the indexes
+//! are written to a stream a row at a time); this module names the files and writes them, and
+//! [`index`] keeps the indexes' rows, beyond the first 1,024 in a temporary file, so that
+//! memory stays flat however many conversations a capture holds.
 //!
 //! Guarantees:
 //!

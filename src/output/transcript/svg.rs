@@ -16,8 +16,7 @@
 use super::html::{LOCAL_COLOUR, REMOTE_COLOUR, escape_html};
 use super::{ConversationSummary, clock, day, nanos, shown};
 use crate::capture::Timestamp;
-use crate::conversation::model::LoginSession;
-use crate::conversation::model::{Conversation, EntryKind};
+use crate::conversation::model::{Conversation, EntryKind, LoginSession};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
