@@ -25,6 +25,8 @@ const LITERAL: &[(&str, &str)] = &[
     ("synthetic_msnp11_twn", "ticket123"),
     ("synthetic_msnp11_twn", "profile456"),
     ("synthetic_msnp11_twn", "1136000111.22233"),
+    // MSNP8 (independent): the login profile's MSPProf.
+    ("independent_msnp8_twn", "Ry/pL6p6C/0QrQtfIWd+JCihymyLRWjm"),
     // MSNP14: an XFR cookie.
     ("synthetic_msnp14_adl", "2081154848.1208212.1234"),
     // MSNP18: the SSO nonce, ticket and response, a switchboard cookie.

@@ -531,7 +531,7 @@ def fx_msnp2_md5(cap):
 
 def fx_msnp8_twn(cap):
     """MSNP8..12 family (negotiated MSNP11): NS with VER/CVR/USR TWN I/S/OK,
-    SBS, MSG Hotmail Hotmail profile, SYN 0 0 with the MSNP10-12 reply stream
+    SBS, MSG Hotmail Hotmail profile (with MSPProf, for --redact), SYN 0 0 with the MSNP10-12 reply stream
     without TrIDs (GTC/BLP/PRP/LSG/LST N= F= C=/BPR), CHG with client id and
     msnobject, ILN/NLN with client id + msnobject, UBX, UUX with payload and
     its 'UUX trid 0' reply, CHL/QRY with a correct MSNP11 answer, PNG/QNG 50,
@@ -552,7 +552,9 @@ def fx_msnp8_twn(cap):
     ns.C("USR 3 TWN I " + me).S("USR 3 TWN S " + twn_challenge(1136000100))
     ns.C("USR 4 TWN S " + twn_ticket("msnp11"), think=900_000)
     ns.S("USR 4 OK %s 1 0" % me, "SBS 0 null",
-         ("MSG Hotmail Hotmail", profile_msg(me, "192.0.2.20", 2101, [("ABCHMigrated", "1")])))
+         ("MSG Hotmail Hotmail", profile_msg(me, "192.0.2.20", 2101, [
+             ("ABCHMigrated", "1"),
+             ("MSPProf", base64.b64encode(det("mspprof" + me, 24)).decode())])))
     ns.C("SYN 5 0 0")
     g1, g2 = det_guid("grp-friends").lower()[1:-1], det_guid("grp-work").lower()[1:-1]
     c1, c2, c3 = (det_guid("c" + x).lower()[1:-1] for x in ("bob", "carol", "dave"))
