@@ -98,20 +98,27 @@ impl Index {
         mut f: impl FnMut(&ConversationSummary) -> io::Result<()>,
     ) -> io::Result<()> {
         if let Some(spill) = &mut self.spill {
-            spill.flush()?;
+            // Errors of the temporary file say so (the caller names the index it writes).
+            let spilled = |e: io::Error| {
+                io::Error::new(
+                    e.kind(),
+                    format!("the temporary file of the transcripts index: {e}"),
+                )
+            };
+            spill.flush().map_err(spilled)?;
             let file = spill.get_mut();
-            file.seek(SeekFrom::Start(0))?;
+            file.seek(SeekFrom::Start(0)).map_err(spilled)?;
             let mut lines = BufReader::new(&*file);
             let mut line = Vec::new();
             for _ in 0..self.spilled {
                 line.clear();
-                lines.read_until(b'\n', &mut line)?;
+                lines.read_until(b'\n', &mut line).map_err(spilled)?;
                 let row: ConversationSummary = serde_json::from_slice(&line)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                    .map_err(|e| spilled(io::Error::new(io::ErrorKind::InvalidData, e)))?;
                 f(&row)?;
             }
             drop(lines);
-            file.seek(SeekFrom::End(0))?;
+            file.seek(SeekFrom::End(0)).map_err(spilled)?;
         }
         self.memory.iter().try_for_each(f)
     }
