@@ -328,31 +328,65 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_sketch_keeps_its_caps_and_counts_the_rest() {
-        use crate::output::transcript::svg::{MAX_BOXES, MAX_TICKS, render_timeline};
+    /// The timeline of `n` conversations of `per` messages each: (boxes drawn, ticks drawn,
+    /// the picture).
+    fn timeline(n: u64, per: usize) -> (usize, usize, String) {
+        use crate::output::transcript::svg::render_timeline;
         let mut index = Index::new();
         let mut stems = Stems::default();
-        // Enough messages to pass the tick cap before the box cap.
-        let per = MAX_TICKS / (MAX_BOXES / 2);
-        for id in 1..=(MAX_BOXES as u64 + 3) {
+        for id in 1..=n {
             let c = conversation(id, per);
             index.push(&c, stems.unique(&c)).unwrap();
         }
-        let total = (MAX_BOXES + 3) * per;
+        assert_eq!(index.len() as u64, n, "the index keeps every row");
         let svg = render_timeline(index.sketch(), &[]);
-        assert_eq!(svg.matches("<a href=").count(), MAX_BOXES);
-        assert_eq!(svg.matches("stroke-width=\"2\"").count(), MAX_TICKS);
+        let boxes = svg.matches("<a href=").count();
+        let ticks = svg.matches("stroke-width=\"2\"").count();
+        (boxes, ticks, svg)
+    }
+
+    /// The number the footer gives before `what` (`more messages not drawn`), 0 without one.
+    fn left_out(svg: &str, what: &str) -> usize {
+        svg.split(what)
+            .next()
+            .filter(|head| head.len() < svg.len())
+            .and_then(|head| head.rsplit("; ").next())
+            .map_or(0, |n| n.trim().parse().unwrap())
+    }
+
+    #[test]
+    fn the_sketch_keeps_its_caps_spreads_its_boxes_and_counts_the_rest() {
+        use crate::output::transcript::svg::{MAX_BOXES, MAX_TICKS};
+        // Up to the cap, everything is drawn.
+        let (boxes, ticks, svg) = timeline(MAX_BOXES as u64, 1);
+        assert_eq!((boxes, ticks), (MAX_BOXES, MAX_BOXES));
+        assert!(!svg.contains("not drawn"), "{}", &svg[svg.len() - 300..]);
+        // Past it: every other box is let go, the ticks too, and everything is counted.
+        // Enough messages to reach the tick cap halfway.
+        let per = MAX_TICKS / (MAX_BOXES / 2);
+        let n = MAX_BOXES + 3;
+        let (boxes, ticks, svg) = timeline(n as u64, per);
+        assert!(boxes <= MAX_BOXES && ticks <= MAX_TICKS, "{boxes} {ticks}");
+        assert_eq!(boxes + left_out(&svg, " more conversations not drawn"), n);
+        assert_eq!(ticks + left_out(&svg, " more messages not drawn"), n * per);
         assert!(
-            svg.contains("; 3 more conversations not drawn"),
+            svg.contains("(one in every 2 is)"),
             "{}",
-            &svg[svg.len() - 400..]
+            &svg[svg.len() - 300..]
         );
+        // Spread from the first conversation to the last.
+        assert!(svg.contains("<title>conversation 1: "));
+        assert!(svg.contains(&format!("<title>conversation {n}: ")));
+        // Twice as many again: one in every four.
+        let n = 2 * MAX_BOXES + 1;
+        let (boxes, _, svg) = timeline(n as u64, 0);
+        assert_eq!(boxes + left_out(&svg, " more conversations not drawn"), n);
         assert!(
-            svg.contains(&format!("; {} more messages not drawn", total - MAX_TICKS)),
+            svg.contains("(one in every 4 is)"),
             "{}",
-            &svg[svg.len() - 400..]
+            &svg[svg.len() - 300..]
         );
-        assert_eq!(index.len(), MAX_BOXES + 3);
+        assert!(svg.contains(&format!("<title>conversation {n}: ")));
+        assert!(boxes <= MAX_BOXES && boxes > MAX_BOXES / 2, "{boxes}");
     }
 }

@@ -9,9 +9,10 @@
 //! script, no event handler, nothing external; bounded size (at most [`MAX_LANES`] lanes and
 //! [`MAX_TICKS`] message ticks, what is left out being said in the picture).
 //!
-//! The picture is drawn from a [`Sketch`], which keeps the first [`MAX_BOXES`] conversations
-//! and the first [`MAX_TICKS`] of their messages, in the order the conversations were
-//! given, and counts the rest: what the picture needs does not grow with the capture.
+//! The picture is drawn from a [`Sketch`], which keeps at most [`MAX_BOXES`] conversations,
+//! spread evenly over all of them (one in every 2, 4, 8... once there are more), and at most
+//! [`MAX_TICKS`] of their messages, and counts the rest: what the picture needs does not grow
+//! with the capture, and a long capture is drawn from end to end.
 
 use super::html::{LOCAL_COLOUR, REMOTE_COLOUR, escape_html};
 use super::{ConversationSummary, clock, day, nanos, shown};
@@ -55,6 +56,8 @@ impl Scale {
 
 /// What the picture shows of one conversation: its box and its messages' ticks.
 struct Drawn {
+    /// Its place among the conversations given (0, 1, ...).
+    place: usize,
     id: u64,
     stem: String,
     start: Timestamp,
@@ -69,14 +72,32 @@ struct Drawn {
     ticks: Vec<(Timestamp, bool)>,
 }
 
-/// The timeline's material, bounded: the first [`MAX_BOXES`] conversations given and the
-/// first [`MAX_TICKS`] of their text messages; the rest counted.
-#[derive(Default)]
+/// The timeline's material, bounded and spread over the whole capture: at most
+/// [`MAX_BOXES`] conversations, one in every `stride` in the order they were given (the
+/// stride doubles, and every other box kept so far is let go, each time the boxes would pass
+/// the cap), and at most [`MAX_TICKS`] text messages among them; the rest counted.
+/// Deterministic: the same conversations give the same picture.
 pub struct Sketch {
     drawn: Vec<Drawn>,
+    /// Conversations given so far.
+    seen: usize,
+    stride: usize,
     ticks: usize,
     boxes_left_out: usize,
     ticks_left_out: usize,
+}
+
+impl Default for Sketch {
+    fn default() -> Self {
+        Sketch {
+            drawn: Vec::new(),
+            seen: 0,
+            stride: 1,
+            ticks: 0,
+            boxes_left_out: 0,
+            ticks_left_out: 0,
+        }
+    }
 }
 
 impl Sketch {
@@ -92,7 +113,9 @@ impl Sketch {
             EntryKind::Message { sender, .. } => Some((e.ts, local.contains(&sender.as_str()))),
             _ => None,
         });
-        if self.drawn.len() == MAX_BOXES {
+        let place = self.seen;
+        self.seen += 1;
+        if !place.is_multiple_of(self.stride) {
             self.boxes_left_out += 1;
             self.ticks_left_out += times.count();
             return;
@@ -107,6 +130,7 @@ impl Sketch {
             }
         }
         self.drawn.push(Drawn {
+            place,
             id: row.id,
             stem: row.stem.clone(),
             start: row.start,
@@ -117,6 +141,22 @@ impl Sketch {
             local: local.first().map(|h| h.to_string()),
             ticks,
         });
+        if self.drawn.len() > MAX_BOXES {
+            self.stride *= 2;
+            let stride = self.stride;
+            let (mut boxes, mut ticks) = (0, 0);
+            self.drawn.retain(|d| {
+                let keep = d.place.is_multiple_of(stride);
+                if !keep {
+                    boxes += 1;
+                    ticks += d.ticks.len();
+                }
+                keep
+            });
+            self.boxes_left_out += boxes;
+            self.ticks_left_out += ticks;
+            self.ticks = self.ticks.saturating_sub(ticks);
+        }
     }
 }
 
@@ -340,8 +380,8 @@ pub fn render_timeline(sketch: &Sketch, sessions: &[LoginSession]) -> String {
     if sketch.boxes_left_out > 0 {
         let _ = write!(
             foot,
-            "; {} more conversations not drawn",
-            sketch.boxes_left_out
+            "; {} more conversations not drawn (one in every {} is)",
+            sketch.boxes_left_out, sketch.stride
         );
     }
     if ticks_left_out > 0 {
