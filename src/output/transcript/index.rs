@@ -388,5 +388,17 @@ mod tests {
         );
         assert!(svg.contains(&format!("<title>conversation {n}: ")));
         assert!(boxes <= MAX_BOXES && boxes > MAX_BOXES / 2, "{boxes}");
+        // More messages than ticks, in few conversations: every box is drawn and the ticks
+        // are thinned over all of them, the last conversation's too.
+        let (n, per) = (100, 300);
+        let (boxes, ticks, svg) = timeline(n as u64, per);
+        assert_eq!(boxes, n);
+        assert_eq!(ticks, n * per / 2);
+        assert_eq!(ticks + left_out(&svg, " more messages not drawn"), n * per);
+        let last = svg.rfind("</a>").unwrap();
+        assert!(
+            svg[last..].contains("stroke-width=\"2\""),
+            "the last box has ticks"
+        );
     }
 }

@@ -11,8 +11,8 @@
 //!
 //! The picture is drawn from a [`Sketch`], which keeps at most [`MAX_BOXES`] conversations,
 //! spread evenly over all of them (one in every 2, 4, 8... once there are more), and at most
-//! [`MAX_TICKS`] of their messages, and counts the rest: what the picture needs does not grow
-//! with the capture, and a long capture is drawn from end to end.
+//! [`MAX_TICKS`] of their messages, thinned the same way, and counts the rest: what the
+//! picture needs does not grow with the capture, and a long capture is drawn from end to end.
 
 use super::html::{LOCAL_COLOUR, REMOTE_COLOUR, escape_html};
 use super::{ConversationSummary, clock, day, nanos, shown};
@@ -68,20 +68,26 @@ struct Drawn {
     login_sessions: Vec<u64>,
     /// The first local participant's handle: the lane when no login session claims it.
     local: Option<String>,
-    /// (time, whether a local participant sent it) of each message drawn.
-    ticks: Vec<(Timestamp, bool)>,
+    /// (time, whether a local participant sent it, its place among the messages given) of
+    /// each message drawn.
+    ticks: Vec<(Timestamp, bool, usize)>,
 }
 
 /// The timeline's material, bounded and spread over the whole capture: at most
 /// [`MAX_BOXES`] conversations, one in every `stride` in the order they were given (the
 /// stride doubles, and every other box kept so far is let go, each time the boxes would pass
-/// the cap), and at most [`MAX_TICKS`] text messages among them; the rest counted.
+/// the cap), and at most [`MAX_TICKS`] text messages of the boxes kept, thinned the same way
+/// on their own (one in every `tick_stride` messages given); the rest counted.
 /// Deterministic: the same conversations give the same picture.
 pub struct Sketch {
     drawn: Vec<Drawn>,
     /// Conversations given so far.
     seen: usize,
     stride: usize,
+    /// Text messages given so far.
+    messages: usize,
+    tick_stride: usize,
+    /// Ticks held by the boxes kept.
     ticks: usize,
     boxes_left_out: usize,
     ticks_left_out: usize,
@@ -93,6 +99,8 @@ impl Default for Sketch {
             drawn: Vec::new(),
             seen: 0,
             stride: 1,
+            messages: 0,
+            tick_stride: 1,
             ticks: 0,
             boxes_left_out: 0,
             ticks_left_out: 0,
@@ -109,26 +117,32 @@ impl Sketch {
             .filter(|p| p.local)
             .map(|p| p.handle.as_str())
             .collect();
-        let times = c.entries.iter().filter_map(|e| match &e.kind {
-            EntryKind::Message { sender, .. } => Some((e.ts, local.contains(&sender.as_str()))),
-            _ => None,
-        });
+        let first = self.messages;
+        let times: Vec<(Timestamp, bool, usize)> = c
+            .entries
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::Message { sender, .. } => Some((e.ts, local.contains(&sender.as_str()))),
+                _ => None,
+            })
+            .enumerate()
+            .map(|(i, (ts, mine))| (ts, mine, first + i))
+            .collect();
+        self.messages += times.len();
         let place = self.seen;
         self.seen += 1;
         if !place.is_multiple_of(self.stride) {
             self.boxes_left_out += 1;
-            self.ticks_left_out += times.count();
+            self.ticks_left_out += times.len();
             return;
         }
-        let mut ticks = Vec::new();
-        for t in times {
-            if self.ticks == MAX_TICKS {
-                self.ticks_left_out += 1;
-            } else {
-                self.ticks += 1;
-                ticks.push(t);
-            }
-        }
+        let given = times.len();
+        let ticks: Vec<_> = times
+            .into_iter()
+            .filter(|t| t.2.is_multiple_of(self.tick_stride))
+            .collect();
+        self.ticks_left_out += given - ticks.len();
+        self.ticks += ticks.len();
         self.drawn.push(Drawn {
             place,
             id: row.id,
@@ -156,6 +170,17 @@ impl Sketch {
             self.boxes_left_out += boxes;
             self.ticks_left_out += ticks;
             self.ticks = self.ticks.saturating_sub(ticks);
+        }
+        while self.ticks > MAX_TICKS {
+            self.tick_stride *= 2;
+            let stride = self.tick_stride;
+            let before = self.ticks;
+            self.ticks = 0;
+            for d in &mut self.drawn {
+                d.ticks.retain(|t| t.2.is_multiple_of(stride));
+                self.ticks += d.ticks.len();
+            }
+            self.ticks_left_out += before - self.ticks;
         }
     }
 }
@@ -354,7 +379,7 @@ pub fn render_timeline(sketch: &Sketch, sessions: &[LoginSession]) -> String {
                 if c.messages == 1 { "" } else { "s" },
                 escape_html(&c.who.join(", "))
             );
-            for (ts, local) in &c.ticks {
+            for (ts, local, _) in &c.ticks {
                 if ticks == MAX_TICKS {
                     ticks_left_out += 1;
                     continue;
