@@ -6,8 +6,9 @@
 //!
 //! Guarantees: deterministic (coordinates are computed in integers and written with one
 //! decimal); every label is in the display form of [`crate::escape`] and escaped for XML; no
-//! script, no event handler, nothing external; bounded size (at most [`MAX_LANES`] lanes and
-//! [`MAX_TICKS`] message ticks, what is left out being said in the picture).
+//! script, no event handler, nothing external; bounded size (at most [`MAX_LANES`] lanes,
+//! [`MAX_BOXES`] conversation boxes and [`MAX_TICKS`] message ticks, what is left out being
+//! said in the picture).
 //!
 //! The picture is drawn from a [`Sketch`], which keeps at most [`MAX_BOXES`] conversations,
 //! spread evenly over all of them (one in every 2, 4, 8... once there are more), and at most
