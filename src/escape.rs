@@ -107,6 +107,15 @@ pub fn escape_field(bytes: &[u8]) -> String {
     out
 }
 
+/// [`escape_field`] of bytes the caller owns: when they are valid UTF-8 without a backslash
+/// (the usual case) they become the text as they are, without a copy.
+pub fn into_field(bytes: Vec<u8>) -> String {
+    if bytes.contains(&b'\\') {
+        return escape_field(&bytes);
+    }
+    String::from_utf8(bytes).unwrap_or_else(|e| escape_field(e.as_bytes()))
+}
+
 /// `\xNN`, upper case.
 fn push_hex_byte(out: &mut String, b: u8) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -340,6 +349,18 @@ mod tests {
         #[test]
         fn data_form_round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             prop_assert_eq!(unescape_field(&escape_field(&bytes)), bytes);
+        }
+
+        /// Owned bytes give the same text as borrowed ones, backslashes and invalid bytes
+        /// included.
+        #[test]
+        fn owned_bytes_escape_as_borrowed_ones(
+            bytes in proptest::collection::vec(
+                prop_oneof![any::<u8>(), Just(b'\\'), Just(b'a'), Just(0xC3), Just(0xA9)],
+                0..24,
+            )
+        ) {
+            prop_assert_eq!(into_field(bytes.clone()), escape_field(&bytes));
         }
 
         /// Arbitrary bytes mixed with the characters the display form spells out.

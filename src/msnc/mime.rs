@@ -186,7 +186,7 @@ fn walk(payload: &[u8], mut keep: impl FnMut(&[u8])) -> (HeadersEnd, usize) {
         }
         // The next line end, searched no further than the cap.
         let window = &payload[pos..limit.max(pos)];
-        match window.iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', window) {
             Some(n) => {
                 let line = strip_cr(&payload[pos..pos + n]);
                 let next = pos + n + 1;
@@ -207,7 +207,7 @@ fn walk(payload: &[u8], mut keep: impl FnMut(&[u8])) -> (HeadersEnd, usize) {
 
 /// `Name: value` → the two sides, trimmed, as bytes; `None` without a colon or a name.
 fn split_raw(line: &[u8]) -> Option<(&[u8], &[u8])> {
-    let colon = line.iter().position(|&b| b == b':')?;
+    let colon = memchr::memchr(b':', line)?;
     let name = trim(&line[..colon]);
     if name.is_empty() {
         return None;

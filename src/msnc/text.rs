@@ -134,13 +134,15 @@ impl Format {
     /// Parses the header's value; unknown or broken parts are left out.
     pub fn parse(value: &str) -> Format {
         let mut f = Format::default();
-        for part in value.split(';') {
-            let Some((key, v)) = part.split_once('=') else {
+        // Split at the ASCII `;` and `=` by byte (a char searcher costs more than these
+        // few short parts).
+        for part in split_ascii(value, b';') {
+            let Some(eq) = part.bytes().position(|b| b == b'=') else {
                 continue;
             };
-            let v = v.trim();
+            let v = trim(&part[eq + 1..]);
             // Keys in any case, compared without making an upper-case copy of each.
-            let key = key.trim().as_bytes();
+            let key = trim(&part[..eq]).as_bytes();
             let is = |name: &[u8]| key.eq_ignore_ascii_case(name);
             if is(b"FN") {
                 f.font = Some(url_decode(v).unwrap_or_else(|| v.to_string()));
@@ -166,6 +168,39 @@ impl Format {
             }
         }
         f
+    }
+}
+
+/// `text` split at each `sep` (an ASCII byte, so every cut is at a character boundary), as
+/// `str::split` with a `char` would give it.
+fn split_ascii(text: &str, sep: u8) -> impl Iterator<Item = &str> {
+    debug_assert!(sep.is_ascii());
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        match t.bytes().position(|b| b == sep) {
+            Some(at) => {
+                rest = Some(&t[at + 1..]);
+                Some(&t[..at])
+            }
+            None => {
+                rest = None;
+                Some(t)
+            }
+        }
+    })
+}
+
+/// `str::trim`, with the usual case (ASCII at both ends) decided without a Unicode table.
+fn trim(text: &str) -> &str {
+    let t = text.trim_ascii();
+    // `trim_ascii` leaves what `trim` would also remove only at a non-ASCII character or a
+    // vertical tab (Unicode white space that ASCII's definition leaves out).
+    let unusual = |b: Option<&u8>| b.is_some_and(|&b| !b.is_ascii() || b == 0x0B);
+    if unusual(t.as_bytes().first()) || unusual(t.as_bytes().last()) {
+        t.trim()
+    } else {
+        t
     }
 }
 
@@ -316,5 +351,21 @@ mod tests {
         assert_eq!(f.charset, None);
         // A broken escape keeps the raw text.
         assert_eq!(Format::parse("FN=a%zz").font.as_deref(), Some("a%zz"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+        /// The byte-wise splitting and trimming give what `str::split` and `str::trim` give,
+        /// white space of every kind included.
+        #[test]
+        fn split_and_trim_are_the_str_ones(
+            text in "[ a;=\\t\u{b}\u{c}\u{85}\u{a0}\u{3000}é€]{0,24}"
+        ) {
+            let ours: Vec<&str> = split_ascii(&text, b';').collect();
+            let std: Vec<&str> = text.split(';').collect();
+            proptest::prop_assert_eq!(ours, std);
+            proptest::prop_assert_eq!(trim(&text), text.trim());
+        }
     }
 }

@@ -862,7 +862,7 @@ impl Framer {
         }
         let limit = live.len().min(MAX_LINE + 1);
         let from = self.scan_from.min(limit);
-        match live[from..limit].iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', &live[from..limit]) {
             Some(i) => {
                 let nl = from + i;
                 let (len, eol) = if nl > 0 && live[nl - 1] == b'\r' {

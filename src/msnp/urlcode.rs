@@ -11,7 +11,7 @@
 //! `\\`, an invalid byte as `\xNN`), and the decoded text comes back in the same form, so a
 //! decoded `%5C` can never pass for an escaped byte.
 
-use crate::escape::{escape_field, unescape_field};
+use crate::escape::{into_field, unescape_field};
 
 /// Decodes every `%XX` escape in `raw` (a parameter in the JSON form of [`crate::escape`]),
 /// giving text in that same form.
@@ -21,8 +21,14 @@ pub fn url_decode(raw: &str) -> Option<String> {
     if !raw.contains('%') {
         return Some(raw.to_owned());
     }
-    let bytes = unescape_field(raw);
-    let bytes = bytes.as_slice();
+    // Without a backslash the data form is the bytes themselves (the usual case: no copy).
+    let unescaped;
+    let bytes = if raw.contains('\\') {
+        unescaped = unescape_field(raw);
+        unescaped.as_slice()
+    } else {
+        raw.as_bytes()
+    };
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -36,7 +42,7 @@ pub fn url_decode(raw: &str) -> Option<String> {
             i += 1;
         }
     }
-    Some(escape_field(&out))
+    Some(into_field(out))
 }
 
 fn hex_value(b: u8) -> Option<u8> {

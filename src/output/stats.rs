@@ -30,6 +30,7 @@ use crate::conversation::Correlator;
 use crate::conversation::model::Conversation;
 use crate::event::{ConnectionInfo, Event, Role, Sink};
 use crate::flow::FlowId;
+use crate::msnp::Verb;
 use crate::msnp::errors::error_meaning;
 use crate::msnp::named::{Name, Value};
 use crate::output::json::wire;
@@ -244,8 +245,14 @@ pub struct Stats {
     connections: BTreeMap<(&'static str, Option<String>), u64>,
     principals: BTreeMap<String, PrincipalRow>,
     conversations: Vec<ConversationRow>,
-    commands: BTreeMap<(String, &'static str), u64>,
-    requests: FifoMap<(FlowId, u32), String>,
+    /// Per verb, the count sent by the client and by the server (a row each when not zero);
+    /// hashed, and sorted for the report, because it is touched by every command.
+    commands: foldhash::HashMap<String, [u64; 2]>,
+    /// Rows of `commands` (verb and direction pairs) counted, at most [`MAX_COMMAND_ROWS`].
+    command_rows: usize,
+    /// The verb of each request (every event's verb is the three bytes of a [`Verb`]), so
+    /// that remembering one allocates nothing.
+    requests: FifoMap<(FlowId, u32), Verb>,
     errors: BTreeMap<(u16, Option<String>), u64>,
     presence: BTreeMap<(String, Option<String>), (Option<String>, u64)>,
     contacts: BTreeSet<String>,
@@ -284,7 +291,8 @@ impl Stats {
             connections: BTreeMap::new(),
             principals: BTreeMap::new(),
             conversations: Vec::new(),
-            commands: BTreeMap::new(),
+            commands: foldhash::HashMap::default(),
+            command_rows: 0,
             requests: FifoMap::new(MAX_PENDING_REQUESTS),
             errors: BTreeMap::new(),
             presence: BTreeMap::new(),
@@ -342,13 +350,28 @@ impl Stats {
         }
     }
 
+    /// Adds one to the row of `verb` in direction `dir`, unless it is a new row and there are
+    /// [`MAX_COMMAND_ROWS`] already: then `false`. No allocation for a verb already seen.
+    fn count_command(&mut self, verb: &str, dir: Direction) -> bool {
+        let side = usize::from(dir == Direction::ServerToClient);
+        let full = self.command_rows >= MAX_COMMAND_ROWS;
+        let counts = match self.commands.get_mut(verb) {
+            Some(counts) => counts,
+            None if full => return false,
+            None => self.commands.entry(verb.to_string()).or_default(),
+        };
+        if counts[side] == 0 {
+            if full {
+                return false;
+            }
+            self.command_rows += 1;
+        }
+        counts[side] += 1;
+        true
+    }
+
     fn command(&mut self, cmd: &crate::event::CommandEvent) {
-        let dir = wire::dir(cmd.dir);
-        if !bump(
-            &mut self.commands,
-            (cmd.verb.clone(), dir),
-            MAX_COMMAND_ROWS,
-        ) {
+        if !self.count_command(&cmd.verb, cmd.dir) {
             self.others.commands += 1;
         }
         let is_error = cmd.verb.len() == 3 && cmd.verb.bytes().all(|b| b.is_ascii_digit());
@@ -356,14 +379,15 @@ impl Stats {
             let code: u16 = cmd.verb.parse().unwrap_or(0);
             let request = cmd
                 .trid
-                .and_then(|t| self.requests.get(&(cmd.flow, t)).cloned());
+                .and_then(|t| self.requests.get(&(cmd.flow, t)))
+                .map(|v| v.as_str().to_string());
             if !bump(&mut self.errors, (code, request), MAX_ERROR_ROWS) {
                 self.others.errors += 1;
             }
         } else if cmd.dir == Direction::ClientToServer
             && let Some(t) = cmd.trid
         {
-            self.requests.insert((cmd.flow, t), cmd.verb.clone());
+            self.requests.insert((cmd.flow, t), verb_of(&cmd.verb));
         }
         let f = &cmd.fields;
         let presence = matches!(
@@ -507,11 +531,7 @@ impl Stats {
                 .collect(),
             principals: self.principals.into_values().collect(),
             conversations: self.conversations,
-            commands: self
-                .commands
-                .into_iter()
-                .map(|((verb, dir), count)| CommandRow { verb, dir, count })
-                .collect(),
+            commands: command_rows(self.commands),
             errors: self
                 .errors
                 .into_iter()
@@ -573,7 +593,7 @@ impl Stats {
             self.open.len(),
             self.principals.len(),
             self.conversations.len(),
-            self.commands.len(),
+            self.command_rows,
             self.requests.len(),
             self.errors.len(),
             self.presence.len(),
@@ -632,6 +652,34 @@ impl Sink for Stats {
         }
         Ok(())
     }
+}
+
+/// The [`Verb`] whose text an event's verb is.
+fn verb_of(text: &str) -> Verb {
+    match text.as_bytes() {
+        &[a, b, c] => Verb([a, b, c]),
+        _ => Verb(*b"???"),
+    }
+}
+
+/// The rows of the command counts, sorted by verb and then direction (`c2s` before `s2c`).
+fn command_rows(counts: foldhash::HashMap<String, [u64; 2]>) -> Vec<CommandRow> {
+    let mut verbs: Vec<(String, [u64; 2])> = counts.into_iter().collect();
+    verbs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let sides = [Direction::ClientToServer, Direction::ServerToClient];
+    let mut rows = Vec::new();
+    for (verb, counts) in verbs {
+        for (side, count) in sides.into_iter().zip(counts) {
+            if count > 0 {
+                rows.push(CommandRow {
+                    verb: verb.clone(),
+                    dir: wire::dir(side),
+                    count,
+                });
+            }
+        }
+    }
+    rows
 }
 
 /// Capture text for the terminal, `-` when absent.

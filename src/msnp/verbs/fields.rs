@@ -56,6 +56,10 @@ impl Builder {
     /// URL-encoded text: decoded, with the raw text kept when the two differ.
     fn url(&mut self, name: N, raw: Option<&str>) {
         let Some(raw) = raw else { return };
+        // Nothing to decode (the usual case): one copy, not two and a comparison.
+        if !raw.contains('%') {
+            return self.set(name, Value::Text(raw.to_owned()));
+        }
         match url_decode(raw) {
             Some(decoded) if decoded != raw => self.set(
                 name,
