@@ -85,7 +85,12 @@ pub fn is_hidden(c: char) -> bool {
 /// Data form: bytes → text. Valid UTF-8 kept, `\` as `\\`, each invalid byte as `\xNN`.
 /// Reversible with [`unescape_field`].
 pub fn escape_field(bytes: &[u8]) -> String {
-    // Most fields are valid UTF-8 without a backslash: one check and one copy.
+    // Most fields are short ASCII without a backslash: one pass, one copy, no UTF-8 check.
+    if bytes.is_ascii() && memchr::memchr(b'\\', bytes).is_none() {
+        // SAFETY: every byte is ASCII, so the bytes are valid UTF-8.
+        return unsafe { String::from_utf8_unchecked(bytes.to_vec()) };
+    }
+    // Then valid UTF-8 without a backslash: one check and one copy.
     if !bytes.contains(&b'\\')
         && let Ok(text) = std::str::from_utf8(bytes)
     {

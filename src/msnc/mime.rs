@@ -108,11 +108,11 @@ impl<'a> Mime<'a> {
     /// The `charset` parameter of `Content-Type`, as given (quotes removed).
     pub fn charset(&self) -> Option<String> {
         let value = self.header("Content-Type")?;
-        value.split(';').skip(1).find_map(|p| {
-            let (name, v) = p.split_once('=')?;
-            name.trim()
+        split_ascii(value, b';').skip(1).find_map(|p| {
+            let eq = p.bytes().position(|b| b == b'=')?;
+            trim_text(&p[..eq])
                 .eq_ignore_ascii_case("charset")
-                .then(|| v.trim().trim_matches('"').to_string())
+                .then(|| trim_text(&p[eq + 1..]).trim_matches('"').to_string())
         })
     }
 }
@@ -173,6 +173,39 @@ fn trim(bytes: &[u8]) -> &[u8] {
         .rposition(|b| !is_space(b))
         .map_or(start, |n| n + 1);
     &bytes[start..end.max(start)]
+}
+
+/// `text` split at each `sep` (an ASCII byte, so every cut is at a character boundary), as
+/// `str::split` with a `char` would give it.
+pub(crate) fn split_ascii(text: &str, sep: u8) -> impl Iterator<Item = &str> {
+    debug_assert!(sep.is_ascii());
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        match t.bytes().position(|b| b == sep) {
+            Some(at) => {
+                rest = Some(&t[at + 1..]);
+                Some(&t[..at])
+            }
+            None => {
+                rest = None;
+                Some(t)
+            }
+        }
+    })
+}
+
+/// `str::trim`, with the usual case (ASCII at both ends) decided without a Unicode table.
+pub(crate) fn trim_text(text: &str) -> &str {
+    let t = text.trim_ascii();
+    // `trim_ascii` leaves what `trim` would also remove only at a non-ASCII character or a
+    // vertical tab (Unicode white space that ASCII's definition leaves out).
+    let unusual = |b: Option<&u8>| b.is_some_and(|&b| !b.is_ascii() || b == 0x0B);
+    if unusual(t.as_bytes().first()) || unusual(t.as_bytes().last()) {
+        t.trim()
+    } else {
+        t
+    }
 }
 
 /// Calls `keep` with each line of the header block; how the block ended and where the body
@@ -334,5 +367,21 @@ mod tests {
             .flat_map(|i| format!("K{i}: v\n").into_bytes())
             .collect();
         assert_eq!(fields(&many).len(), MAX_FIELDS);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+        /// The byte-wise splitting and trimming give what `str::split` and `str::trim` give,
+        /// white space of every kind included.
+        #[test]
+        fn split_and_trim_are_the_str_ones(
+            text in "[ a;=\\t\u{b}\u{c}\u{85}\u{a0}\u{3000}é€]{0,24}"
+        ) {
+            let ours: Vec<&str> = split_ascii(&text, b';').collect();
+            let std: Vec<&str> = text.split(';').collect();
+            proptest::prop_assert_eq!(ours, std);
+            proptest::prop_assert_eq!(trim_text(&text), text.trim());
+        }
     }
 }

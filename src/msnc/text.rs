@@ -13,6 +13,7 @@
 //! that is not hexadecimal, or wider than six digits, is left out rather than guessed. Total on
 //! any input.
 
+use super::mime;
 use crate::escape::escape_field;
 use crate::msnp::urlcode::url_decode;
 
@@ -64,6 +65,10 @@ pub fn decode(body: &[u8]) -> (String, Encoding, bool) {
     let mut head = &body[..body.len().min(MAX_TEXT)];
     if truncated {
         head = without_split_character(head);
+    }
+    // Valid UTF-8 (the usual case) is kept as it is: one copy.
+    if let Ok(text) = std::str::from_utf8(head) {
+        return (escape_field(text.as_bytes()), Encoding::Utf8, truncated);
     }
     let mut text = String::with_capacity(head.len());
     let mut latin1 = 0;
@@ -136,13 +141,13 @@ impl Format {
         let mut f = Format::default();
         // Split at the ASCII `;` and `=` by byte (a char searcher costs more than these
         // few short parts).
-        for part in split_ascii(value, b';') {
+        for part in mime::split_ascii(value, b';') {
             let Some(eq) = part.bytes().position(|b| b == b'=') else {
                 continue;
             };
-            let v = trim(&part[eq + 1..]);
+            let v = mime::trim_text(&part[eq + 1..]);
             // Keys in any case, compared without making an upper-case copy of each.
-            let key = trim(&part[..eq]).as_bytes();
+            let key = mime::trim_text(&part[..eq]).as_bytes();
             let is = |name: &[u8]| key.eq_ignore_ascii_case(name);
             if is(b"FN") {
                 f.font = Some(url_decode(v).unwrap_or_else(|| v.to_string()));
@@ -168,39 +173,6 @@ impl Format {
             }
         }
         f
-    }
-}
-
-/// `text` split at each `sep` (an ASCII byte, so every cut is at a character boundary), as
-/// `str::split` with a `char` would give it.
-fn split_ascii(text: &str, sep: u8) -> impl Iterator<Item = &str> {
-    debug_assert!(sep.is_ascii());
-    let mut rest = Some(text);
-    std::iter::from_fn(move || {
-        let t = rest?;
-        match t.bytes().position(|b| b == sep) {
-            Some(at) => {
-                rest = Some(&t[at + 1..]);
-                Some(&t[..at])
-            }
-            None => {
-                rest = None;
-                Some(t)
-            }
-        }
-    })
-}
-
-/// `str::trim`, with the usual case (ASCII at both ends) decided without a Unicode table.
-fn trim(text: &str) -> &str {
-    let t = text.trim_ascii();
-    // `trim_ascii` leaves what `trim` would also remove only at a non-ASCII character or a
-    // vertical tab (Unicode white space that ASCII's definition leaves out).
-    let unusual = |b: Option<&u8>| b.is_some_and(|&b| !b.is_ascii() || b == 0x0B);
-    if unusual(t.as_bytes().first()) || unusual(t.as_bytes().last()) {
-        t.trim()
-    } else {
-        t
     }
 }
 
@@ -351,21 +323,5 @@ mod tests {
         assert_eq!(f.charset, None);
         // A broken escape keeps the raw text.
         assert_eq!(Format::parse("FN=a%zz").font.as_deref(), Some("a%zz"));
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
-
-        /// The byte-wise splitting and trimming give what `str::split` and `str::trim` give,
-        /// white space of every kind included.
-        #[test]
-        fn split_and_trim_are_the_str_ones(
-            text in "[ a;=\\t\u{b}\u{c}\u{85}\u{a0}\u{3000}é€]{0,24}"
-        ) {
-            let ours: Vec<&str> = split_ascii(&text, b';').collect();
-            let std: Vec<&str> = text.split(';').collect();
-            proptest::prop_assert_eq!(ours, std);
-            proptest::prop_assert_eq!(trim(&text), text.trim());
-        }
     }
 }
