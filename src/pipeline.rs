@@ -99,7 +99,11 @@ pub fn run_tapped(
         let membership = match net.decode(&packet) {
             Decoded::Tcp(seg) => {
                 table.segment(&seg, &mut |ev| forward(consumer, &mut failure, ev));
-                table.membership(seg.src, seg.dst)
+                // Only the tap reads it: offline runs skip the lookup.
+                match tap {
+                    Some(_) => table.membership(seg.src, seg.dst),
+                    None => Membership::Other(None),
+                }
             }
             Decoded::Ignored => Membership::Other(None),
             Decoded::Anomaly { name } => {
