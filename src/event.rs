@@ -129,7 +129,7 @@ pub struct CommandEvent {
     pub payload_bytes: Option<Vec<u8>>,
     /// For `MSG`, `UUM` and `UBM`: the message the payload holds, decoded by
     /// [`crate::msnc`], with its sender.
-    pub msnc: Option<crate::msnc::Message>,
+    pub msnc: Option<Box<crate::msnc::Message>>,
 }
 
 impl CommandEvent {

@@ -300,7 +300,7 @@ impl Redactor {
         {
             let mut sender = m.sender.clone();
             self.opt_handle(&mut sender);
-            c.msnc = Some(msnc::decode(p, sender));
+            c.msnc = Some(Box::new(msnc::decode(p, sender)));
         } else if let Some(m) = &mut c.msnc {
             self.opt_handle(&mut m.sender);
         }

@@ -259,7 +259,7 @@ pub struct Changes {
     /// For a `QRY`: the checked answer to the last `CHL`.
     pub challenge: Option<ChallengeResult>,
     /// The message a `MSG`, `UUM` or `UBM` payload holds, decoded once, with its sender.
-    pub message: Option<msnc::Message>,
+    pub message: Option<Box<msnc::Message>>,
     /// Odd things this line showed (a P2P packet that cannot be read, an SLP message given up
     /// to make room), as (stable dotted name, detail).
     pub anomalies: Vec<(&'static str, String)>,
@@ -304,7 +304,7 @@ pub fn step(
         && matches!(cmd.verb.as_str(), "MSG" | "UUM" | "UBM")
     {
         let sender = classify::message_sender(cmd, dir, state.info.principal.as_deref());
-        let mut message = msnc::decode(p, sender);
+        let mut message = Box::new(msnc::decode(p, sender));
         if let msnc::Kind::P2p(p2p) = &mut message.kind {
             slp_chunk(state, p2p, p, message.sender.as_deref(), &mut ch);
         }
@@ -316,7 +316,7 @@ pub fn step(
         ch.message = Some(message);
     }
     let message = ch.message.take();
-    clients(state, cmd, dir, message.as_ref(), &mut ch);
+    clients(state, cmd, dir, message.as_deref(), &mut ch);
     ch.message = message;
     if state.is_msnftp() {
         msnftp(state, cmd, &mut ch);

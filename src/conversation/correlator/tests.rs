@@ -491,7 +491,7 @@ fn cmd(
         note: None,
         line: Vec::new(),
         payload_bytes: payload.map(<[u8]>::to_vec),
-        msnc: payload.map(|p| crate::msnc::decode(p, sender.map(str::to_string))),
+        msnc: payload.map(|p| Box::new(crate::msnc::decode(p, sender.map(str::to_string)))),
     }))
 }
 
@@ -843,4 +843,19 @@ fn the_same_events_give_the_same_output() {
         relayed(2, 11, ALICE, "a"),
     ];
     assert_eq!(correlate(&evs), correlate(&evs));
+}
+
+#[test]
+fn a_bare_handle_loses_its_network_guid_and_case() {
+    for (given, bare) in [
+        ("1:Bob@X.com;{F00D}", "bob@x.com"),
+        ("Bob@X.com", "bob@x.com"),
+        ("32:é@x;a:b", "é@x"),
+        ("x1:bob@x", "x1:bob@x"),
+        (":bob@x", "bob@x"),
+        (";1:bob@x", ""),
+        ("", ""),
+    ] {
+        assert_eq!(super::bare_handle(given), bare, "{given}");
+    }
 }

@@ -588,7 +588,7 @@ impl<'a> Command<'a> {
                 .and_then(|m| m.text())
                 .and_then(|t| t.format.as_ref())
                 .map(WireFormat),
-            msnc: c.msnc.as_ref().map(Msnc),
+            msnc: c.msnc.as_deref().map(Msnc),
         }
     }
 }
