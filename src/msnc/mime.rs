@@ -57,7 +57,8 @@ pub struct Mime<'a> {
 impl<'a> Mime<'a> {
     /// Splits a payload. Never fails: a payload without headers has none.
     pub fn parse(payload: &'a [u8]) -> Mime<'a> {
-        let mut headers = Vec::new();
+        // Room for the usual few headers before the first reallocation.
+        let mut headers = Vec::with_capacity(4);
         let mut dropped = 0;
         let (end, body_at) = walk(payload, |line| {
             if let Some(h) = split_line(line) {

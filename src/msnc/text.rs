@@ -187,7 +187,15 @@ pub fn bgr_to_rgb(hex: &str) -> Option<[u8; 3]> {
 
 /// `#rrggbb`.
 pub fn color_hex(rgb: [u8; 3]) -> String {
-    format!("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2])
+    // By hand rather than `format!`: written for every text message's format.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(7);
+    out.push('#');
+    for b in rgb {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xF)]));
+    }
+    out
 }
 
 /// The name of a Windows character-set code (`CS=`).

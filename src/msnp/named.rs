@@ -15,7 +15,6 @@
 //! twice keeps the last value. The JSON writer (`output::json`) writes these entries; nothing
 //! here depends on serde.
 
-use std::borrow::Cow;
 use std::fmt;
 
 macro_rules! names {
@@ -34,6 +33,13 @@ macro_rules! names {
             pub const fn as_str(self) -> &'static str {
                 match self {
                     $(Name::$variant => $key,)*
+                }
+            }
+
+            /// The JSON key of the text as sent, beside a decoded one: `<key>_raw`.
+            pub const fn raw_str(self) -> &'static str {
+                match self {
+                    $(Name::$variant => concat!($key, "_raw"),)*
                 }
             }
         }
@@ -227,6 +233,11 @@ impl Fields {
         Fields(Vec::new())
     }
 
+    /// Room for `n` fields before the first reallocation (a line has a handful).
+    pub fn with_capacity(n: usize) -> Fields {
+        Fields(Vec::with_capacity(n))
+    }
+
     /// Sets a field, replacing an earlier value of the same name.
     pub fn set(&mut self, name: Name, value: Value) {
         match self.0.iter_mut().find(|(n, _)| *n == name) {
@@ -282,27 +293,47 @@ impl Fields {
                     Entry::Value(v) => json(v),
                     Entry::Raw(r) => r.into(),
                 };
-                (k.into_owned(), v)
+                (k.to_string(), v)
             })
             .collect()
     }
 
     /// (key, value) pairs as JSON writes them, sorted by key: a decoded text gives its
     /// `name` entry and a `name_raw` [`Entry::Raw`] entry.
-    pub fn entries(&self) -> Vec<(Cow<'static, str>, Entry<'_>)> {
-        let mut out: Vec<(Cow<'static, str>, Entry<'_>)> = Vec::with_capacity(self.0.len() + 2);
+    pub fn entries(&self) -> Vec<(&'static str, Entry<'_>)> {
+        let mut out: Vec<(u16, &'static str, Entry<'_>)> = Vec::with_capacity(self.0.len() + 2);
         for (name, value) in &self.0 {
-            out.push((Cow::Borrowed(name.as_str()), Entry::Value(value)));
+            out.push((key_rank(*name, false), name.as_str(), Entry::Value(value)));
             if let Value::Decoded { raw, .. } = value {
-                out.push((
-                    Cow::Owned(format!("{}_raw", name.as_str())),
-                    Entry::Raw(raw),
-                ));
+                out.push((key_rank(*name, true), name.raw_str(), Entry::Raw(raw)));
             }
         }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out
+        // By each key's place in the byte order of all keys: the same order as comparing
+        // the strings, for a number compare each (every command's fields are sorted).
+        out.sort_unstable_by_key(|e| e.0);
+        out.into_iter().map(|(_, k, e)| (k, e)).collect()
     }
+}
+
+/// The place of a name's JSON key (`raw`: of its `_raw` twin) in the byte order of every key.
+fn key_rank(name: Name, raw: bool) -> u16 {
+    static RANKS: std::sync::OnceLock<Vec<u16>> = std::sync::OnceLock::new();
+    let ranks = RANKS.get_or_init(|| {
+        let mut keys: Vec<(&str, usize)> = Name::ALL
+            .iter()
+            .flat_map(|n| {
+                let at = *n as usize * 2;
+                [(n.as_str(), at), (n.raw_str(), at + 1)]
+            })
+            .collect();
+        keys.sort_unstable();
+        let mut ranks = vec![0; keys.len()];
+        for (rank, (_, at)) in keys.into_iter().enumerate() {
+            ranks[at] = rank as u16;
+        }
+        ranks
+    });
+    ranks[name as usize * 2 + usize::from(raw)]
 }
 
 /// One JSON entry of [`Fields::entries`].
@@ -317,6 +348,25 @@ pub enum Entry<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_ranks_follow_the_byte_order_of_the_keys() {
+        let keys: Vec<(u16, &str)> = Name::ALL
+            .iter()
+            .flat_map(|n| {
+                [
+                    (key_rank(*n, false), n.as_str()),
+                    (key_rank(*n, true), n.raw_str()),
+                ]
+            })
+            .collect();
+        for a in &keys {
+            for b in &keys {
+                assert_eq!(a.0.cmp(&b.0), a.1.cmp(b.1), "{} {}", a.1, b.1);
+            }
+        }
+        assert_eq!(Name::FriendlyName.raw_str(), "friendly_name_raw");
+    }
 
     #[test]
     fn json_names_are_unique_snake_case_and_in_order() {

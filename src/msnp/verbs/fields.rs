@@ -31,7 +31,7 @@ pub struct Builder(Fields);
 
 impl Builder {
     pub fn new() -> Builder {
-        Builder(Fields::new())
+        Builder(Fields::with_capacity(8))
     }
 
     pub fn finish(self) -> Fields {

@@ -237,11 +237,32 @@ pub struct Ts(pub Timestamp);
 
 impl Ts {
     fn decimal(&self) -> String {
+        // The usual case, a time after 1970 with nanoseconds in range, from the two integers
+        // without i128 arithmetic or the formatting machinery (this ran once per event).
+        if let (Ok(secs), true) = (u64::try_from(self.0.secs), self.0.nanos < 1_000_000_000) {
+            let mut out = String::with_capacity(30);
+            push_digits(&mut out, secs, 1);
+            out.push('.');
+            push_digits(&mut out, u64::from(self.0.nanos), 9);
+            return out;
+        }
         let total = i128::from(self.0.secs) * 1_000_000_000 + i128::from(self.0.nanos);
         let sign = if total < 0 { "-" } else { "" };
         let abs = total.unsigned_abs();
         format!("{sign}{}.{:09}", abs / 1_000_000_000, abs % 1_000_000_000)
     }
+}
+
+/// `n` in decimal, padded with zeros to at least `width` digits.
+fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    while n > 0 || digits.len() - at < width {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 impl Serialize for Ts {
@@ -279,8 +300,27 @@ impl<T: Display> Serialize for Text<T> {
     }
 }
 
-fn dialect(d: Option<Dialect>) -> Option<Text<Dialect>> {
-    d.map(Text)
+fn dialect(d: Option<Dialect>) -> Option<WireDialect> {
+    d.map(WireDialect)
+}
+
+/// A dialect as its name (`"MSNP8"`, `"MSNFTP"`): the usual ones from a table, since every
+/// command carries one.
+#[derive(Clone, Copy, Debug)]
+pub struct WireDialect(pub Dialect);
+
+impl Serialize for WireDialect {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        const NAMES: [&str; 22] = [
+            "MSNFTP", "MSNP1", "MSNP2", "MSNP3", "MSNP4", "MSNP5", "MSNP6", "MSNP7", "MSNP8",
+            "MSNP9", "MSNP10", "MSNP11", "MSNP12", "MSNP13", "MSNP14", "MSNP15", "MSNP16",
+            "MSNP17", "MSNP18", "MSNP19", "MSNP20", "MSNP21",
+        ];
+        match NAMES.get(usize::from(self.0.0)) {
+            Some(name) => s.serialize_str(name),
+            None => s.collect_str(&self.0),
+        }
+    }
 }
 
 // ---- events ----
@@ -401,7 +441,7 @@ struct Connection<'a> {
     community_id: String,
     role: &'static str,
     role_reason: &'a str,
-    dialect: Option<Text<Dialect>>,
+    dialect: Option<WireDialect>,
     dialect_source: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     dialect_basis: Option<&'a str>,
@@ -506,7 +546,7 @@ struct Command<'a> {
     dir: &'static str,
     role: &'static str,
     channel: &'static str,
-    dialect: Option<Text<Dialect>>,
+    dialect: Option<WireDialect>,
     verb: &'a str,
     trid: Option<u32>,
     params: &'a [String],
@@ -604,8 +644,8 @@ impl Serialize for Fields<'_> {
         let mut map = s.serialize_map(Some(entries.len()))?;
         for (key, entry) in &entries {
             match entry {
-                Entry::Value(v) => map.serialize_entry(key.as_ref(), &FieldValue(v))?,
-                Entry::Raw(raw) => map.serialize_entry(key.as_ref(), raw)?,
+                Entry::Value(v) => map.serialize_entry(key, &FieldValue(v))?,
+                Entry::Raw(raw) => map.serialize_entry(key, raw)?,
             }
         }
         map.end()
@@ -1334,7 +1374,7 @@ struct Closed<'a> {
 pub struct FlowRow<'a> {
     id: u64,
     role: &'static str,
-    dialect: Option<Text<Dialect>>,
+    dialect: Option<WireDialect>,
     #[serde(skip_serializing_if = "Option::is_none")]
     principal: Option<&'a str>,
     client: Text<SocketAddr>,
@@ -1385,6 +1425,32 @@ mod tests {
 
     fn json(v: impl Serialize) -> String {
         serde_json::to_string(&v).unwrap()
+    }
+
+    /// The decimal written from the two integers is the one the i128 formula gives, at the
+    /// edges of both paths.
+    #[test]
+    fn the_quick_timestamp_is_the_exact_one() {
+        let exact = |secs: i64, nanos: u32| {
+            let total = i128::from(secs) * 1_000_000_000 + i128::from(nanos);
+            let sign = if total < 0 { "-" } else { "" };
+            let abs = total.unsigned_abs();
+            format!("{sign}{}.{:09}", abs / 1_000_000_000, abs % 1_000_000_000)
+        };
+        for secs in [0, 1, 9, 10, 1_136_000_000, i64::MAX, -1, i64::MIN] {
+            for nanos in [0, 1, 41_000_000, 999_999_999, 1_000_000_000, u32::MAX] {
+                let t = Ts(Timestamp { secs, nanos });
+                assert_eq!(t.decimal(), exact(secs, nanos), "{secs} {nanos}");
+            }
+        }
+    }
+
+    #[test]
+    fn dialect_names_are_their_display() {
+        for n in 0..=u8::MAX {
+            let d = Dialect(n);
+            assert_eq!(json(WireDialect(d)), format!("\"{d}\""));
+        }
     }
 
     #[test]
