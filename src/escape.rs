@@ -167,6 +167,19 @@ pub fn escape_line(bytes: &[u8]) -> String {
     one_line(&escape_field(bytes))
 }
 
+/// [`escape_line`] written onto the end of `out`. Printable ASCII without a backslash (most
+/// lines of MSNP) is its own display form: copied once, without the two strings between.
+pub fn push_line(out: &mut String, bytes: &[u8]) {
+    // No early exit, so that the check runs over whole vectors.
+    let plain = bytes
+        .iter()
+        .fold(true, |ok, &b| ok & (0x20..0x7F).contains(&b) & (b != b'\\'));
+    match std::str::from_utf8(bytes) {
+        Ok(text) if plain => out.push_str(text),
+        _ => out.push_str(&escape_line(bytes)),
+    }
+}
+
 /// The bytes behind text in the data or the display form: `\\`, `\xNN`, `\t` and `\u{N..}`
 /// are read back (hex digits in either case); a backslash followed by anything else is kept
 /// as is.
@@ -354,6 +367,19 @@ mod tests {
         #[test]
         fn data_form_round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             prop_assert_eq!(unescape_field(&escape_field(&bytes)), bytes);
+        }
+
+        /// Pushed lines are the escaped ones, after whatever was there.
+        #[test]
+        fn pushed_lines_are_escaped_lines(
+            bytes in proptest::collection::vec(
+                prop_oneof![any::<u8>(), Just(b'\\'), Just(b'a'), Just(b' '), Just(0x7F)],
+                0..24,
+            )
+        ) {
+            let mut out = String::from(">>> ");
+            push_line(&mut out, &bytes);
+            prop_assert_eq!(out, format!(">>> {}", escape_line(&bytes)));
         }
 
         /// Owned bytes give the same text as borrowed ones, backslashes and invalid bytes

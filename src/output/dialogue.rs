@@ -20,6 +20,7 @@
 
 use crate::Direction;
 use crate::capture::Timestamp;
+use crate::escape;
 use crate::event::{
     BlockEvent, Clients, CommandEvent, ConnectionInfo, DialectSource, Event, Extracted, LineEnd,
     Party, Role, Sink, TransferSummary,
@@ -28,7 +29,7 @@ use crate::flow::{Closing, FlowId, Opening};
 use crate::msnc::Kind;
 use crate::msnc::control::P2p;
 use crate::msnc::mime::{HeadersEnd, Mime};
-use crate::output::text::{escape_bytes, escape_text, iso_time};
+use crate::output::text::{escape_text, iso_time};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -279,7 +280,14 @@ impl<W: Write> Dialogue<W> {
             Direction::ClientToServer => (">>> ", BLUE),
             Direction::ServerToClient => ("<<< ", GREEN),
         };
-        self.paint_parts(s, color, &[prefix, &escape_bytes(text)]);
+        if self.color {
+            s.push_str(color);
+        }
+        s.push_str(prefix);
+        escape::push_line(s, text);
+        if self.color {
+            s.push_str(RESET);
+        }
         let marker = match end {
             LineEnd::Crlf => "\\r\\n",
             LineEnd::Lf => "\\n",
@@ -297,7 +305,12 @@ impl<W: Write> Dialogue<W> {
         }
         if self.current.is_some() && self.notes > Notes::None {
             let role = self.roles.get(&flow).copied().unwrap_or(Role::Unknown);
-            self.note(s, &format!("-- connection {flow} ({}) --", role.as_str()));
+            // Our own printable text, so written as `note` would write it without the
+            // `format!` and the escaping pass: interleaved connections print this often.
+            let number = flow.0.to_string();
+            let parts = ["<o> -- connection ", &number, " (", role.as_str(), ") --"];
+            self.paint_parts(s, CYAN, &parts);
+            s.push('\n');
         }
         self.current = Some(flow);
     }
@@ -337,7 +350,19 @@ impl<W: Write> Dialogue<W> {
         if let Some(p) = &c.payload_bytes {
             match c.msnc.as_ref().map(|m| &m.kind) {
                 Some(Kind::P2p(p2p)) => self.p2p_payload(s, c.dir, p, p2p),
-                _ => self.payload(s, c.dir, p),
+                _ => match c.msnc.as_deref() {
+                    // What the message layer read of these bytes says they are text: the
+                    // same answer as `binary_start`'s, without reading the headers again.
+                    Some(m)
+                        if m.headers_end == HeadersEnd::Blank
+                            && m.content_type
+                                .as_deref()
+                                .is_some_and(|t| t.starts_with("text/")) =>
+                    {
+                        self.text_lines(s, c.dir, p)
+                    }
+                    _ => self.payload(s, c.dir, p),
+                },
             }
             if let Some(got) = c.payload_received {
                 let declared = c.payload_len.unwrap_or(0);
@@ -363,8 +388,9 @@ impl<W: Write> Dialogue<W> {
             self.note(
                 s,
                 &format!(
-                    "reply to trid {trid} (frame {}) after {:.0} ms",
-                    r.frame, r.delay_ms
+                    "reply to trid {trid} (frame {}) after {} ms",
+                    r.frame,
+                    whole_ms(r.delay_ms)
                 ),
             );
         }
@@ -405,7 +431,7 @@ impl<W: Write> Dialogue<W> {
     fn text_lines(&self, s: &mut String, dir: Direction, text: &[u8]) {
         let mut rest = text;
         while !rest.is_empty() {
-            match rest.iter().position(|&b| b == b'\n') {
+            match memchr::memchr(b'\n', rest) {
                 Some(n) => {
                     let (line, end) = match rest[..n].strip_suffix(b"\r") {
                         Some(l) => (l, LineEnd::Crlf),
@@ -625,6 +651,16 @@ fn dialect_words(c: &ConnectionInfo) -> String {
         }
         (Some(d), Some(DialectSource::Inferred), None) => format!("at least {d} (inferred)"),
         (Some(d), _, _) => d.to_string(),
+    }
+}
+
+/// `ms` rounded to a whole number as `{:.0}` writes it (ties to even), from an integer in the
+/// usual case: float formatting was a tenth of the dialogue's cost of a reply.
+fn whole_ms(ms: f64) -> String {
+    if ms.is_sign_positive() && ms < 1e15 {
+        (ms.round_ties_even() as u64).to_string()
+    } else {
+        format!("{ms:.0}")
     }
 }
 
@@ -950,5 +986,62 @@ mod tests {
         // A text body that is not UTF-8 stays text (shown escaped).
         let latin1 = b"Content-Type: text/plain; charset=ISO-8859-1\r\n\r\ncaf\xe9";
         assert_eq!(binary_start(latin1), latin1.len());
+    }
+
+    #[test]
+    fn whole_milliseconds_are_written_as_the_float_format_writes_them() {
+        for ms in [
+            0.0,
+            -0.0,
+            0.4,
+            0.5,
+            1.5,
+            2.5,
+            2.500_000_1,
+            1234.49,
+            99.5,
+            1e14 + 0.5,
+            1e15,
+            1e300,
+            -3.5,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            assert_eq!(whole_ms(ms), format!("{ms:.0}"), "{ms}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn whole_milliseconds_match_the_float_format(ms in 0.0f64..1e16) {
+            proptest::prop_assert_eq!(whole_ms(ms), format!("{ms:.0}"));
+        }
+
+        /// Where the message layer read a text content type after a complete header block,
+        /// `binary_start` finds the whole payload text too: the shortcut the dialogue takes
+        /// gives the same lines.
+        #[test]
+        fn a_text_message_is_text_to_binary_start(
+            head in proptest::sample::select(vec![
+                "Content-Type: text/plain\r\n\r\n",
+                "content-type:TEXT/x-msmsgscontrol ; x\n\n",
+                "MIME-Version: 1.0\r\nContent-Type: text/\u{ff}\r\n\r\n",
+                "Content-Type: application/x-msnmsgrp2p\r\n\r\n",
+                "Content-Type: text/plain\r\n",
+                "X: y\r\nContent-Type: text/plain\r\n\r\n",
+            ]),
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            let mut p = head.as_bytes().to_vec();
+            p.extend_from_slice(&body);
+            let m = crate::msnc::decode(&p, None);
+            if m.headers_end == HeadersEnd::Blank
+                && m.content_type.as_deref().is_some_and(|t| t.starts_with("text/"))
+            {
+                proptest::prop_assert_eq!(binary_start(&p), p.len());
+            }
+        }
     }
 }
