@@ -285,15 +285,15 @@ pub fn message_sender(cmd: &Command, dir: Direction, principal: Option<&str>) ->
 
 /// A handle without a network prefix (`1:`) or an endpoint (`;{guid}`).
 pub fn bare_handle(raw: &str) -> String {
-    let no_network = match raw.split_once(':') {
+    let no_network = match crate::msnp::split_once_ascii(raw, b':') {
         Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) && !rest.is_empty() => rest,
         _ => raw,
     };
-    no_network
-        .split(';')
-        .next()
-        .unwrap_or(no_network)
-        .to_string()
+    match crate::msnp::split_once_ascii(no_network, b';') {
+        Some((handle, _)) => handle,
+        None => no_network,
+    }
+    .to_string()
 }
 
 /// The cookie a client presents to join a switchboard (`USR trid handle cookie`,

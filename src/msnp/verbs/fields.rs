@@ -19,6 +19,7 @@ use super::presence::{
 use super::{Line, Params, is_digits, number_or_text};
 use crate::msnp::errors::error_meaning;
 use crate::msnp::named::{Fields, Name as N, Value};
+use crate::msnp::split_once_ascii;
 use crate::msnp::urlcode::url_decode;
 
 fn is_list_name(s: &str) -> bool {
@@ -120,11 +121,11 @@ impl Builder {
     /// under `handle` or `recipient` (whose decorations go under `recipient_*`).
     fn handle(&mut self, name: N, raw: Option<&str>) {
         let Some(raw) = raw else { return };
-        let (network, rest) = match raw.split_once(':') {
+        let (network, rest) = match split_once_ascii(raw, b':') {
             Some((n, rest)) if is_digits(n) && !rest.is_empty() => (Some(n), rest),
             _ => (None, raw),
         };
-        let (handle, guid) = match rest.split_once(';') {
+        let (handle, guid) = match split_once_ascii(rest, b';') {
             Some((h, g)) => (h, Some(g)),
             None => (rest, None),
         };
@@ -145,7 +146,7 @@ impl Builder {
     /// A client ID, classic (`268435492`) or MSNP16+ (`2789003324:48`), with its decoding.
     fn client_id(&mut self, raw: Option<&str>) {
         let Some(raw) = raw else { return };
-        let (caps, ext) = match raw.split_once(':') {
+        let (caps, ext) = match split_once_ascii(raw, b':') {
             Some((c, e)) => (c, Some(e)),
             None => (raw, None),
         };

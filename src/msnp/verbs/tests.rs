@@ -1531,4 +1531,18 @@ fn every_row_is_reachable_and_the_table_is_sorted() {
         assert!(shape.known, "{}", row.verb);
     }
     assert!(lookup(Verb::new(b"XYZ")).is_none());
+    // Every three letters, and what is not three upper-case letters, find a row exactly
+    // when the table has one.
+    for a in b'A'..=b'Z' {
+        for b in b'A'..=b'Z' {
+            for c in b'A'..=b'Z' {
+                let v = Verb([a, b, c]);
+                let row = VERBS.iter().find(|r| r.verb == v);
+                assert_eq!(lookup(v).map(|r| r.verb), row.map(|r| r.verb), "{v}");
+            }
+        }
+    }
+    for odd in [b"usr", b"US1", b"217", b"U\xffR", b"[[[", b"@AZ"] {
+        assert!(lookup(Verb(*odd)).is_none());
+    }
 }
