@@ -240,10 +240,12 @@ impl Ts {
         // The usual case, a time after 1970 with nanoseconds in range, from the two integers
         // without i128 arithmetic or the formatting machinery (this ran once per event).
         if let (Ok(secs), true) = (u64::try_from(self.0.secs), self.0.nanos < 1_000_000_000) {
+            let mut digits = itoa::Buffer::new();
             let mut out = String::with_capacity(30);
-            push_digits(&mut out, secs, 1);
-            out.push('.');
-            push_digits(&mut out, u64::from(self.0.nanos), 9);
+            out.push_str(digits.format(secs));
+            // The nanoseconds with their leading zeros: those of 1xxxxxxxxx, less the 1.
+            out.push_str(digits.format(1_000_000_000 + u64::from(self.0.nanos)));
+            out.replace_range(out.len() - 10..out.len() - 9, ".");
             return out;
         }
         let total = i128::from(self.0.secs) * 1_000_000_000 + i128::from(self.0.nanos);
@@ -251,18 +253,6 @@ impl Ts {
         let abs = total.unsigned_abs();
         format!("{sign}{}.{:09}", abs / 1_000_000_000, abs % 1_000_000_000)
     }
-}
-
-/// `n` in decimal, padded with zeros to at least `width` digits.
-fn push_digits(out: &mut String, mut n: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut at = digits.len();
-    while n > 0 || digits.len() - at < width {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 impl Serialize for Ts {
