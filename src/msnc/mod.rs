@@ -112,14 +112,24 @@ pub struct Message {
 
 /// Decodes one payload. `sender` is whoever wrote it, when the session knows.
 pub fn decode(payload: &[u8], sender: Option<String>) -> Message {
+    decode_with(payload, sender, true)
+}
+
+/// [`decode`], reading the text of a `text/plain` body only when `read_text`: without it the
+/// message's [`Kind::Text`] is empty (no text, no format), the rest as [`decode`] gives it.
+/// For a run whose outputs read no command (`flows`): what the session's state takes from a
+/// message (invitations, P2P, capabilities) is never in a text body, so skipping it changes
+/// no connection and no other event.
+pub fn decode_with(payload: &[u8], sender: Option<String>, read_text: bool) -> Message {
     let m = Mime::parse(payload);
     let content_type = m.content_type();
     let body_fields = || mime::fields(m.body);
     let chunk = chunk(&m);
     let kind = match content_type.as_deref() {
-        Some("text/plain") => {
+        Some("text/plain") if read_text => {
             Kind::Text(text::TextMessage::new(m.body, m.header("X-MMS-IM-Format")))
         }
+        Some("text/plain") => Kind::Text(text::TextMessage::new(b"", None)),
         Some("text/x-msmsgscontrol") => Kind::Typing {
             user: m.header("TypingUser").map(str::to_string),
         },

@@ -367,7 +367,14 @@ impl<'s> Decoder<'s> {
             return Ok(());
         };
         let payload = frame.payload.as_ref().map(|p| p.bytes.as_slice());
-        let mut changes = step::step(&mut conn.state, &frame.command, payload, dir, at);
+        let mut changes = step::step_with(
+            &mut conn.state,
+            &frame.command,
+            payload,
+            dir,
+            at,
+            self.build_commands,
+        );
         if let Some(a) = changes.announcement.take() {
             self.announce(flow, dir, at, a)?;
         }
@@ -460,18 +467,21 @@ impl<'s> Decoder<'s> {
             conn.state.transfer.file_size.unwrap_or(0),
         );
         self.report(flow)?;
-        self.sink.event_owned(Event::MsnftpBlock(BlockEvent {
-            flow,
-            frame: at.frame,
-            ts: at.ts,
-            dir,
-            index: b.index,
-            offset: b.offset,
-            file_offset: b.file_offset,
-            len: b.len,
-            received: (b.received < b.len).then_some(b.received),
-            cancel: b.cancel,
-        }))?;
+        // Only for a sink that reads it (as command events); the block is counted anyway.
+        if self.build_commands {
+            self.sink.event_owned(Event::MsnftpBlock(BlockEvent {
+                flow,
+                frame: at.frame,
+                ts: at.ts,
+                dir,
+                index: b.index,
+                offset: b.offset,
+                file_offset: b.file_offset,
+                len: b.len,
+                received: (b.received < b.len).then_some(b.received),
+                cancel: b.cancel,
+            }))?;
+        }
         let index = b.index;
         self.msnftp_block(flow, dir, at, b)?;
         if beyond {

@@ -910,3 +910,60 @@ fn past_the_memcap_the_oldest_payload_in_progress_is_cut_and_framing_goes_on() {
         .collect();
     assert_eq!(of_1, [("MSG", Some(40_000)), ("OUT", None)]);
 }
+
+/// Keeps every event but says it reads no command, as the flows table does.
+#[derive(Default)]
+struct ConnectionsOnly(Vec<Event>);
+
+impl Sink for ConnectionsOnly {
+    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+        self.0.push(ev.clone());
+        Ok(())
+    }
+
+    fn wants_commands(&self) -> bool {
+        false
+    }
+}
+
+/// A decoder that builds no command (nor reads message text) for a sink that reads none
+/// gives every other event as one that builds them all: on every bundled capture.
+#[test]
+fn a_sink_without_commands_gets_the_same_other_events() {
+    let dir = format!("{}/captures", env!("CARGO_MANIFEST_DIR"));
+    let mut captures: Vec<_> = std::fs::read_dir(&dir)
+        .expect("captures/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .collect();
+    captures.sort();
+    assert!(captures.len() > 10, "{captures:?}");
+    let run = |path: &std::path::Path, sink: &mut dyn Sink| {
+        let file = path.to_string_lossy().into_owned();
+        let mut source = crate::capture::FileSource::new(vec![file], None);
+        let mut decoder = Decoder::new(sink);
+        crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder)
+            .expect("run");
+    };
+    for path in captures {
+        let (mut all, mut lean) = (Collect::default(), ConnectionsOnly::default());
+        run(&path, &mut all);
+        run(&path, &mut lean);
+        let others: Vec<&Event> = all
+            .0
+            .iter()
+            .filter(|e| !matches!(e, Event::Command(_) | Event::MsnftpBlock(_)))
+            .collect();
+        assert!(
+            lean.0
+                .iter()
+                .all(|e| !matches!(e, Event::Command(_) | Event::MsnftpBlock(_))),
+            "{path:?}"
+        );
+        assert_eq!(
+            format!("{:?}", lean.0.iter().collect::<Vec<_>>()),
+            format!("{others:?}"),
+            "{path:?}"
+        );
+    }
+}
