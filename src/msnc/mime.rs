@@ -13,6 +13,7 @@
 //! `\\`, an invalid byte as `\xNN`). Total on any input.
 
 use crate::escape::{escape_field, unescape_field};
+use std::borrow::Cow;
 
 /// Bytes searched for the empty line that ends the header block. Real header blocks are a few
 /// hundred bytes; past this, what is left is taken as the body.
@@ -24,10 +25,12 @@ pub const MAX_HEADERS: usize = 64;
 /// `Name: value` lines read from a body; later ones are ignored.
 pub const MAX_FIELDS: usize = 64;
 
-/// One `Name: value` line, both sides in the data form of [`crate::escape`].
+/// One `Name: value` line, both sides in the data form of [`crate::escape`]. A name the
+/// protocol uses all the time, sent exactly as the clients send it, is the static text
+/// (no allocation for it per message; see [`known_name`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
-    pub name: String,
+    pub name: Cow<'static, str>,
     pub value: String,
 }
 
@@ -253,8 +256,35 @@ fn split_raw(line: &[u8]) -> Option<(&[u8], &[u8])> {
 fn split_line(line: &[u8]) -> Option<Header> {
     let (name, value) = split_raw(line)?;
     Some(Header {
-        name: escape_field(name),
+        name: match known_name(name) {
+            Some(known) => Cow::Borrowed(known),
+            None => Cow::Owned(escape_field(name)),
+        },
         value: escape_field(value),
+    })
+}
+
+/// The header names of nearly every message, byte for byte as clients send them: these are
+/// their own data form (ASCII, no backslash), so the static text stands for them.
+pub fn known_name(name: &[u8]) -> Option<&'static str> {
+    Some(match name {
+        b"MIME-Version" => "MIME-Version",
+        b"Content-Type" => "Content-Type",
+        b"X-MMS-IM-Format" => "X-MMS-IM-Format",
+        b"TypingUser" => "TypingUser",
+        b"P2P-Dest" => "P2P-Dest",
+        b"P2P-Src" => "P2P-Src",
+        b"Message-ID" => "Message-ID",
+        b"Chunks" => "Chunks",
+        b"Chunk" => "Chunk",
+        b"P4-Context" => "P4-Context",
+        b"Invitation-Command" => "Invitation-Command",
+        b"Invitation-Cookie" => "Invitation-Cookie",
+        b"Application-Name" => "Application-Name",
+        b"Application-GUID" => "Application-GUID",
+        b"Application-File" => "Application-File",
+        b"Application-FileSize" => "Application-FileSize",
+        _ => return None,
     })
 }
 
@@ -263,7 +293,7 @@ mod tests {
     use super::*;
 
     fn names<'a>(m: &'a Mime<'_>) -> Vec<&'a str> {
-        m.headers.iter().map(|h| h.name.as_str()).collect()
+        m.headers.iter().map(|h| h.name.as_ref()).collect()
     }
 
     #[test]
@@ -368,6 +398,37 @@ mod tests {
             .flat_map(|i| format!("K{i}: v\n").into_bytes())
             .collect();
         assert_eq!(fields(&many).len(), MAX_FIELDS);
+    }
+
+    /// A known name is its own data form and stands only for itself; any other spelling is
+    /// escaped as before.
+    #[test]
+    fn known_header_names_are_their_own_text() {
+        for name in [
+            "MIME-Version",
+            "Content-Type",
+            "X-MMS-IM-Format",
+            "TypingUser",
+            "P2P-Dest",
+            "P2P-Src",
+            "Message-ID",
+            "Chunks",
+            "Chunk",
+            "P4-Context",
+            "Invitation-Command",
+            "Invitation-Cookie",
+            "Application-Name",
+            "Application-GUID",
+            "Application-File",
+            "Application-FileSize",
+        ] {
+            assert_eq!(known_name(name.as_bytes()), Some(name));
+            assert_eq!(escape_field(name.as_bytes()), name);
+        }
+        let m = Mime::parse(b"Content-Type: text/plain\r\ncontent-type: x\r\nN\\\xffme: v\r\n\r\n");
+        assert!(matches!(m.headers[0].name, Cow::Borrowed("Content-Type")));
+        assert!(matches!(&m.headers[1].name, Cow::Owned(n) if n == "content-type"));
+        assert_eq!(m.headers[2].name, r"N\\\xFFme");
     }
 
     proptest::proptest! {

@@ -294,7 +294,7 @@ fn unknown_types_keep_their_headers() {
     assert_eq!(m.kind, Kind::Unknown);
     assert_eq!(m.content_type.as_deref(), Some("application/x-frobnicate"));
     assert_eq!(m.charset, None);
-    let names: Vec<&str> = m.headers.iter().map(|h| h.name.as_str()).collect();
+    let names: Vec<&str> = m.headers.iter().map(|h| h.name.as_ref()).collect();
     assert_eq!(names, ["MIME-Version", "Content-Type", "X-Thing"]);
     assert_eq!(
         notes(&m),
