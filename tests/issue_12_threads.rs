@@ -244,6 +244,19 @@ fn threads_must_be_at_least_one() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--threads"));
 }
 
+/// `msnsniff transcripts -q -o OUT FILE`, which must succeed.
+fn transcripts_into(out: &Path, file: &Path) -> Output {
+    let o = msnsniff(&[
+        "transcripts",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    o
+}
+
 #[test]
 fn transcripts_are_written_as_their_conversations_end() {
     use msnsniff::output::transcript::{Transcribe, TranscriptFormat, TranscriptWriter};
@@ -269,14 +282,7 @@ fn transcripts_are_written_as_their_conversations_end() {
     let count = transcribe.finish().expect("finish");
     // The same files, and the same list of them, as the command writes.
     let whole = dir.path().join("whole");
-    let o = msnsniff(&[
-        "transcripts",
-        "-q",
-        "-o",
-        whole.to_str().unwrap(),
-        file.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let o = transcripts_into(&whole, &file);
     assert!(files_in(&out) == files_in(&whole), "the files differ");
     let listed: Vec<String> = String::from_utf8(o.stdout)
         .expect("UTF-8")
@@ -298,14 +304,7 @@ fn transcripts_are_all_written_when_the_reader_of_the_list_goes_away() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = generated(dir.path());
     let whole = dir.path().join("whole");
-    let o = msnsniff(&[
-        "transcripts",
-        "-q",
-        "-o",
-        whole.to_str().unwrap(),
-        file.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    transcripts_into(&whole, &file);
     // The same run with its stdout closed before it starts writing (as `| head -0`).
     let cut = dir.path().join("cut");
     let mut child = Command::new(env!("CARGO_BIN_EXE_msnsniff"))
