@@ -20,7 +20,8 @@
 //! fields and note come from [`super::errors`]. Unknown verbs get the framing fallback of
 //! [`super::rules::UNKNOWN`], no fields and no note.
 //!
-//! Guarantees: [`VERBS`] is sorted by verb with no duplicates, so [`lookup`] finds every row;
+//! Guarantees: [`VERBS`] is sorted by verb with no duplicates, and [`lookup`] finds every row
+//! (through an index of all three-letter names) and nothing else;
 //! [`describe`] and [`named_fields`] are total (any verb, any parameters, any dialect) and
 //! never panic.
 //!
