@@ -1,5 +1,8 @@
-//! Offline capture files (classic pcap at micro- or nanosecond precision, and pcapng), read
-//! through libpcap by way of the `pcap` crate.
+//! Offline capture files (classic pcap at micro- or nanosecond precision, and pcapng), opened
+//! through libpcap by way of the `pcap` crate, which checks the header and compiles the
+//! filter. The records of a classic pcap file on disk are then read by
+//! [`super::classic::ClassicReader`], which gives what libpcap would, faster; pcapng, older
+//! pcap versions, standard input and compressed files are read by libpcap.
 //!
 //! Several files are read one after the other as a single capture: frame numbers keep
 //! counting across them. `-` names standard input. Timestamps are always requested at
@@ -10,6 +13,7 @@
 //! nothing is held whole and memory stays flat. [`check_inputs`] looks at every file before
 //! anything is decoded, so that a typo in the last name does not come after pages of output.
 
+use super::classic::ClassicReader;
 use super::{CaptureError, FileMap, LinkType, PacketSource, RawPacket, SourceNotice, Timestamp};
 use pcap::{Capture, Offline, Precision};
 use std::io::{self, BufRead, Read, Write};
@@ -221,7 +225,10 @@ pub struct FileSource {
     paths: Vec<String>,
     next_path: usize,
     /// The open file, its link type, and the user's filter compiled for that link type.
-    current: Option<(Capture<Offline>, LinkType, Option<pcap::BpfProgram>)>,
+    current: Option<Opened>,
+    /// Whether classic pcap files on disk are read by [`ClassicReader`] (else by libpcap,
+    /// as every other input is).
+    classic: bool,
     current_name: String,
     filter: Option<String>,
     index: u64,
@@ -247,6 +254,7 @@ impl FileSource {
             current: None,
             current_name: String::new(),
             filter,
+            classic: true,
             index: 0,
             buf: Vec::new(),
             decompressing: None,
@@ -283,11 +291,14 @@ impl FileSource {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn open(
-        &mut self,
-        name: &str,
-    ) -> Result<(Capture<Offline>, LinkType, Option<pcap::BpfProgram>), CaptureError> {
+    /// Reads every file through libpcap, classic pcap files too: for the tests that hold
+    /// our own classic pcap reader (`capture::classic`) to libpcap's answers.
+    pub fn libpcap_only(mut self) -> FileSource {
+        self.classic = false;
+        self
+    }
+
+    fn open(&mut self, name: &str) -> Result<Opened, CaptureError> {
         self.decompressing = None;
         // Only a regular file is looked at ahead: reading the head of a pipe would take it
         // from libpcap.
@@ -329,8 +340,53 @@ impl FileSource {
                 None => None,
             };
         let linktype = LinkType::from_dlt(cap.get_datalink().0);
-        Ok((cap, linktype, program))
+        // libpcap has checked the header and compiled the filter; a classic pcap file on disk
+        // is then read by our own reader, which gives the same records faster.
+        let classic = match kind {
+            Some(FileKind::Pcap) if self.classic => {
+                ClassicReader::open(name).map_err(|e| self.error(name, e))?
+            }
+            _ => None,
+        };
+        Ok(Opened {
+            cap,
+            linktype,
+            program,
+            classic,
+        })
     }
+}
+
+impl FileSource {
+    /// Counts a frame read at `ts` (kept by the filter or not, so that numbers stay the
+    /// file's own) and notes a file that starts before the previous one ended: the frame's
+    /// number when it is kept.
+    fn frame_read(&mut self, ts: Timestamp, kept: bool) -> Option<u64> {
+        self.index += 1;
+        if let Some(end) = self.previous_file_end.take()
+            && ts < end
+        {
+            self.notices.push_back(SourceNotice {
+                name: "capture.file_time_backwards",
+                detail: format!(
+                    "{} starts at {ts}, before the previous file ended ({end}): \
+                     times and idle timeouts across the two may mislead",
+                    self.current_name
+                ),
+            });
+        }
+        self.last_ts = Some(ts);
+        kept.then_some(self.index)
+    }
+}
+
+/// An open input: libpcap's handle (which checked the header and compiled the filter), the
+/// link type, the filter, and our own reader when the file is one it takes.
+struct Opened {
+    cap: Capture<Offline>,
+    linktype: LinkType,
+    program: Option<pcap::BpfProgram>,
+    classic: Option<ClassicReader<std::io::BufReader<std::fs::File>>>,
 }
 
 impl PacketSource for FileSource {
@@ -353,10 +409,46 @@ impl PacketSource for FileSource {
                 self.current = Some(opened);
                 self.current_name = name;
             }
-            let Some((cap, linktype, program)) = self.current.as_mut() else {
+            let Some(Opened {
+                cap,
+                linktype,
+                program,
+                classic,
+            }) = self.current.as_mut()
+            else {
                 continue;
             };
             let linktype = *linktype;
+            if let Some(reader) = classic {
+                match reader.next(&mut self.buf) {
+                    Ok(Some(record)) => {
+                        let kept = program.as_ref().is_none_or(|f| f.filter(&self.buf));
+                        let (secs, nanos) = timeval_parts(record.secs, record.frac_nanos);
+                        match self.frame_read(Timestamp::new(secs, nanos), kept) {
+                            Some(index) => {
+                                return Ok(Some(RawPacket {
+                                    index,
+                                    ts: Timestamp::new(secs, nanos),
+                                    linktype,
+                                    data: &self.buf,
+                                    origlen: record.origlen,
+                                }));
+                            }
+                            None => continue,
+                        }
+                    }
+                    Ok(None) => {
+                        self.current = None;
+                        continue;
+                    }
+                    Err(message) => {
+                        let err = self.error(&self.current_name, message);
+                        self.current = None;
+                        self.next_path = self.paths.len();
+                        return Err(err);
+                    }
+                }
+            }
             // The packet is copied out of libpcap's buffer: returning the borrowed slice from
             // inside this loop is beyond today's borrow checker, and one copy of a frame is
             // cheap next to decoding it.
@@ -371,29 +463,14 @@ impl PacketSource for FileSource {
             };
             match read {
                 Ok((ts, origlen, kept)) => {
-                    // Every frame counts, kept or not, so numbers stay the file's own.
-                    self.index += 1;
                     // At nanosecond precision libpcap puts nanoseconds in the `tv_usec` field.
                     let (secs, nanos) = timeval_parts(ts.tv_sec, ts.tv_usec);
                     let ts = Timestamp::new(secs, nanos);
-                    if let Some(end) = self.previous_file_end.take()
-                        && ts < end
-                    {
-                        self.notices.push_back(SourceNotice {
-                            name: "capture.file_time_backwards",
-                            detail: format!(
-                                "{} starts at {ts}, before the previous file ended ({end}): \
-                                 times and idle timeouts across the two may mislead",
-                                self.current_name
-                            ),
-                        });
-                    }
-                    self.last_ts = Some(ts);
-                    if !kept {
+                    let Some(index) = self.frame_read(ts, kept) else {
                         continue;
-                    }
+                    };
                     return Ok(Some(RawPacket {
-                        index: self.index,
+                        index,
                         ts,
                         linktype,
                         data: &self.buf,

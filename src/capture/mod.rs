@@ -7,6 +7,7 @@
 //! 1-based frame number, and reports environment failures (unreadable file, truncated last
 //! record) as [`CaptureError`]s: those are the only failures that abort a run.
 
+mod classic;
 mod file;
 mod live;
 mod write;
