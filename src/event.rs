@@ -105,7 +105,7 @@ pub struct CommandEvent {
     pub role: Role,
     pub channel: Channel,
     pub dialect: Option<Dialect>,
-    pub verb: String,
+    pub verb: crate::msnp::Verb,
     pub trid: Option<u32>,
     /// Raw parameters after the verb and TrID (bytes that are not UTF-8 as `\xNN`).
     pub params: Vec<String>,

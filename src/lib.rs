@@ -26,7 +26,7 @@
 //! impl Sink for Count {
 //!     fn event(&mut self, ev: &Event) -> std::io::Result<()> {
 //!         if let Event::Command(c) = ev {
-//!             *self.0.entry(c.verb.clone()).or_default() += 1;
+//!             *self.0.entry(c.verb.to_string()).or_default() += 1;
 //!         }
 //!         Ok(())
 //!     }

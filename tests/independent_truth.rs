@@ -50,11 +50,11 @@ fn check(name: &str) {
             Event::Command(c) if c.line_end == LineEnd::None => cut
                 .entry((c.flow.0, c.dir))
                 .or_default()
-                .push(c.verb.clone()),
+                .push(c.verb.to_string()),
             Event::Command(c) => verbs
                 .entry((c.flow.0, c.dir))
                 .or_default()
-                .push(c.verb.clone()),
+                .push(c.verb.to_string()),
             Event::Gap {
                 flow,
                 dir,

@@ -83,7 +83,7 @@ fn verbs(events: &[Event], flow: u64, dir: Direction) -> Vec<String> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Command(c) if c.flow.0 == flow && c.dir == dir => Some(c.verb.clone()),
+            Event::Command(c) if c.flow.0 == flow && c.dir == dir => Some(c.verb.to_string()),
             _ => None,
         })
         .collect()

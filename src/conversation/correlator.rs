@@ -703,19 +703,19 @@ impl Correlator {
                 l.principal = p.clone();
             }
             let mut name: Option<&str> = None;
-            match c.verb.as_str() {
-                "CVR" if !s2c => {
+            match &c.verb.0 {
+                b"CVR" if !s2c => {
                     if let (Some(n), Some(v)) =
                         (f.text(Name::ClientName), f.text(Name::ClientVersion))
                     {
                         l.client_version = Some(format!("{n} {v}"));
                     }
                 }
-                "USR" if s2c && f.text(Name::Result) == Some("OK") => {
+                b"USR" if s2c && f.text(Name::Result) == Some("OK") => {
                     l.login.get_or_insert(c.ts);
                     name = f.text(Name::FriendlyName);
                 }
-                "CHG" if !s2c => {
+                b"CHG" if !s2c => {
                     if f.has(Name::ClientCaps) {
                         l.client_caps = texts(f.get(Name::ClientCaps));
                     }
@@ -723,10 +723,10 @@ impl Correlator {
                         l.msnc = u8::try_from(m).ok();
                     }
                 }
-                "PRP" if s2c && f.text(Name::Property) == Some("MFN") => {
+                b"PRP" if s2c && f.text(Name::Property) == Some("MFN") => {
                     name = f.text(Name::Value);
                 }
-                "REA"
+                b"REA"
                     if s2c
                         && f.text(Name::Handle).map(bare_handle).as_deref()
                             == Some(&l.principal) =>
@@ -745,7 +745,7 @@ impl Correlator {
         if !self.keep_people {
             return;
         }
-        if matches!(c.verb.as_str(), "ADL" | "RML") {
+        if matches!(&c.verb.0, b"ADL" | b"RML") {
             if let Some(p) = principal.clone() {
                 self.ml_command(&p, c);
             }
@@ -754,13 +754,13 @@ impl Correlator {
         if !s2c {
             return;
         }
-        match c.verb.as_str() {
-            "LST" | "LSG" | "ADD" | "ADC" | "REM" => {
+        match &c.verb.0 {
+            b"LST" | b"LSG" | b"ADD" | b"ADC" | b"REM" => {
                 if let Some(p) = principal.clone() {
                     self.list_command(&p, c);
                 }
             }
-            "ILN" | "NLN" | "FLN" | "UBX" | "CHG" => self.presence_command(principal, c),
+            b"ILN" | b"NLN" | b"FLN" | b"UBX" | b"CHG" => self.presence_command(principal, c),
             _ => {}
         }
     }
@@ -839,8 +839,8 @@ impl Correlator {
             guids.insert(g.clone(), h.clone());
         }
         let group = f.get(Name::GroupId).map(|v| v.to_string());
-        match c.verb.as_str() {
-            "LSG" => {
+        match &c.verb.0 {
+            b"LSG" => {
                 if let (Some(id), Some(name)) = (group, f.text(Name::GroupName)) {
                     let full = l.groups.len() >= MAX_GROUPS;
                     match l.groups.iter_mut().find(|(g, _)| *g == id) {
@@ -850,7 +850,7 @@ impl Correlator {
                     }
                 }
             }
-            "LST" => {
+            b"LST" => {
                 let Some(h) = handle else { return };
                 let groups = texts(f.get(Name::GroupIds));
                 // Up to MSNP7 a list is sent whole, one `LST` line per list a contact is on
@@ -886,7 +886,7 @@ impl Correlator {
                     self.dropped.contacts += 1;
                 }
             }
-            "ADD" | "ADC" | "REM" => {
+            b"ADD" | b"ADC" | b"REM" => {
                 let (Some(h), Some(list)) = (handle, f.text(Name::List)) else {
                     return;
                 };
@@ -935,18 +935,18 @@ impl Correlator {
 
     fn presence_command(&mut self, principal: Option<String>, c: &CommandEvent) {
         let f = &c.fields;
-        let handle = match (c.verb.as_str(), f.text(Name::Handle)) {
+        let handle = match (&c.verb.0, f.text(Name::Handle)) {
             (_, Some(h)) => bare_handle(h),
-            ("CHG", None) => match &principal {
+            (b"CHG", None) => match &principal {
                 Some(p) => p.clone(),
                 None => return,
             },
             _ => return,
         };
         let mut current_media = None;
-        let (status, personal_message) = match c.verb.as_str() {
-            "FLN" => ("FLN".to_string(), None),
-            "UBX" => {
+        let (status, personal_message) = match &c.verb.0 {
+            b"FLN" => ("FLN".to_string(), None),
+            b"UBX" => {
                 let element = |name: &str| {
                     let p = c.payload_text()?;
                     let open = format!("<{name}>");
@@ -1081,7 +1081,7 @@ impl Correlator {
     fn sb_command(&mut self, c: &CommandEvent) {
         self.sb_command_inner(c);
         let s2c = c.dir == Direction::ServerToClient;
-        if s2c && matches!(c.verb.as_str(), "JOI" | "IRO" | "USR" | "ANS") {
+        if s2c && matches!(&c.verb.0, b"JOI" | b"IRO" | b"USR" | b"ANS") {
             self.link_by_joins(c.flow);
         }
     }
@@ -1090,7 +1090,7 @@ impl Correlator {
         let f = &c.fields;
         let s2c = c.dir == Direction::ServerToClient;
         if let Some(sid) = f.text(Name::SessionId)
-            && matches!(c.verb.as_str(), "ANS" | "CAL")
+            && matches!(&c.verb.0, b"ANS" | b"CAL")
         {
             self.session_id(c.flow, sid);
         }
@@ -1109,8 +1109,8 @@ impl Correlator {
             flow: c.flow,
             kind,
         };
-        match c.verb.as_str() {
-            "USR" | "ANS" if s2c && f.text(Name::Result) == Some("OK") => {
+        match &c.verb.0 {
+            b"USR" | b"ANS" if s2c && f.text(Name::Result) == Some("OK") => {
                 let h = f.text(Name::Handle).map(bare_handle).or(principal);
                 let name = f.text(Name::FriendlyName);
                 if let Some(h) = h
@@ -1123,7 +1123,7 @@ impl Correlator {
                     }
                 }
             }
-            "IRO" if s2c => {
+            b"IRO" if s2c => {
                 if let Some(h) = f.text(Name::Handle).map(bare_handle)
                     && let Some(p) = cs.participant(&h)
                     && let Some(n) = f.text(Name::FriendlyName)
@@ -1131,7 +1131,7 @@ impl Correlator {
                     push_name(&mut p.names, n);
                 }
             }
-            "JOI" if s2c => {
+            b"JOI" if s2c => {
                 let Some(h) = f.text(Name::Handle).map(bare_handle) else {
                     return;
                 };
@@ -1151,7 +1151,7 @@ impl Correlator {
                     entry(EntryKind::Joined { handle: h, name }),
                 );
             }
-            "BYE" | "OUT" => {
+            b"BYE" | b"OUT" => {
                 let h = if c.verb == "OUT" {
                     if s2c {
                         return;
@@ -1175,7 +1175,7 @@ impl Correlator {
                     entry(EntryKind::Left { handle: h, idle }),
                 );
             }
-            "CAL" if !s2c => {
+            b"CAL" if !s2c => {
                 if let (Some(h), Some(me)) = (f.text(Name::Handle), principal) {
                     let text = format!("invites {}", bare_handle(h));
                     let key = key_of(&[b"CAL", me.as_bytes(), h.as_bytes()]);
@@ -1190,7 +1190,7 @@ impl Correlator {
                     );
                 }
             }
-            "MSG" => {
+            b"MSG" => {
                 let Some(m) = &c.msnc else { return };
                 if let (Some(len), Some(got)) = (c.payload_len, c.payload_received) {
                     cs.missing(

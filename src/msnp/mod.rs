@@ -105,6 +105,26 @@ impl Verb {
     }
 }
 
+/// A verb equals its text (`verb == "MSG"`).
+impl PartialEq<str> for Verb {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == *other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for Verb {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other.as_bytes()
+    }
+}
+
+/// Written as its text.
+impl serde::Serialize for Verb {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl fmt::Display for Verb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -215,7 +215,7 @@ impl<'a> Select<'a> {
                 }
                 return Ok(());
             }
-            if !c.verb.bytes().all(|b| b.is_ascii_digit()) || !self.event_passes(ev) {
+            if c.verb.error_code().is_none() || !self.event_passes(ev) {
                 return Ok(());
             }
             if let Some(request) = c.trid.and_then(|t| self.requests.remove(&(c.flow, t))) {
@@ -237,7 +237,7 @@ impl<'a> Select<'a> {
         match ev {
             Event::Command(c) => {
                 (self.sel.channels.is_empty() || self.sel.channels.contains(&c.channel))
-                    && (self.verbs.is_empty() || self.verbs.contains(&c.verb))
+                    && (self.verbs.is_empty() || self.verbs.contains(c.verb.as_str()))
             }
             Event::MsnftpBlock(b) => {
                 self.verbs.is_empty()

@@ -61,7 +61,7 @@ pub fn command_event(
         fields.set(Name::ChallengeVerdict, Value::Text(c.word.to_string()));
     }
     let channel = classify::channel(role, cmd, dir);
-    let verb = cmd.verb.as_str().to_string();
+    let verb = cmd.verb;
     let trid = cmd.trid;
     let (payload_len, payload_received, payload_bytes) = match frame.payload {
         None => (None, None, None),

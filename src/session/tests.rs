@@ -5,7 +5,7 @@ use crate::capture::Timestamp;
 use crate::event::Channel;
 use crate::event::{Collect, CommandEvent, DialectSource};
 use crate::flow::{Closing, FlowSummary};
-use crate::msnp::{Dialect, challenge};
+use crate::msnp::{Dialect, Verb, challenge};
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 
@@ -381,9 +381,9 @@ fn a_gap_is_reported_and_the_framer_resynchronises() {
     drop(d);
     let evs = sink.0;
     assert!(evs.iter().any(|e| matches!(e, Event::Gap { len: 10, .. })));
-    let verbs: Vec<_> = commands(&evs).iter().map(|c| c.verb.clone()).collect();
-    assert_eq!(verbs.first().map(String::as_str), Some("VER"));
-    assert_eq!(verbs.last().map(String::as_str), Some("FLN"));
+    let verbs: Vec<_> = commands(&evs).iter().map(|c| c.verb).collect();
+    assert_eq!(verbs.first().map(Verb::as_str), Some("VER"));
+    assert_eq!(verbs.last().map(Verb::as_str), Some("FLN"));
 }
 
 #[test]

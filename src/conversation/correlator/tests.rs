@@ -479,7 +479,7 @@ fn cmd(
         role: Role::Switchboard,
         channel: Channel::Sb,
         dialect: None,
-        verb: verb.to_string(),
+        verb: crate::msnp::Verb::new(verb.as_bytes().try_into().expect("a three-byte verb")),
         trid: None,
         params: Vec::new(),
         fields: f,

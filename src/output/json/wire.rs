@@ -584,7 +584,7 @@ impl<'a> Command<'a> {
             role: role(c.role),
             channel: channel(c.channel),
             dialect: dialect(c.dialect),
-            verb: &c.verb,
+            verb: c.verb.as_str(),
             trid: c.trid,
             params: &c.params,
             fields: Fields(c),
