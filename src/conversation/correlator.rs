@@ -1061,11 +1061,15 @@ impl Correlator {
             return;
         }
         let found = self.convs.iter().find_map(|(id, o)| {
+            // The cheap tests first: this runs over every open conversation.
+            if *id == mine || o.open.is_empty() || o.conv.server != m.conv.server {
+                return None;
+            }
             let compatible = match (&m.conv.session_id, &o.conv.session_id) {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
             };
-            if *id == mine || o.open.is_empty() || o.conv.server != m.conv.server || !compatible {
+            if !compatible {
                 return None;
             }
             let (local, others) = split(&o.conv);
