@@ -275,7 +275,12 @@ pub struct TsNs(pub Timestamp);
 impl Serialize for TsNs {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let total = i128::from(self.0.secs) * 1_000_000_000 + i128::from(self.0.nanos);
-        s.serialize_i128(total)
+        // The same digits either way; a u64 is written without 128-bit division (every
+        // time from 1970 to 2554).
+        match u64::try_from(total) {
+            Ok(total) => s.serialize_u64(total),
+            Err(_) => s.serialize_i128(total),
+        }
     }
 }
 
@@ -1431,6 +1436,19 @@ mod tests {
             for nanos in [0, 1, 41_000_000, 999_999_999, 1_000_000_000, u32::MAX] {
                 let t = Ts(Timestamp { secs, nanos });
                 assert_eq!(t.decimal(), exact(secs, nanos), "{secs} {nanos}");
+            }
+        }
+    }
+
+    /// Whole nanoseconds are the exact i128, on both sides of the u64 path's edges.
+    #[test]
+    fn whole_nanoseconds_are_exact_on_both_paths() {
+        let edge = (u64::MAX / 1_000_000_000) as i64;
+        for secs in [0, 1, 1_136_000_000, edge, edge + 1, i64::MAX, -1, i64::MIN] {
+            for nanos in [0, 1, 709_551_615, 709_551_616, 999_999_999, u32::MAX] {
+                let exact = i128::from(secs) * 1_000_000_000 + i128::from(nanos);
+                let t = TsNs(Timestamp { secs, nanos });
+                assert_eq!(json(t), exact.to_string(), "{secs} {nanos}");
             }
         }
     }
