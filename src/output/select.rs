@@ -24,7 +24,7 @@ use crate::bounded::FifoMap;
 use crate::capture::Timestamp;
 use crate::event::{Channel, ConnectionInfo, Event, Role, Sink};
 use crate::flow::FlowId;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io;
 
 /// Client commands remembered, all connections together, to show the request of an error.
@@ -119,9 +119,11 @@ pub struct Select<'a> {
     sel: Selection,
     verbs: HashSet<String>,
     principal: Option<String>,
-    roles: HashMap<FlowId, Role>,
-    verdicts: HashMap<FlowId, Verdict>,
-    held: HashMap<FlowId, Vec<Event>>,
+    // Keyed by connection ids, which msnsniff numbers itself (no sender chooses them): a
+    // fast hasher, looked up for every event.
+    roles: foldhash::HashMap<FlowId, Role>,
+    verdicts: foldhash::HashMap<FlowId, Verdict>,
+    held: foldhash::HashMap<FlowId, Vec<Event>>,
     handle: Option<String>,
     /// With `--errors`: client commands by connection and TrID.
     requests: FifoMap<(FlowId, u32), Event>,
@@ -143,9 +145,9 @@ impl<'a> Select<'a> {
             }),
             matched: 0,
             sel,
-            roles: HashMap::new(),
-            verdicts: HashMap::new(),
-            held: HashMap::new(),
+            roles: foldhash::HashMap::default(),
+            verdicts: foldhash::HashMap::default(),
+            held: foldhash::HashMap::default(),
         }
     }
 
