@@ -36,10 +36,7 @@ fn serialize_into(scratch: &mut Vec<u8>, ev: &Event, files: Option<&FileMap>) ->
         *scratch = Vec::with_capacity(SCRATCH_KEEP);
     }
     scratch.clear();
-    match files {
-        Some(f) => serde_json::to_writer(&mut *scratch, &wire::event_in(ev, f))?,
-        None => serde_json::to_writer(&mut *scratch, &wire::event(ev))?,
-    }
+    wire::write_event(scratch, ev, files)?;
     Ok(())
 }
 
