@@ -663,7 +663,8 @@ impl Command<'_> {
         value(out, b",\"verb\":", self.verb)?;
         value(out, b",\"trid\":", &self.trid)?;
         value(out, b",\"params\":", self.params)?;
-        value(out, b",\"fields\":", &self.fields)?;
+        out.extend_from_slice(b",\"fields\":");
+        self.fields.write_json(out)?;
         value(out, b",\"payload_len\":", &self.payload_len)?;
         if let Some(n) = self.payload_received {
             int(out, b",\"payload_received\":", n);
@@ -735,6 +736,29 @@ impl Serialize for Fields<'_> {
             }
         }
         map.end()
+    }
+}
+
+impl Fields<'_> {
+    /// Writes the object as its `Serialize` does, the keys as literal bytes: every key is a
+    /// name's fixed key or its `_raw` twin, lower-case letters, digits and `_`, which JSON
+    /// writes as they are (a test checks every one).
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.push(b'{');
+        for (i, (key, entry)) in self.0.fields.entries().iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'"');
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(b"\":");
+            match entry {
+                Entry::Value(v) => serde_json::to_writer(&mut *out, &FieldValue(v))?,
+                Entry::Raw(raw) => serde_json::to_writer(&mut *out, raw)?,
+            }
+        }
+        out.push(b'}');
+        Ok(())
     }
 }
 
@@ -1572,6 +1596,22 @@ mod tests {
             }
         }
         assert!(commands > 1000, "only {commands} commands");
+    }
+
+    /// Every key a command's fields can have is written by JSON as it is, so that
+    /// `Fields::write_json` may write them as literal bytes.
+    #[test]
+    fn field_keys_need_no_escaping() {
+        for n in crate::msnp::named::Name::ALL {
+            for key in [n.as_str(), n.raw_str()] {
+                assert!(
+                    key.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                    "{key}"
+                );
+                assert_eq!(serde_json::to_string(key).unwrap(), format!("\"{key}\""));
+            }
+        }
     }
 
     /// The parts no bundled capture has, or has only in some combinations: a cut payload,
