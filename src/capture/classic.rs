@@ -230,7 +230,7 @@ fn read_error(e: io::Error) -> String {
 }
 
 /// Reads until `buf` is full or the input ends; the number of bytes read.
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+pub(super) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut got = 0;
     while got < buf.len() {
         match r.read(&mut buf[got..]) {

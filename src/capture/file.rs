@@ -13,10 +13,10 @@
 //! nothing is held whole and memory stays flat. [`check_inputs`] looks at every file before
 //! anything is decoded, so that a typo in the last name does not come after pages of output.
 
-use super::classic::ClassicReader;
+use super::classic::{ClassicReader, read_up_to};
 use super::{CaptureError, FileMap, LinkType, PacketSource, RawPacket, SourceNotice, Timestamp};
 use pcap::{Capture, Offline, Precision};
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, BufRead, Write};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
@@ -147,19 +147,6 @@ pub fn check_inputs(paths: &[String]) -> Result<(), CaptureError> {
         }
     }
     Ok(())
-}
-
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// Starts a thread that decompresses `file` into a pipe; returns the pipe's reading end and
