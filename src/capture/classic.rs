@@ -80,31 +80,15 @@ impl<R: BufRead> ClassicReader<R> {
             0x4D3C_B2A1 => (true, true),
             _ => return None,
         };
-        let field = |at: usize| {
-            let b = [head[at], head[at + 1], head[at + 2], head[at + 3]];
-            if swapped {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
-        let short = |at: usize| {
-            let b = [head[at], head[at + 1]];
-            if swapped {
-                u16::from_be_bytes(b)
-            } else {
-                u16::from_le_bytes(b)
-            }
-        };
         // Version 2.4 only: earlier ones may have the two lengths the other way round.
-        if (short(4), short(6)) != (2, 4) {
+        if (u16_in(head, 4, swapped), u16_in(head, 6, swapped)) != (2, 4) {
             return None;
         }
         // The low 26 bits name the link type; the bits above describe a frame check sequence.
-        if !LINKTYPES.contains(&(field(20) & 0x03FF_FFFF)) {
+        if !LINKTYPES.contains(&(u32_in(head, 20, swapped) & 0x03FF_FFFF)) {
             return None;
         }
-        let snaplen = field(16);
+        let snaplen = u32_in(head, 16, swapped);
         let snapshot = if snaplen == 0 || snaplen > i32::MAX as u32 {
             MAX_RECORD
         } else {
@@ -116,15 +100,6 @@ impl<R: BufRead> ClassicReader<R> {
             nanos,
             snapshot,
         })
-    }
-
-    fn u32_at(&self, b: &[u8; 16], at: usize) -> u32 {
-        let b = [b[at], b[at + 1], b[at + 2], b[at + 3]];
-        if self.swapped {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        }
     }
 
     /// Fills `out` from the input, straight from its buffer when that holds enough (nearly
@@ -159,7 +134,7 @@ impl<R: BufRead> ClassicReader<R> {
     /// byte order, an unsigned one in a file of the other (its byte swap gives an unsigned
     /// value).
     fn time_field(&self, b: &[u8; 16], at: usize) -> i64 {
-        let raw = self.u32_at(b, at);
+        let raw = u32_in(b, at, self.swapped);
         if self.swapped == cfg!(target_endian = "little") {
             i64::from(raw)
         } else {
@@ -182,8 +157,8 @@ impl<R: BufRead> ClassicReader<R> {
         }
         let secs = self.time_field(&header, 0);
         let frac = self.time_field(&header, 4);
-        let caplen = self.u32_at(&header, 8);
-        let origlen = self.u32_at(&header, 12);
+        let caplen = u32_in(&header, 8, self.swapped);
+        let origlen = u32_in(&header, 12, self.swapped);
         if caplen > MAX_RECORD {
             return Err(if caplen > self.snapshot {
                 format!(
@@ -221,6 +196,27 @@ impl<R: BufRead> ClassicReader<R> {
             frac_nanos: if self.nanos { frac } else { frac * 1000 },
             origlen,
         }))
+    }
+}
+
+/// The 32-bit number at `at` of a header, in the file's byte order (`swapped`: the other
+/// one than the little-endian magic says).
+fn u32_in(b: &[u8], at: usize, swapped: bool) -> u32 {
+    let b = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+    if swapped {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    }
+}
+
+/// The 16-bit number at `at` of a header, in the file's byte order.
+fn u16_in(b: &[u8], at: usize, swapped: bool) -> u16 {
+    let b = [b[at], b[at + 1]];
+    if swapped {
+        u16::from_be_bytes(b)
+    } else {
+        u16::from_le_bytes(b)
     }
 }
 
