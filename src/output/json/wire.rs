@@ -645,6 +645,17 @@ impl Command<'_> {
             out.extend_from_slice(key);
             out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
         }
+        /// A key left out when its value is (`skip_serializing_if = "Option::is_none"`).
+        fn some(
+            out: &mut Vec<u8>,
+            key: &[u8],
+            v: Option<&(impl Serialize + ?Sized)>,
+        ) -> serde_json::Result<()> {
+            match v {
+                Some(v) => value(out, key, v),
+                None => Ok(()),
+            }
+        }
         value(out, b"{\"type\":", self.kind)?;
         int(out, b",\"flow\":", self.flow);
         int(out, b",\"frame\":", self.frame);
@@ -669,38 +680,18 @@ impl Command<'_> {
         if let Some(n) = self.payload_received {
             int(out, b",\"payload_received\":", n);
         }
-        if let Some(p) = self.payload {
-            value(out, b",\"payload\":", p)?;
-        }
-        if let Some(p) = &self.payload_base64 {
-            value(out, b",\"payload_base64\":", p)?;
-        }
+        some(out, b",\"payload\":", self.payload)?;
+        some(out, b",\"payload_base64\":", self.payload_base64.as_deref())?;
         value(out, b",\"line_end\":", self.line_end)?;
         int(out, b",\"offset\":", self.offset);
-        if let Some(r) = &self.reply_to {
-            value(out, b",\"reply_to\":", r)?;
-        }
-        if let Some(n) = self.note {
-            value(out, b",\"note\":", n)?;
-        }
-        if let Some(sender) = &self.sender {
-            value(out, b",\"sender\":", sender)?;
-        }
-        if let Some(t) = &self.content_type {
-            value(out, b",\"content_type\":", t)?;
-        }
-        if let Some(c) = self.charset {
-            value(out, b",\"charset\":", c)?;
-        }
-        if let Some(t) = self.text {
-            value(out, b",\"text\":", t)?;
-        }
-        if let Some(f) = &self.format {
-            value(out, b",\"format\":", f)?;
-        }
-        if let Some(m) = &self.msnc {
-            value(out, b",\"msnc\":", m)?;
-        }
+        some(out, b",\"reply_to\":", self.reply_to.as_ref())?;
+        some(out, b",\"note\":", self.note)?;
+        some(out, b",\"sender\":", self.sender.as_ref())?;
+        some(out, b",\"content_type\":", self.content_type.as_ref())?;
+        some(out, b",\"charset\":", self.charset)?;
+        some(out, b",\"text\":", self.text)?;
+        some(out, b",\"format\":", self.format.as_ref())?;
+        some(out, b",\"msnc\":", self.msnc.as_ref())?;
         out.push(b'}');
         Ok(())
     }
