@@ -7,8 +7,10 @@
 //! command runs `BENCH_RUNS` times (default 3); the table gives the median wall time, MB/s,
 //! packets/s, the peak resident memory of the process (from wait4's rusage), and the ratio to
 //! `tcpdump -r FILE -w /dev/null tcp port 1863` measured in the same run. A peer that is not
-//! installed is left out, with a note. Before timing, the per-verb counts of `read --format
-//! jsonl` are checked against the generator's truth: a fast wrong answer is no answer.
+//! installed is left out, with a note. When `BENCH_PGO_BIN` names the profile-guided build
+//! (`make bench` makes it with `make pgo`), every msnsniff command runs with it too, marked
+//! `[PGO]`, in the same run. Before timing, the per-verb counts of `read --format jsonl` are
+//! checked against the generator's truth, for each build: a fast wrong answer is no answer.
 //!
 //! No number here is asserted: the machine is shared and noisy, so speed is judged from the
 //! ratios, never from a timed test.
@@ -127,13 +129,26 @@ fn main() {
             )
         })
         .collect();
-    check_truth(&file, &truth);
+    // The profile-guided build (`make pgo`), measured beside the plain one when given.
+    let pgo = std::env::var("BENCH_PGO_BIN")
+        .ok()
+        .filter(|p| !p.is_empty() && Path::new(p).is_file());
+    let mut builds = vec![("", BIN.to_string())];
+    match pgo {
+        Some(p) => builds.push((" [PGO]", p)),
+        None => eprintln!("note: no profile-guided build given (BENCH_PGO_BIN); left out"),
+    }
+    for (_, bin) in &builds {
+        check_truth(bin, &file, &truth);
+    }
 
     let f = file.to_string_lossy().into_owned();
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
-    let mut commands: Vec<(String, Vec<String>)> = Vec::new();
+    // Groups of commands: the builds of one msnsniff command run in turn, run after run, so
+    // that the machine's drift falls on both alike.
+    let mut groups: Vec<Vec<(String, Vec<String>)>> = Vec::new();
     if installed("tcpdump") {
-        commands.push((
+        groups.push(vec![(
             "tcpdump -r FILE -w /dev/null tcp port 1863".into(),
             s(&[
                 "tcpdump",
@@ -145,10 +160,14 @@ fn main() {
                 "port",
                 "1863",
             ]),
-        ));
+        )]);
     } else {
         eprintln!("note: tcpdump is not installed; no ratios");
     }
+    // Transcripts write a file per conversation and format: into a directory of their own,
+    // removed at the end.
+    let transcripts = tempfile::tempdir().expect("a temporary directory");
+    let out_dir = transcripts.path().to_string_lossy().into_owned();
     for (name, args) in [
         ("msnsniff stats", vec!["stats", "-q"]),
         (
@@ -165,28 +184,24 @@ fn main() {
             "msnsniff read --format jsonl -j1",
             vec!["read", "--format", "jsonl", "-q", "-j1"],
         ),
+        (
+            "msnsniff transcripts",
+            vec!["transcripts", "-q", "-o", &out_dir],
+        ),
     ] {
-        let mut argv = vec![BIN.to_string()];
-        argv.extend(args.iter().map(|a| a.to_string()));
-        argv.push(f.clone());
-        commands.push((name.into(), argv));
+        let group = builds
+            .iter()
+            .map(|(label, bin)| {
+                let mut argv = vec![bin.clone()];
+                argv.extend(args.iter().map(|a| a.to_string()));
+                argv.push(f.clone());
+                (format!("{name}{label}"), argv)
+            })
+            .collect();
+        groups.push(group);
     }
-    // Transcripts write a file per conversation and format: into a directory of their own,
-    // removed at the end.
-    let transcripts = tempfile::tempdir().expect("a temporary directory");
-    commands.push((
-        "msnsniff transcripts".into(),
-        s(&[
-            BIN,
-            "transcripts",
-            "-q",
-            "-o",
-            &transcripts.path().to_string_lossy(),
-            &f,
-        ]),
-    ));
     if installed("tshark") {
-        commands.push((
+        groups.push(vec![(
             "tshark -Y msnms -T fields -e frame.number".into(),
             s(&[
                 "tshark",
@@ -199,28 +214,37 @@ fn main() {
                 "-e",
                 "frame.number",
             ]),
-        ));
+        )]);
     } else {
         eprintln!("note: tshark is not installed; left out");
     }
 
     let mut results: Vec<(String, Duration, i64)> = Vec::new();
-    for (name, argv) in &commands {
+    for group in &groups {
         // tshark is slow: once is enough to place it.
-        let n = if name.starts_with("tshark") { 1 } else { runs };
-        let mut walls = Vec::new();
-        let mut rss = 0;
+        let n = if group[0].0.starts_with("tshark") {
+            1
+        } else {
+            runs
+        };
+        let mut walls = vec![Vec::new(); group.len()];
+        let mut rss = vec![0; group.len()];
         for _ in 0..n {
-            match run_once(argv) {
-                Some(r) => {
-                    walls.push(r.wall);
-                    rss = rss.max(r.max_rss_kb);
+            for (i, (name, argv)) in group.iter().enumerate() {
+                match run_once(argv) {
+                    Some(r) => {
+                        walls[i].push(r.wall);
+                        rss[i] = rss[i].max(r.max_rss_kb);
+                    }
+                    None => eprintln!("note: {name} did not run"),
                 }
-                None => eprintln!("note: {name} did not run"),
             }
         }
-        if !walls.is_empty() {
-            results.push((name.clone(), median(walls), rss));
+        for (i, (name, _)) in group.iter().enumerate() {
+            let w = std::mem::take(&mut walls[i]);
+            if !w.is_empty() {
+                results.push((name.clone(), median(w), rss[i]));
+            }
         }
     }
     let base = results
@@ -267,12 +291,12 @@ fn count_packets(pcap: &[u8]) -> u64 {
     n
 }
 
-/// The per-verb counts of `read --format jsonl` equal the generator's.
-fn check_truth(file: &Path, truth: &BTreeMap<(String, String), u64>) {
+/// The per-verb counts of `read --format jsonl` by `bin` equal the generator's.
+fn check_truth(bin: &str, file: &Path, truth: &BTreeMap<(String, String), u64>) {
     use std::io::BufRead;
     // Read line by line: the whole output held at once would swell this process, and every
     // child spawned from it afterwards would report that as its own peak memory.
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin)
         .args(["read", "--format", "jsonl", "-q"])
         .arg(file)
         .stdout(Stdio::piped())
@@ -295,5 +319,5 @@ fn check_truth(file: &Path, truth: &BTreeMap<(String, String), u64>) {
     }
     assert!(child.wait().expect("wait").success());
     assert_eq!(&counts, truth, "per-verb counts differ from the truth");
-    eprintln!("per-verb counts equal the generator's truth");
+    eprintln!("per-verb counts of {bin} equal the generator's truth");
 }
