@@ -315,6 +315,41 @@ impl Fields {
     }
 }
 
+impl Fields {
+    /// [`Fields::entries`] without building the list: `f` gets each (key, entry) in the same
+    /// order. The order is worked out on the stack (a command has a few fields, each name at
+    /// most once, so every key's rank is its own), with the list as the fallback for more.
+    pub fn try_for_each_entry<'a, E>(
+        &'a self,
+        mut f: impl FnMut(&'static str, Entry<'a>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        const ON_STACK: usize = 32;
+        if self.0.len() * 2 > ON_STACK {
+            return self.entries().into_iter().try_for_each(|(k, e)| f(k, e));
+        }
+        // (rank, index of the field, its `_raw` twin)
+        let mut order = [(0u16, 0u8, false); ON_STACK];
+        let mut n = 0;
+        for (i, (name, value)) in self.0.iter().enumerate() {
+            order[n] = (key_rank(*name, false), i as u8, false);
+            n += 1;
+            if let Value::Decoded { .. } = value {
+                order[n] = (key_rank(*name, true), i as u8, true);
+                n += 1;
+            }
+        }
+        order[..n].sort_unstable_by_key(|e| e.0);
+        for &(_, i, twin) in &order[..n] {
+            let (name, value) = &self.0[usize::from(i)];
+            match value {
+                Value::Decoded { raw, .. } if twin => f(name.raw_str(), Entry::Raw(raw))?,
+                _ => f(name.as_str(), Entry::Value(value))?,
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The place of a name's JSON key (`raw`: of its `_raw` twin) in the byte order of every key.
 fn key_rank(name: Name, raw: bool) -> u16 {
     static RANKS: std::sync::OnceLock<Vec<u16>> = std::sync::OnceLock::new();
@@ -412,6 +447,51 @@ mod tests {
         assert_eq!(f.text(Name::FriendlyName), Some("Bob B"));
         assert_eq!(f.num(Name::Length), Some(12));
         assert_eq!(f.text(Name::Length), None);
+    }
+
+    /// Fields of any names (in any order, some decoded), up to past the walk's stack room: the
+    /// walk gives exactly the entries of the list, in its order.
+    #[test]
+    fn the_walk_over_entries_gives_the_list() {
+        use proptest::prelude::*;
+        let strategy = proptest::collection::vec((0..Name::ALL.len(), any::<bool>()), 0..40);
+        proptest::test_runner::TestRunner::default()
+            .run(&strategy, |names| {
+                let mut f = Fields::new();
+                for (i, decoded) in names {
+                    let value = if decoded {
+                        Value::Decoded {
+                            text: format!("t{i}"),
+                            raw: format!("r{i}"),
+                        }
+                    } else {
+                        Value::Num(i as u64)
+                    };
+                    f.set(Name::ALL[i], value);
+                }
+                let mut walked = Vec::new();
+                f.try_for_each_entry(|k, e| {
+                    walked.push((k, e));
+                    Ok::<(), ()>(())
+                })
+                .expect("no error");
+                prop_assert_eq!(walked, f.entries());
+                Ok(())
+            })
+            .expect("the walk equals the list");
+        // An error from `f` stops the walk there.
+        let mut f = Fields::new();
+        f.set(Name::Handle, Value::Text("a".into()));
+        f.set(Name::Length, Value::Num(1));
+        let mut seen = 0;
+        assert_eq!(
+            f.try_for_each_entry(|_, _| {
+                seen += 1;
+                Err("stop")
+            }),
+            Err("stop")
+        );
+        assert_eq!(seen, 1);
     }
 
     #[test]

@@ -736,18 +736,20 @@ impl Fields<'_> {
     /// writes as they are (a test checks every one).
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         out.push(b'{');
-        for (i, (key, entry)) in self.0.fields.entries().iter().enumerate() {
-            if i > 0 {
+        let mut first = true;
+        self.0.fields.try_for_each_entry(|key, entry| {
+            if !first {
                 out.push(b',');
             }
+            first = false;
             out.push(b'"');
             out.extend_from_slice(key.as_bytes());
             out.extend_from_slice(b"\":");
             match entry {
-                Entry::Value(v) => serde_json::to_writer(&mut *out, &FieldValue(v))?,
-                Entry::Raw(raw) => serde_json::to_writer(&mut *out, raw)?,
+                Entry::Value(v) => serde_json::to_writer(&mut *out, &FieldValue(v)),
+                Entry::Raw(raw) => serde_json::to_writer(&mut *out, raw),
             }
-        }
+        })?;
         out.push(b'}');
         Ok(())
     }
