@@ -237,21 +237,31 @@ pub struct Ts(pub Timestamp);
 
 impl Ts {
     fn decimal(&self) -> String {
+        let mut out = Vec::with_capacity(30);
+        self.write_decimal(&mut out);
+        // Digits, a point and perhaps a sign: ASCII.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Appends the decimal to `out`: what a command's writer writes, without the copy and
+    /// the check of a JSON `RawValue`.
+    fn write_decimal(&self, out: &mut Vec<u8>) {
         // The usual case, a time after 1970 with nanoseconds in range, from the two integers
-        // without i128 arithmetic or the formatting machinery (this ran once per event).
+        // without i128 arithmetic or the formatting machinery (this runs once per event).
         if let (Ok(secs), true) = (u64::try_from(self.0.secs), self.0.nanos < 1_000_000_000) {
             let mut digits = itoa::Buffer::new();
-            let mut out = String::with_capacity(30);
-            out.push_str(digits.format(secs));
+            out.extend_from_slice(digits.format(secs).as_bytes());
+            out.push(b'.');
             // The nanoseconds with their leading zeros: those of 1xxxxxxxxx, less the 1.
-            out.push_str(digits.format(1_000_000_000 + u64::from(self.0.nanos)));
-            out.replace_range(out.len() - 10..out.len() - 9, ".");
-            return out;
+            let nanos = digits.format(1_000_000_000 + u64::from(self.0.nanos));
+            out.extend_from_slice(&nanos.as_bytes()[1..]);
+            return;
         }
         let total = i128::from(self.0.secs) * 1_000_000_000 + i128::from(self.0.nanos);
         let sign = if total < 0 { "-" } else { "" };
         let abs = total.unsigned_abs();
-        format!("{sign}{}.{:09}", abs / 1_000_000_000, abs % 1_000_000_000)
+        let text = format!("{sign}{}.{:09}", abs / 1_000_000_000, abs % 1_000_000_000);
+        out.extend_from_slice(text.as_bytes());
     }
 }
 
@@ -272,14 +282,23 @@ impl Serialize for Ts {
 #[derive(Clone, Copy, Debug)]
 pub struct TsNs(pub Timestamp);
 
+impl TsNs {
+    fn total(&self) -> i128 {
+        i128::from(self.0.secs) * 1_000_000_000 + i128::from(self.0.nanos)
+    }
+
+    /// The time as a u64, when it fits (every time from 1970 to 2554).
+    fn as_u64(&self) -> Option<u64> {
+        u64::try_from(self.total()).ok()
+    }
+}
+
 impl Serialize for TsNs {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let total = i128::from(self.0.secs) * 1_000_000_000 + i128::from(self.0.nanos);
-        // The same digits either way; a u64 is written without 128-bit division (every
-        // time from 1970 to 2554).
-        match u64::try_from(total) {
-            Ok(total) => s.serialize_u64(total),
-            Err(_) => s.serialize_i128(total),
+        // The same digits either way; a u64 is written without 128-bit division.
+        match self.as_u64() {
+            Some(total) => s.serialize_u64(total),
+            None => s.serialize_i128(self.total()),
         }
     }
 }
@@ -665,8 +684,12 @@ impl Command<'_> {
         if let Some(frame) = self.file_frame {
             int(out, b",\"file_frame\":", frame);
         }
-        value(out, b",\"ts\":", &self.ts)?;
-        value(out, b",\"ts_ns\":", &self.ts_ns)?;
+        out.extend_from_slice(b",\"ts\":");
+        self.ts.write_decimal(out);
+        match self.ts_ns.as_u64() {
+            Some(n) => int(out, b",\"ts_ns\":", n),
+            None => value(out, b",\"ts_ns\":", &self.ts_ns)?,
+        }
         value(out, b",\"dir\":", self.dir)?;
         value(out, b",\"role\":", self.role)?;
         value(out, b",\"channel\":", self.channel)?;
@@ -1652,6 +1675,16 @@ mod tests {
                     }
                     variants.push(Event::Command(c));
                 }
+            }
+        }
+        // Times on both sides of the quick paths' edges: before 1970, past 2554 (no u64 of
+        // nanoseconds), at the end of i64.
+        let edge = (u64::MAX / 1_000_000_000) as i64;
+        for secs in [0, edge, edge + 1, i64::MAX, -1, i64::MIN] {
+            for nanos in [0, 709_551_616, 999_999_999] {
+                let mut c = msg.clone();
+                c.ts = Timestamp { secs, nanos };
+                variants.push(Event::Command(c));
             }
         }
         for ev in &variants {
