@@ -5,8 +5,8 @@
 # Why: msnsniff's time is spread over many small branchy functions (framing, the verb table,
 # MIME headers, the session's state), with no single hot spot left to rewrite. Telling the
 # compiler which branches are taken and which functions are hot lays the code out for the
-# common path: on the generated benchmark capture, 11 to 17 % fewer instructions and 10 to
-# 15 % less wall time (docs/performance.md).
+# common path: on the generated benchmark capture, 11 to 15 % fewer instructions and 7 to
+# 14 % less wall time (docs/performance.md).
 #
 # How: an instrumented build runs the usual commands over the captures bundled in captures/
 # (real and synthetic, every dialect; never the benchmark's generated capture, so the bench
