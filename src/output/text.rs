@@ -12,16 +12,55 @@ use crate::escape;
 
 /// `2011-03-02 10:22:33.123456` (UTC, microseconds).
 pub fn utc(ts: Timestamp) -> String {
+    let mut out = String::with_capacity(26);
+    push_utc(&mut out, ts, ' ');
+    out
+}
+
+/// [`utc`] with `sep` between the date and the time, onto the end of `out`. Written once per
+/// connection note: the usual years (0 to 9999) digit by digit, the rest by `format!`.
+fn push_utc(out: &mut String, ts: Timestamp, sep: char) {
     let days = ts.secs.div_euclid(86_400);
     let secs = ts.secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:06}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        ts.nanos / 1000
-    )
+    let Ok(year @ 0..=9999) = u32::try_from(y) else {
+        out.push_str(&format!(
+            "{y:04}-{m:02}-{d:02}{sep}{:02}:{:02}:{:02}.{:06}",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60,
+            ts.nanos / 1000
+        ));
+        return;
+    };
+    /// The last `width` decimal digits of `n`, with leading zeros.
+    fn digits(out: &mut String, n: u32, width: u32) {
+        for place in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
+        }
+    }
+    digits(out, year, 4);
+    out.push('-');
+    digits(out, m, 2);
+    out.push('-');
+    digits(out, d, 2);
+    out.push(sep);
+    // Below 86,400: fits a u32.
+    let secs = secs as u32;
+    digits(out, secs / 3600, 2);
+    out.push(':');
+    digits(out, secs / 60 % 60, 2);
+    out.push(':');
+    digits(out, secs % 60, 2);
+    out.push('.');
+    // Nanoseconds below 1e9 give six digits; a larger value (never made by the readers)
+    // keeps all of its digits, as `{:06}` does.
+    let micros = ts.nanos / 1000;
+    if micros < 1_000_000 {
+        digits(out, micros, 6);
+    } else {
+        out.push_str(&micros.to_string());
+    }
 }
 
 /// `2011-08-10T03:17:29.750284Z` (ISO 8601, microseconds): UTC, or with `local` the time
@@ -29,13 +68,20 @@ pub fn utc(ts: Timestamp) -> String {
 /// shows local time unless told otherwise.
 pub fn iso_time(ts: Timestamp, local: bool) -> String {
     let offset = if local { local_offset(ts.secs) } else { 0 };
-    let t = utc(Timestamp::new(ts.secs.saturating_add(offset), ts.nanos)).replacen(' ', "T", 1);
+    let mut out = String::with_capacity(32);
+    push_utc(
+        &mut out,
+        Timestamp::new(ts.secs.saturating_add(offset), ts.nanos),
+        'T',
+    );
     if !local {
-        return format!("{t}Z");
+        out.push('Z');
+        return out;
     }
     let sign = if offset < 0 { '-' } else { '+' };
     let o = offset.unsigned_abs();
-    format!("{t}{sign}{:02}:{:02}", o / 3600, o / 60 % 60)
+    out.push_str(&format!("{sign}{:02}:{:02}", o / 3600, o / 60 % 60));
+    out
 }
 
 /// This machine's offset from UTC, in seconds, at the instant `secs` (daylight saving
@@ -104,6 +150,42 @@ mod tests {
             utc(Timestamp::new(951_782_400 + 3661, 0)),
             "2000-02-29 01:01:01.000000"
         );
+    }
+
+    /// The times as `format!` writes them, for any instant: the digit-by-digit path and the
+    /// `format!` one for the years outside 0 to 9999 give the same text.
+    #[test]
+    fn times_are_written_as_format_writes_them() {
+        let reference = |ts: Timestamp, sep: char| {
+            let days = ts.secs.div_euclid(86_400);
+            let secs = ts.secs.rem_euclid(86_400);
+            let (y, m, d) = civil_from_days(days);
+            format!(
+                "{y:04}-{m:02}-{d:02}{sep}{:02}:{:02}:{:02}.{:06}",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60,
+                ts.nanos / 1000
+            )
+        };
+        use proptest::prelude::*;
+        let secs = prop_oneof![
+            any::<i64>(),
+            -62_167_219_200i64..253_402_300_800, // years 0 to 9999
+            Just(-62_167_219_201i64),
+            Just(253_402_300_800i64),
+            Just(i64::MIN),
+            Just(i64::MAX),
+        ];
+        let nanos = prop_oneof![0u32..1_000_000_000, Just(999_999_999u32), Just(u32::MAX)];
+        proptest::test_runner::TestRunner::default()
+            .run(&(secs, nanos), |(secs, nanos)| {
+                let ts = Timestamp { secs, nanos };
+                prop_assert_eq!(utc(ts), reference(ts, ' '));
+                prop_assert_eq!(iso_time(ts, false), format!("{}Z", reference(ts, 'T')));
+                Ok(())
+            })
+            .expect("the same text");
     }
 
     #[test]
