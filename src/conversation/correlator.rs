@@ -165,6 +165,9 @@ pub struct Correlator {
     list_ops: FifoMap<(FlowId, u32), ListOp>,
     /// Whether contact lists and presence are kept (not for [`Correlator::conversations_only`]).
     keep_people: bool,
+    /// Whether a message entry keeps its text and format (not for
+    /// [`Correlator::conversations_only`]).
+    keep_text: bool,
     dropped: Dropped,
 }
 
@@ -423,16 +426,21 @@ impl Correlator {
             presence: Vec::new(),
             list_ops: FifoMap::new(MAX_PENDING_LIST_OPS),
             keep_people: true,
+            keep_text: true,
             dropped: Dropped::default(),
         }
     }
 
     /// A correlator that builds login sessions and conversations only: contact lists and
-    /// presence are not kept (their `Finished` lists stay empty). For `stats`, which counts
-    /// those itself and should not hold them.
+    /// presence are not kept (their `Finished` lists stay empty), and message entries keep
+    /// neither their text nor its format (empty text, no format). For `stats`, which counts
+    /// people itself and messages from the entries, and should not hold or copy the rest.
+    /// Which messages are one (a copy carried by two connections) is decided by the same
+    /// keys either way, so the entries are the same but for those two parts.
     pub fn conversations_only() -> Correlator {
         Correlator {
             keep_people: false,
+            keep_text: false,
             ..Correlator::new()
         }
     }
@@ -1103,6 +1111,7 @@ impl Correlator {
         };
         let principal = st.principal.clone();
         let flow_start = st.first_ts;
+        let keep_text = self.keep_text;
         let Some(cs) = self.conv_of(c.flow) else {
             return;
         };
@@ -1218,7 +1227,7 @@ impl Correlator {
                 {
                     push_name(&mut p.names, n);
                 }
-                let Some(kind) = message_kind(m, sender.clone(), name) else {
+                let Some(kind) = message_kind(m, sender.clone(), name, keep_text) else {
                     return;
                 };
                 let body = c.payload_bytes.as_deref().unwrap_or_default();
@@ -1236,7 +1245,12 @@ impl Correlator {
 
 /// What a message becomes in a conversation, if anything (keep-alives, client capabilities
 /// and P2P data packets are left out; P2P packets that carry an MSNSLP message are noted).
-fn message_kind(m: &Message, sender: Option<String>, name: Option<String>) -> Option<EntryKind> {
+fn message_kind(
+    m: &Message,
+    sender: Option<String>,
+    name: Option<String>,
+    keep_text: bool,
+) -> Option<EntryKind> {
     let note = |text: String| EntryKind::Note {
         sender: sender.clone(),
         text,
@@ -1245,8 +1259,12 @@ fn message_kind(m: &Message, sender: Option<String>, name: Option<String>) -> Op
         Kind::Text(t) => EntryKind::Message {
             sender: sender.clone().unwrap_or_default(),
             name,
-            text: t.text.clone(),
-            format: t.format.clone(),
+            text: if keep_text {
+                t.text.clone()
+            } else {
+                String::new()
+            },
+            format: if keep_text { t.format.clone() } else { None },
         },
         Kind::Typing { user } => EntryKind::Typing {
             handle: user
