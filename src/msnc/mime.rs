@@ -31,7 +31,9 @@ pub const MAX_FIELDS: usize = 64;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
     pub name: Cow<'static, str>,
-    pub value: String,
+    /// The value in the data form; the values of nearly every message are static text (no
+    /// allocation for them per message; see [`known_value`]).
+    pub value: Cow<'static, str>,
 }
 
 /// How the header block ended.
@@ -139,7 +141,7 @@ pub fn find<'h>(fields: &'h [Header], name: &str) -> Option<&'h str> {
     fields
         .iter()
         .find(|h| h.name.eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
+        .map(|h| h.value.as_ref())
 }
 
 /// The `Name: value` lines of a body, empty lines and lines without `:` skipped, at most
@@ -260,7 +262,28 @@ fn split_line(line: &[u8]) -> Option<Header> {
             Some(known) => Cow::Borrowed(known),
             None => Cow::Owned(escape_field(name)),
         },
-        value: escape_field(value),
+        value: match known_value(value) {
+            Some(known) => Cow::Borrowed(known),
+            None => Cow::Owned(escape_field(value)),
+        },
+    })
+}
+
+/// The header values of nearly every message (`MIME-Version` and the usual `Content-Type`
+/// lines), byte for byte as clients and servers send them: their own data form too.
+pub fn known_value(value: &[u8]) -> Option<&'static str> {
+    Some(match value {
+        b"1.0" => "1.0",
+        b"text/plain; charset=UTF-8" => "text/plain; charset=UTF-8",
+        b"text/x-msmsgscontrol" => "text/x-msmsgscontrol",
+        b"application/x-msnmsgrp2p" => "application/x-msnmsgrp2p",
+        b"text/x-msmsgsinvite; charset=UTF-8" => "text/x-msmsgsinvite; charset=UTF-8",
+        b"text/x-msmsgsprofile; charset=UTF-8" => "text/x-msmsgsprofile; charset=UTF-8",
+        b"text/x-clientcaps" => "text/x-clientcaps",
+        b"text/x-keepalive" => "text/x-keepalive",
+        b"text/x-mms-emoticon" => "text/x-mms-emoticon",
+        b"text/x-msnmsgr-datacast" => "text/x-msnmsgr-datacast",
+        _ => return None,
     })
 }
 
@@ -425,6 +448,25 @@ mod tests {
             assert_eq!(known_name(name.as_bytes()), Some(name));
             assert_eq!(escape_field(name.as_bytes()), name);
         }
+        for value in [
+            "1.0",
+            "text/plain; charset=UTF-8",
+            "text/x-msmsgscontrol",
+            "application/x-msnmsgrp2p",
+            "text/x-msmsgsinvite; charset=UTF-8",
+            "text/x-msmsgsprofile; charset=UTF-8",
+            "text/x-clientcaps",
+            "text/x-keepalive",
+            "text/x-mms-emoticon",
+            "text/x-msnmsgr-datacast",
+        ] {
+            assert_eq!(known_value(value.as_bytes()), Some(value));
+            assert_eq!(escape_field(value.as_bytes()), value);
+        }
+        let m =
+            Mime::parse(b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
+        assert!(matches!(m.headers[0].value, Cow::Borrowed("1.0")));
+        assert!(matches!(&m.headers[1].value, Cow::Owned(v) if v == "text/plain; charset=utf-8"));
         let m = Mime::parse(b"Content-Type: text/plain\r\ncontent-type: x\r\nN\\\xffme: v\r\n\r\n");
         assert!(matches!(m.headers[0].name, Cow::Borrowed("Content-Type")));
         assert!(matches!(&m.headers[1].name, Cow::Owned(n) if n == "content-type"));

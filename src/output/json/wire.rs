@@ -1269,7 +1269,7 @@ impl Serialize for Msnc<'_> {
                 let headers: Vec<[&str; 2]> = m
                     .headers
                     .iter()
-                    .map(|h| [h.name.as_ref(), h.value.as_str()])
+                    .map(|h| [h.name.as_ref(), h.value.as_ref()])
                     .collect();
                 map.serialize_entry("headers", &headers)?;
             }
