@@ -733,7 +733,10 @@ impl Command<'_> {
         text(out, b",\"content_type\":", self.content_type);
         text(out, b",\"charset\":", self.charset.map(Some));
         text(out, b",\"text\":", self.text.map(Some));
-        some(out, b",\"format\":", self.format.as_ref())?;
+        if let Some(f) = &self.format {
+            out.extend_from_slice(b",\"format\":");
+            f.write_json(out);
+        }
         some(out, b",\"msnc\":", self.msnc.as_ref())?;
         out.push(b'}');
         Ok(())
@@ -990,6 +993,47 @@ impl Serialize for WireFormat<'_> {
         entry(&mut map, "pitch_family", f.pitch_family.as_deref())?;
         entry(&mut map, "right_to_left", f.right_to_left.then_some(true))?;
         map.end()
+    }
+}
+
+impl WireFormat<'_> {
+    /// Writes the object as its `Serialize` does (every text message has one).
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let f = self.0;
+        out.push(b'{');
+        if let Some(font) = &f.font {
+            out.extend_from_slice(b"\"font\":");
+            write_str(out, font);
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"effects\":[");
+        for (i, e) in f.effects.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, effect(*e));
+        }
+        out.push(b']');
+        if let Some(rgb) = f.color {
+            out.extend_from_slice(b",\"color\":");
+            write_str(out, &color_hex(rgb));
+        }
+        if let Some(code) = f.charset {
+            out.extend_from_slice(b",\"charset_code\":");
+            out.extend_from_slice(itoa::Buffer::new().format(code).as_bytes());
+            if let Some(name) = charset_name(code) {
+                out.extend_from_slice(b",\"charset_name\":");
+                write_str(out, name);
+            }
+        }
+        if let Some(p) = &f.pitch_family {
+            out.extend_from_slice(b",\"pitch_family\":");
+            write_str(out, p);
+        }
+        if f.right_to_left {
+            out.extend_from_slice(b",\"right_to_left\":true");
+        }
+        out.push(b'}');
     }
 }
 
@@ -1820,6 +1864,36 @@ mod tests {
                     serde_json::to_string(text).unwrap()
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// A text message's format, with any of its parts, is written as its `Serialize`
+        /// writes it.
+        #[test]
+        fn formats_are_written_as_their_derived_form(
+            font in proptest::option::of("[a-zA-Z \"\\\\\\x01]{0,12}"),
+            effects in proptest::collection::vec(0usize..4, 0..4),
+            color in proptest::option::of(proptest::prelude::any::<[u8; 3]>()),
+            charset in proptest::option::of(proptest::prelude::any::<u8>()),
+            pitch_family in proptest::option::of("[0-9a-z]{0,4}"),
+            right_to_left in proptest::prelude::any::<bool>(),
+        ) {
+            let all = [Effect::Bold, Effect::Italic, Effect::Underline, Effect::Strikethrough];
+            let f = Format {
+                font,
+                effects: effects.into_iter().map(|i| all[i]).collect(),
+                color,
+                charset,
+                pitch_family,
+                right_to_left,
+            };
+            let mut ours = Vec::new();
+            WireFormat(&f).write_json(&mut ours);
+            proptest::prop_assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(&WireFormat(&f)).unwrap()
+            );
         }
     }
 
