@@ -56,15 +56,24 @@ pub fn pipeline(data: &[u8]) {
 
 /// One message body, sent by a client and relayed by the server on a switchboard, through the
 /// decoder and into both outputs (JSON lines and the dialogue, written nowhere): whatever the
-/// message layer makes of the bytes must be writable.
+/// message layer makes of the bytes must be writable. Each event's JSON, written by the
+/// hand-made writer (`wire::write_event`), must also be byte for byte the derived form's.
 pub fn message(body: &[u8]) {
     use crate::event::{Event, Sink};
     use crate::output::dialogue::{Dialogue, Notes};
-    use crate::output::json::JsonLines;
+    use crate::output::json::{JsonLines, wire};
 
     struct Both(JsonLines<std::io::Sink>, Dialogue<std::io::Sink>);
     impl Sink for Both {
         fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+            let mut ours = Vec::new();
+            wire::write_event(&mut ours, ev, None).expect("written");
+            let derived = serde_json::to_vec(&wire::event(ev)).expect("derived");
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&derived),
+                "the JSON writer and the derived form differ"
+            );
             self.0.event(ev)?;
             self.1.event(ev)
         }
