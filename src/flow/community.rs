@@ -22,7 +22,7 @@ pub fn community_id(a: SocketAddr, b: SocketAddr) -> String {
 
 /// [`community_id`] with another seed (the tools' `--seed`).
 pub fn community_id_seeded(a: SocketAddr, b: SocketAddr, seed: u16) -> String {
-    // Every event of a connection carries its id (four or so per connection), and the SHA-1
+    // Every event about a connection carries its id (two or more per connection), and SHA-1
     // is most of the cost: the ids made last are kept, by endpoints, in a small table of
     // this thread's. The answer is the same with or without it; it only saves the hashing.
     let key = (a, b, seed);

@@ -313,9 +313,7 @@ impl Fields {
         out.sort_unstable_by_key(|e| e.0);
         out.into_iter().map(|(_, k, e)| (k, e)).collect()
     }
-}
 
-impl Fields {
     /// [`Fields::entries`] without building the list: `f` gets each (key, entry) in the same
     /// order. The order is worked out on the stack (a command has a few fields, each name at
     /// most once, so every key's rank is its own), with the list as the fallback for more.
