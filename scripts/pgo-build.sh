@@ -9,10 +9,11 @@
 # 14 % less wall time (docs/performance.md).
 #
 # How: an instrumented build runs the usual commands over the captures bundled in captures/
-# (real and synthetic, every dialect; never the benchmark's generated capture, so the bench
-# does not measure what it was trained on), llvm-profdata merges what they counted, and the
-# release build is made again with that profile. The optimiser only reorders and inlines:
-# the program is the same, and this script checks it, comparing the new binary's output
+# (real and synthetic: dialects from MSNP2 to MSNP18, MSNFTP, P2P; never the benchmark's
+# generated capture, so the bench does not measure what it was trained on), llvm-profdata
+# merges what they counted, and the release build is made again with that profile. The
+# profile changes how the code is laid out and optimised, not what it does: this script
+# checks that too, comparing the new binary's output
 # with the plain release build's on every bundled capture, byte for byte, and failing on
 # any difference.
 #
