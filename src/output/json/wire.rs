@@ -662,16 +662,18 @@ impl Command<'_> {
             out.extend_from_slice(key);
             serde_json::to_writer(&mut *out, v)
         }
+        fn string(out: &mut Vec<u8>, key: &[u8], s: &str) {
+            out.extend_from_slice(key);
+            write_str(out, s);
+        }
         /// A string key left out when absent, `null` when `Some(None)`.
         fn text(out: &mut Vec<u8>, key: &[u8], v: Option<Option<&str>>) {
             match v {
                 None => {}
-                Some(v) => {
+                Some(Some(t)) => string(out, key, t),
+                Some(None) => {
                     out.extend_from_slice(key);
-                    match v {
-                        Some(t) => write_str(out, t),
-                        None => out.extend_from_slice(b"null"),
-                    }
+                    out.extend_from_slice(b"null");
                 }
             }
         }
@@ -690,7 +692,7 @@ impl Command<'_> {
                 None => Ok(()),
             }
         }
-        text(out, b"{\"type\":", Some(Some(self.kind)));
+        string(out, b"{\"type\":", self.kind);
         int(out, b",\"flow\":", self.flow);
         int(out, b",\"frame\":", self.frame);
         if let Some(file) = self.capture_file {
@@ -705,11 +707,11 @@ impl Command<'_> {
             Some(n) => int(out, b",\"ts_ns\":", n),
             None => value(out, b",\"ts_ns\":", &self.ts_ns)?,
         }
-        text(out, b",\"dir\":", Some(Some(self.dir)));
-        text(out, b",\"role\":", Some(Some(self.role)));
-        text(out, b",\"channel\":", Some(Some(self.channel)));
+        string(out, b",\"dir\":", self.dir);
+        string(out, b",\"role\":", self.role);
+        string(out, b",\"channel\":", self.channel);
         value(out, b",\"dialect\":", &self.dialect)?;
-        text(out, b",\"verb\":", Some(Some(self.verb)));
+        string(out, b",\"verb\":", self.verb);
         value(out, b",\"trid\":", &self.trid)?;
         out.extend_from_slice(b",\"params\":[");
         for (i, p) in self.params.iter().enumerate() {
@@ -727,7 +729,7 @@ impl Command<'_> {
         }
         text(out, b",\"payload\":", self.payload.map(Some));
         some(out, b",\"payload_base64\":", self.payload_base64.as_deref())?;
-        text(out, b",\"line_end\":", Some(Some(self.line_end)));
+        string(out, b",\"line_end\":", self.line_end);
         int(out, b",\"offset\":", self.offset);
         some(out, b",\"reply_to\":", self.reply_to.as_ref())?;
         text(out, b",\"note\":", self.note.map(Some));
