@@ -467,6 +467,15 @@ pub trait Sink {
     fn wants_notes(&self) -> bool {
         true
     }
+    /// Whether the sink reads the text of `text/plain` messages (a command's
+    /// `msnc.kind.text`: the text and its format). `stats` says no, and the decoder then
+    /// leaves it empty (and writes no note about its encoding): the message is still a text
+    /// message, its headers, sender and raw payload are all there, and no connection or other
+    /// event changes (a text body carries nothing the session follows). Asked once, when the
+    /// decoder is made.
+    fn wants_text(&self) -> bool {
+        true
+    }
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
     }

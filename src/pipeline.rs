@@ -198,7 +198,8 @@ pub fn decode_split(
     config: FlowConfig,
     sink: &mut dyn Sink,
 ) -> io::Result<(RunSummary, u64)> {
-    let (wants_commands, wants_notes) = (sink.wants_commands(), sink.wants_notes());
+    let (wants_commands, wants_notes, wants_text) =
+        (sink.wants_commands(), sink.wants_notes(), sink.wants_text());
     let (tx, rx) = mpsc::sync_channel::<Vec<Event>>(HANDOFF_BATCHES);
     std::thread::scope(|scope| {
         // The main thread's stack size, so that no input the one-thread run decodes can
@@ -213,6 +214,7 @@ pub fn decode_split(
                     bytes: 0,
                     wants_commands,
                     wants_notes,
+                    wants_text,
                 };
                 let mut decoder = Decoder::new(&mut handoff).with_memcap(config.memcap);
                 let run = run(source, config, &mut decoder);
@@ -253,6 +255,7 @@ struct Handoff {
     bytes: usize,
     wants_commands: bool,
     wants_notes: bool,
+    wants_text: bool,
 }
 
 impl Handoff {
@@ -292,5 +295,9 @@ impl Sink for Handoff {
 
     fn wants_notes(&self) -> bool {
         self.wants_notes
+    }
+
+    fn wants_text(&self) -> bool {
+        self.wants_text
     }
 }

@@ -695,6 +695,10 @@ impl Sink for Redact<'_> {
         self.inner.wants_notes()
     }
 
+    fn wants_text(&self) -> bool {
+        self.inner.wants_text()
+    }
+
     fn finish(&mut self) -> std::io::Result<()> {
         self.inner.finish()
     }

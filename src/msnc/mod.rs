@@ -117,7 +117,7 @@ pub fn decode(payload: &[u8], sender: Option<String>) -> Message {
 
 /// [`decode`], reading the text of a `text/plain` body only when `read_text`: without it the
 /// message's [`Kind::Text`] is empty (no text, no format), the rest as [`decode`] gives it.
-/// For a run whose outputs read no command (`flows`): what the session's state takes from a
+/// For a run whose outputs read no command (`flows`) or no text (`stats`): what the session's state takes from a
 /// message (invitations, P2P, capabilities) is never in a text body, so skipping it changes
 /// no connection and no other event.
 pub fn decode_with(payload: &[u8], sender: Option<String>, read_text: bool) -> Message {

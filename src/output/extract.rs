@@ -478,6 +478,16 @@ impl Sink for Extract<'_> {
         self.inner.event(ev)
     }
 
+    // Commands stay wanted (MSNFTP blocks are the bytes of files); notes and message text
+    // are the inner sink's business alone.
+    fn wants_notes(&self) -> bool {
+        self.inner.wants_notes()
+    }
+
+    fn wants_text(&self) -> bool {
+        self.inner.wants_text()
+    }
+
     /// Objects still open at the end of the run are ended as they stand.
     fn finish(&mut self) -> io::Result<()> {
         let mut left: Vec<(

@@ -613,6 +613,12 @@ impl Sink for Stats {
         false
     }
 
+    /// The summary counts text messages but never reads their text: its correlator keeps
+    /// message entries without it.
+    fn wants_text(&self) -> bool {
+        false
+    }
+
     fn event(&mut self, ev: &Event) -> io::Result<()> {
         match ev {
             Event::ConnectionOpened(info) | Event::ConnectionUpdate(info) => self.connection(info),

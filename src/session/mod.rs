@@ -100,14 +100,19 @@ pub struct Decoder<'s> {
     /// Whether the sink reads commands' notes ([`Sink::wants_notes`]); when not, none is
     /// written.
     build_notes: bool,
+    /// Whether the text of `text/plain` messages is read: only when commands are built and
+    /// the sink reads it ([`Sink::wants_text`]).
+    read_text: bool,
 }
 
 impl<'s> Decoder<'s> {
     pub fn new(sink: &'s mut dyn Sink) -> Decoder<'s> {
         let (build_commands, build_notes) = (sink.wants_commands(), sink.wants_notes());
+        let read_text = build_commands && sink.wants_text();
         Decoder {
             build_commands,
             build_notes,
+            read_text,
             sink,
             conns: foldhash::HashMap::default(),
             cookies: FifoMap::new(MAX_COOKIES),
@@ -373,7 +378,7 @@ impl<'s> Decoder<'s> {
             payload,
             dir,
             at,
-            self.build_commands,
+            self.read_text,
         );
         if let Some(a) = changes.announcement.take() {
             self.announce(flow, dir, at, a)?;

@@ -281,7 +281,8 @@ pub fn step(
 }
 
 /// [`step`], reading the text of a `text/plain` message only when `read_text`
-/// ([`msnc::decode_with`]): the decoder passes `false` when no output reads commands.
+/// ([`msnc::decode_with`]): the decoder passes `false` when no output reads commands or
+/// message text.
 pub fn step_with(
     state: &mut ConnState,
     cmd: &Command,

@@ -926,10 +926,8 @@ impl Sink for ConnectionsOnly {
     }
 }
 
-/// A decoder that builds no command (nor reads message text) for a sink that reads none
-/// gives every other event as one that builds them all: on every bundled capture.
-#[test]
-fn a_sink_without_commands_gets_the_same_other_events() {
+/// The bundled captures, sorted.
+fn bundled_captures() -> Vec<std::path::PathBuf> {
     let dir = format!("{}/captures", env!("CARGO_MANIFEST_DIR"));
     let mut captures: Vec<_> = std::fs::read_dir(&dir)
         .expect("captures/")
@@ -938,14 +936,23 @@ fn a_sink_without_commands_gets_the_same_other_events() {
         .collect();
     captures.sort();
     assert!(captures.len() > 10, "{captures:?}");
-    let run = |path: &std::path::Path, sink: &mut dyn Sink| {
-        let file = path.to_string_lossy().into_owned();
-        let mut source = crate::capture::FileSource::new(vec![file], None);
-        let mut decoder = Decoder::new(sink);
-        crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder)
-            .expect("run");
-    };
-    for path in captures {
+    captures
+}
+
+/// Decodes a capture file into `sink`.
+fn decode_file(path: &std::path::Path, sink: &mut dyn Sink) {
+    let file = path.to_string_lossy().into_owned();
+    let mut source = crate::capture::FileSource::new(vec![file], None);
+    let mut decoder = Decoder::new(sink);
+    crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder).expect("run");
+}
+
+/// A decoder that builds no command (nor reads message text) for a sink that reads none
+/// gives every other event as one that builds them all: on every bundled capture.
+#[test]
+fn a_sink_without_commands_gets_the_same_other_events() {
+    let run = decode_file;
+    for path in bundled_captures() {
         let (mut all, mut lean) = (Collect::default(), ConnectionsOnly::default());
         run(&path, &mut all);
         run(&path, &mut lean);
@@ -966,4 +973,71 @@ fn a_sink_without_commands_gets_the_same_other_events() {
             "{path:?}"
         );
     }
+}
+
+/// Keeps every event, reading notes and message text as told.
+struct Keep {
+    events: Vec<Event>,
+    text: bool,
+}
+
+impl Sink for Keep {
+    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+        self.events.push(ev.clone());
+        Ok(())
+    }
+
+    fn wants_notes(&self) -> bool {
+        false
+    }
+
+    fn wants_text(&self) -> bool {
+        self.text
+    }
+}
+
+/// A sink that reads no message text (nor notes, as `stats`) gets every event one that reads
+/// the text gets, the same but for the text and format of text messages, which are empty: on
+/// every bundled capture, which hold text messages in every dialect and encoding the decoder
+/// reads.
+#[test]
+fn a_sink_without_text_gets_the_same_events_but_the_text() {
+    let mut texts = 0;
+    for path in bundled_captures() {
+        let mut all = Keep {
+            events: Vec::new(),
+            text: true,
+        };
+        let mut lean = Keep {
+            events: Vec::new(),
+            text: false,
+        };
+        decode_file(&path, &mut all);
+        decode_file(&path, &mut lean);
+        for ev in &mut all.events {
+            if let Event::Command(c) = ev
+                && let Some(m) = &mut c.msnc
+                && let crate::msnc::Kind::Text(t) = &mut m.kind
+            {
+                texts += usize::from(!t.text.is_empty());
+                *t = crate::msnc::text::TextMessage::new(b"", None);
+            }
+        }
+        assert_eq!(
+            format!("{:?}", lean.events),
+            format!("{:?}", all.events),
+            "{path:?}"
+        );
+    }
+    // The captures hold text to leave out.
+    assert!(texts > 50, "{texts}");
+}
+
+/// `stats` reads no message text, and says so through the layers around it.
+#[test]
+fn stats_asks_for_no_text_through_redaction() {
+    let mut stats = crate::output::stats::Stats::new();
+    assert!(!stats.wants_text());
+    let redact = crate::redact::Redact::new(&mut stats, None);
+    assert!(!redact.wants_text());
 }
