@@ -136,11 +136,19 @@ fn push_hex_byte(out: &mut String, b: u8) {
 /// For text already in the data form (where every backslash from the wire is doubled) or
 /// written by msnsniff itself, such as a note built from command fields. Idempotent.
 pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    push_one_line(&mut out, text);
+    out
+}
+
+/// [`one_line`], appended to `out` (no string of its own).
+pub fn push_one_line(out: &mut String, text: &str) {
     // Printable ASCII is shown as it is: the common case is one check and one copy.
     if text.bytes().all(|b| (0x20..0x7F).contains(&b)) {
-        return text.to_owned();
+        out.push_str(text);
+        return;
     }
-    let mut out = String::with_capacity(text.len() + 8);
+    out.reserve(text.len() + 8);
     let mut kept = 0;
     for (at, c) in text.char_indices() {
         if (' '..='~').contains(&c) || !is_hidden(c) {
@@ -152,13 +160,12 @@ pub fn one_line(text: &str) -> String {
         if c == '\t' {
             out.push_str("\\t");
         } else if n < 0x80 {
-            push_hex_byte(&mut out, n as u8);
+            push_hex_byte(out, n as u8);
         } else {
             let _ = write!(out, "\\u{{{n:X}}}");
         }
     }
     out.push_str(&text[kept..]);
-    out
 }
 
 /// Display form: bytes → one inert line of text, for the terminal and for anomaly details.

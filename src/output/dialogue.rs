@@ -11,7 +11,8 @@
 //! its command line, line by line with the same prefix, and a binary part as a short hex dump;
 //! bytes from the capture go through the terminal rule of [`crate::output::text`] (control
 //! bytes, invalid UTF-8, bidi and other invisible characters spelt out: `\x1B`, `\xFF`,
-//! `\u{202E}`), and notes through its [`escape_text`], so nothing is written raw.
+//! `\u{202E}`), and notes through its [`escape_text`] (written in place by
+//! [`escape::push_one_line`]), so nothing is written raw.
 //! When the output moves from one connection to another, a `<o>` line says which.
 //!
 //! MSNFTP blocks are file data, never shown as lines: with `--notes full` each is one note
@@ -29,7 +30,9 @@ use crate::flow::{Closing, FlowId, Opening};
 use crate::msnc::Kind;
 use crate::msnc::control::P2p;
 use crate::msnc::mime::{HeadersEnd, Mime};
-use crate::output::text::{escape_text, iso_time};
+#[cfg(doc)]
+use crate::output::text::escape_text;
+use crate::output::text::{iso_time, push_socket_addr};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -270,7 +273,15 @@ impl<W: Write> Dialogue<W> {
     }
 
     fn note(&self, s: &mut String, text: &str) {
-        self.paint_parts(s, CYAN, &["<o> ", &escape_text(text)]);
+        // `paint_parts` of `<o> ` and `escape_text(text)`, the text made safe straight into `s`.
+        if self.color {
+            s.push_str(CYAN);
+        }
+        s.push_str("<o> ");
+        escape::push_one_line(s, text);
+        if self.color {
+            s.push_str(RESET);
+        }
         s.push('\n');
     }
 
@@ -326,23 +337,29 @@ impl<W: Write> Dialogue<W> {
             Opening::SynAck => ", handshake partly captured",
             Opening::Midstream => ", picked up mid-stream",
         };
-        let why = match c.role {
-            Role::Unknown => format!("role unknown ({})", c.role_reason),
-            r => format!("{} ({})", r.as_str(), c.role_reason),
-        };
-        self.note(
-            s,
-            &format!(
-                "{} connection {} opened: {} -> {}, {}{}; {}",
-                self.when(c.ts),
-                c.flow,
-                c.client,
-                c.server,
-                dialect_words(c),
-                how,
-                why
-            ),
-        );
+        // Pieces pushed one after the other rather than through `format!`: this note and the
+        // closing one are written for every connection. `note` makes the whole safe.
+        let mut text = self.when(c.ts);
+        let mut digits = itoa::Buffer::new();
+        text.push_str(" connection ");
+        text.push_str(digits.format(c.flow.0));
+        text.push_str(" opened: ");
+        push_socket_addr(&mut text, &c.client);
+        text.push_str(" -> ");
+        push_socket_addr(&mut text, &c.server);
+        text.push_str(", ");
+        text.push_str(&dialect_words(c));
+        text.push_str(how);
+        text.push_str("; ");
+        if c.role == Role::Unknown {
+            text.push_str("role unknown");
+        } else {
+            text.push_str(c.role.as_str());
+        }
+        text.push_str(" (");
+        text.push_str(&c.role_reason);
+        text.push(')');
+        self.note(s, &text);
     }
 
     fn command(&mut self, s: &mut String, c: &CommandEvent) {
@@ -495,25 +512,30 @@ impl<W: Write> Dialogue<W> {
             return;
         }
         let how = match (closing, summary.reset_by) {
-            (Closing::Fin, _) => "closed (FIN both ways)".to_string(),
-            (Closing::HalfClosed, _) => "half-closed when the capture ended".to_string(),
-            (Closing::Rst, Some(Direction::ClientToServer)) => "reset by the client".to_string(),
-            (Closing::Rst, Some(Direction::ServerToClient)) => "reset by the server".to_string(),
-            (Closing::Rst, None) => "reset".to_string(),
-            (Closing::Open, _) => "still open when the capture ended".to_string(),
-            (Closing::Evicted, _) => "dropped to make room for newer connections".to_string(),
-            (Closing::Idle, _) => "closed after a long silence (its end was not seen)".to_string(),
+            (Closing::Fin, _) => "closed (FIN both ways)",
+            (Closing::HalfClosed, _) => "half-closed when the capture ended",
+            (Closing::Rst, Some(Direction::ClientToServer)) => "reset by the client",
+            (Closing::Rst, Some(Direction::ServerToClient)) => "reset by the server",
+            (Closing::Rst, None) => "reset",
+            (Closing::Open, _) => "still open when the capture ended",
+            (Closing::Evicted, _) => "dropped to make room for newer connections",
+            (Closing::Idle, _) => "closed after a long silence (its end was not seen)",
         };
-        self.note(
-            s,
-            &format!(
-                "{} connection {flow} ({}) {how}: {} bytes from the client, {} from the server",
-                self.when(ts),
-                role.as_str(),
-                summary.client_bytes,
-                summary.server_bytes
-            ),
-        );
+        // As the opening note: pieces pushed, not `format!`.
+        let mut text = self.when(ts);
+        let mut digits = itoa::Buffer::new();
+        text.push_str(" connection ");
+        text.push_str(digits.format(flow.0));
+        text.push_str(" (");
+        text.push_str(role.as_str());
+        text.push_str(") ");
+        text.push_str(how);
+        text.push_str(": ");
+        text.push_str(digits.format(summary.client_bytes));
+        text.push_str(" bytes from the client, ");
+        text.push_str(digits.format(summary.server_bytes));
+        text.push_str(" from the server");
+        self.note(s, &text);
     }
 
     fn emit(&mut self, flow: Option<FlowId>, text: String, closing: bool) -> io::Result<()> {
