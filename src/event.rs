@@ -468,11 +468,11 @@ pub trait Sink {
         true
     }
     /// Whether the sink reads the text of `text/plain` messages (a command's
-    /// `msnc.kind.text`: the text and its format). `stats` says no, and the decoder then
-    /// leaves it empty (and writes no note about its encoding): the message is still a text
-    /// message, its headers, sender and raw payload are all there, and no connection or other
-    /// event changes (a text body carries nothing the session follows). Asked once, when the
-    /// decoder is made.
+    /// `msnc.kind.text`: the text and its format). `stats` and the dialogue (which shows the
+    /// payload's own bytes) say no, and the decoder then leaves both empty: the message is
+    /// still a text message, with its encoding, cut, headers, sender and raw payload, the
+    /// notes are the same, and no connection or other event changes (a text body carries
+    /// nothing the session follows). Asked once, when the decoder is made.
     fn wants_text(&self) -> bool {
         true
     }
@@ -501,6 +501,19 @@ impl Sink for Tee<'_> {
             s.event(ev)?;
         }
         Ok(())
+    }
+
+    // What one of the sinks reads is built.
+    fn wants_commands(&self) -> bool {
+        self.0.iter().any(|s| s.wants_commands())
+    }
+
+    fn wants_notes(&self) -> bool {
+        self.0.iter().any(|s| s.wants_notes())
+    }
+
+    fn wants_text(&self) -> bool {
+        self.0.iter().any(|s| s.wants_text())
     }
 
     fn finish(&mut self) -> std::io::Result<()> {

@@ -112,24 +112,37 @@ pub struct Message {
 
 /// Decodes one payload. `sender` is whoever wrote it, when the session knows.
 pub fn decode(payload: &[u8], sender: Option<String>) -> Message {
-    decode_with(payload, sender, true)
+    decode_with(payload, sender, TextBody::Read)
 }
 
-/// [`decode`], reading the text of a `text/plain` body only when `read_text`: without it the
-/// message's [`Kind::Text`] is empty (no text, no format), the rest as [`decode`] gives it.
-/// For a run whose outputs read no command (`flows`) or no text (`stats`): what the session's state takes from a
-/// message (invitations, P2P, capabilities) is never in a text body, so skipping it changes
-/// no connection and no other event.
-pub fn decode_with(payload: &[u8], sender: Option<String>, read_text: bool) -> Message {
+/// How much of a `text/plain` body [`decode_with`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextBody {
+    /// The text and its format: [`decode`].
+    Read,
+    /// What the notes tell, the encoding and the cut, with no text and no format
+    /// ([`text::TextMessage::measured`]): for outputs that never read the text (`stats`, the
+    /// dialogue, which shows the payload's own bytes).
+    Measure,
+    /// Nothing: the [`Kind::Text`] is empty. For a run whose outputs read no command
+    /// (`flows`).
+    Skip,
+}
+
+/// [`decode`], reading as much of a `text/plain` body as `reading` says; the rest as [`decode`]
+/// gives it. What the session's state takes from a message (invitations, P2P, capabilities)
+/// is never in a text body, so reading less of one changes no connection and no other event.
+pub fn decode_with(payload: &[u8], sender: Option<String>, reading: TextBody) -> Message {
     let m = Mime::parse(payload);
     let content_type = m.content_type();
     let body_fields = || mime::fields(m.body);
     let chunk = chunk(&m);
     let kind = match content_type.as_deref() {
-        Some("text/plain") if read_text => {
-            Kind::Text(text::TextMessage::new(m.body, m.header("X-MMS-IM-Format")))
-        }
-        Some("text/plain") => Kind::Text(text::TextMessage::new(b"", None)),
+        Some("text/plain") => Kind::Text(match reading {
+            TextBody::Read => text::TextMessage::new(m.body, m.header("X-MMS-IM-Format")),
+            TextBody::Measure => text::TextMessage::measured(m.body),
+            TextBody::Skip => text::TextMessage::new(b"", None),
+        }),
         Some("text/x-msmsgscontrol") => Kind::Typing {
             user: m.header("TypingUser").map(str::to_string),
         },

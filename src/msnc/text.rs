@@ -55,6 +55,19 @@ impl TextMessage {
             format: format.map(Format::parse),
         }
     }
+
+    /// What [`TextMessage::new`] tells of a body but the text and the format, both left
+    /// empty: the encoding and the cut (and so the notes about them), for a run whose outputs
+    /// never read the text.
+    pub fn measured(body: &[u8]) -> TextMessage {
+        let (encoding, truncated) = measure(body);
+        TextMessage {
+            text: String::new(),
+            encoding,
+            truncated,
+            format: None,
+        }
+    }
 }
 
 /// The body as text: valid UTF-8 as it is, every other byte as its Latin-1 character. Reads
@@ -84,6 +97,23 @@ pub fn decode(body: &[u8]) -> (String, Encoding, bool) {
         bytes => Encoding::Latin1 { bytes },
     };
     (escape_field(text.as_bytes()), encoding, truncated)
+}
+
+/// [`decode`]'s encoding and cut, without making the text.
+pub fn measure(body: &[u8]) -> (Encoding, bool) {
+    let truncated = body.len() > MAX_TEXT;
+    let mut head = &body[..body.len().min(MAX_TEXT)];
+    if truncated {
+        head = without_split_character(head);
+    }
+    if std::str::from_utf8(head).is_ok() {
+        return (Encoding::Utf8, truncated);
+    }
+    let encoding = match head.utf8_chunks().map(|c| c.invalid().len()).sum() {
+        0 => Encoding::Utf8,
+        bytes => Encoding::Latin1 { bytes },
+    };
+    (encoding, truncated)
 }
 
 /// `bytes` without a UTF-8 sequence its end cut short.
@@ -227,6 +257,28 @@ pub fn charset_name(code: u8) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `measure` tells what `decode` tells of the encoding and the cut, on any bytes:
+        /// short, past the cap, cut inside a character, UTF-8 mixed with other bytes.
+        #[test]
+        fn measure_agrees_with_decode(
+            parts in proptest::collection::vec(prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..8),
+                any::<char>().prop_map(|c| c.to_string().into_bytes()),
+            ], 0..16),
+            pad in prop_oneof![Just(0usize), MAX_TEXT - 40..MAX_TEXT + 8],
+        ) {
+            let mut body = vec![b'a'; pad];
+            body.extend(parts.concat());
+            let (_, encoding, cut) = decode(&body);
+            prop_assert_eq!(measure(&body), (encoding, cut));
+            let m = TextMessage::measured(&body);
+            prop_assert_eq!((m.text.as_str(), m.encoding, m.truncated, m.format), ("", encoding, cut, None));
+        }
+    }
 
     #[test]
     fn utf8_is_kept_and_backslashes_doubled() {

@@ -713,6 +713,16 @@ fn binary_start(p: &[u8]) -> usize {
 }
 
 impl<W: Write> Sink for Dialogue<W> {
+    /// The notes are printed unless `--notes none`.
+    fn wants_notes(&self) -> bool {
+        self.notes > Notes::None
+    }
+
+    /// A payload is shown as its own bytes, never as the text the decoder reads from them.
+    fn wants_text(&self) -> bool {
+        false
+    }
+
     fn event(&mut self, ev: &Event) -> io::Result<()> {
         // Blocks are notes of `full` only (the cancel marker from `brief`); skip them before
         // a connection header could be written for nothing.

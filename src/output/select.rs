@@ -319,6 +319,15 @@ impl Sink for Select<'_> {
     fn finish(&mut self) -> io::Result<()> {
         self.inner.finish()
     }
+
+    // The selection reads neither notes nor message text: what the outputs read.
+    fn wants_notes(&self) -> bool {
+        self.inner.wants_notes()
+    }
+
+    fn wants_text(&self) -> bool {
+        self.inner.wants_text()
+    }
 }
 
 #[cfg(test)]

@@ -100,19 +100,24 @@ pub struct Decoder<'s> {
     /// Whether the sink reads commands' notes ([`Sink::wants_notes`]); when not, none is
     /// written.
     build_notes: bool,
-    /// Whether the text of `text/plain` messages is read: only when commands are built and
-    /// the sink reads it ([`Sink::wants_text`]).
-    read_text: bool,
+    /// How much of `text/plain` messages is read: the text when commands are built and the
+    /// sink reads it ([`Sink::wants_text`]), what their notes tell when commands are built
+    /// without it, nothing when no command is built.
+    text: crate::msnc::TextBody,
 }
 
 impl<'s> Decoder<'s> {
     pub fn new(sink: &'s mut dyn Sink) -> Decoder<'s> {
         let (build_commands, build_notes) = (sink.wants_commands(), sink.wants_notes());
-        let read_text = build_commands && sink.wants_text();
+        let text = match (build_commands, sink.wants_text()) {
+            (false, _) => crate::msnc::TextBody::Skip,
+            (true, false) => crate::msnc::TextBody::Measure,
+            (true, true) => crate::msnc::TextBody::Read,
+        };
         Decoder {
             build_commands,
             build_notes,
-            read_text,
+            text,
             sink,
             conns: foldhash::HashMap::default(),
             cookies: FifoMap::new(MAX_COOKIES),
@@ -372,14 +377,8 @@ impl<'s> Decoder<'s> {
             return Ok(());
         };
         let payload = frame.payload.as_ref().map(|p| p.bytes.as_slice());
-        let mut changes = step::step_with(
-            &mut conn.state,
-            &frame.command,
-            payload,
-            dir,
-            at,
-            self.read_text,
-        );
+        let mut changes =
+            step::step_with(&mut conn.state, &frame.command, payload, dir, at, self.text);
         if let Some(a) = changes.announcement.take() {
             self.announce(flow, dir, at, a)?;
         }

@@ -277,19 +277,19 @@ pub fn step(
     dir: Direction,
     at: At,
 ) -> Changes {
-    step_with(state, cmd, payload, dir, at, true)
+    step_with(state, cmd, payload, dir, at, msnc::TextBody::Read)
 }
 
-/// [`step`], reading the text of a `text/plain` message only when `read_text`
-/// ([`msnc::decode_with`]): the decoder passes `false` when no output reads commands or
-/// message text.
+/// [`step`], reading as much of a `text/plain` message as `text` says
+/// ([`msnc::decode_with`]): the decoder reads less when no output reads commands or message
+/// text.
 pub fn step_with(
     state: &mut ConnState,
     cmd: &Command,
     payload: Option<&[u8]>,
     dir: Direction,
     at: At,
-    read_text: bool,
+    text: msnc::TextBody,
 ) -> Changes {
     let mut ch = Changes::default();
     role(state, cmd, dir, &mut ch);
@@ -318,7 +318,7 @@ pub fn step_with(
         && matches!(cmd.verb.as_str(), "MSG" | "UUM" | "UBM")
     {
         let sender = classify::message_sender(cmd, dir, state.info.principal.as_deref());
-        let mut message = Box::new(msnc::decode_with(p, sender, read_text));
+        let mut message = Box::new(msnc::decode_with(p, sender, text));
         if let msnc::Kind::P2p(p2p) = &mut message.kind {
             slp_chunk(state, p2p, p, message.sender.as_deref(), &mut ch);
         }

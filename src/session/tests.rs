@@ -975,7 +975,7 @@ fn a_sink_without_commands_gets_the_same_other_events() {
     }
 }
 
-/// Keeps every event, reading notes and message text as told.
+/// Keeps every event, reading message text as told.
 struct Keep {
     events: Vec<Event>,
     text: bool,
@@ -987,19 +987,15 @@ impl Sink for Keep {
         Ok(())
     }
 
-    fn wants_notes(&self) -> bool {
-        false
-    }
-
     fn wants_text(&self) -> bool {
         self.text
     }
 }
 
-/// A sink that reads no message text (nor notes, as `stats`) gets every event one that reads
-/// the text gets, the same but for the text and format of text messages, which are empty: on
-/// every bundled capture, which hold text messages in every dialect and encoding the decoder
-/// reads.
+/// A sink that reads no message text gets every event one that reads the text gets, the same
+/// but for the text and format of text messages, which are empty (their encoding and cut are
+/// the same): on every bundled capture, which hold text messages in every dialect and
+/// encoding the decoder reads.
 #[test]
 fn a_sink_without_text_gets_the_same_events_but_the_text() {
     let mut texts = 0;
@@ -1020,7 +1016,8 @@ fn a_sink_without_text_gets_the_same_events_but_the_text() {
                 && let crate::msnc::Kind::Text(t) = &mut m.kind
             {
                 texts += usize::from(!t.text.is_empty());
-                *t = crate::msnc::text::TextMessage::new(b"", None);
+                t.text.clear();
+                t.format = None;
             }
         }
         assert_eq!(
@@ -1033,11 +1030,33 @@ fn a_sink_without_text_gets_the_same_events_but_the_text() {
     assert!(texts > 50, "{texts}");
 }
 
-/// `stats` reads no message text, and says so through the layers around it.
+/// `stats` and the dialogue read no message text, and say so through the layers around them
+/// (selection, redaction, the tee of `read`'s outputs); JSON and transcripts read it, and a
+/// tee with one of them asks for it.
 #[test]
-fn stats_asks_for_no_text_through_redaction() {
+fn outputs_ask_for_text_as_they_read_it_through_the_layers_around_them() {
+    use crate::output::dialogue::{Dialogue, Notes};
     let mut stats = crate::output::stats::Stats::new();
     assert!(!stats.wants_text());
-    let redact = crate::redact::Redact::new(&mut stats, None);
-    assert!(!redact.wants_text());
+    assert!(!crate::redact::Redact::new(&mut stats, None).wants_text());
+    let mut dialogue = Dialogue::new(Vec::new(), Notes::Brief, false, false);
+    assert!(!dialogue.wants_text());
+    assert!(dialogue.wants_notes());
+    let mut json = crate::output::json::JsonLines::new(Vec::new());
+    assert!(json.wants_text());
+    {
+        let tee = crate::event::Tee(vec![&mut dialogue, &mut stats]);
+        assert!(!tee.wants_text());
+    }
+    {
+        let mut tee = crate::event::Tee(vec![&mut dialogue]);
+        let mut redact = crate::redact::Redact::new(&mut tee, None);
+        let select = crate::output::select::Select::new(&mut redact, Default::default());
+        assert!(!select.wants_text());
+        assert!(select.wants_notes());
+    }
+    let tee = crate::event::Tee(vec![&mut dialogue, &mut json]);
+    assert!(tee.wants_text());
+    let quiet = Dialogue::new(Vec::new(), Notes::None, false, false);
+    assert!(!quiet.wants_notes());
 }
