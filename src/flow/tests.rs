@@ -904,6 +904,8 @@ fn with_idle_close_a_silent_connection_is_closed_and_a_busy_one_is_not() {
         h.recs
     );
     assert_eq!(h.summaries[0].anomalies.get("flow.idle_closed"), Some(&1));
+    // The closed connection left the table and gave its LRU slot back.
+    assert_eq!(h.table.checked_slots(), 2);
     assert_eq!(
         h.table.membership(C.parse().unwrap(), S.parse().unwrap()),
         crate::capture::Membership::Other(Some(key(C, S)))
@@ -960,6 +962,8 @@ fn eviction_takes_tombstones_and_candidates_before_a_quiet_msn_connection() {
         let web = "10.0.0.80:80";
         h.seg(&c, web, 1, 0, "S", b"");
         h.seg(&c, web, 2, 0, "PA", b"GET / HTTP/1.1\r\n");
+        // Evicted connections give their LRU slots back to the ones that replace them.
+        assert!(h.table.checked_slots() <= 8);
     }
     // The quiet connection speaks again: still connection 1, never evicted.
     h.seg(C, S, c1.wrapping_add(13), s1, "PA", b"PNG\r\n");
@@ -998,6 +1002,7 @@ fn the_idle_sweep_costs_what_expires_not_what_exists() {
     // Each quiet connection was handled once when it went idle; later sweeps did not walk
     // them again (600 sweeps over 500 idle entries would be 300,000).
     assert!(h.table.sweep_work <= 501, "{}", h.table.sweep_work);
+    assert_eq!(h.table.checked_slots(), 501);
     h.finish();
     assert_eq!(h.opened().len(), 501);
 }
