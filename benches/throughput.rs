@@ -174,6 +174,8 @@ fn main() {
             "msnsniff flows --format jsonl",
             vec!["flows", "--format", "jsonl", "-q"],
         ),
+        // The default output, a table: its rows wait for the end (in a temporary file).
+        ("msnsniff flows (table)", vec!["flows", "-q"]),
         (
             "msnsniff read --format jsonl",
             vec!["read", "--format", "jsonl", "-q"],

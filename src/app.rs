@@ -15,7 +15,7 @@ use crate::flow::{Expectation, FlowConsumer, FlowEvent};
 use crate::output::dialogue::{Dialogue, Notes, Stamps, TimeFormat};
 use crate::output::dump::Dump;
 use crate::output::extract::Extract;
-use crate::output::flows::{FlowsReport, Layout, table};
+use crate::output::flows::{FlowsReport, Layout, TableRows};
 use crate::output::json::{self, JsonArray, JsonLines};
 use crate::output::progress::Progress;
 use crate::output::select::{Select, Selection};
@@ -101,10 +101,14 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
     // The directory first, so that a bad one fails before the capture is read.
     let mut dump = args.dump.clone().map(Dump::new).transpose()?;
     // The rows are the summaries the decoder reports; the decoder also follows the
-    // switchboards and transfers the protocol announces. JSON Lines and TSV are written as
-    // connections close (in id order); the table and the JSON array need every row first.
+    // switchboards and transfers the protocol announces. Rows come in id order as
+    // connections close: JSON Lines, TSV and the JSON array are written at once; the table,
+    // which needs every row's width first, keeps them (beyond a few thousand, in a temporary
+    // file) and is drawn at the end.
     let stdout = io::stdout();
     let out = std::cell::RefCell::new(io::BufWriter::with_capacity(1 << 16, stdout.lock()));
+    let table_rows = std::cell::RefCell::new(TableRows::new());
+    let json_rows = std::cell::RefCell::new(json::FlowRowsJson::default());
     let mut report = match args.format {
         FlowsFormat::Jsonl => FlowsReport::streaming(Box::new(|row| {
             let mut o = out.borrow_mut();
@@ -117,7 +121,12 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
                 crate::output::flows::tsv_row(&mut *out.borrow_mut(), row)
             }))
         }
-        FlowsFormat::Table | FlowsFormat::Json => FlowsReport::new(),
+        FlowsFormat::Json => FlowsReport::streaming(Box::new(|row| {
+            json_rows.borrow_mut().row(&mut *out.borrow_mut(), row)
+        })),
+        FlowsFormat::Table => {
+            FlowsReport::streaming(Box::new(|row| table_rows.borrow_mut().push(row)))
+        }
     };
     let mut redact = Redact::new(&mut report, redactor(&args.redact)?);
     let mut decoder = Decoder::new(&mut redact).with_memcap(config.memcap);
@@ -131,19 +140,21 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
     if let Some(d) = dump {
         d.finish()?;
     }
-    let rows = report.rows()?;
+    // Streaming: every row written, the last held-back ones now.
+    report.rows()?;
     let mut out = out.borrow_mut();
     match args.format {
         FlowsFormat::Table => {
+            let rows = table_rows.into_inner();
             if !rows.is_empty() {
                 let layout = Layout {
                     width: terminal_width(),
                     color: use_color(args.color),
                 };
-                writeln!(out, "{}", table(&rows, layout))?;
+                rows.write(&mut *out, layout)?;
             }
         }
-        FlowsFormat::Json => json::write_flow_rows_json(&mut *out, &rows)?,
+        FlowsFormat::Json => json_rows.into_inner().finish(&mut *out)?,
         FlowsFormat::Tsv | FlowsFormat::Jsonl => {}
     }
     out.flush()?;

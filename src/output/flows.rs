@@ -1,10 +1,12 @@
-//! `msnsniff flows`: one row per MSN connection (a comfy-table table, or JSON).
+//! `msnsniff flows`: one row per MSN connection (a table as comfy-table draws it, or JSON).
 //!
 //! The rows are the connection summaries the decoder reports when a connection closes
 //! ([`Event::ConnectionClosed`]): like every other format, this one knows events, not packets.
 //! (`--dump`, which needs the raw bytes, is [`crate::output::dump`].) Rows come out in
-//! connection-id order whatever order the connections closed in. Memory is one
-//! [`FlowSummary`] per MSN connection (its gap list is capped).
+//! connection-id order whatever order the connections closed in, each written as soon as
+//! every smaller id has closed (JSON Lines, TSV, the JSON array); the table, which needs every
+//! row's width before its first line, keeps its rows' cells in a temporary file beyond
+//! [`TABLE_ROWS_IN_MEMORY`], so memory does not grow with the connections that have ended.
 
 use crate::Direction;
 use crate::event::{Event, Role, Sink};
@@ -12,8 +14,10 @@ use crate::flow::{Closing, Detection, FlowSummary, Opening};
 use crate::msnp::Dialect;
 use crate::output::json::wire::role as wire_role;
 use crate::output::text::{escape_text, utc};
+#[cfg(test)]
 use comfy_table::{Attribute, Cell, Color, Table, presets::UTF8_FULL_CONDENSED};
-use std::io;
+use std::io::{self, Write as _};
+use unicode_width::UnicodeWidthStr;
 
 /// One row: a closed connection's summary with what the decoder found of it.
 #[derive(Clone, Debug)]
@@ -39,9 +43,9 @@ impl FlowRow {
 /// A writer of one row (a JSON line, a TSV line) for [`FlowsReport::streaming`].
 pub type RowWriter<'a> = Box<dyn FnMut(&FlowRow) -> io::Result<()> + 'a>;
 
-/// The rows of the connections as the decoder reports them closed: collected (for the table
-/// and the JSON array, which need them all), or written as soon as they can be in id order
-/// ([`FlowsReport::streaming`], for JSON Lines and TSV). Streaming holds only the rows that
+/// The rows of the connections as the decoder reports them closed: collected (for a program
+/// that wants them all), or written as soon as they can be in id order
+/// ([`FlowsReport::streaming`], for every output of `flows`). Streaming holds only the rows that
 /// closed before a connection with a smaller id, so memory does not grow with the number of
 /// connections that have ended (a connection open for the whole capture holds back those
 /// behind it).
@@ -150,40 +154,246 @@ pub const COLUMNS: [&str; 13] = [
 ];
 pub const DROP_ORDER: [usize; 9] = [11, 4, 10, 8, 7, 12, 9, 3, 2];
 
-/// The summaries as a table for a terminal. With a width, columns are left out (in
-/// [`DROP_ORDER`]) until each line fits, and a last line names them; cells never wrap, so
-/// addresses and times stay whole.
-pub fn table(rows: &[FlowRow], layout: Layout) -> String {
-    let cells: Vec<[String; 13]> = rows.iter().map(row_cells).collect();
-    let mut hidden: Vec<usize> = Vec::new();
-    let mut drops = DROP_ORDER.iter();
-    loop {
-        // Measured without colour: escape sequences take no room on the screen.
-        let plain = render(&cells, &hidden, false);
-        let widest = plain.lines().map(|l| l.chars().count()).max().unwrap_or(0);
-        let fits = layout.width.is_none_or(|w| widest <= usize::from(w));
-        match drops.next() {
-            Some(&col) if !fits => hidden.push(col),
-            _ => {
-                let text = if layout.color {
-                    render(&cells, &hidden, true)
-                } else {
-                    plain
-                };
-                if hidden.is_empty() {
-                    return text;
-                }
-                let mut names: Vec<&str> = hidden.iter().map(|&c| COLUMNS[c]).collect();
-                names.sort_by_key(|n| COLUMNS.iter().position(|c| c == n));
-                let note = format!(
-                    "(left out to fit {} columns: {}; `--format tsv` or `jsonl` has them all)",
-                    layout.width.unwrap_or_default(),
-                    names.join(", ")
-                );
-                return format!("{text}\n{}", wrap(&note, layout.width));
-            }
+/// A row's cells, in [`COLUMNS`] order (a cell of several lines holds `\n`).
+pub type Cells = [String; 13];
+
+/// Rows of the table kept in memory; past them, rows go to a temporary file.
+pub const TABLE_ROWS_IN_MEMORY: usize = 4096;
+
+/// The table's rows as they come (in id order), and each column's width so far: in memory up
+/// to [`TABLE_ROWS_IN_MEMORY`] rows, in a temporary file beyond, so that a capture of many
+/// connections does not hold them all (60,000 rows took 750 MB as a comfy-table). The table
+/// is then drawn a line at a time ([`TableRows::write`]), as comfy-table's
+/// `UTF8_FULL_CONDENSED` draws it; a test holds the two to the same bytes.
+pub struct TableRows {
+    memory: Vec<Cells>,
+    /// Rows kept in memory before they go to the file ([`TABLE_ROWS_IN_MEMORY`]).
+    keep: usize,
+    spill: Option<io::BufWriter<std::fs::File>>,
+    spilled: usize,
+    /// The widest line of each column (header included), in terminal columns.
+    widths: [usize; 13],
+}
+
+impl Default for TableRows {
+    fn default() -> Self {
+        TableRows {
+            memory: Vec::new(),
+            keep: TABLE_ROWS_IN_MEMORY,
+            spill: None,
+            spilled: 0,
+            widths: COLUMNS.map(UnicodeWidthStr::width),
         }
     }
+}
+
+/// What stands for a cell's line break in the temporary file (cells hold no control
+/// character of their own: text from the capture is escaped).
+const SPILLED_BREAK: char = '\u{1e}';
+
+impl TableRows {
+    pub fn new() -> TableRows {
+        TableRows::default()
+    }
+
+    /// One more row, after those given before.
+    pub fn push(&mut self, row: &FlowRow) -> io::Result<()> {
+        self.push_cells(row_cells(row))
+    }
+
+    fn push_cells(&mut self, cells: Cells) -> io::Result<()> {
+        for (width, cell) in self.widths.iter_mut().zip(&cells) {
+            for line in cell.split('\n') {
+                *width = (*width).max(line.width());
+            }
+        }
+        self.memory.push(cells);
+        if self.memory.len() >= self.keep {
+            self.spill_rows()?;
+        }
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.memory.is_empty() && self.spilled == 0
+    }
+
+    fn spill_rows(&mut self) -> io::Result<()> {
+        if self.spill.is_none() {
+            self.spill = Some(io::BufWriter::new(crate::output::spill_file(
+                "flows table",
+            )?));
+        }
+        let out = self.spill.as_mut().expect("made above");
+        for cells in self.memory.drain(..) {
+            for (i, cell) in cells.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b"\t")?;
+                }
+                out.write_all(cell.replace('\n', &SPILLED_BREAK.to_string()).as_bytes())?;
+            }
+            out.write_all(b"\n")?;
+            self.spilled += 1;
+        }
+        Ok(())
+    }
+
+    /// Every row in order: those in the temporary file, then those in memory.
+    fn for_each(&mut self, mut f: impl FnMut(&Cells) -> io::Result<()>) -> io::Result<()> {
+        use std::io::{BufRead, Seek};
+        if let Some(spill) = &mut self.spill {
+            let spilled = |e: io::Error| {
+                io::Error::new(
+                    e.kind(),
+                    format!("the temporary file of the flows table: {e}"),
+                )
+            };
+            spill.flush().map_err(spilled)?;
+            let file = spill.get_mut();
+            file.seek(io::SeekFrom::Start(0)).map_err(spilled)?;
+            let mut lines = io::BufReader::new(&*file);
+            let mut line = String::new();
+            for _ in 0..self.spilled {
+                line.clear();
+                lines.read_line(&mut line).map_err(spilled)?;
+                let mut cells = Cells::default();
+                for (cell, text) in cells
+                    .iter_mut()
+                    .zip(line.trim_end_matches('\n').split('\t'))
+                {
+                    *cell = text.replace(SPILLED_BREAK, "\n");
+                }
+                f(&cells)?;
+            }
+        }
+        self.memory.iter().try_for_each(f)
+    }
+
+    /// Draws the table to `out`, with a line break after it. With a width, columns are left
+    /// out (in [`DROP_ORDER`]) until each line fits, and a last line names them; cells never
+    /// wrap, so addresses and times stay whole.
+    pub fn write(mut self, out: &mut dyn io::Write, layout: Layout) -> io::Result<()> {
+        // Every line of the table is as wide as its borders: each cell is padded to its
+        // column's width.
+        let width_of = |hidden: &[usize]| {
+            let shown = (0..COLUMNS.len()).filter(|c| !hidden.contains(c));
+            shown.clone().map(|c| self.widths[c] + 2).sum::<usize>() + shown.count() + 1
+        };
+        let mut hidden: Vec<usize> = Vec::new();
+        for &col in &DROP_ORDER {
+            if layout
+                .width
+                .is_none_or(|w| width_of(&hidden) <= usize::from(w))
+            {
+                break;
+            }
+            hidden.push(col);
+        }
+        self.draw(out, &hidden, layout.color)?;
+        if hidden.is_empty() {
+            return Ok(());
+        }
+        let mut names: Vec<&str> = hidden.iter().map(|&c| COLUMNS[c]).collect();
+        names.sort_by_key(|n| COLUMNS.iter().position(|c| c == n));
+        let note = format!(
+            "(left out to fit {} columns: {}; `--format tsv` or `jsonl` has them all)",
+            layout.width.unwrap_or_default(),
+            names.join(", ")
+        );
+        writeln!(out, "{}", wrap(&note, layout.width))
+    }
+
+    /// The table without the `hidden` columns, each line ended by a line break.
+    fn draw(&mut self, out: &mut dyn io::Write, hidden: &[usize], color: bool) -> io::Result<()> {
+        let shown: Vec<usize> = (0..COLUMNS.len()).filter(|c| !hidden.contains(c)).collect();
+        let widths = self.widths;
+        let mut line = String::new();
+        let border = |line: &mut String, [left, fill, junction, right]: [char; 4]| {
+            line.clear();
+            line.push(left);
+            for (i, &c) in shown.iter().enumerate() {
+                if i > 0 {
+                    line.push(junction);
+                }
+                line.extend(std::iter::repeat_n(fill, widths[c] + 2));
+            }
+            line.push(right);
+            line.push('\n');
+        };
+        border(&mut line, ['┌', '─', '┬', '┐']);
+        out.write_all(line.as_bytes())?;
+        let header = COLUMNS.map(String::from);
+        draw_row(&mut line, &header, &shown, &widths, color, true);
+        out.write_all(line.as_bytes())?;
+        border(&mut line, ['╞', '═', '╪', '╡']);
+        out.write_all(line.as_bytes())?;
+        self.for_each(|cells| {
+            draw_row(&mut line, cells, &shown, &widths, color, false);
+            out.write_all(line.as_bytes())
+        })?;
+        border(&mut line, ['└', '─', '┴', '┘']);
+        out.write_all(line.as_bytes())
+    }
+}
+
+/// One row's lines (a line per line of its tallest cell) into `line`: each cell padded to its
+/// column's width with a space either side, the client and server coloured (the header bold)
+/// when asked; a cell with fewer lines is blank below, uncoloured, as comfy-table draws it.
+fn draw_row(
+    line: &mut String,
+    cells: &Cells,
+    shown: &[usize],
+    widths: &[usize; 13],
+    color: bool,
+    header: bool,
+) {
+    line.clear();
+    let height = shown
+        .iter()
+        .map(|&c| cells[c].split('\n').count())
+        .max()
+        .unwrap_or(1);
+    for n in 0..height {
+        line.push('│');
+        for (i, &c) in shown.iter().enumerate() {
+            if i > 0 {
+                line.push('┆');
+            }
+            let Some(text) = cells[c].split('\n').nth(n) else {
+                line.extend(std::iter::repeat_n(' ', widths[c] + 2));
+                continue;
+            };
+            let (on, off) = match (color, header, c) {
+                (false, _, _) => ("", ""),
+                (true, true, _) => ("\x1b[1m", "\x1b[0m"),
+                (true, false, 5) => ("\x1b[38;5;12m", "\x1b[39m"),
+                (true, false, 6) => ("\x1b[38;5;10m", "\x1b[39m"),
+                (true, false, _) => ("", ""),
+            };
+            line.push_str(on);
+            line.push(' ');
+            line.push_str(text);
+            line.extend(std::iter::repeat_n(
+                ' ',
+                widths[c].saturating_sub(text.width()) + 1,
+            ));
+            line.push_str(off);
+        }
+        line.push_str("│\n");
+    }
+}
+
+/// The summaries as a table for a terminal ([`TableRows::write`] of them all).
+pub fn table(rows: &[FlowRow], layout: Layout) -> String {
+    let mut t = TableRows::new();
+    let mut out = Vec::new();
+    rows.iter()
+        .try_for_each(|r| t.push(r))
+        .and_then(|()| t.write(&mut out, layout))
+        .expect("writes to memory");
+    let mut text = String::from_utf8(out).expect("the table is text");
+    text.pop();
+    text
 }
 
 /// `text` broken at spaces into lines of at most `width` characters.
@@ -209,7 +419,9 @@ fn wrap(text: &str, width: Option<u16>) -> String {
     lines.join("\n")
 }
 
-fn render(cells: &[[String; 13]], hidden: &[usize], color: bool) -> String {
+/// comfy-table's drawing of the same cells: what [`TableRows::write`] is held to.
+#[cfg(test)]
+fn render(cells: &[Cells], hidden: &[usize], color: bool) -> String {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
     if color {
@@ -390,5 +602,99 @@ fn detection_word(d: &Detection) -> String {
             format!("{what} announced on #{announced_by}")
         }
         Detection::Content => "content".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Cell text as the table gets it: ASCII words, wide and zero-width characters, empty
+    /// cells, cells of several lines (anomalies are one a line).
+    fn cell() -> impl Strategy<Value = String> {
+        let line = proptest::collection::vec(
+            prop_oneof![
+                "[a-z0-9 ./:()-]{0,12}",
+                proptest::sample::select(vec!["日本", "é", "e\u{301}", "🍕", "×", "→", "\\x1B"])
+                    .prop_map(String::from),
+            ],
+            0..3,
+        )
+        .prop_map(|parts| parts.concat());
+        proptest::collection::vec(line, 1..4).prop_map(|lines| lines.join("\n"))
+    }
+
+    fn drawn(rows: &[Cells], hidden: &[usize], color: bool, keep: usize) -> String {
+        let mut t = TableRows {
+            keep,
+            ..TableRows::new()
+        };
+        for r in rows {
+            t.push_cells(r.clone()).expect("push");
+        }
+        let mut out = Vec::new();
+        t.draw(&mut out, hidden, color).expect("draw");
+        String::from_utf8(out).expect("text")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// The table drawn a line at a time is comfy-table's, byte for byte: any cells, any
+        /// of the column sets the layout leaves, with and without colour, rows in memory or
+        /// through the temporary file.
+        #[test]
+        fn the_table_is_drawn_as_comfy_table_draws_it(
+            rows in proptest::collection::vec(proptest::array::uniform13(cell()), 1..6),
+            dropped in 0..=DROP_ORDER.len(),
+            color in any::<bool>(),
+            keep in 1..4usize,
+        ) {
+            let hidden = &DROP_ORDER[..dropped];
+            let want = format!("{}\n", render(&rows, hidden, color));
+            prop_assert_eq!(drawn(&rows, hidden, color, TABLE_ROWS_IN_MEMORY), want.clone());
+            prop_assert_eq!(drawn(&rows, hidden, color, keep), want);
+        }
+    }
+
+    /// A narrow terminal leaves columns out in order until the table fits, and says which.
+    #[test]
+    fn a_narrow_table_leaves_columns_out_until_it_fits() {
+        let row: Cells = std::array::from_fn(|c| format!("{}-{c}", "x".repeat(c)));
+        let mut whole = TableRows::new();
+        whole.push_cells(row.clone()).expect("push");
+        let mut out = Vec::new();
+        whole.write(&mut out, Layout::default()).expect("write");
+        let full = String::from_utf8(out)
+            .expect("text")
+            .lines()
+            .map(|l| l.chars().count())
+            .max();
+        let full = full.unwrap_or(0);
+        for width in [60u16, 100, 140, 180, 400] {
+            let mut t = TableRows::new();
+            t.push_cells(row.clone()).expect("push");
+            let mut out = Vec::new();
+            t.write(
+                &mut out,
+                Layout {
+                    width: Some(width),
+                    color: false,
+                },
+            )
+            .expect("write");
+            let text = String::from_utf8(out).expect("text");
+            let table: Vec<&str> = text.lines().take_while(|l| !l.starts_with('(')).collect();
+            let widest = table.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+            let left_out = text.lines().any(|l| l.starts_with("(left out to fit"));
+            // Fits, unless every column that may go has gone; a note exactly when some did.
+            let all_dropped = table[1].matches('┆').count() + 1 == COLUMNS.len() - DROP_ORDER.len();
+            assert!(
+                widest <= usize::from(width) || all_dropped,
+                "{width}: {text}"
+            );
+            assert_eq!(left_out, full > usize::from(width), "{width}: {text}");
+        }
     }
 }

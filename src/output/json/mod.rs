@@ -24,6 +24,38 @@ pub fn write_flow_rows_json<W: Write>(mut out: W, rows: &[FlowRow]) -> io::Resul
     out.write_all(b"\n")
 }
 
+/// `flows --format json` a row at a time: the same bytes as [`write_flow_rows_json`] of all
+/// the rows (serde_json's pretty array), without holding them.
+#[derive(Default)]
+pub struct FlowRowsJson {
+    rows: u64,
+    scratch: Vec<u8>,
+}
+
+impl FlowRowsJson {
+    /// The next row.
+    pub fn row<W: Write>(&mut self, out: &mut W, row: &FlowRow) -> io::Result<()> {
+        out.write_all(if self.rows == 0 { b"[\n  " } else { b",\n  " })?;
+        self.scratch.clear();
+        serde_json::to_writer_pretty(&mut self.scratch, &row.wire())?;
+        // One level deeper than alone: each line after the first two more spaces in. A JSON
+        // string holds no raw line break, so every one is between tokens.
+        for (i, line) in self.scratch.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                out.write_all(b"\n  ")?;
+            }
+            out.write_all(line)?;
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The end of the array (all of it when there was no row).
+    pub fn finish<W: Write>(self, mut out: W) -> io::Result<()> {
+        out.write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" })
+    }
+}
+
 /// Capacity the scratch buffer of one event keeps between events; an event larger than this
 /// (a long payload in base64) grows it for itself, and it shrinks back after.
 pub const SCRATCH_KEEP: usize = 64 * 1024;
@@ -115,5 +147,51 @@ impl<W: Write> Sink for JsonArray<W> {
         self.out
             .write_all(if self.first { b"[]\n" } else { b"\n]\n" })?;
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::flows::FlowsReport;
+
+    /// The JSON array written a row at a time is the one written whole: for the rows of every
+    /// bundled capture (gaps, anomalies, every detection), and for no row.
+    #[test]
+    fn flow_rows_stream_as_the_whole_array_is_written() {
+        let dir = format!("{}/captures", env!("CARGO_MANIFEST_DIR"));
+        let mut captures: Vec<_> = std::fs::read_dir(&dir)
+            .expect("captures/")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+            .collect();
+        captures.sort();
+        assert!(captures.len() > 10);
+        let mut all: Vec<FlowRow> = Vec::new();
+        for path in captures {
+            let mut report = FlowsReport::new();
+            let file = path.to_string_lossy().into_owned();
+            let mut source = crate::capture::FileSource::new(vec![file], None);
+            let mut decoder = crate::session::Decoder::new(&mut report);
+            crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder)
+                .expect("run");
+            drop(decoder);
+            all.extend(report.rows().expect("rows"));
+        }
+        assert!(all.len() > 50, "{}", all.len());
+        for rows in [&all[..], &all[..1], &[]] {
+            let mut whole = Vec::new();
+            write_flow_rows_json(&mut whole, rows).expect("whole");
+            let mut streamed = Vec::new();
+            let mut json = FlowRowsJson::default();
+            for r in rows {
+                json.row(&mut streamed, r).expect("row");
+            }
+            json.finish(&mut streamed).expect("finish");
+            assert_eq!(
+                String::from_utf8(streamed).expect("text"),
+                String::from_utf8(whole).expect("text")
+            );
+        }
     }
 }
