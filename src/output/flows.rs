@@ -187,6 +187,14 @@ impl Default for TableRows {
     }
 }
 
+/// An error of the table's temporary file, saying so.
+fn spill_error(e: io::Error) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        format!("the temporary file of the flows table: {e}"),
+    )
+}
+
 /// What stands for a cell's line break in the temporary file (cells hold no control
 /// character of their own: text from the capture is escaped).
 const SPILLED_BREAK: char = '\u{1e}';
@@ -225,14 +233,20 @@ impl TableRows {
             )?));
         }
         let out = self.spill.as_mut().expect("made above");
+        let mut line = String::new();
         for cells in self.memory.drain(..) {
+            line.clear();
             for (i, cell) in cells.iter().enumerate() {
                 if i > 0 {
-                    out.write_all(b"\t")?;
+                    line.push('\t');
                 }
-                out.write_all(cell.replace('\n', &SPILLED_BREAK.to_string()).as_bytes())?;
+                line.extend(
+                    cell.chars()
+                        .map(|c| if c == '\n' { SPILLED_BREAK } else { c }),
+                );
             }
-            out.write_all(b"\n")?;
+            line.push('\n');
+            out.write_all(line.as_bytes()).map_err(spill_error)?;
             self.spilled += 1;
         }
         Ok(())
@@ -242,12 +256,7 @@ impl TableRows {
     fn for_each(&mut self, mut f: impl FnMut(&Cells) -> io::Result<()>) -> io::Result<()> {
         use std::io::{BufRead, Seek};
         if let Some(spill) = &mut self.spill {
-            let spilled = |e: io::Error| {
-                io::Error::new(
-                    e.kind(),
-                    format!("the temporary file of the flows table: {e}"),
-                )
-            };
+            let spilled = spill_error;
             spill.flush().map_err(spilled)?;
             let file = spill.get_mut();
             file.seek(io::SeekFrom::Start(0)).map_err(spilled)?;

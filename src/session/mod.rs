@@ -761,4 +761,4 @@ fn looks_like_host_port(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

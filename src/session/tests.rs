@@ -926,8 +926,8 @@ impl Sink for ConnectionsOnly {
     }
 }
 
-/// The bundled captures, sorted.
-fn bundled_captures() -> Vec<std::path::PathBuf> {
+/// The bundled captures, sorted (for the tests of other modules too).
+pub(crate) fn bundled_captures() -> Vec<std::path::PathBuf> {
     let dir = format!("{}/captures", env!("CARGO_MANIFEST_DIR"));
     let mut captures: Vec<_> = std::fs::read_dir(&dir)
         .expect("captures/")
@@ -940,7 +940,7 @@ fn bundled_captures() -> Vec<std::path::PathBuf> {
 }
 
 /// Decodes a capture file into `sink`.
-fn decode_file(path: &std::path::Path, sink: &mut dyn Sink) {
+pub(crate) fn decode_file(path: &std::path::Path, sink: &mut dyn Sink) {
     let file = path.to_string_lossy().into_owned();
     let mut source = crate::capture::FileSource::new(vec![file], None);
     let mut decoder = Decoder::new(sink);

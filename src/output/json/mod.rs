@@ -159,23 +159,10 @@ mod tests {
     /// bundled capture (gaps, anomalies, every detection), and for no row.
     #[test]
     fn flow_rows_stream_as_the_whole_array_is_written() {
-        let dir = format!("{}/captures", env!("CARGO_MANIFEST_DIR"));
-        let mut captures: Vec<_> = std::fs::read_dir(&dir)
-            .expect("captures/")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
-            .collect();
-        captures.sort();
-        assert!(captures.len() > 10);
         let mut all: Vec<FlowRow> = Vec::new();
-        for path in captures {
+        for path in crate::session::tests::bundled_captures() {
             let mut report = FlowsReport::new();
-            let file = path.to_string_lossy().into_owned();
-            let mut source = crate::capture::FileSource::new(vec![file], None);
-            let mut decoder = crate::session::Decoder::new(&mut report);
-            crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder)
-                .expect("run");
-            drop(decoder);
+            crate::session::tests::decode_file(&path, &mut report);
             all.extend(report.rows().expect("rows"));
         }
         assert!(all.len() > 50, "{}", all.len());
