@@ -48,8 +48,9 @@ pub fn pipeline_frames(linktype: LinkType, frames: Vec<&[u8]>) {
     let _ = crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder);
 }
 
-/// Splits arbitrary bytes into frames (a link-type byte, whose top bit sets a tiny memcap,
-/// then for each frame a length byte and that many bytes) and runs them.
+/// Splits arbitrary bytes into frames (a link-type byte, whose top bit sets a tiny memcap and
+/// next bit a table of three connections, then for each frame a length byte and that many
+/// bytes) and runs them.
 pub fn pipeline(data: &[u8]) {
     frames_into(data, &mut Discard);
 }
@@ -334,10 +335,18 @@ fn frames_into(data: &[u8], sink: &mut dyn crate::event::Sink) {
         frames.push(&tail[..n]);
         rest = &tail[n..];
     }
+    // The next bit caps the connection table at three, so that eviction (and the reuse of
+    // the LRU's slots it brings) is explored too.
+    let max_connections = if lt & 0x40 != 0 {
+        3
+    } else {
+        crate::pipeline::msn_config().max_connections
+    };
     let mut source = FrameSource::new(linktype, frames);
     let mut decoder = Decoder::new(sink).with_memcap(memcap);
     let config = crate::flow::FlowConfig {
         memcap,
+        max_connections,
         ..crate::pipeline::msn_config()
     };
     let _ = crate::pipeline::run(&mut source, config, &mut decoder);
