@@ -68,6 +68,39 @@ pub const SECRET_HEADERS: &[&str] = &["MSPAuth", "MSPProf", "AuthCookie", "Nonce
 /// (a one-digit `MSPProf` would otherwise take every `1` with it).
 pub const MIN_SCAN_LEN: usize = 6;
 
+/// The punctuation around values, where the search of free text also splits a word (a
+/// table: this is asked of every byte of every payload).
+const IS_PUNCT: [bool; 256] = {
+    let mut table = [false; 256];
+    let punct = b",;:&\"'<>()[]{}|=\\";
+    let mut i = 0;
+    while i < punct.len() {
+        table[punct[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// The lengths of the secrets ever remembered, one bit each (the last one for every length
+/// from 255 up). Lengths are only added, never taken out when the map forgets a secret: a
+/// length set for nothing costs a lookup that finds nothing, and a word whose length is not
+/// set cannot be a remembered secret. Most words of free text have a length no secret has,
+/// and looking each up was most of the cost of `--redact`.
+#[derive(Clone, Debug, Default)]
+struct KnownLengths([u64; 4]);
+
+impl KnownLengths {
+    fn add(&mut self, len: usize) {
+        let n = len.min(255);
+        self.0[n / 64] |= 1 << (n % 64);
+    }
+
+    fn may_hold(&self, len: usize) -> bool {
+        let n = len.min(255);
+        self.0[n / 64] & (1 << (n % 64)) != 0
+    }
+}
+
 /// Secrets remembered to be replaced wherever they show up again.
 pub const MAX_KNOWN_SECRETS: usize = 4096;
 
@@ -99,6 +132,9 @@ pub struct Redactor {
     policy: Policy,
     /// Secret bytes → token, for the search of free text.
     known: FifoMap<Vec<u8>, String>,
+    /// The lengths of the secrets remembered ([`KnownLengths`]): a word of another length is
+    /// not looked up.
+    known_lengths: KnownLengths,
     /// Lower-case handle → number.
     handles: HashMap<String, usize>,
 }
@@ -109,6 +145,7 @@ impl Redactor {
             mac: <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key"),
             policy,
             known: FifoMap::new(MAX_KNOWN_SECRETS),
+            known_lengths: KnownLengths::default(),
             handles: HashMap::new(),
         }
     }
@@ -141,7 +178,7 @@ impl Redactor {
         let token = self.token(secret);
         let mut remember = |s: &[u8]| {
             if s.len() >= MIN_SCAN_LEN {
-                self.known.insert(s.to_vec(), token.clone());
+                self.remember(s.to_vec(), token.clone());
             }
         };
         remember(secret);
@@ -154,6 +191,20 @@ impl Redactor {
             }
         }
         token
+    }
+
+    /// Remembers `secret` for the search of free text.
+    fn remember(&mut self, secret: Vec<u8>, token: String) {
+        self.known_lengths.add(secret.len());
+        self.known.insert(secret, token);
+    }
+
+    /// The token of a remembered secret.
+    fn known_token(&self, word: &[u8]) -> Option<&String> {
+        if !self.known_lengths.may_hold(word.len()) {
+            return None;
+        }
+        self.known.get(word)
     }
 
     /// Rewrites one event; `None` when nothing in it could need redacting.
@@ -231,7 +282,7 @@ impl Redactor {
                 if is_name {
                     names.push((f.clone(), token.clone()));
                 } else if f != first {
-                    self.known.insert(f.as_bytes().to_vec(), token.clone());
+                    self.remember(f.as_bytes().to_vec(), token.clone());
                 }
                 exact.push((f.clone(), token.clone()));
             }
@@ -552,7 +603,7 @@ impl Redactor {
                 continue;
             }
             let word = &text[start..i];
-            match self.known.get(word) {
+            match self.known_token(word) {
                 Some(token) => out.extend_from_slice(token.as_bytes()),
                 None => self.scrub_fine(word, &mut out),
             }
@@ -568,15 +619,14 @@ impl Redactor {
     }
 
     fn scrub_fine(&mut self, word: &[u8], out: &mut Vec<u8>) {
-        const PUNCT: &[u8] = b",;:&\"'<>()[]{}|=\\";
         let mut start = 0;
         for i in 0..=word.len() {
-            if i < word.len() && !PUNCT.contains(&word[i]) {
+            if i < word.len() && !IS_PUNCT[usize::from(word[i])] {
                 continue;
             }
             let piece = &word[start..i];
             match (piece.len() >= MIN_SCAN_LEN)
-                .then(|| self.known.get(piece))
+                .then(|| self.known_token(piece))
                 .flatten()
             {
                 Some(token) => out.extend_from_slice(token.as_bytes()),
@@ -714,6 +764,42 @@ mod tests {
 
     fn s(r: &mut Redactor, text: &str) -> String {
         String::from_utf8(r.scrub(text.as_bytes())).unwrap()
+    }
+
+    proptest::proptest! {
+        /// The length filter never hides a remembered secret: a word is found exactly when
+        /// the map holds it, whatever the lengths (past 255 they share one bit), and even
+        /// after the map has forgotten older secrets.
+        #[test]
+        fn the_length_filter_never_hides_a_secret(
+            secrets in proptest::collection::vec(
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), 0..12),
+            words in proptest::collection::vec(
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), 0..12),
+        ) {
+            let mut a = r(Policy::default());
+            a.known = FifoMap::new(4);
+            for (i, secret) in secrets.iter().enumerate() {
+                a.remember(secret.clone(), format!("t{i}"));
+            }
+            for w in secrets.iter().chain(&words) {
+                proptest::prop_assert_eq!(a.known_token(w), a.known.get(w.as_slice()));
+            }
+        }
+    }
+
+    #[test]
+    fn the_length_filter_skips_only_lengths_no_secret_has() {
+        let mut lengths = KnownLengths::default();
+        for n in [6, 63, 64, 254, 300] {
+            lengths.add(n);
+        }
+        for n in [6, 63, 64, 254, 255, 256, 300, 10_000] {
+            assert!(lengths.may_hold(n), "{n}");
+        }
+        for n in [0, 5, 7, 62, 65, 253] {
+            assert!(!lengths.may_hold(n), "{n}");
+        }
     }
 
     #[test]
