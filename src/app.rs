@@ -110,23 +110,21 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
     let table_rows = std::cell::RefCell::new(TableRows::new());
     let json_rows = std::cell::RefCell::new(json::FlowRowsJson::default());
     let mut report = match args.format {
-        FlowsFormat::Jsonl => FlowsReport::streaming(Box::new(|row| {
+        FlowsFormat::Jsonl => FlowsReport::new(Box::new(|row| {
             let mut o = out.borrow_mut();
             serde_json::to_writer(&mut *o, &row.wire())?;
             o.write_all(b"\n")
         })),
         FlowsFormat::Tsv => {
             crate::output::flows::tsv_header(&mut *out.borrow_mut())?;
-            FlowsReport::streaming(Box::new(|row| {
+            FlowsReport::new(Box::new(|row| {
                 crate::output::flows::tsv_row(&mut *out.borrow_mut(), row)
             }))
         }
-        FlowsFormat::Json => FlowsReport::streaming(Box::new(|row| {
+        FlowsFormat::Json => FlowsReport::new(Box::new(|row| {
             json_rows.borrow_mut().row(&mut *out.borrow_mut(), row)
         })),
-        FlowsFormat::Table => {
-            FlowsReport::streaming(Box::new(|row| table_rows.borrow_mut().push(row)))
-        }
+        FlowsFormat::Table => FlowsReport::new(Box::new(|row| table_rows.borrow_mut().push(row))),
     };
     let mut redact = Redact::new(&mut report, redactor(&args.redact)?);
     let mut decoder = Decoder::new(&mut redact).with_memcap(config.memcap);
@@ -140,8 +138,7 @@ fn flows(args: FlowsArgs) -> io::Result<Outcome> {
     if let Some(d) = dump {
         d.finish()?;
     }
-    // Streaming: every row written, the last held-back ones now.
-    report.rows()?;
+    report.finish_rows()?;
     let mut out = out.borrow_mut();
     match args.format {
         FlowsFormat::Table => {

@@ -40,60 +40,43 @@ impl FlowRow {
     }
 }
 
-/// A writer of one row (a JSON line, a TSV line) for [`FlowsReport::streaming`].
+/// A writer of one row (a JSON line, a TSV line, a row of the table) for [`FlowsReport`].
 pub type RowWriter<'a> = Box<dyn FnMut(&FlowRow) -> io::Result<()> + 'a>;
 
-/// The rows of the connections as the decoder reports them closed: collected (for a program
-/// that wants them all), or written as soon as they can be in id order
-/// ([`FlowsReport::streaming`], for every output of `flows`). Streaming holds only the rows that
-/// closed before a connection with a smaller id, so memory does not grow with the number of
-/// connections that have ended (a connection open for the whole capture holds back those
-/// behind it).
-#[derive(Default)]
+/// The rows of the connections as the decoder reports them closed, written in id order as
+/// soon as every smaller id has closed. Only the rows that closed before a connection with a
+/// smaller id are held, so memory does not grow with the number of connections that have
+/// ended (a connection open for the whole capture holds back those behind it).
 pub struct FlowsReport<'a> {
-    rows: Vec<FlowRow>,
-    stream: Option<RowWriter<'a>>,
-    /// Streaming: the next id to write, and the rows waiting for it.
+    write: RowWriter<'a>,
+    /// The next id to write, and the rows waiting for it.
     next: u64,
     pending: std::collections::BTreeMap<u64, FlowRow>,
 }
 
 impl<'a> FlowsReport<'a> {
-    pub fn new() -> FlowsReport<'a> {
-        FlowsReport::default()
-    }
-
     /// Rows go to `write` in id order as soon as every smaller id has closed.
-    pub fn streaming(write: RowWriter<'a>) -> FlowsReport<'a> {
+    pub fn new(write: RowWriter<'a>) -> FlowsReport<'a> {
         FlowsReport {
-            stream: Some(write),
+            write,
             next: 1,
-            ..FlowsReport::default()
+            pending: std::collections::BTreeMap::new(),
         }
     }
 
-    /// The rows of every connection, in id order (none when streaming: they were written).
-    pub fn rows(mut self) -> io::Result<Vec<FlowRow>> {
-        if let Some(write) = &mut self.stream {
-            // Ids that never closed cannot exist (every connection closes by the end), but a
-            // gap in the ids must not keep rows unwritten.
-            for row in std::mem::take(&mut self.pending).into_values() {
-                write(&row)?;
-            }
-            return Ok(Vec::new());
+    /// Writes the rows still held back, in id order. Ids that never closed cannot exist
+    /// (every connection closes by the end), but a gap in the ids must not keep rows unwritten.
+    pub fn finish_rows(mut self) -> io::Result<()> {
+        for row in std::mem::take(&mut self.pending).into_values() {
+            (self.write)(&row)?;
         }
-        self.rows.sort_by_key(|r| r.summary.id);
-        Ok(self.rows)
+        Ok(())
     }
 
     fn add(&mut self, row: FlowRow) -> io::Result<()> {
-        let Some(write) = &mut self.stream else {
-            self.rows.push(row);
-            return Ok(());
-        };
         self.pending.insert(row.summary.id.0, row);
         while let Some(row) = self.pending.remove(&self.next) {
-            write(&row)?;
+            (self.write)(&row)?;
             self.next += 1;
         }
         Ok(())
@@ -390,19 +373,6 @@ fn draw_row(
         }
         line.push_str("│\n");
     }
-}
-
-/// The summaries as a table for a terminal ([`TableRows::write`] of them all).
-pub fn table(rows: &[FlowRow], layout: Layout) -> String {
-    let mut t = TableRows::new();
-    let mut out = Vec::new();
-    rows.iter()
-        .try_for_each(|r| t.push(r))
-        .and_then(|()| t.write(&mut out, layout))
-        .expect("writes to memory");
-    let mut text = String::from_utf8(out).expect("the table is text");
-    text.pop();
-    text
 }
 
 /// `text` broken at spaces into lines of at most `width` characters.

@@ -16,16 +16,8 @@ use crate::event::{Event, Sink};
 use crate::output::flows::FlowRow;
 use std::io::{self, Write};
 
-/// `flows --format jsonl`: one row per line.
-/// `flows --format json`: one indented array.
-pub fn write_flow_rows_json<W: Write>(mut out: W, rows: &[FlowRow]) -> io::Result<()> {
-    let rows: Vec<_> = rows.iter().map(FlowRow::wire).collect();
-    serde_json::to_writer_pretty(&mut out, &rows)?;
-    out.write_all(b"\n")
-}
-
-/// `flows --format json` a row at a time: the same bytes as [`write_flow_rows_json`] of all
-/// the rows (serde_json's pretty array), without holding them.
+/// `flows --format json`: the rows as one indented array (serde_json's pretty form of them
+/// all), written a row at a time without holding them.
 #[derive(Default)]
 pub struct FlowRowsJson {
     rows: u64,
@@ -161,14 +153,21 @@ mod tests {
     fn flow_rows_stream_as_the_whole_array_is_written() {
         let mut all: Vec<FlowRow> = Vec::new();
         for path in crate::session::tests::bundled_captures() {
-            let mut report = FlowsReport::new();
+            let rows = std::cell::RefCell::new(Vec::new());
+            let mut report = FlowsReport::new(Box::new(|r| {
+                rows.borrow_mut().push(r.clone());
+                Ok(())
+            }));
             crate::session::tests::decode_file(&path, &mut report);
-            all.extend(report.rows().expect("rows"));
+            report.finish_rows().expect("rows");
+            all.extend(rows.into_inner());
         }
         assert!(all.len() > 50, "{}", all.len());
         for rows in [&all[..], &all[..1], &[]] {
-            let mut whole = Vec::new();
-            write_flow_rows_json(&mut whole, rows).expect("whole");
+            // serde_json's pretty form of the whole array.
+            let wires: Vec<_> = rows.iter().map(FlowRow::wire).collect();
+            let mut whole = serde_json::to_vec_pretty(&wires).expect("whole");
+            whole.push(b'\n');
             let mut streamed = Vec::new();
             let mut json = FlowRowsJson::default();
             for r in rows {
