@@ -134,6 +134,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct CaptureArgs {
     /// Capture files (pcap or pcapng), read in order as one capture; `-` is standard input.
+    /// A pcapng file's interfaces may differ in link type: each packet is read with its own.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
 
@@ -144,7 +145,8 @@ pub struct CaptureArgs {
     #[arg(long = "port", value_name = "PORT")]
     pub ports: Vec<u16>,
 
-    /// A BPF filter expression (tcpdump syntax), after `--`.
+    /// A BPF filter expression (tcpdump syntax), after `--`, compiled for each link type the
+    /// capture holds.
     #[arg(last = true, value_name = "FILTER")]
     pub filter: Vec<String>,
 

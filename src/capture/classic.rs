@@ -240,16 +240,20 @@ pub(super) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize>
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::capture::{FileSource, PacketSource};
     use proptest::prelude::*;
 
     /// What a source gives for a file: each packet's number, time, link type, bytes and
     /// wire length, then the error that ended it, if any.
-    type Seen = (Vec<(u64, String, String, Vec<u8>, u32)>, Option<String>);
+    pub(in crate::capture) type Seen = (Vec<(u64, String, String, Vec<u8>, u32)>, Option<String>);
 
-    fn read_all(path: &str, filter: Option<&str>, libpcap_only: bool) -> Seen {
+    pub(in crate::capture) fn read_all(
+        path: &str,
+        filter: Option<&str>,
+        libpcap_only: bool,
+    ) -> Seen {
         let mut source = FileSource::new(vec![path.to_string()], filter.map(str::to_string));
         if libpcap_only {
             source = source.libpcap_only();

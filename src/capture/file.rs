@@ -1,8 +1,10 @@
 //! Offline capture files (classic pcap at micro- or nanosecond precision, and pcapng), opened
 //! through libpcap by way of the `pcap` crate, which checks the header and compiles the
-//! filter. The records of a classic pcap file on disk are then read by
-//! [`super::classic::ClassicReader`], which gives what libpcap would, faster; pcapng, older
-//! pcap versions, standard input and compressed files are read by libpcap.
+//! filter. The packets of a file on disk are then read by our own readers, which give what
+//! libpcap would, faster: [`super::classic::ClassicReader`] for classic pcap,
+//! [`super::pcapng::PcapngReader`] for pcapng (which also reads the interfaces of other link
+//! types that libpcap refuses). Older pcap versions, standard input and compressed files are
+//! read by libpcap.
 //!
 //! Several files are read one after the other as a single capture: frame numbers keep
 //! counting across them. `-` names standard input. Timestamps are always requested at
@@ -14,6 +16,7 @@
 //! anything is decoded, so that a typo in the last name does not come after pages of output.
 
 use super::classic::{ClassicReader, read_up_to};
+use super::pcapng::PcapngReader;
 use super::{CaptureError, FileMap, LinkType, PacketSource, RawPacket, SourceNotice, Timestamp};
 use pcap::{Capture, Offline, Precision};
 use std::io::{self, BufRead, Write};
@@ -213,9 +216,9 @@ pub struct FileSource {
     next_path: usize,
     /// The open file, its link type, and the user's filter compiled for that link type.
     current: Option<Opened>,
-    /// Whether classic pcap files on disk are read by [`ClassicReader`] (else by libpcap,
-    /// as every other input is).
-    classic: bool,
+    /// Whether files on disk are read by our own readers, [`ClassicReader`] and
+    /// [`PcapngReader`] (else by libpcap, as every other input is).
+    own_readers: bool,
     current_name: String,
     filter: Option<String>,
     index: u64,
@@ -241,7 +244,7 @@ impl FileSource {
             current: None,
             current_name: String::new(),
             filter,
-            classic: true,
+            own_readers: true,
             index: 0,
             buf: Vec::new(),
             decompressing: None,
@@ -278,10 +281,10 @@ impl FileSource {
         }
     }
 
-    /// Reads every file through libpcap, classic pcap files too: for the tests that hold
-    /// our own classic pcap reader (`capture::classic`) to libpcap's answers.
+    /// Reads every file through libpcap, including those our own readers take: for the tests
+    /// that hold those readers (`capture::classic`, `capture::pcapng`) to libpcap's answers.
     pub fn libpcap_only(mut self) -> FileSource {
-        self.classic = false;
+        self.own_readers = false;
         self
     }
 
@@ -326,21 +329,54 @@ impl FileSource {
                 })?),
                 None => None,
             };
-        let linktype = LinkType::from_dlt(cap.get_datalink().0);
-        // libpcap has checked the header and compiled the filter; a classic pcap file on disk
-        // is then read by our own reader, which gives the same records faster.
-        let classic = match kind {
-            Some(FileKind::Pcap) if self.classic => {
-                ClassicReader::open(name).map_err(|e| self.error(name, e))?
-            }
+        let dlt = cap.get_datalink().0;
+        let linktype = LinkType::from_dlt(dlt);
+        // libpcap has checked the header and compiled the filter; a file on disk is then read
+        // by our own reader, which gives the same packets faster.
+        let own = match kind {
+            Some(FileKind::Pcap) if self.own_readers => ClassicReader::open(name)
+                .map_err(|e| self.error(name, e))?
+                .map(Own::Classic),
+            Some(FileKind::Pcapng) if self.own_readers => PcapngReader::open(name, dlt)
+                .map_err(|e| self.error(name, e))?
+                .map(|r| Own::Pcapng(r, Vec::new())),
             _ => None,
         };
         Ok(Opened {
             cap,
             linktype,
+            dlt,
             program,
-            classic,
+            own,
         })
+    }
+
+    /// Whether the user's filter keeps `data`, a packet of link type `dlt` from a pcapng
+    /// file: the filter compiled for the file's first link type, or for another one (compiled
+    /// once, kept in `others`).
+    fn pcapng_filter(
+        filter: Option<&str>,
+        program: Option<&pcap::BpfProgram>,
+        first_dlt: i32,
+        others: &mut Vec<(i32, pcap::BpfProgram)>,
+        dlt: i32,
+        data: &[u8],
+    ) -> Result<bool, String> {
+        let (Some(expr), Some(program)) = (filter, program) else {
+            return Ok(true);
+        };
+        if dlt == first_dlt {
+            return Ok(program.filter(data));
+        }
+        if let Some((_, p)) = others.iter().find(|(d, _)| *d == dlt) {
+            return Ok(p.filter(data));
+        }
+        let compiled = Capture::dead_with_precision(pcap::Linktype(dlt), Precision::Nano)
+            .and_then(|dead| dead.compile(expr, true))
+            .map_err(|e| format!("bad filter expression `{expr}` for link type {dlt}: {e}"))?;
+        let keep = compiled.filter(data);
+        others.push((dlt, compiled));
+        Ok(keep)
     }
 }
 
@@ -368,12 +404,25 @@ impl FileSource {
 }
 
 /// An open input: libpcap's handle (which checked the header and compiled the filter), the
-/// link type, the filter, and our own reader when the file is one it takes.
+/// link type (as libpcap's `DLT_` number too), the filter, and our own reader when the file
+/// is one it takes.
 struct Opened {
     cap: Capture<Offline>,
     linktype: LinkType,
+    dlt: i32,
     program: Option<pcap::BpfProgram>,
-    classic: Option<ClassicReader<std::io::BufReader<std::fs::File>>>,
+    own: Option<Own>,
+}
+
+/// Our own reader of an open file.
+enum Own {
+    Classic(ClassicReader<std::io::BufReader<std::fs::File>>),
+    /// With the filter compiled for each link type after the file's first (a pcapng file's
+    /// interfaces may differ).
+    Pcapng(
+        PcapngReader<std::io::BufReader<std::fs::File>>,
+        Vec<(i32, pcap::BpfProgram)>,
+    ),
 }
 
 impl PacketSource for FileSource {
@@ -399,18 +448,39 @@ impl PacketSource for FileSource {
             let Some(Opened {
                 cap,
                 linktype,
+                dlt,
                 program,
-                classic,
+                own,
             }) = self.current.as_mut()
             else {
                 continue;
             };
             let linktype = *linktype;
-            if let Some(reader) = classic {
-                match reader.next(&mut self.buf) {
-                    Ok(Some(record)) => {
-                        let kept = program.as_ref().is_none_or(|f| f.filter(&self.buf));
-                        let (secs, nanos) = timeval_parts(record.secs, record.frac_nanos);
+            if let Some(own) = own {
+                let read = match own {
+                    Own::Classic(reader) => reader.next(&mut self.buf).map(|r| {
+                        r.map(|r| {
+                            let kept = program.as_ref().is_none_or(|f| f.filter(&self.buf));
+                            (r.secs, r.frac_nanos, r.origlen, linktype, kept)
+                        })
+                    }),
+                    Own::Pcapng(reader, others) => match reader.next(&mut self.buf) {
+                        Ok(Some(r)) => Self::pcapng_filter(
+                            self.filter.as_deref(),
+                            program.as_ref(),
+                            *dlt,
+                            others,
+                            r.dlt,
+                            &self.buf,
+                        )
+                        .map(|kept| Some((r.secs, r.frac_nanos, r.origlen, r.linktype, kept))),
+                        Ok(None) => Ok(None),
+                        Err(e) => Err(e),
+                    },
+                };
+                match read {
+                    Ok(Some((secs, frac, origlen, linktype, kept))) => {
+                        let (secs, nanos) = timeval_parts(secs, frac);
                         match self.frame_read(Timestamp::new(secs, nanos), kept) {
                             Some(index) => {
                                 return Ok(Some(RawPacket {
@@ -418,7 +488,7 @@ impl PacketSource for FileSource {
                                     ts: Timestamp::new(secs, nanos),
                                     linktype,
                                     data: &self.buf,
-                                    origlen: record.origlen,
+                                    origlen,
                                 }));
                             }
                             None => continue,

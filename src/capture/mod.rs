@@ -10,6 +10,7 @@
 mod classic;
 mod file;
 mod live;
+mod pcapng;
 mod write;
 
 pub use file::{FileKind, FileSource, check_inputs};
