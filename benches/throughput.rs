@@ -11,6 +11,8 @@
 //! (`make bench` makes it with `make pgo`), every msnsniff command runs with it too, marked
 //! `[PGO]`, in the same run. Before timing, the per-verb counts of `read --format jsonl` are
 //! checked against the generator's truth, for each build: a fast wrong answer is no answer.
+//! `stats` also reads the same packets written as pcapng (its MB/s are of the pcap file's
+//! size, so that the two rows compare), and that file's counts are checked too.
 //!
 //! No number here is asserted: the machine is shared and noisy, so speed is judged from the
 //! ratios, never from a timed test.
@@ -85,6 +87,7 @@ fn main() {
     if let Ok(path) = std::env::var("BENCH_GENERATE_TO") {
         let generated = support::msngen::generate(&support::msngen::Options::new(42, mb << 20));
         std::fs::write(&path, &generated.pcap).expect("write capture");
+        std::fs::write(format!("{path}ng"), to_pcapng(&generated.pcap)).expect("write pcapng");
         let truth: Vec<(String, String, u64)> = generated
             .truth
             .commands()
@@ -138,8 +141,11 @@ fn main() {
         Some(p) => builds.push((" [PGO]", p)),
         None => eprintln!("note: no profile-guided build given (BENCH_PGO_BIN); left out"),
     }
+    // The same packets as pcapng, as Wireshark and dumpcap write them: `stats` reads them too.
+    let file_ng = dir.path().join("bench.pcapng");
     for (_, bin) in &builds {
         check_truth(bin, &file, &truth);
+        check_truth(bin, &file_ng, &truth);
     }
 
     let f = file.to_string_lossy().into_owned();
@@ -168,8 +174,11 @@ fn main() {
     // removed at the end.
     let transcripts = tempfile::tempdir().expect("a temporary directory");
     let out_dir = transcripts.path().to_string_lossy().into_owned();
+    let ng = file_ng.to_string_lossy().into_owned();
     for (name, args) in [
         ("msnsniff stats", vec!["stats", "-q"]),
+        // The same capture as pcapng.
+        ("msnsniff stats (pcapng input)", vec!["stats", "-q", &ng]),
         (
             "msnsniff flows --format jsonl",
             vec!["flows", "--format", "jsonl", "-q"],
@@ -196,7 +205,9 @@ fn main() {
             .map(|(label, bin)| {
                 let mut argv = vec![bin.clone()];
                 argv.extend(args.iter().map(|a| a.to_string()));
-                argv.push(f.clone());
+                if !args.contains(&ng.as_str()) {
+                    argv.push(f.clone());
+                }
                 (format!("{name}{label}"), argv)
             })
             .collect();
@@ -291,6 +302,65 @@ fn count_packets(pcap: &[u8]) -> u64 {
         n += 1;
     }
     n
+}
+
+/// The packets of a classic little-endian pcap file as pcapng: one section, one interface
+/// (the file's link type and snapshot length, its timestamp resolution), an enhanced packet
+/// block per record.
+fn to_pcapng(pcap: &[u8]) -> Vec<u8> {
+    let word = |at: usize| u32::from_le_bytes([pcap[at], pcap[at + 1], pcap[at + 2], pcap[at + 3]]);
+    let nanos = word(0) == 0xA1B2_3C4D;
+    let mut out = Vec::with_capacity(pcap.len() + pcap.len() / 4);
+    let put = |out: &mut Vec<u8>, words: &[u32]| {
+        for w in words {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+    };
+    // Section header: byte-order magic, version 1.0, section length unknown.
+    put(
+        &mut out,
+        &[0x0A0D_0D0A, 28, 0x1A2B_3C4D, 1, u32::MAX, u32::MAX, 28],
+    );
+    // Interface: link type, snapshot length, if_tsresol (6 or 9), end of options.
+    let tsresol = if nanos { 9 } else { 6 };
+    put(
+        &mut out,
+        &[
+            1,
+            32,
+            word(20) & 0xFFFF,
+            word(16),
+            0x0001_0009,
+            tsresol,
+            0,
+            32,
+        ],
+    );
+    let scale: u64 = if nanos { 1_000_000_000 } else { 1_000_000 };
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let (secs, frac, caplen, origlen) = (word(at), word(at + 4), word(at + 8), word(at + 12));
+        let data = &pcap[at + 16..(at + 16 + caplen as usize).min(pcap.len())];
+        let t = u64::from(secs) * scale + u64::from(frac);
+        let total = 32 + data.len().next_multiple_of(4) as u32;
+        put(
+            &mut out,
+            &[
+                6,
+                total,
+                0,
+                (t >> 32) as u32,
+                t as u32,
+                data.len() as u32,
+                origlen,
+            ],
+        );
+        out.extend_from_slice(data);
+        out.resize(out.len().next_multiple_of(4), 0);
+        put(&mut out, &[total]);
+        at += 16 + caplen as usize;
+    }
+    out
 }
 
 /// The per-verb counts of `read --format jsonl` by `bin` equal the generator's.
