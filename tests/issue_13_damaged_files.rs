@@ -297,8 +297,19 @@ fn interfaces_of_different_link_types_in_one_pcapng_file_are_all_read() {
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     assert!(stdout(&plain).lines().count() > 50);
     assert_eq!(stdout(&out), stdout(&plain));
-    // A filter is compiled for each link type: `tcp` keeps every packet of all three.
+    // The same from standard input and compressed, where the reader is chosen from the
+    // first blocks.
     let path = dir.path().join("mixed.pcapng");
+    let piped = msnsniff_stdin(&["read", "--format", "jsonl", "-"], &mixed);
+    assert_eq!(stdout(&piped), stdout(&plain), "{}", stderr(&piped));
+    assert_eq!(piped.status.code(), plain.status.code());
+    let gz = dir.path().join("mixed.pcapng.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &mixed).expect("gzip");
+    std::fs::write(&gz, enc.finish().expect("gzip")).expect("write");
+    let zipped = msnsniff(&["read", "--format", "jsonl", gz.to_str().expect("path")]);
+    assert_eq!(stdout(&zipped), stdout(&plain), "{}", stderr(&zipped));
+    // A filter is compiled for each link type: `tcp` keeps every packet of all three.
     let filtered = msnsniff(&[
         "read",
         "--format",

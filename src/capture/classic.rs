@@ -102,6 +102,16 @@ impl<R: BufRead> ClassicReader<R> {
         })
     }
 
+    /// The same reader on `f(input)` (the input wrapped, at the same place).
+    pub fn map_input<S>(self, f: impl FnOnce(R) -> S) -> ClassicReader<S> {
+        ClassicReader {
+            input: f(self.input),
+            swapped: self.swapped,
+            nanos: self.nanos,
+            snapshot: self.snapshot,
+        }
+    }
+
     /// Fills `out` from the input, straight from its buffer when that holds enough (nearly
     /// always); the number of bytes read, fewer only at the end of the file.
     fn fill(&mut self, out: &mut [u8]) -> io::Result<usize> {
@@ -326,6 +336,18 @@ pub(super) mod tests {
         let ours = read_all(path, filter, false);
         let libpcap = read_all(path, filter, true);
         prop_assert_eq!(ours, libpcap);
+        // As a stream (gzip-compressed, decompressed through a pipe): our reader after the
+        // header it reads from the stream, or libpcap given the header again.
+        use std::io::Write;
+        let gz_path = dir.path().join("f.pcap.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(bytes).unwrap();
+        std::fs::write(&gz_path, gz.finish().unwrap()).unwrap();
+        let gz_path = gz_path.to_str().unwrap();
+        prop_assert_eq!(
+            read_all(gz_path, filter, false),
+            read_all(gz_path, filter, true)
+        );
         Ok(())
     }
 

@@ -1,10 +1,13 @@
-//! Offline capture files (classic pcap at micro- or nanosecond precision, and pcapng), opened
-//! through libpcap by way of the `pcap` crate, which checks the header and compiles the
-//! filter. The packets of a file on disk are then read by our own readers, which give what
-//! libpcap would, faster: [`super::classic::ClassicReader`] for classic pcap,
-//! [`super::pcapng::PcapngReader`] for pcapng (which also reads the interfaces of other link
-//! types that libpcap refuses). Older pcap versions, standard input and compressed files are
-//! read by libpcap.
+//! Offline capture files (classic pcap at micro- or nanosecond precision, and pcapng). Their
+//! packets are read by our own readers, which give what libpcap would, faster:
+//! [`super::classic::ClassicReader`] for classic pcap, [`super::pcapng::PcapngReader`] for
+//! pcapng (which also reads the interfaces of other link types that libpcap refuses). A file
+//! on disk is first opened by libpcap, by way of the `pcap` crate, which checks its header
+//! and compiles the filter; a stream (standard input, a pipe, a compressed file's
+//! decompressed bytes) is looked at first by [`probe`], which gives it to our reader when its
+//! first bytes are a file that reader reads exactly, and to libpcap otherwise, the bytes
+//! already read given again through a pipe, so that libpcap's words describe what it refuses.
+//! Older pcap versions and link types msnsniff does not decode are read by libpcap.
 //!
 //! Several files are read one after the other as a single capture: frame numbers keep
 //! counting across them. `-` names standard input. Timestamps are always requested at
@@ -19,7 +22,7 @@ use super::classic::{ClassicReader, read_up_to};
 use super::pcapng::PcapngReader;
 use super::{CaptureError, FileMap, LinkType, PacketSource, RawPacket, SourceNotice, Timestamp};
 use pcap::{Capture, Offline, Precision};
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
@@ -302,6 +305,9 @@ impl FileSource {
                 .ok()
                 .and_then(|n| FileKind::sniff(&head[..n]))
         };
+        if self.own_readers && !matches!(kind, Some(FileKind::Pcap | FileKind::Pcapng)) {
+            return self.open_stream(name, kind);
+        }
         let cap = match kind {
             Some(kind @ (FileKind::Gzip | FileKind::Zstd | FileKind::Xz)) => {
                 let file = std::fs::File::open(name).map_err(|e| self.error(name, e))?;
@@ -322,13 +328,7 @@ impl FileSource {
         // The filter runs here, packet by packet, rather than inside libpcap: libpcap would
         // skip the packets it rejects without a trace, and frame numbers would no longer be
         // the file's (Wireshark's `frame.number`).
-        let program =
-            match &self.filter {
-                Some(expr) => Some(cap.compile(expr, true).map_err(|e| {
-                    self.error(name, format!("bad filter expression `{expr}`: {e}"))
-                })?),
-                None => None,
-            };
+        let program = self.compile(name, &cap)?;
         let dlt = cap.get_datalink().0;
         let linktype = LinkType::from_dlt(dlt);
         // libpcap has checked the header and compiled the filter; a file on disk is then read
@@ -336,19 +336,88 @@ impl FileSource {
         let own = match kind {
             Some(FileKind::Pcap) if self.own_readers => ClassicReader::open(name)
                 .map_err(|e| self.error(name, e))?
-                .map(Own::Classic),
+                .map(|r| Own::Classic(r.map_input(Input::File))),
             Some(FileKind::Pcapng) if self.own_readers => PcapngReader::open(name, dlt)
                 .map_err(|e| self.error(name, e))?
-                .map(|r| Own::Pcapng(r, Vec::new())),
+                .map(|r| Own::Pcapng(r.map_input(Input::File), Vec::new())),
             _ => None,
         };
         Ok(Opened {
-            cap,
+            cap: Some(cap),
             linktype,
             dlt,
             program,
             own,
         })
+    }
+
+    /// Opens an input that is read as a stream (standard input, a pipe, a compressed file, or
+    /// a regular file that starts like no capture): our own reader when its first bytes say
+    /// it reads it exactly, else libpcap, given those bytes again through a pipe.
+    fn open_stream(&mut self, name: &str, kind: Option<FileKind>) -> Result<Opened, CaptureError> {
+        let stream: Stream = match kind {
+            Some(kind @ (FileKind::Gzip | FileKind::Zstd | FileKind::Xz)) => {
+                let file = std::fs::File::open(name).map_err(|e| self.error(name, e))?;
+                let (fd, failure) = decompress(file, kind).map_err(|e| self.error(name, e))?;
+                self.decompressing = Some(failure);
+                Box::new(std::fs::File::from(fd))
+            }
+            _ if name == "-" => Box::new(io::stdin()),
+            _ => Box::new(std::fs::File::open(name).map_err(|e| self.error(name, e))?),
+        };
+        let (own, dlt) = match probe(stream).map_err(|e| self.error(name, e))? {
+            Probe::Own(own, dlt) => (own, dlt),
+            Probe::Libpcap(head, rest) => {
+                let fd = replay(head, rest).map_err(|e| self.error(name, e))?;
+                // SAFETY: the pipe's reading end is handed to libpcap, which becomes its only
+                // owner (it closes it with the capture).
+                let cap = unsafe {
+                    Capture::from_raw_fd_with_precision(fd.into_raw_fd(), Precision::Nano)
+                }
+                .map_err(|e| self.error(name, e))?;
+                let program = self.compile(name, &cap)?;
+                let dlt = cap.get_datalink().0;
+                return Ok(Opened {
+                    cap: Some(cap),
+                    linktype: LinkType::from_dlt(dlt),
+                    dlt,
+                    program,
+                    own: None,
+                });
+            }
+        };
+        let program = match &self.filter {
+            Some(expr) => Some(
+                Capture::dead_with_precision(pcap::Linktype(dlt), Precision::Nano)
+                    .and_then(|dead| dead.compile(expr, true))
+                    .map_err(|e| {
+                        self.error(name, format!("bad filter expression `{expr}`: {e}"))
+                    })?,
+            ),
+            None => None,
+        };
+        Ok(Opened {
+            cap: None,
+            linktype: LinkType::from_dlt(dlt),
+            dlt,
+            program,
+            own: Some(own),
+        })
+    }
+
+    /// The user's filter compiled for `cap`'s link type.
+    fn compile(
+        &self,
+        name: &str,
+        cap: &Capture<Offline>,
+    ) -> Result<Option<pcap::BpfProgram>, CaptureError> {
+        match &self.filter {
+            Some(expr) => cap
+                .compile(expr, true)
+                .map(Some)
+                .map_err(|e| self.error(name, format!("bad filter expression `{expr}`: {e}"))),
+            None => Ok(None),
+        }
     }
 
     /// Whether the user's filter keeps `data`, a packet of link type `dlt` from a pcapng
@@ -407,22 +476,205 @@ impl FileSource {
 /// link type (as libpcap's `DLT_` number too), the filter, and our own reader when the file
 /// is one it takes.
 struct Opened {
-    cap: Capture<Offline>,
+    /// libpcap's handle: none for a stream our own reader took (the filter is then compiled
+    /// on a handle of the link type alone).
+    cap: Option<Capture<Offline>>,
     linktype: LinkType,
     dlt: i32,
     program: Option<pcap::BpfProgram>,
     own: Option<Own>,
 }
 
-/// Our own reader of an open file.
+/// Our own reader of an open input.
 enum Own {
-    Classic(ClassicReader<std::io::BufReader<std::fs::File>>),
+    Classic(ClassicReader<Input>),
     /// With the filter compiled for each link type after the file's first (a pcapng file's
     /// interfaces may differ).
-    Pcapng(
-        PcapngReader<std::io::BufReader<std::fs::File>>,
-        Vec<(i32, pcap::BpfProgram)>,
-    ),
+    Pcapng(PcapngReader<Input>, Vec<(i32, pcap::BpfProgram)>),
+}
+
+/// Bytes a stream may show before its reader is chosen: a pcapng file's first section and
+/// the blocks up to its first interface description must fit (a few hundred bytes in
+/// practice).
+const PROBE_MAX: usize = 1 << 20;
+
+/// Bytes read from an input at a time.
+const READ_BUFFER: usize = 1 << 20;
+
+/// A stream (standard input, a pipe, a compressed file's decompressed bytes).
+type Stream = Box<dyn Read + Send>;
+
+/// What our own readers read: a file on disk, or a stream whose first bytes were read to
+/// choose the reader (they are not read again: the reader goes on after them).
+enum Input {
+    File(io::BufReader<std::fs::File>),
+    Stream(io::BufReader<Stream>),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Input::File(f) => f.read(buf),
+            Input::Stream(s) => s.read(buf),
+        }
+    }
+}
+
+impl BufRead for Input {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self {
+            Input::File(f) => f.fill_buf(),
+            Input::Stream(s) => s.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        match self {
+            Input::File(f) => f.consume(n),
+            Input::Stream(s) => s.consume(n),
+        }
+    }
+}
+
+/// What the first bytes of a stream chose.
+enum Probe {
+    /// Our own reader, and the link type (libpcap's number) of the file or of its first
+    /// interface.
+    Own(Own, i32),
+    /// libpcap, which must see the bytes read so far, then the rest.
+    Libpcap(Vec<u8>, io::BufReader<Stream>),
+}
+
+/// Reads the first bytes of `stream` and chooses its reader: ours when they start a file
+/// ours reads exactly as libpcap would (classic pcap 2.4, or pcapng whose first section is
+/// version 1.0 or 1.2 and whose first interface, described before any packet, has a link
+/// type msnsniff decodes and sound options), libpcap for anything else, damage included, so
+/// that its words describe it.
+fn probe(stream: Stream) -> io::Result<Probe> {
+    let mut rest = io::BufReader::with_capacity(READ_BUFFER, stream);
+    let mut head = vec![0u8; 24];
+    let n = read_up_to(&mut rest, &mut head)?;
+    head.truncate(n);
+    if let Ok(h) = <[u8; 24]>::try_from(head.as_slice())
+        && ClassicReader::after_header(&h, io::empty()).is_some()
+    {
+        // The magic's first byte tells the byte order: 0xA1 starts a big-endian file.
+        let linktype = if h[0] == 0xA1 {
+            u32::from_be_bytes([h[20], h[21], h[22], h[23]])
+        } else {
+            u32::from_le_bytes([h[20], h[21], h[22], h[23]])
+        };
+        let dlt = super::pcapng::linktype_to_dlt(linktype & 0x03FF_FFFF);
+        return Ok(match ClassicReader::after_header(&h, Input::Stream(rest)) {
+            Some(reader) => Probe::Own(Own::Classic(reader), dlt),
+            // Unreachable: the same header was just taken.
+            None => Probe::Libpcap(head, io::BufReader::new(Box::new(io::empty()))),
+        });
+    }
+    if head.len() < 12 || head[..4] != [0x0A, 0x0D, 0x0D, 0x0A] {
+        return Ok(Probe::Libpcap(head, rest));
+    }
+    // pcapng: the first section, then whole blocks up to the first interface description.
+    let big = match u32::from_le_bytes([head[8], head[9], head[10], head[11]]) {
+        0x1A2B_3C4D => false,
+        0x4D3C_2B1A => true,
+        _ => return Ok(Probe::Libpcap(head, rest)),
+    };
+    let word = |b: &[u8], at: usize| {
+        let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+        if big {
+            u32::from_be_bytes(w)
+        } else {
+            u32::from_le_bytes(w)
+        }
+    };
+    let half = |b: &[u8], at: usize| {
+        let h = [b[at], b[at + 1]];
+        if big {
+            u16::from_be_bytes(h)
+        } else {
+            u16::from_le_bytes(h)
+        }
+    };
+    let section = word(&head, 4) as usize;
+    if !(28..=PROBE_MAX).contains(&section)
+        || !section.is_multiple_of(4)
+        || !read_to(&mut head, &mut rest, section)?
+        || half(&head, 12) != 1
+        || !matches!(half(&head, 14), 0 | 2)
+    {
+        return Ok(Probe::Libpcap(head, rest));
+    }
+    loop {
+        let start = head.len();
+        if !read_to(&mut head, &mut rest, start + 8)? {
+            return Ok(Probe::Libpcap(head, rest));
+        }
+        let (kind, len) = (word(&head, start), word(&head, start + 4) as usize);
+        // A packet before any interface, an odd length or too much before the interface:
+        // libpcap's to read (and to describe).
+        if len < 12
+            || !len.is_multiple_of(4)
+            || start + len > PROBE_MAX
+            || matches!(kind, 2 | 3 | 6)
+            || !read_to(&mut head, &mut rest, start + len)?
+        {
+            return Ok(Probe::Libpcap(head, rest));
+        }
+        if kind == 1 {
+            break;
+        }
+    }
+    // Our reader goes through what was read; it must end with one interface it decodes.
+    let first: [u8; 12] = match head[..12].try_into() {
+        Ok(h) => h,
+        Err(_) => return Ok(Probe::Libpcap(head, rest)),
+    };
+    let Some(mut reader) = PcapngReader::after_head(&first, io::Cursor::new(&head[12..]))? else {
+        return Ok(Probe::Libpcap(head, rest));
+    };
+    let mut scratch = Vec::new();
+    let dlt = match (reader.next(&mut scratch), reader.first_dlt()) {
+        (Ok(None), Some(dlt)) if !matches!(LinkType::from_dlt(dlt), LinkType::Other(_)) => dlt,
+        _ => return Ok(Probe::Libpcap(head, rest)),
+    };
+    let reader = reader.map_input(|_| Input::Stream(rest));
+    Ok(Probe::Own(Own::Pcapng(reader, Vec::new()), dlt))
+}
+
+/// Reads from `rest` onto the end of `head` until it is `to` bytes long; false (and `head`
+/// with what came) when the stream ends first.
+fn read_to(head: &mut Vec<u8>, rest: &mut impl Read, to: usize) -> io::Result<bool> {
+    let at = head.len();
+    if to <= at {
+        return Ok(true);
+    }
+    head.resize(to, 0);
+    let got = read_up_to(rest, &mut head[at..])?;
+    head.truncate(at + got);
+    Ok(at + got == to)
+}
+
+/// Starts a thread that writes `head`, then the rest of `rest`, into a pipe; returns the
+/// pipe's reading end, for libpcap.
+fn replay(head: Vec<u8>, mut rest: io::BufReader<Stream>) -> io::Result<OwnedFd> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` is room for the two descriptors pipe(2) writes.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just made by pipe(2) and are owned by nobody else.
+    let (read_end, write_end) =
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    std::thread::spawn(move || {
+        let mut out = std::fs::File::from(write_end);
+        // libpcap stopping early closes the pipe: that is no failure of ours, and a failing
+        // stream shows as its end, which libpcap reports.
+        let _ = out
+            .write_all(&head)
+            .and_then(|()| io::copy(&mut rest, &mut out).map(|_| ()));
+    });
+    Ok(read_end)
 }
 
 impl PacketSource for FileSource {
@@ -495,10 +747,18 @@ impl PacketSource for FileSource {
                         }
                     }
                     Ok(None) => {
+                        // A compressed stream that broke at a record boundary ends cleanly
+                        // for the reader; the decompressor knows better.
                         self.current = None;
+                        if let Some(c) = self.decompression_failure() {
+                            self.next_path = self.paths.len();
+                            return Err(self.error(&self.current_name, c));
+                        }
                         continue;
                     }
                     Err(message) => {
+                        // A compressed file's own damage explains the reader's complaint best.
+                        let message = self.decompression_failure().unwrap_or(message);
                         let err = self.error(&self.current_name, message);
                         self.current = None;
                         self.next_path = self.paths.len();
@@ -506,6 +766,11 @@ impl PacketSource for FileSource {
                     }
                 }
             }
+            let Some(cap) = cap else {
+                // Every input has our reader or libpcap's handle.
+                self.current = None;
+                continue;
+            };
             // The packet is copied out of libpcap's buffer: returning the borrowed slice from
             // inside this loop is beyond today's borrow checker, and one copy of a frame is
             // cheap next to decoding it.
@@ -563,6 +828,15 @@ impl PacketSource for FileSource {
                 }
             }
         }
+    }
+}
+
+impl FileSource {
+    /// What the decompressing thread of the current file reported, if it failed.
+    fn decompression_failure(&mut self) -> Option<String> {
+        self.decompressing
+            .take()
+            .and_then(|f| f.lock().ok().and_then(|mut s| s.take()))
     }
 }
 

@@ -205,6 +205,23 @@ impl<R: BufRead> PcapngReader<R> {
         }))
     }
 
+    /// The same reader on `f(input)`: what it has read (byte order, interfaces) goes on with
+    /// the new input.
+    pub fn map_input<S>(self, f: impl FnOnce(R) -> S) -> PcapngReader<S> {
+        PcapngReader {
+            input: f(self.input),
+            big_endian: self.big_endian,
+            interfaces: self.interfaces,
+            scratch: self.scratch,
+        }
+    }
+
+    /// libpcap's link type (`DLT_`) of the current section's first interface, if one was
+    /// described.
+    pub fn first_dlt(&self) -> Option<i32> {
+        self.interfaces.first().map(|i| i.dlt)
+    }
+
     /// The next packet, its captured bytes in `data`; `Ok(None)` at the end of the file. The
     /// error is libpcap's text for the same damage.
     pub fn next(&mut self, data: &mut Vec<u8>) -> Result<Option<Record>, String> {
@@ -357,11 +374,7 @@ impl<R: BufRead> PcapngReader<R> {
                 "more than {MAX_INTERFACES} interfaces in one section"
             ));
         }
-        let dlt = match linktype {
-            101 => DLT_RAW,
-            108 => DLT_LOOP,
-            other => i32::from(other),
-        };
+        let dlt = linktype_to_dlt(u32::from(linktype));
         self.interfaces.push(Interface {
             linktype: LinkType::from_dlt(dlt),
             dlt,
@@ -545,6 +558,16 @@ impl<R: BufRead> PcapngReader<R> {
         } else {
             u16::from_le_bytes(b)
         }
+    }
+}
+
+/// libpcap's `DLT_` number for a `LINKTYPE_` number, for the link types that differ on this
+/// system (`LINKTYPE_RAW`, `LINKTYPE_LOOP`); the others are the same.
+pub(super) fn linktype_to_dlt(linktype: u32) -> i32 {
+    match linktype {
+        101 => DLT_RAW,
+        108 => DLT_LOOP,
+        other => other as i32,
     }
 }
 
@@ -768,6 +791,19 @@ mod tests {
         (read_all(path, filter, false), read_all(path, filter, true))
     }
 
+    /// The file read as a stream (gzip-compressed, so that it is decompressed through a
+    /// pipe): what our reader gives after looking at the first blocks, and what libpcap gives.
+    fn both_streamed(bytes: &[u8], filter: Option<&str>) -> (Seen, Seen) {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.pcapng.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(bytes).unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let path = path.to_str().unwrap();
+        (read_all(path, filter, false), read_all(path, filter, true))
+    }
+
     fn option() -> impl Strategy<Value = (u16, Vec<u8>)> {
         prop_oneof![
             // Resolutions libpcap takes: powers of ten and of two, above and below nanoseconds.
@@ -877,6 +913,9 @@ mod tests {
                 bytes.truncate(len);
             }
             let (ours, libpcap) = both(&bytes, filter);
+            prop_assert_eq!(&ours, &libpcap);
+            // As a stream, our reader takes it after its first blocks, or leaves it to libpcap.
+            let (ours, libpcap) = both_streamed(&bytes, filter);
             prop_assert_eq!(ours, libpcap);
         }
     }
@@ -982,6 +1021,7 @@ mod tests {
         // The packets, without the second file's own section header.
         bytes.extend_from_slice(&rest[28..]);
         let (ours, libpcap) = both(&bytes, None);
+        assert_eq!(both_streamed(&bytes, None).0, ours, "the same as a stream");
         assert!(libpcap.0.is_empty());
         assert!(
             libpcap
