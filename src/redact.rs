@@ -304,7 +304,9 @@ impl Redactor {
             if self.policy.handles && p.windows(3).any(|w| w == b"<d ") {
                 p = self.split_handles(&p);
             }
-            p = self.scrub(&p);
+            if self.scrub_may_change(&p) {
+                p = self.scrub(&p);
+            }
             // Under `handles` the message is read again even when its bytes did not change:
             // its sender comes from the line.
             if p != bytes || self.policy.handles {
@@ -322,11 +324,17 @@ impl Redactor {
             }
         }
         let line = std::mem::take(&mut c.line);
-        c.line = line
-            .split(|&b| b == b' ')
-            .map(|w| self.word(w, &exact).unwrap_or_else(|| w.to_vec()))
-            .collect::<Vec<_>>()
-            .join(&b' ');
+        let mut out = Vec::with_capacity(line.len());
+        for (k, w) in line.split(|&b| b == b' ').enumerate() {
+            if k > 0 {
+                out.push(b' ');
+            }
+            match self.word(w, &exact) {
+                Some(new) => out.extend_from_slice(&new),
+                None => out.extend_from_slice(w),
+            }
+        }
+        c.line = out;
         if let Some(note) = &mut c.note {
             for (name, token) in &names {
                 if name.chars().count() >= 3 {
@@ -555,11 +563,17 @@ impl Redactor {
                 return Some(out);
             }
         }
+        if !self.scrub_may_change(w) {
+            return None;
+        }
         let out = self.scrub(w);
         (out != w).then_some(out)
     }
 
     fn free(&mut self, s: &mut String) {
+        if !self.scrub_may_change(s.as_bytes()) {
+            return;
+        }
         let out = self.scrub(s.as_bytes());
         if out != s.as_bytes() {
             *s = String::from_utf8_lossy(&out).into_owned();
@@ -585,6 +599,39 @@ impl Redactor {
         if let Some(h) = h {
             self.handle(h);
         }
+    }
+
+    /// False when [`Redactor::scrub`] would give `text` back as it is: no word of it and no
+    /// piece of a word (as `scrub` splits them) is a remembered secret, and, with
+    /// [`Policy::handles`], it holds no `@` and no `%40`. One pass over the bytes, with a
+    /// lookup only where a remembered secret has the length, and nothing copied: most text
+    /// has nothing to redact.
+    fn scrub_may_change(&self, text: &[u8]) -> bool {
+        if self.policy.handles
+            && (memchr::memchr(b'@', text).is_some()
+                || memchr::memmem::find(text, b"%40").is_some())
+        {
+            return true;
+        }
+        let (mut word, mut piece) = (0, 0);
+        for i in 0..=text.len() {
+            let space = text.get(i).is_none_or(u8::is_ascii_whitespace);
+            if !space && !IS_PUNCT[usize::from(text[i])] {
+                continue;
+            }
+            let p = &text[piece..i];
+            if p.len() >= MIN_SCAN_LEN && self.known_token(p).is_some() {
+                return true;
+            }
+            piece = i + 1;
+            if space {
+                if self.known_token(&text[word..i]).is_some() {
+                    return true;
+                }
+                word = i + 1;
+            }
+        }
+        false
     }
 
     /// Free text: every remembered secret that stands as a word is replaced; with
@@ -757,6 +804,7 @@ impl Sink for Redact<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     fn r(policy: Policy) -> Redactor {
         Redactor::new(b"unit key", policy)
@@ -786,6 +834,58 @@ mod tests {
                 proptest::prop_assert_eq!(a.known_token(w), a.known.get(w.as_slice()));
             }
         }
+    }
+
+    proptest::proptest! {
+        /// Text the quick check passes is text the scrub leaves as it is, whatever the
+        /// secrets, the words around them (split at spaces and punctuation), and the policy.
+        #[test]
+        fn what_the_quick_check_passes_the_scrub_leaves_alone(
+            secrets in proptest::collection::vec("[a-z0-9]{1,9}", 0..6),
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[a-z0-9]{1,9}".prop_map(|s| s.into_bytes()),
+                    proptest::sample::select(vec![" ", "=", "\t", "&", "\r\n", ":", "@", "%40", ";"])
+                        .prop_map(|s| s.as_bytes().to_vec()),
+                    proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4),
+                ],
+                0..16,
+            ),
+            pick in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..4),
+            handles in proptest::prelude::any::<bool>(),
+        ) {
+            let mut a = r(Policy { handles, text: false });
+            for (i, secret) in secrets.iter().enumerate() {
+                a.remember(secret.clone().into_bytes(), format!("[t{i}]"));
+            }
+            let mut text = parts.concat();
+            // Some remembered secrets in the text, as words or pieces.
+            for (k, p) in pick.iter().enumerate() {
+                if !secrets.is_empty() {
+                    text.extend_from_slice(if k % 2 == 0 { b" " } else { b"=" });
+                    text.extend_from_slice(p.get(&secrets).as_bytes());
+                }
+            }
+            if !a.scrub_may_change(&text) {
+                proptest::prop_assert_eq!(a.scrub(&text), text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_quick_check_finds_secrets_as_words_and_pieces() {
+        let mut a = r(Policy::default());
+        a.remember(b"s3cr3tvalue".to_vec(), "[t]".into());
+        assert!(a.scrub_may_change(b"x s3cr3tvalue y"));
+        assert!(a.scrub_may_change(b"ticket=s3cr3tvalue&x=1"));
+        assert!(!a.scrub_may_change(b"nothing here at all"));
+        assert!(!a.scrub_may_change(b"s3cr3tvalu e"));
+        let handles = r(Policy {
+            handles: true,
+            text: false,
+        });
+        assert!(handles.scrub_may_change(b"bob%40example.com"));
+        assert!(!r(Policy::default()).scrub_may_change(b"bob@example.com"));
     }
 
     #[test]
