@@ -209,9 +209,9 @@ impl<R: BufRead> ClassicReader<R> {
     }
 }
 
-/// The 32-bit number at `at` of a header, in the file's byte order (`swapped`: the other
-/// one than the little-endian magic says).
-fn u32_in(b: &[u8], at: usize, swapped: bool) -> u32 {
+/// The 32-bit number at `at` of a header, in the file's byte order (`swapped`: big-endian,
+/// the other one than the little-endian magic says).
+pub(super) fn u32_in(b: &[u8], at: usize, swapped: bool) -> u32 {
     let b = [b[at], b[at + 1], b[at + 2], b[at + 3]];
     if swapped {
         u32::from_be_bytes(b)
@@ -221,7 +221,7 @@ fn u32_in(b: &[u8], at: usize, swapped: bool) -> u32 {
 }
 
 /// The 16-bit number at `at` of a header, in the file's byte order.
-fn u16_in(b: &[u8], at: usize, swapped: bool) -> u16 {
+pub(super) fn u16_in(b: &[u8], at: usize, swapped: bool) -> u16 {
     let b = [b[at], b[at + 1]];
     if swapped {
         u16::from_be_bytes(b)
@@ -426,25 +426,29 @@ pub(super) mod tests {
     /// The records of every bundled classic pcap file come out as libpcap gives them.
     #[test]
     fn bundled_captures_read_as_libpcap_reads_them() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/captures");
-        let mut classic = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if !path.is_file() {
-                continue;
-            }
-            let name = path.to_str().unwrap();
-            let head = std::fs::read(&path).unwrap();
-            if crate::capture::FileKind::sniff(&head) != Some(crate::capture::FileKind::Pcap) {
-                continue;
-            }
-            classic += 1;
-            assert_eq!(
-                read_all(name, None, false),
-                read_all(name, None, true),
-                "{name}"
-            );
+        let classic = bundled(crate::capture::FileKind::Pcap);
+        assert!(!classic.is_empty(), "no classic pcap file in captures/");
+        for name in &classic {
+            let ours = read_all(name, None, false);
+            assert!(!ours.0.is_empty(), "{name}");
+            assert_eq!(ours, read_all(name, None, true), "{name}");
         }
-        assert!(classic > 0, "no classic pcap file in captures/");
+    }
+
+    /// The bundled captures (in `captures/`) of one kind, by path.
+    pub(in crate::capture) fn bundled(kind: crate::capture::FileKind) -> Vec<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/captures");
+        let mut out: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file()
+                    && crate::capture::FileKind::sniff(&std::fs::read(p).unwrap_or_default())
+                        == Some(kind)
+            })
+            .filter_map(|p| p.to_str().map(str::to_string))
+            .collect();
+        out.sort();
+        out
     }
 }

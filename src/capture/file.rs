@@ -18,7 +18,7 @@
 //! nothing is held whole and memory stays flat. [`check_inputs`] looks at every file before
 //! anything is decoded, so that a typo in the last name does not come after pages of output.
 
-use super::classic::{ClassicReader, read_up_to};
+use super::classic::{ClassicReader, read_up_to, u16_in, u32_in};
 use super::pcapng::PcapngReader;
 use super::{CaptureError, FileMap, LinkType, PacketSource, RawPacket, SourceNotice, Timestamp};
 use pcap::{Capture, Offline, Precision};
@@ -559,11 +559,7 @@ fn probe(stream: Stream) -> io::Result<Probe> {
         && ClassicReader::after_header(&h, io::empty()).is_some()
     {
         // The magic's first byte tells the byte order: 0xA1 starts a big-endian file.
-        let linktype = if h[0] == 0xA1 {
-            u32::from_be_bytes([h[20], h[21], h[22], h[23]])
-        } else {
-            u32::from_le_bytes([h[20], h[21], h[22], h[23]])
-        };
+        let linktype = u32_in(&h, 20, h[0] == 0xA1);
         let dlt = super::pcapng::linktype_to_dlt(linktype & 0x03FF_FFFF);
         return Ok(match ClassicReader::after_header(&h, Input::Stream(rest)) {
             Some(reader) => Probe::Own(Own::Classic(reader), dlt),
@@ -580,22 +576,8 @@ fn probe(stream: Stream) -> io::Result<Probe> {
         0x4D3C_2B1A => true,
         _ => return Ok(Probe::Libpcap(head, rest)),
     };
-    let word = |b: &[u8], at: usize| {
-        let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
-        if big {
-            u32::from_be_bytes(w)
-        } else {
-            u32::from_le_bytes(w)
-        }
-    };
-    let half = |b: &[u8], at: usize| {
-        let h = [b[at], b[at + 1]];
-        if big {
-            u16::from_be_bytes(h)
-        } else {
-            u16::from_le_bytes(h)
-        }
-    };
+    let word = |b: &[u8], at: usize| u32_in(b, at, big);
+    let half = |b: &[u8], at: usize| u16_in(b, at, big);
     let section = word(&head, 4) as usize;
     if !(28..=PROBE_MAX).contains(&section)
         || !section.is_multiple_of(4)

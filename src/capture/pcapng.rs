@@ -32,7 +32,7 @@
 //! blocks of other kinds are skipped without being held.
 
 use super::LinkType;
-use super::classic::{MAX_RECORD, read_up_to};
+use super::classic::{MAX_RECORD, read_up_to, u16_in, u32_in};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 
@@ -552,12 +552,7 @@ impl<R: BufRead> PcapngReader<R> {
     }
 
     fn u16(&self, b: &[u8], at: usize) -> u16 {
-        let b = [b[at], b[at + 1]];
-        if self.big_endian {
-            u16::from_be_bytes(b)
-        } else {
-            u16::from_le_bytes(b)
-        }
+        u16_in(b, at, self.big_endian)
     }
 }
 
@@ -568,16 +563,6 @@ pub(super) fn linktype_to_dlt(linktype: u32) -> i32 {
         101 => DLT_RAW,
         108 => DLT_LOOP,
         other => other as i32,
-    }
-}
-
-/// The 32-bit number at `at`, little- or big-endian.
-fn u32_in(b: &[u8], at: usize, big_endian: bool) -> u32 {
-    let b = [b[at], b[at + 1], b[at + 2], b[at + 3]];
-    if big_endian {
-        u32::from_be_bytes(b)
-    } else {
-        u32::from_le_bytes(b)
     }
 }
 
@@ -616,7 +601,7 @@ fn read_error(e: io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::classic::tests::{Seen, read_all};
+    use crate::capture::classic::tests::{Seen, bundled, read_all};
     use proptest::prelude::*;
 
     /// One block of a generated file. Link type and snapshot length are the file's, so that
@@ -1045,20 +1030,12 @@ mod tests {
     /// The bundled pcapng captures come out as libpcap gives them.
     #[test]
     fn bundled_captures_read_as_libpcap_reads_them() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/captures");
-        let mut ng = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let head = std::fs::read(&path).unwrap_or_default();
-            if crate::capture::FileKind::sniff(&head) != Some(crate::capture::FileKind::Pcapng) {
-                continue;
-            }
-            ng += 1;
-            let name = path.to_str().unwrap();
+        let ng = bundled(crate::capture::FileKind::Pcapng);
+        assert!(!ng.is_empty(), "no pcapng file in captures/");
+        for name in &ng {
             let ours = read_all(name, None, false);
-            assert!(!ours.0.is_empty());
+            assert!(!ours.0.is_empty(), "{name}");
             assert_eq!(ours, read_all(name, None, true), "{name}");
         }
-        assert!(ng > 0, "no pcapng file in captures/");
     }
 }
