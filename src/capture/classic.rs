@@ -53,6 +53,8 @@ pub struct ClassicReader<R> {
     nanos: bool,
     /// The file's snapshot length, as libpcap adjusts it.
     snapshot: u32,
+    /// The file's link type (`LINKTYPE_`), without the frame check sequence bits.
+    linktype: u32,
 }
 
 impl ClassicReader<BufReader<File>> {
@@ -85,20 +87,16 @@ impl<R: BufRead> ClassicReader<R> {
             return None;
         }
         // The low 26 bits name the link type; the bits above describe a frame check sequence.
-        if !LINKTYPES.contains(&(u32_in(head, 20, swapped) & 0x03FF_FFFF)) {
+        let linktype = u32_in(head, 20, swapped) & 0x03FF_FFFF;
+        if !LINKTYPES.contains(&linktype) {
             return None;
         }
-        let snaplen = u32_in(head, 16, swapped);
-        let snapshot = if snaplen == 0 || snaplen > i32::MAX as u32 {
-            MAX_RECORD
-        } else {
-            snaplen
-        };
         Some(ClassicReader {
             input,
             swapped,
             nanos,
-            snapshot,
+            snapshot: libpcap_snapshot(u32_in(head, 16, swapped)),
+            linktype,
         })
     }
 
@@ -109,7 +107,13 @@ impl<R: BufRead> ClassicReader<R> {
             swapped: self.swapped,
             nanos: self.nanos,
             snapshot: self.snapshot,
+            linktype: self.linktype,
         }
+    }
+
+    /// libpcap's link type (`DLT_`) of the file, for compiling a filter.
+    pub fn dlt(&self) -> i32 {
+        super::pcapng::linktype_to_dlt(self.linktype)
     }
 
     /// Fills `out` from the input, straight from its buffer when that holds enough (nearly
@@ -206,6 +210,16 @@ impl<R: BufRead> ClassicReader<R> {
             frac_nanos: if self.nanos { frac } else { frac * 1000 },
             origlen,
         }))
+    }
+}
+
+/// A snapshot length as libpcap adjusts it for the link types read here: 0 and lengths past
+/// `INT_MAX` become its largest record.
+pub(super) fn libpcap_snapshot(snaplen: u32) -> u32 {
+    if snaplen == 0 || snaplen > i32::MAX as u32 {
+        MAX_RECORD
+    } else {
+        snaplen
     }
 }
 
@@ -426,9 +440,15 @@ pub(super) mod tests {
     /// The records of every bundled classic pcap file come out as libpcap gives them.
     #[test]
     fn bundled_captures_read_as_libpcap_reads_them() {
-        let classic = bundled(crate::capture::FileKind::Pcap);
-        assert!(!classic.is_empty(), "no classic pcap file in captures/");
-        for name in &classic {
+        bundled_read_as_libpcap_reads_them(crate::capture::FileKind::Pcap);
+    }
+
+    /// Every bundled capture of `kind` (there is at least one) gives packets, and the same
+    /// ones from our reader as from libpcap.
+    pub(in crate::capture) fn bundled_read_as_libpcap_reads_them(kind: crate::capture::FileKind) {
+        let files = bundled(kind);
+        assert!(!files.is_empty(), "no {kind:?} file in captures/");
+        for name in &files {
             let ours = read_all(name, None, false);
             assert!(!ours.0.is_empty(), "{name}");
             assert_eq!(ours, read_all(name, None, true), "{name}");
@@ -436,7 +456,7 @@ pub(super) mod tests {
     }
 
     /// The bundled captures (in `captures/`) of one kind, by path.
-    pub(in crate::capture) fn bundled(kind: crate::capture::FileKind) -> Vec<String> {
+    fn bundled(kind: crate::capture::FileKind) -> Vec<String> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/captures");
         let mut out: Vec<String> = std::fs::read_dir(dir)
             .unwrap()

@@ -293,8 +293,8 @@ impl FileSource {
 
     fn open(&mut self, name: &str) -> Result<Opened, CaptureError> {
         self.decompressing = None;
-        // Only a regular file is looked at ahead: reading the head of a pipe would take it
-        // from libpcap.
+        // Only a regular file is looked at ahead (a pipe's head, once read, is gone); a pipe
+        // is looked at by `probe`, which hands on what it read.
         let regular = name != "-" && std::fs::metadata(name).is_ok_and(|m| m.is_file());
         let kind = if !regular {
             None
@@ -343,11 +343,13 @@ impl FileSource {
             _ => None,
         };
         Ok(Opened {
-            cap: Some(cap),
+            reader: match own {
+                Some(own) => Reader::Own(own),
+                None => Reader::Libpcap(cap),
+            },
             linktype,
             dlt,
             program,
-            own,
         })
     }
 
@@ -378,30 +380,25 @@ impl FileSource {
                 let program = self.compile(name, &cap)?;
                 let dlt = cap.get_datalink().0;
                 return Ok(Opened {
-                    cap: Some(cap),
+                    reader: Reader::Libpcap(cap),
                     linktype: LinkType::from_dlt(dlt),
                     dlt,
                     program,
-                    own: None,
                 });
             }
         };
-        let program = match &self.filter {
-            Some(expr) => Some(
-                Capture::dead_with_precision(pcap::Linktype(dlt), Precision::Nano)
-                    .and_then(|dead| dead.compile(expr, true))
-                    .map_err(|e| {
-                        self.error(name, format!("bad filter expression `{expr}`: {e}"))
-                    })?,
-            ),
-            None => None,
-        };
+        let program =
+            match &self.filter {
+                Some(expr) => Some(compile_for(expr, dlt).map_err(|e| {
+                    self.error(name, format!("bad filter expression `{expr}`: {e}"))
+                })?),
+                None => None,
+            };
         Ok(Opened {
-            cap: None,
+            reader: Reader::Own(own),
             linktype: LinkType::from_dlt(dlt),
             dlt,
             program,
-            own: Some(own),
         })
     }
 
@@ -440,8 +437,7 @@ impl FileSource {
         if let Some((_, p)) = others.iter().find(|(d, _)| *d == dlt) {
             return Ok(p.filter(data));
         }
-        let compiled = Capture::dead_with_precision(pcap::Linktype(dlt), Precision::Nano)
-            .and_then(|dead| dead.compile(expr, true))
+        let compiled = compile_for(expr, dlt)
             .map_err(|e| format!("bad filter expression `{expr}` for link type {dlt}: {e}"))?;
         let keep = compiled.filter(data);
         others.push((dlt, compiled));
@@ -472,17 +468,29 @@ impl FileSource {
     }
 }
 
-/// An open input: libpcap's handle (which checked the header and compiled the filter), the
-/// link type (as libpcap's `DLT_` number too), the filter, and our own reader when the file
-/// is one it takes.
+/// An open input: what reads its packets, its link type (as libpcap's `DLT_` number too; a
+/// pcapng file's first interface's) and the user's filter compiled for it.
 struct Opened {
-    /// libpcap's handle: none for a stream our own reader took (the filter is then compiled
-    /// on a handle of the link type alone).
-    cap: Option<Capture<Offline>>,
+    reader: Reader,
     linktype: LinkType,
     dlt: i32,
     program: Option<pcap::BpfProgram>,
-    own: Option<Own>,
+}
+
+/// What reads an open input's packets.
+enum Reader {
+    /// libpcap, through its handle.
+    Libpcap(Capture<Offline>),
+    /// Our own reader (a stream's filter is then compiled on a handle of the link type
+    /// alone: [`compile_for`]).
+    Own(Own),
+}
+
+/// The user's filter `expr` compiled for link type `dlt` (libpcap's number), without an
+/// open capture.
+fn compile_for(expr: &str, dlt: i32) -> Result<pcap::BpfProgram, pcap::Error> {
+    Capture::dead_with_precision(pcap::Linktype(dlt), Precision::Nano)
+        .and_then(|dead| dead.compile(expr, true))
 }
 
 /// Our own reader of an open input.
@@ -556,16 +564,11 @@ fn probe(stream: Stream) -> io::Result<Probe> {
     let n = read_up_to(&mut rest, &mut head)?;
     head.truncate(n);
     if let Ok(h) = <[u8; 24]>::try_from(head.as_slice())
-        && ClassicReader::after_header(&h, io::empty()).is_some()
+        && let Some(reader) = ClassicReader::after_header(&h, io::empty())
     {
-        // The magic's first byte tells the byte order: 0xA1 starts a big-endian file.
-        let linktype = u32_in(&h, 20, h[0] == 0xA1);
-        let dlt = super::pcapng::linktype_to_dlt(linktype & 0x03FF_FFFF);
-        return Ok(match ClassicReader::after_header(&h, Input::Stream(rest)) {
-            Some(reader) => Probe::Own(Own::Classic(reader), dlt),
-            // Unreachable: the same header was just taken.
-            None => Probe::Libpcap(head, io::BufReader::new(Box::new(io::empty()))),
-        });
+        let dlt = reader.dlt();
+        let reader = reader.map_input(|_| Input::Stream(rest));
+        return Ok(Probe::Own(Own::Classic(reader), dlt));
     }
     if head.len() < 12 || head[..4] != [0x0A, 0x0D, 0x0D, 0x0A] {
         return Ok(Probe::Libpcap(head, rest));
@@ -680,78 +683,75 @@ impl PacketSource for FileSource {
                 self.current_name = name;
             }
             let Some(Opened {
-                cap,
+                reader,
                 linktype,
                 dlt,
                 program,
-                own,
             }) = self.current.as_mut()
             else {
                 continue;
             };
             let linktype = *linktype;
-            if let Some(own) = own {
-                let read = match own {
-                    Own::Classic(reader) => reader.next(&mut self.buf).map(|r| {
-                        r.map(|r| {
-                            let kept = program.as_ref().is_none_or(|f| f.filter(&self.buf));
-                            (r.secs, r.frac_nanos, r.origlen, linktype, kept)
-                        })
-                    }),
-                    Own::Pcapng(reader, others) => match reader.next(&mut self.buf) {
-                        Ok(Some(r)) => Self::pcapng_filter(
-                            self.filter.as_deref(),
-                            program.as_ref(),
-                            *dlt,
-                            others,
-                            r.dlt,
-                            &self.buf,
-                        )
-                        .map(|kept| Some((r.secs, r.frac_nanos, r.origlen, r.linktype, kept))),
-                        Ok(None) => Ok(None),
-                        Err(e) => Err(e),
-                    },
-                };
-                match read {
-                    Ok(Some((secs, frac, origlen, linktype, kept))) => {
-                        let (secs, nanos) = timeval_parts(secs, frac);
-                        match self.frame_read(Timestamp::new(secs, nanos), kept) {
-                            Some(index) => {
-                                return Ok(Some(RawPacket {
-                                    index,
-                                    ts: Timestamp::new(secs, nanos),
-                                    linktype,
-                                    data: &self.buf,
-                                    origlen,
-                                }));
+            let cap = match reader {
+                Reader::Libpcap(cap) => cap,
+                Reader::Own(own) => {
+                    let read = match own {
+                        Own::Classic(reader) => reader.next(&mut self.buf).map(|r| {
+                            r.map(|r| {
+                                let kept = program.as_ref().is_none_or(|f| f.filter(&self.buf));
+                                (r.secs, r.frac_nanos, r.origlen, linktype, kept)
+                            })
+                        }),
+                        Own::Pcapng(reader, others) => match reader.next(&mut self.buf) {
+                            Ok(Some(r)) => Self::pcapng_filter(
+                                self.filter.as_deref(),
+                                program.as_ref(),
+                                *dlt,
+                                others,
+                                r.dlt,
+                                &self.buf,
+                            )
+                            .map(|kept| Some((r.secs, r.frac_nanos, r.origlen, r.linktype, kept))),
+                            Ok(None) => Ok(None),
+                            Err(e) => Err(e),
+                        },
+                    };
+                    match read {
+                        Ok(Some((secs, frac, origlen, linktype, kept))) => {
+                            let (secs, nanos) = timeval_parts(secs, frac);
+                            match self.frame_read(Timestamp::new(secs, nanos), kept) {
+                                Some(index) => {
+                                    return Ok(Some(RawPacket {
+                                        index,
+                                        ts: Timestamp::new(secs, nanos),
+                                        linktype,
+                                        data: &self.buf,
+                                        origlen,
+                                    }));
+                                }
+                                None => continue,
                             }
-                            None => continue,
                         }
-                    }
-                    Ok(None) => {
-                        // A compressed stream that broke at a record boundary ends cleanly
-                        // for the reader; the decompressor knows better.
-                        self.current = None;
-                        if let Some(c) = self.decompression_failure() {
+                        Ok(None) => {
+                            // A compressed stream that broke at a record boundary ends cleanly
+                            // for the reader; the decompressor knows better.
+                            self.current = None;
+                            if let Some(c) = self.decompression_failure() {
+                                self.next_path = self.paths.len();
+                                return Err(self.error(&self.current_name, c));
+                            }
+                            continue;
+                        }
+                        Err(message) => {
+                            // A compressed file's own damage explains the reader's complaint best.
+                            let message = self.decompression_failure().unwrap_or(message);
+                            let err = self.error(&self.current_name, message);
+                            self.current = None;
                             self.next_path = self.paths.len();
-                            return Err(self.error(&self.current_name, c));
+                            return Err(err);
                         }
-                        continue;
-                    }
-                    Err(message) => {
-                        // A compressed file's own damage explains the reader's complaint best.
-                        let message = self.decompression_failure().unwrap_or(message);
-                        let err = self.error(&self.current_name, message);
-                        self.current = None;
-                        self.next_path = self.paths.len();
-                        return Err(err);
                     }
                 }
-            }
-            let Some(cap) = cap else {
-                // Every input has our reader or libpcap's handle.
-                self.current = None;
-                continue;
             };
             // The packet is copied out of libpcap's buffer: returning the borrowed slice from
             // inside this loop is beyond today's borrow checker, and one copy of a frame is

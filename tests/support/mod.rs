@@ -524,25 +524,26 @@ impl Conv {
     }
 }
 
-/// Runs the built binary with `args` (and `NO_COLOR` unset, so colour tests see the defaults).
-pub fn msnsniff(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_msnsniff"))
-        .args(args)
+/// The built binary with `args`, and `NO_COLOR`, `CLICOLOR_FORCE` and `COLUMNS` unset, so
+/// that colour and width tests see the defaults.
+fn command(args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_msnsniff"));
+    c.args(args)
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
-        .env_remove("COLUMNS")
-        .output()
-        .expect("run msnsniff")
+        .env_remove("COLUMNS");
+    c
+}
+
+/// Runs the built binary with `args` (see [`command`]).
+pub fn msnsniff(args: &[&str]) -> std::process::Output {
+    command(args).output().expect("run msnsniff")
 }
 
 /// [`msnsniff`] with `input` on its standard input.
 pub fn msnsniff_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
     use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_msnsniff"))
-        .args(args)
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("COLUMNS")
+    let mut child = command(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
