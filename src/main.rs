@@ -5,13 +5,6 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // Memory freed goes back to the system at once rather than 10 ms later (mimalloc's
-    // default): with one thread decoding and another writing, whole payloads are freed on
-    // the other thread at speed, and the delay let tens of MB of them wait (issue 12's
-    // bound). The option's number is its place in mimalloc 2's `mi_option_e`.
-    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    // SAFETY: setting an option is allowed at any time; no allocation depends on it.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     let cli = msnsniff::cli::Cli::parse();
     match msnsniff::app::run(cli) {
         Ok(outcome) => match outcome.capture_error {
@@ -38,10 +31,20 @@ fn main() -> ExitCode {
 /// mimalloc rather than the system's allocator: a fifth of the time went to malloc and
 /// free, which mimalloc does faster, and events built on the decoding thread are freed on the
 /// output thread, which glibc's arenas make slow (the two-thread run was slower than one).
+///
+/// Blocks of [`MAPPED_MIN`] bytes and more (whole payloads, a stalled line, a reassembly
+/// buffer behind a hole) bypass mimalloc: they are mapped from the system and unmapped when
+/// freed, so their memory goes back at once, whichever thread frees them. mimalloc keeps its
+/// default purge delay (10 ms) for everything smaller. With a delay of 0, which bounded the
+/// big blocks before, every page that emptied was given back and faulted in again at its next
+/// use: `read --format jsonl` spent a sixth of its time on that (docs/performance.md). With
+/// the delay and no bypass, the payloads freed on the output thread waited for it, and 400
+/// stalled 1 MB messages took 77 MB (`tests/issue_13_resource_attacks.rs`, bound 64 MB).
 #[global_allocator]
 static GLOBAL: Allocator = Allocator;
 
-/// mimalloc, asked through its plain entry points whenever they already give the alignment.
+/// mimalloc, asked through its plain entry points whenever they already give the alignment;
+/// the system's pages for big blocks.
 ///
 /// The `mimalloc` crate's allocator calls `mi_malloc_aligned` for every request, whose path
 /// costs about twice that of `mi_malloc` (about 46 instructions against 20, and the decoder
@@ -49,26 +52,74 @@ static GLOBAL: Allocator = Allocator;
 /// `alignment` bytes is aligned to it when the alignment is at most `MI_MAX_ALIGN_SIZE`
 /// (its `mi_malloc_is_naturally_aligned` takes the same shortcut); any other layout goes
 /// through the aligned entry points as before. Blocks from both are freed by `mi_free`.
+///
+/// Which of the two holds a block follows from its layout alone ([`mapped`]), which Rust
+/// passes unchanged to `dealloc` and `realloc`, so a block always goes back where it came
+/// from.
 struct Allocator;
 
 /// mimalloc's `MI_MAX_ALIGN_SIZE` (`include/mimalloc/types.h`), the alignment every block of
 /// at least that size has.
 const MI_MAX_ALIGN_SIZE: usize = 16;
 
+/// The smallest block mapped from the system rather than taken from mimalloc: 16 KiB. A run
+/// makes few blocks this big in the steady state (the batches handed to the output thread
+/// are reused), while a payload or buffer an attack makes big is one as soon as it has grown
+/// past a few segments. (With 64 KiB, 400 stalled 1 MB messages took 64.5 MB; with 16 KiB,
+/// 50 MB.)
+const MAPPED_MIN: usize = 16 << 10;
+
+/// The alignment of a mapping: a page.
+const PAGE: usize = 4096;
+
 /// Whether `mi_malloc(size)` is aligned to `align` without being asked.
 fn naturally_aligned(size: usize, align: usize) -> bool {
     align <= MI_MAX_ALIGN_SIZE && align <= size
 }
 
+/// Whether a block of this size and alignment is mapped from the system.
+fn mapped(size: usize, align: usize) -> bool {
+    size >= MAPPED_MIN && align <= PAGE
+}
+
+/// Maps `size` bytes of zeroed, private memory; null when the system refuses.
+///
+/// # Safety
+/// `size` is not zero.
+unsafe fn map(size: usize) -> *mut u8 {
+    // SAFETY: an anonymous private mapping touches no existing memory.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            size,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        std::ptr::null_mut()
+    } else {
+        p.cast()
+    }
+}
+
 // SAFETY: every pointer comes from mimalloc, through an entry point that returns memory
-// aligned to the layout's alignment (the plain ones only where `naturally_aligned` holds), and
-// goes back through `mi_free` or a mimalloc `realloc`, which accept blocks from either.
+// aligned to the layout's alignment (the plain ones only where `naturally_aligned` holds), or,
+// for the layouts `mapped` picks, from `mmap`, which aligns to a page (at least the layout's
+// alignment there). Each goes back to where it came from, as `mapped` of its layout says:
+// `mi_free` or a mimalloc `realloc`, which accept blocks from either mimalloc entry point, or
+// `munmap` and `mremap` with the mapping's size.
 unsafe impl std::alloc::GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         use libmimalloc_sys as mi;
-        // SAFETY: plain calls into mimalloc with a valid size and power-of-two alignment.
+        // SAFETY: plain calls into mimalloc with a valid size and power-of-two alignment, or
+        // a mapping of a non-zero size.
         unsafe {
-            if naturally_aligned(layout.size(), layout.align()) {
+            if mapped(layout.size(), layout.align()) {
+                map(layout.size())
+            } else if naturally_aligned(layout.size(), layout.align()) {
                 mi::mi_malloc(layout.size()).cast()
             } else {
                 mi::mi_malloc_aligned(layout.size(), layout.align()).cast()
@@ -78,9 +129,11 @@ unsafe impl std::alloc::GlobalAlloc for Allocator {
 
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
         use libmimalloc_sys as mi;
-        // SAFETY: as in `alloc`.
+        // SAFETY: as in `alloc`; a new mapping is zeroed.
         unsafe {
-            if naturally_aligned(layout.size(), layout.align()) {
+            if mapped(layout.size(), layout.align()) {
+                map(layout.size())
+            } else if naturally_aligned(layout.size(), layout.align()) {
                 mi::mi_zalloc(layout.size()).cast()
             } else {
                 mi::mi_zalloc_aligned(layout.size(), layout.align()).cast()
@@ -88,20 +141,55 @@ unsafe impl std::alloc::GlobalAlloc for Allocator {
         }
     }
 
-    unsafe fn dealloc(&self, ptr: *mut u8, _layout: std::alloc::Layout) {
-        // SAFETY: `ptr` came from this allocator, so from mimalloc.
-        unsafe { libmimalloc_sys::mi_free(ptr.cast()) }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from this allocator with this layout: from a mapping of
+        // `layout.size()` bytes when `mapped` says so, else from mimalloc.
+        unsafe {
+            if mapped(layout.size(), layout.align()) {
+                libc::munmap(ptr.cast(), layout.size());
+            } else {
+                libmimalloc_sys::mi_free(ptr.cast());
+            }
+        }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
         use libmimalloc_sys as mi;
-        // SAFETY: `ptr` came from this allocator; the new block keeps the layout's alignment
-        // by the same rule as `alloc`.
-        unsafe {
-            if naturally_aligned(new_size, layout.align()) {
-                mi::mi_realloc(ptr.cast(), new_size).cast()
-            } else {
-                mi::mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()
+        let align = layout.align();
+        match (mapped(layout.size(), align), mapped(new_size, align)) {
+            // SAFETY: `ptr` is a mapping of `layout.size()` bytes; the kernel moves or resizes
+            // it, page-aligned as before.
+            (true, true) => unsafe {
+                let p = libc::mremap(ptr.cast(), layout.size(), new_size, libc::MREMAP_MAYMOVE);
+                if p == libc::MAP_FAILED {
+                    std::ptr::null_mut()
+                } else {
+                    p.cast()
+                }
+            },
+            // SAFETY: `ptr` came from mimalloc; the new block keeps the layout's alignment
+            // by the same rule as `alloc`.
+            (false, false) => unsafe {
+                if naturally_aligned(new_size, align) {
+                    mi::mi_realloc(ptr.cast(), new_size).cast()
+                } else {
+                    mi::mi_realloc_aligned(ptr.cast(), new_size, align).cast()
+                }
+            },
+            // From one holder to the other: a new block, the bytes both hold copied, the old
+            // block freed where it came from.
+            _ => {
+                // SAFETY: `realloc`'s contract makes the new layout valid (non-zero size, the
+                // same alignment); `ptr` holds `layout.size()` bytes, the new block `new_size`.
+                unsafe {
+                    let new_layout = std::alloc::Layout::from_size_align_unchecked(new_size, align);
+                    let p = self.alloc(new_layout);
+                    if !p.is_null() {
+                        std::ptr::copy_nonoverlapping(ptr, p, layout.size().min(new_size));
+                        self.dealloc(ptr, layout);
+                    }
+                    p
+                }
             }
         }
     }
@@ -118,7 +206,18 @@ mod tests {
     fn blocks_are_aligned_as_asked() {
         let a = Allocator;
         for align in [1usize, 2, 4, 8, 16, 32, 64, 4096] {
-            for size in (1..=80).chain([127, 128, 1000, 4096, 70_000]) {
+            for size in (1..=80).chain([
+                127,
+                128,
+                1000,
+                4096,
+                70_000,
+                100_000,
+                MAPPED_MIN - 1,
+                MAPPED_MIN,
+                300_000,
+                1 << 20,
+            ]) {
                 let layout = Layout::from_size_align(size, align).unwrap();
                 // SAFETY: a non-zero-size layout; the block is used within it and freed once.
                 unsafe {
@@ -153,5 +252,56 @@ mod tests {
         assert!(!naturally_aligned(8, 16));
         assert!(!naturally_aligned(64, 32));
         assert!(!naturally_aligned(0, 1));
+    }
+
+    #[test]
+    fn big_blocks_are_mapped_and_small_ones_are_not() {
+        assert!(!mapped(MAPPED_MIN - 1, 8));
+        assert!(mapped(MAPPED_MIN, 8));
+        assert!(mapped(1 << 30, PAGE));
+        // A mapping is aligned to a page only: a wider alignment stays with mimalloc.
+        assert!(!mapped(1 << 20, 2 * PAGE));
+    }
+
+    /// A block that grows or shrinks across the bound keeps its bytes, both ways, and one
+    /// mapped from the start can be grown in place or moved by the kernel.
+    #[test]
+    fn blocks_keep_their_bytes_across_the_bound() {
+        let a = Allocator;
+        let sizes = [
+            1000,
+            MAPPED_MIN - 8,
+            MAPPED_MIN,
+            MAPPED_MIN + 4096,
+            3 << 20,
+            5000,
+        ];
+        for align in [1usize, 8, 16, 64] {
+            let first = Layout::from_size_align(sizes[0], align).unwrap();
+            // SAFETY: each block is used within its current size and freed once, with the
+            // layout it has.
+            unsafe {
+                let mut p = a.alloc(first);
+                let mut size = sizes[0];
+                for i in 0..size {
+                    *p.add(i) = (i % 251) as u8;
+                }
+                for &next in &sizes[1..] {
+                    let layout = Layout::from_size_align(size, align).unwrap();
+                    p = a.realloc(p, layout, next);
+                    assert!(!p.is_null());
+                    assert_eq!(p as usize % align, 0, "{size} -> {next}");
+                    let kept = size.min(next).min(sizes[0]);
+                    assert!(
+                        (0..kept).all(|i| *p.add(i) == (i % 251) as u8),
+                        "{size} -> {next}"
+                    );
+                    // The new part is writable to its end.
+                    p.add(next - 1).write(1);
+                    size = next;
+                }
+                a.dealloc(p, Layout::from_size_align(size, align).unwrap());
+            }
+        }
     }
 }

@@ -201,6 +201,10 @@ pub fn decode_split(
     let (wants_commands, wants_notes, wants_text) =
         (sink.wants_commands(), sink.wants_notes(), sink.wants_text());
     let (tx, rx) = mpsc::sync_channel::<Vec<Event>>(HANDOFF_BATCHES);
+    // Emptied batches go back to be filled again, so that a run makes a few batches rather
+    // than one for every 512 events: a batch is big enough (about 150 KiB) to be mapped from
+    // the system, and a new mapping is paid in page faults.
+    let (back_tx, back_rx) = mpsc::sync_channel::<Vec<Event>>(HANDOFF_BATCHES + 2);
     std::thread::scope(|scope| {
         // The main thread's stack size, so that no input the one-thread run decodes can
         // exhaust the decoding thread's.
@@ -210,6 +214,7 @@ pub fn decode_split(
             .spawn_scoped(scope, move || {
                 let mut handoff = Handoff {
                     tx,
+                    back: back_rx,
                     batch: Vec::with_capacity(HANDOFF_EVENTS),
                     bytes: 0,
                     wants_commands,
@@ -224,13 +229,15 @@ pub fn decode_split(
                 run.map(|summary| (summary, commands))
             })?;
         let mut failure = None;
-        'batches: for batch in rx.iter() {
-            for ev in batch {
+        'batches: for mut batch in rx.iter() {
+            for ev in batch.drain(..) {
                 if let Err(e) = sink.event(&ev) {
                     failure = Some(e);
                     break 'batches;
                 }
             }
+            // No room (the decoding thread has enough) or no decoding thread: dropped here.
+            let _ = back_tx.try_send(batch);
         }
         // After an output failure the receiver goes, so that the decoding thread's next
         // hand-over fails and it stops (rather than wait for room that never comes).
@@ -250,6 +257,8 @@ pub fn decode_split(
 /// full and at the end.
 struct Handoff {
     tx: mpsc::SyncSender<Vec<Event>>,
+    /// Emptied batches from the output thread, to fill again.
+    back: mpsc::Receiver<Vec<Event>>,
     batch: Vec<Event>,
     /// Bytes the batch carries, about.
     bytes: usize,
@@ -263,7 +272,11 @@ impl Handoff {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(HANDOFF_EVENTS));
+        let next = self
+            .back
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(HANDOFF_EVENTS));
+        let batch = std::mem::replace(&mut self.batch, next);
         self.bytes = 0;
         self.tx
             .send(batch)
