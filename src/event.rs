@@ -454,6 +454,11 @@ pub trait Sink {
     fn event_owned(&mut self, ev: Event) -> std::io::Result<()> {
         self.event(&ev)
     }
+    /// The same, for an event the caller lets the sink change where it is: the redaction
+    /// rewrites it rather than a copy of it. Every other sink reads it as [`Sink::event`].
+    fn event_mut(&mut self, ev: &mut Event) -> std::io::Result<()> {
+        self.event(ev)
+    }
     /// Whether this sink reads `command` and `msnftp_block` events. A sink that only wants
     /// connections (the flows table) says no, and the decoder then never builds them: the
     /// protocol is still followed (roles, announcements, transfers), but no field is named,

@@ -222,16 +222,26 @@ impl Redactor {
         self.known.get(word)
     }
 
-    /// Rewrites one event; `None` when nothing in it could need redacting.
+    /// Rewrites a copy of one event; `None` when nothing in it could need redacting.
     pub fn event(&mut self, ev: &Event) -> Option<Event> {
-        let mut ev = match ev {
+        if matches!(
+            ev,
             Event::ObjectData { .. }
-            | Event::Gap { .. }
-            | Event::MsnftpBlock(_)
-            | Event::ObjectEnded { .. } => return None,
-            other => other.clone(),
-        };
-        match &mut ev {
+                | Event::Gap { .. }
+                | Event::MsnftpBlock(_)
+                | Event::ObjectEnded { .. }
+        ) {
+            return None;
+        }
+        let mut ev = ev.clone();
+        self.rewrite(&mut ev);
+        Some(ev)
+    }
+
+    /// Rewrites one event in place: what [`Redactor::event`] does to its copy, for an event
+    /// the caller gives away (no copy made).
+    pub fn rewrite(&mut self, ev: &mut Event) {
+        match ev {
             Event::Command(c) => self.command(c),
             Event::ConnectionOpened(c) | Event::ConnectionUpdate(c) => self.connection(c),
             Event::ConnectionClosed { principal, .. } => self.opt_handle(principal),
@@ -247,9 +257,11 @@ impl Redactor {
                 self.opt_handle(&mut x.sender);
                 self.opt_handle(&mut x.receiver);
             }
-            _ => {}
+            Event::ObjectData { .. }
+            | Event::Gap { .. }
+            | Event::MsnftpBlock(_)
+            | Event::ObjectEnded { .. } => {}
         }
-        Some(ev)
     }
 
     fn connection(&mut self, c: &mut ConnectionInfo) {
@@ -819,6 +831,22 @@ impl Sink for Redact<'_> {
         }
     }
 
+    // An event given away (by the decoder) or lent to be changed (by the selection) is
+    // rewritten where it is, not copied.
+    fn event_owned(&mut self, mut ev: Event) -> std::io::Result<()> {
+        if let Some(r) = self.redactor.as_mut() {
+            r.rewrite(&mut ev);
+        }
+        self.inner.event_owned(ev)
+    }
+
+    fn event_mut(&mut self, ev: &mut Event) -> std::io::Result<()> {
+        if let Some(r) = self.redactor.as_mut() {
+            r.rewrite(ev);
+        }
+        self.inner.event(ev)
+    }
+
     fn wants_commands(&self) -> bool {
         self.inner.wants_commands()
     }
@@ -915,6 +943,42 @@ mod tests {
             let full = b.scrub(&text);
             proptest::prop_assert_eq!(a.scrubbed(&text), (full != text).then_some(full));
             proptest::prop_assert_eq!(&a.handles, &b.handles);
+        }
+    }
+
+    /// An event rewritten where it is (given away, or lent to be changed) comes out as the
+    /// rewritten copy of a lent one does, for every event of captures with secrets, handles,
+    /// messages and transfers.
+    #[test]
+    fn events_rewritten_in_place_equal_rewritten_copies() {
+        use crate::event::Collect;
+        for capture in [
+            "captures/synthetic_msnc_messages.pcap",
+            "captures/synthetic_msnp11_twn.pcap",
+        ] {
+            let mut events = Collect::default();
+            let mut source = crate::capture::FileSource::new(vec![capture.into()], None);
+            crate::pipeline::decode(&mut source, crate::pipeline::msn_config(), &mut events)
+                .unwrap();
+            let policy = Policy {
+                handles: true,
+                text: true,
+            };
+            let (mut copied, mut given, mut lent) =
+                (Collect::default(), Collect::default(), Collect::default());
+            let mut a = Redact::new(&mut copied, Some(r(policy)));
+            let mut b = Redact::new(&mut given, Some(r(policy)));
+            let mut c = Redact::new(&mut lent, Some(r(policy)));
+            for ev in &events.0 {
+                a.event(ev).unwrap();
+                b.event_owned(ev.clone()).unwrap();
+                c.event_mut(&mut ev.clone()).unwrap();
+            }
+            let debug = |c: &Collect| c.0.iter().map(|e| format!("{e:?}")).collect::<Vec<_>>();
+            assert_eq!(debug(&given), debug(&copied), "{capture}");
+            assert_eq!(debug(&lent), debug(&copied), "{capture}");
+            // The rewriting did something: the test is not comparing untouched events.
+            assert_ne!(debug(&copied), debug(&events), "{capture}");
         }
     }
 
