@@ -233,9 +233,11 @@ pub fn decode_split(
                 run.map(|summary| (summary, commands))
             })?;
         let mut failure = None;
-        'batches: for batch in rx.iter() {
-            for ev in &batch {
-                if let Err(e) = sink.event(ev) {
+        'batches: for mut batch in rx.iter() {
+            // Lent to be changed: the batch goes back only to be freed, so the redaction
+            // may rewrite its events where they are.
+            for ev in &mut batch {
+                if let Err(e) = sink.event_mut(ev) {
                     failure = Some(e);
                     break 'batches;
                 }

@@ -319,16 +319,20 @@ impl Sink for Select<'_> {
         result
     }
 
+    fn event_owned(&mut self, mut ev: Event) -> io::Result<()> {
+        self.event_mut(&mut ev)
+    }
+
     // Without a selection, an event that `event` would pass on at once (one of a connection
     // already kept, or one that belongs to none) is passed on to be changed where it is, so
     // that the sinks after this one (the redaction) need not copy it. Anything else goes
     // through `event`.
-    fn event_owned(&mut self, mut ev: Event) -> io::Result<()> {
+    fn event_mut(&mut self, ev: &mut Event) -> io::Result<()> {
         if !self.unfiltered {
-            return self.event(&ev);
+            return self.event(ev);
         }
         match ev.flow() {
-            None => self.inner.event_mut(&mut ev),
+            None => self.inner.event_mut(ev),
             Some(flow)
                 if self.verdicts.get(&flow) == Some(&Verdict::Keep)
                     && !matches!(ev, Event::ConnectionOpened(_) | Event::ConnectionUpdate(_)) =>
@@ -341,9 +345,9 @@ impl Sink for Select<'_> {
                 if matches!(ev, Event::Command(_) | Event::MsnftpBlock(_)) {
                     self.matched += 1;
                 }
-                self.inner.event_mut(&mut ev)
+                self.inner.event_mut(ev)
             }
-            Some(_) => self.event(&ev),
+            Some(_) => self.event(ev),
         }
     }
 
