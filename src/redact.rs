@@ -919,10 +919,15 @@ mod tests {
             pick in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..4),
             handles in proptest::prelude::any::<bool>(),
         ) {
-            let mut a = r(Policy { handles, text: false });
-            for (i, secret) in secrets.iter().enumerate() {
-                a.remember(secret.clone().into_bytes(), format!("[t{i}]"));
-            }
+            // A redactor that remembers the secrets: `a`, and a twin `b` for the full path.
+            let knowing = || {
+                let mut r = r(Policy { handles, text: false });
+                for (i, secret) in secrets.iter().enumerate() {
+                    r.remember(secret.clone().into_bytes(), format!("[t{i}]"));
+                }
+                r
+            };
+            let mut a = knowing();
             let mut text = parts.concat();
             // Some remembered secrets in the text, as words or pieces.
             for (k, p) in pick.iter().enumerate() {
@@ -936,10 +941,7 @@ mod tests {
             }
             // The shortcut gives what the full scrub gives, and numbers the same handles in
             // the same order (checked on a twin that took the full path).
-            let mut b = r(Policy { handles, text: false });
-            for (i, secret) in secrets.iter().enumerate() {
-                b.remember(secret.clone().into_bytes(), format!("[t{i}]"));
-            }
+            let mut b = knowing();
             let full = b.scrub(&text);
             proptest::prop_assert_eq!(a.scrubbed(&text), (full != text).then_some(full));
             proptest::prop_assert_eq!(&a.handles, &b.handles);

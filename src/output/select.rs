@@ -238,6 +238,13 @@ impl<'a> Select<'a> {
         self.inner.event(ev)
     }
 
+    /// Drops what is kept about a connection that has closed.
+    fn forget(&mut self, flow: FlowId) {
+        self.verdicts.remove(&flow);
+        self.roles.remove(&flow);
+        self.held.remove(&flow);
+    }
+
     fn event_passes(&self, ev: &Event) -> bool {
         match ev {
             Event::Command(c) => {
@@ -312,9 +319,7 @@ impl Sink for Select<'_> {
             }
         };
         if closing {
-            self.verdicts.remove(&flow);
-            self.roles.remove(&flow);
-            self.held.remove(&flow);
+            self.forget(flow);
         }
         result
     }
@@ -338,9 +343,7 @@ impl Sink for Select<'_> {
                     && !matches!(ev, Event::ConnectionOpened(_) | Event::ConnectionUpdate(_)) =>
             {
                 if matches!(ev, Event::ConnectionClosed { .. }) {
-                    self.verdicts.remove(&flow);
-                    self.roles.remove(&flow);
-                    self.held.remove(&flow);
+                    self.forget(flow);
                 }
                 if matches!(ev, Event::Command(_) | Event::MsnftpBlock(_)) {
                     self.matched += 1;
