@@ -14,6 +14,13 @@
 //! `stats` also reads the same packets written as pcapng (its MB/s are of the pcap file's
 //! size, so that the two rows compare), and that file's counts are checked too.
 //!
+//! A last msnsniff row, `capture layer only`, is this harness itself (asked through
+//! `BENCH_FLOOR`) running msnsniff's library over the file with no decoder behind it: reading,
+//! link, IP and TCP headers, the flow table and reassembly, every MSN byte delivered in order
+//! and then dropped. It is the floor the commands stand on: what a command takes beyond it is
+//! the MSNP decoding and the output. (It uses the system's allocator, not the binary's; the
+//! capture layer allocates little.)
+//!
 //! No number here is asserted: the machine is shared and noisy, so speed is judged from the
 //! ratios, never from a timed test.
 
@@ -100,6 +107,10 @@ fn main() {
             "commands": truth,
         });
         std::fs::write(format!("{path}.truth.json"), summary.to_string()).expect("truth");
+        return;
+    }
+    if let Ok(path) = std::env::var("BENCH_FLOOR") {
+        floor(&path);
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -213,6 +224,15 @@ fn main() {
             .collect();
         groups.push(group);
     }
+    // The capture layer alone (see the module's comment): this program, asked to.
+    let me = std::env::current_exe()
+        .expect("own path")
+        .to_string_lossy()
+        .into_owned();
+    groups.push(vec![(
+        "capture layer only (no MSNP decoding)".into(),
+        s(&["env", &format!("BENCH_FLOOR={f}"), &me]),
+    )]);
     if installed("tshark") {
         groups.push(vec![(
             "tshark -Y msnms -T fields -e frame.number".into(),
@@ -290,6 +310,30 @@ fn main() {
         summary["connections"]
     );
     println!("{table}");
+}
+
+/// Runs the capture layer over `path` with nothing behind it but a count of the MSN bytes
+/// delivered, which it prints to stderr (so that the work cannot be skipped, and a run that
+/// found nothing shows).
+fn floor(path: &str) {
+    struct Count(u64);
+    impl msnsniff::flow::FlowConsumer for Count {
+        fn event(&mut self, ev: &msnsniff::flow::FlowEvent<'_>) -> std::io::Result<()> {
+            if let msnsniff::flow::FlowEvent::Data { bytes, .. } = ev {
+                self.0 += bytes.len() as u64;
+            }
+            Ok(())
+        }
+    }
+    let mut source = msnsniff::capture::FileSource::new(vec![path.to_string()], None);
+    let mut count = Count(0);
+    let summary =
+        msnsniff::pipeline::run(&mut source, msnsniff::pipeline::msn_config(), &mut count)
+            .expect("the capture layer's run");
+    eprintln!(
+        "capture layer: {} frames, {} MSN bytes delivered",
+        summary.frames, count.0
+    );
 }
 
 /// Frames in a classic pcap (24-byte file header, 16-byte record headers).
