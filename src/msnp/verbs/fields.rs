@@ -14,7 +14,7 @@
 //! * With no dialect, layouts are guessed from the number and shape of the parameters.
 
 use super::presence::{
-    client_caps, client_ext_caps, list_names, msnc_level, network_name, status_name,
+    client_caps, client_ext_caps, each_list_name, msnc_level, network_name, status_name,
 };
 use super::{Line, Params, is_digits, number_or_text};
 use crate::msnp::errors::error_meaning;
@@ -90,7 +90,9 @@ impl Builder {
         let Some(raw) = raw else { return };
         self.num(N::ListBits, Some(raw));
         if let Ok(bits) = raw.parse::<u32>() {
-            self.set(N::Lists, Value::texts(list_names(bits)));
+            let mut names = Vec::with_capacity(bits.count_ones() as usize);
+            each_list_name(bits, |name| names.push(Value::Text(name)));
+            self.set(N::Lists, Value::List(names));
         }
     }
 

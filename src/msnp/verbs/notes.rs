@@ -36,19 +36,19 @@ pub(super) fn nak(_: &Fields, _: Line<'_>) -> Option<String> {
 /// ILN / NLN.
 pub(super) fn presence(f: &Fields, _: Line<'_>) -> Option<String> {
     let who = f.text(N::Handle)?;
-    Some(format!("{who} is now {}", status_label(f.text(N::Status)?)))
+    Some([who, " is now ", status_label(f.text(N::Status)?)].concat())
 }
 
 pub(super) fn fln(f: &Fields, _: Line<'_>) -> Option<String> {
-    Some(format!("{} went offline", f.text(N::Handle)?))
+    Some([f.text(N::Handle)?, " went offline"].concat())
 }
 
 pub(super) fn chg(f: &Fields, l: Line<'_>) -> Option<String> {
     let status = status_label(f.text(N::Status)?);
     Some(if l.c2s() {
-        format!("you set your status to {status}")
+        ["you set your status to ", status].concat()
     } else {
-        format!("status changed to {status}")
+        ["status changed to ", status].concat()
     })
 }
 
@@ -56,33 +56,36 @@ pub(super) fn xfr(f: &Fields, l: Line<'_>) -> Option<String> {
     match (f.text(N::ServerType)?, f.text(N::Address)) {
         ("SB", None) if l.c2s() => Some("asks for a switchboard".to_owned()),
         ("SB", Some(address)) => match f.text(N::Cookie) {
-            Some(cookie) => Some(format!(
-                "switchboard {address} offered with cookie {cookie}"
-            )),
-            None => Some(format!("switchboard {address} offered")),
+            Some(cookie) => {
+                Some(["switchboard ", address, " offered with cookie ", cookie].concat())
+            }
+            None => Some(["switchboard ", address, " offered"].concat()),
         },
-        ("NS", Some(address)) => Some(format!("redirected to notification server {address}")),
+        ("NS", Some(address)) => Some(["redirected to notification server ", address].concat()),
         _ => None,
     }
 }
 
 pub(super) fn rng(f: &Fields, _: Line<'_>) -> Option<String> {
-    Some(format!(
-        "{} invites you to a switchboard at {}",
-        f.text(N::Handle)?,
-        f.text(N::Address)?
-    ))
+    Some(
+        [
+            f.text(N::Handle)?,
+            " invites you to a switchboard at ",
+            f.text(N::Address)?,
+        ]
+        .concat(),
+    )
 }
 
 pub(super) fn joi(f: &Fields, _: Line<'_>) -> Option<String> {
-    Some(format!("{} joined the conversation", f.text(N::Handle)?))
+    Some([f.text(N::Handle)?, " joined the conversation"].concat())
 }
 
 pub(super) fn iro(f: &Fields, _: Line<'_>) -> Option<String> {
     let who = f.text(N::Handle)?;
     Some(match (f.get(N::Index), f.get(N::Total)) {
         (Some(i), Some(t)) => format!("{who} is already in the conversation ({i} of {t})"),
-        _ => format!("{who} is already in the conversation"),
+        _ => [who, " is already in the conversation"].concat(),
     })
 }
 
@@ -101,19 +104,16 @@ pub(super) fn bye(f: &Fields, l: Line<'_>) -> Option<String> {
     let who = f.text(N::Handle)?;
     Some(
         if f.get(N::IdleTimeout) == Some(&crate::msnp::named::Value::Bool(true)) {
-            format!("{who} left the conversation (idle timeout)")
+            [who, " left the conversation (idle timeout)"].concat()
         } else {
-            format!("{who} left the conversation")
+            [who, " left the conversation"].concat()
         },
     )
 }
 
 pub(super) fn cal(f: &Fields, l: Line<'_>) -> Option<String> {
     if l.c2s() {
-        Some(format!(
-            "inviting {} into the conversation",
-            f.text(N::Handle)?
-        ))
+        Some(["inviting ", f.text(N::Handle)?, " into the conversation"].concat())
     } else {
         Some(format!("ringing, session {}", f.get(N::SessionId)?))
     }
@@ -168,7 +168,7 @@ pub(super) fn ver(f: &Fields, l: Line<'_>) -> Option<String> {
     }
     Some(match f.text(N::Dialect)? {
         "CVR0" => "no usable dialect: version check only (CVR0)".to_owned(),
-        d => format!("dialect {d} chosen"),
+        d => ["dialect ", d, " chosen"].concat(),
     })
 }
 

@@ -43,18 +43,23 @@ const LISTS: [(u32, &str); 5] = [(1, "FL"), (2, "AL"), (4, "BL"), (8, "RL"), (16
 /// The list names in a list-bits number: `11` → `["FL", "AL", "RL"]`. Unknown bits (MSNP18
 /// circles go up to 32 and beyond) come out as hex, `0x20`.
 pub fn list_names(bits: u32) -> Vec<String> {
-    let mut names = Vec::new();
-    for bit in 0..32 {
-        let mask = 1u32 << bit;
-        if bits & mask == 0 {
-            continue;
-        }
-        match LISTS.iter().find(|(m, _)| *m == mask) {
-            Some((_, name)) => names.push((*name).to_owned()),
-            None => names.push(format!("{mask:#x}")),
-        }
-    }
+    let mut names = Vec::with_capacity(bits.count_ones() as usize);
+    each_list_name(bits, |name| names.push(name));
     names
+}
+
+/// [`list_names`] one name at a time, lowest bit first, without the list: only the bits that
+/// are set are visited.
+pub fn each_list_name(bits: u32, mut f: impl FnMut(String)) {
+    let mut rest = bits;
+    while rest != 0 {
+        let mask = 1u32 << rest.trailing_zeros();
+        rest &= rest - 1;
+        f(match LISTS.iter().find(|(m, _)| *m == mask) {
+            Some((_, name)) => (*name).to_owned(),
+            None => format!("{mask:#x}"),
+        });
+    }
 }
 
 /// What a list name means, for notes: `FL` → `forward list`.
