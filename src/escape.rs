@@ -143,8 +143,12 @@ pub fn one_line(text: &str) -> String {
 
 /// [`one_line`], appended to `out` (no string of its own).
 pub fn push_one_line(out: &mut String, text: &str) {
-    // Printable ASCII is shown as it is: the common case is one check and one copy.
-    if text.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+    // Printable ASCII is shown as it is: the common case is one check and one copy. No
+    // early exit, so that the check runs over whole vectors (as in `push_line`).
+    if text
+        .bytes()
+        .fold(true, |ok, b| ok & (0x20..0x7F).contains(&b))
+    {
         out.push_str(text);
         return;
     }
@@ -277,6 +281,12 @@ mod tests {
         assert_eq!(escape_line(b"a\r\nb\x00\x7f"), "a\\x0D\\x0Ab\\x00\\x7F");
         assert_eq!(escape_line(b"a\tb"), "a\\tb");
         assert_eq!(escape_line(b"C:\\temp"), "C:\\\\temp");
+        // Text that is printable ASCII but for one DEL, the last byte below the fast path's
+        // bound, in both display-form writers.
+        assert_eq!(one_line("ok\x7f"), "ok\\x7F");
+        let mut out = String::new();
+        push_line(&mut out, b"ok\x7f");
+        assert_eq!(out, "ok\\x7F");
     }
 
     #[test]
