@@ -110,7 +110,8 @@ pub struct CommandEvent {
     /// Raw parameters after the verb and TrID (bytes that are not UTF-8 as `\xNN`).
     pub params: Vec<String>,
     /// Named parameters for this verb, direction and dialect (URL-decoded where the protocol
-    /// encodes them; JSON adds the raw value under `<name>_raw` when it differs).
+    /// encodes them; JSON adds the raw value under `<name>_raw` when it differs). For a sink
+    /// that does not read them ([`Sink::wants_fields`]), only those the note is made from.
     pub fields: Fields,
     /// The declared payload length, or null for commands without a payload.
     pub payload_len: Option<u64>,
@@ -481,6 +482,13 @@ pub trait Sink {
     fn wants_text(&self) -> bool {
         true
     }
+    /// Whether the sink reads the named `fields` of command events. The dialogue says no (it
+    /// shows the line as sent), and the decoder then names fields only where the verb's note
+    /// is made from them and leaves them empty otherwise: the line, its parameters, the note
+    /// and every other event are the same. Asked once, when the decoder is made.
+    fn wants_fields(&self) -> bool {
+        true
+    }
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
     }
@@ -519,6 +527,10 @@ impl Sink for Tee<'_> {
 
     fn wants_text(&self) -> bool {
         self.0.iter().any(|s| s.wants_text())
+    }
+
+    fn wants_fields(&self) -> bool {
+        self.0.iter().any(|s| s.wants_fields())
     }
 
     fn finish(&mut self) -> std::io::Result<()> {

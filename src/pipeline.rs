@@ -199,8 +199,12 @@ pub fn decode_split(
     config: FlowConfig,
     sink: &mut dyn Sink,
 ) -> io::Result<(RunSummary, u64)> {
-    let (wants_commands, wants_notes, wants_text) =
-        (sink.wants_commands(), sink.wants_notes(), sink.wants_text());
+    let (wants_commands, wants_notes, wants_text, wants_fields) = (
+        sink.wants_commands(),
+        sink.wants_notes(),
+        sink.wants_text(),
+        sink.wants_fields(),
+    );
     let (tx, rx) = mpsc::sync_channel::<Vec<Event>>(HANDOFF_BATCHES);
     // Written batches go back to the decoding thread, which frees their events and fills
     // them again: mimalloc frees a block faster on the thread that made it (the output
@@ -224,6 +228,7 @@ pub fn decode_split(
                     wants_commands,
                     wants_notes,
                     wants_text,
+                    wants_fields,
                 };
                 let mut decoder = Decoder::new(&mut handoff).with_memcap(config.memcap);
                 let run = run(source, config, &mut decoder);
@@ -271,6 +276,7 @@ struct Handoff {
     wants_commands: bool,
     wants_notes: bool,
     wants_text: bool,
+    wants_fields: bool,
 }
 
 impl Handoff {
@@ -322,5 +328,9 @@ impl Sink for Handoff {
 
     fn wants_text(&self) -> bool {
         self.wants_text
+    }
+
+    fn wants_fields(&self) -> bool {
+        self.wants_fields
     }
 }

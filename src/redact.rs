@@ -859,6 +859,13 @@ impl Sink for Redact<'_> {
         self.inner.wants_text()
     }
 
+    /// The redaction finds secrets and names by the fields they are in (a ticket, a
+    /// password, a friendly name), and replaces them in the parameters and the line too:
+    /// with a redactor the fields are built even when the output does not print them.
+    fn wants_fields(&self) -> bool {
+        self.redactor.is_some() || self.inner.wants_fields()
+    }
+
     fn finish(&mut self) -> std::io::Result<()> {
         self.inner.finish()
     }

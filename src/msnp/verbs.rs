@@ -230,7 +230,8 @@ pub struct VerbSpec {
     /// What the command does, in one line.
     pub summary: &'static str,
     pub fields: FieldsFn,
-    pub note: NoteFn,
+    /// The note, made from the fields; `None` when the line speaks for itself.
+    pub note: Option<NoteFn>,
 }
 
 impl std::fmt::Debug for VerbSpec {
@@ -310,7 +311,7 @@ const fn row(
     until: Option<u8>,
     summary: &'static str,
     fields: FieldsFn,
-    note: NoteFn,
+    note: Option<NoteFn>,
 ) -> VerbSpec {
     VerbSpec {
         verb: Verb::new(verb),
@@ -333,77 +334,77 @@ use notes as n;
 /// dialect range, summary, the fields function and the note function.
 #[rustfmt::skip]
 pub static VERBS: &[VerbSpec] = &[
-    row(b"ACK", req(NOBODY), req(SB), 2, None, "message delivered", f::none, n::ack),
-    row(b"ADC", req(NS), req(NS), 10, Some(12), "add a contact to a list or group", f::adc, n::added),
-    row(b"ADD", req(NS), req(NS), 2, Some(9), "add a handle to a list", f::add, n::added),
-    row(b"ADG", req(NS), req(NS), 7, Some(12), "create a contact group", f::adg, n::none),
-    row(b"ADL", side(Trid::Yes, Always, NS), side(Trid::Yes, IfField1Numeric, NS), 13, None, "add contacts to lists (XML)", f::result_or_length, n::none),
-    row(b"ANS", req(SB), req(SB), 2, None, "join a switchboard after an invitation", f::ans, n::ans),
-    row(b"BLP", req(NS), side(IfNumeric, Len::No, NS), 2, None, "default privacy setting", f::blp, n::blp),
-    row(b"BPR", bare(NOBODY), bare(NS), 5, Some(12), "a contact's phone or mobile property", f::bpr, n::none),
-    row(b"BYE", bare(FTP), bare(SB), 2, None, "a participant left the switchboard (MSNFTP: the receiver ends the transfer)", f::bye, n::bye),
-    row(b"CAL", req(SB), req(SB), 2, None, "invite a user into the switchboard", f::cal, n::cal),
-    row(b"CCL", bare(FTP), bare(NOBODY), 2, None, "MSNFTP: the receiver cancels the transfer", f::none, n::ccl),
-    row(b"CHG", req(NS), req(NS), 2, None, "set own status", f::chg, n::chg),
-    row(b"CHL", req(NS), req(NS), 6, None, "challenge to be answered with QRY", f::chl, n::chl),
-    row(b"CVQ", req(DS_NS), req(DS_NS), 2, None, "version query under CVR0", f::cvr, n::none),
-    row(b"CVR", req(DS_NS), req(DS_NS), 2, None, "client and OS version report", f::cvr, n::none),
-    row(b"DEL", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 18, None, "delete stored documents or endpoint data", f::result_or_length, n::none),
-    row(b"FIL", bare(NOBODY), bare(FTP), 2, None, "MSNFTP: the size of the file about to be sent", f::fil, n::fil),
-    row(b"FLN", bare(NOBODY), bare(NS), 2, None, "a contact went offline", f::fln, n::fln),
-    row(b"FND", req(NS), req(NS), 2, Some(7), "member directory search", f::fnd, n::none),
-    row(b"FQY", side(Trid::Yes, Always, NS), side(Trid::Yes, Always, NS), 14, None, "federation query", f::result_or_length, n::none),
-    row(b"FSL", side(IfNumeric, Always, NOBODY), side(IfNumeric, Always, NS), 21, None, "undocumented MSNP21 payload command", f::result_or_length, n::none),
-    row(b"GCF", req(NS), side(Trid::Yes, Always, NS), 11, None, "download a configuration file", f::gcf, n::none),
-    row(b"GET", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 21, None, "fetch stored data", f::result_or_length, n::none),
-    row(b"GSB", req(NS), req(NOBODY), 11, Some(11), "rarely seen MSNP11 request", f::none, n::none),
-    row(b"GTC", req(NS), side(IfNumeric, Len::No, NS), 2, Some(12), "whether to ask when someone adds you", f::gtc, n::gtc),
-    row(b"ILN", req(NOBODY), req(NS), 2, None, "initial presence of a contact", f::iln, n::presence),
-    row(b"IMS", req(NS), req(NS), 3, None, "switch incoming switchboard sessions on or off", f::ims, n::none),
-    row(b"INF", req(DS_NS), req(DS_NS), 2, Some(7), "ask for the supported login methods", f::inf, n::none),
-    row(b"IPG", side(Trid::No, Always, NOBODY), side(Trid::No, Always, NS), 6, None, "incoming page or mobile message", f::result_or_length, n::none),
-    row(b"IRO", req(NOBODY), req(SB), 2, None, "a participant already in the switchboard", f::iro, n::iro),
-    row(b"JOI", bare(NOBODY), bare(SB), 2, None, "a participant joined the switchboard", f::joi, n::joi),
-    row(b"LSG", req(NS), side(Lsg, Len::No, NS), 7, Some(12), "group list entry", f::lsg, n::none),
-    row(b"LST", req(NS), side(Lst, Len::No, NS), 2, Some(12), "contact list entry", f::lst, n::none),
-    row(b"MSG", side(Trid::Yes, Always, SB), side(Trid::No, Always, NS.or(SB)), 2, None, "message with a MIME body", f::msg, n::none),
-    row(b"NAK", req(NOBODY), req(SB), 2, None, "message not delivered", f::none, n::nak),
-    row(b"NFY", side(Trid::No, Always, NOBODY), side(Trid::No, Always, NS), 18, None, "someone's stored document changed", f::nfy, n::none),
-    row(b"NLN", bare(NOBODY), bare(NS), 2, None, "a contact came online or changed presence", f::nln, n::presence),
-    row(b"NOT", side(Trid::No, Always, NS), side(Trid::No, Always, NS), 5, None, "MSN Alerts notification", f::result_or_length, n::none),
-    row(b"OUT", bare(SERVERS), bare(SERVERS), 2, None, "close the session", f::out, n::out),
-    row(b"PAG", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 5, None, "page a mobile device", f::handle_then_length, n::none),
-    row(b"PGD", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 9, None, "page or mobile message", f::handle_then_length, n::none),
-    row(b"PNG", bare(NS), bare(NOBODY), 2, None, "keep-alive ping", f::none, n::none),
-    row(b"PRP", req(NS), side(IfNumeric, Len::No, NS), 5, None, "own property (phone numbers, friendly name)", f::prp, n::none),
-    row(b"PUT", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 18, None, "store data or presence documents", f::result_or_length, n::none),
-    row(b"QNG", bare(NOBODY), bare(NS), 2, None, "reply to a ping", f::qng, n::qng),
-    row(b"QRY", side(Trid::Yes, Always, NS), req(NS), 6, None, "answer to a challenge", f::qry, n::qry),
-    row(b"REA", req(NS), req(NS), 2, Some(9), "rename yourself or a contact", f::rea, n::none),
-    row(b"REG", req(NS), req(NS), 7, Some(12), "rename a group", f::reg, n::none),
-    row(b"REM", req(NS), req(NS), 2, Some(12), "remove from a list or group", f::rem, n::removed),
-    row(b"RFS", side(IfNumeric, Len::No, NOBODY), side(IfNumeric, Len::No, NS), 13, None, "refresh the address book", f::none, n::rfs),
-    row(b"RMG", req(NS), req(NS), 7, Some(12), "delete a group", f::rmg, n::none),
-    row(b"RML", side(Trid::Yes, Always, NS), side(Trid::Yes, IfField1Numeric, NS), 13, None, "remove contacts from lists (XML)", f::result_or_length, n::none),
-    row(b"RNG", bare(NOBODY), bare(NS), 2, None, "invitation into a switchboard", f::rng, n::rng),
-    row(b"SBP", req(NS), req(NS), 10, Some(12), "set a contact's cached property", f::sbp, n::none),
-    row(b"SBS", req(NOBODY), req(NS), 11, None, "undocumented notice after login", f::sbs, n::none),
-    row(b"SDC", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 5, None, "send an e-mail invitation with a note", f::sdc, n::none),
-    row(b"SDG", side(Trid::Yes, Always, NS), side(Trid::Yes, Always, NS), 18, None, "datagram to a circle or endpoint", f::result_or_length, n::none),
-    row(b"SND", req(NS), req(NS), 2, None, "send an e-mail invitation", f::snd, n::none),
-    row(b"SYN", req(NS), req(NS), 2, Some(12), "synchronise lists and settings", f::syn, n::none),
-    row(b"TFR", bare(FTP), bare(NOBODY), 2, None, "MSNFTP: the receiver asks the sender to start", f::none, n::tfr),
-    row(b"UBM", side(Trid::No, Always, NOBODY), side(Trid::No, Always, NS), 14, None, "message from a federated (Yahoo!) user", f::ubm, n::none),
-    row(b"UBN", side(Trid::No, Always, NOBODY), side(Trid::No, Always, NS), 13, None, "incoming user notification", f::user_notification, n::user_notification),
-    row(b"UBX", side(Trid::No, Always, NOBODY), side(Trid::No, Always, NS), 11, None, "a contact's personal message or endpoint data", f::ubx, n::none),
-    row(b"URL", req(NS), req(NS), 2, None, "ask for a web service URL", f::url, n::none),
-    row(b"USR", req(SERVERS.or(FTP)), req(SERVERS), 2, None, "authentication, joining a switchboard as caller, or (MSNFTP) the receiver's AuthCookie", f::usr, n::usr),
-    row(b"UUM", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 14, None, "message to a federated (Yahoo!) user", f::uum, n::none),
-    row(b"UUN", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 13, None, "send a user notification", f::user_notification, n::user_notification),
-    row(b"UUX", side(Trid::Yes, Always, NS), side(Trid::Yes, IfField1Numeric, NS), 11, None, "set own personal message or endpoint data", f::result_or_length, n::none),
-    row(b"VAS", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 18, None, "report a contact for abuse", f::handle_then_length, n::none),
-    row(b"VER", req(DS_NS.or(FTP)), req(DS_NS.or(FTP)), 2, None, "dialect negotiation (MSNFTP: protocol check)", f::ver, n::ver),
-    row(b"XFR", req(DS_NS), req(DS_NS), 2, None, "switchboard request or notification server referral", f::xfr, n::xfr),
+    row(b"ACK", req(NOBODY), req(SB), 2, None, "message delivered", f::none, Some(n::ack)),
+    row(b"ADC", req(NS), req(NS), 10, Some(12), "add a contact to a list or group", f::adc, Some(n::added)),
+    row(b"ADD", req(NS), req(NS), 2, Some(9), "add a handle to a list", f::add, Some(n::added)),
+    row(b"ADG", req(NS), req(NS), 7, Some(12), "create a contact group", f::adg, None),
+    row(b"ADL", side(Trid::Yes, Always, NS), side(Trid::Yes, IfField1Numeric, NS), 13, None, "add contacts to lists (XML)", f::result_or_length, None),
+    row(b"ANS", req(SB), req(SB), 2, None, "join a switchboard after an invitation", f::ans, Some(n::ans)),
+    row(b"BLP", req(NS), side(IfNumeric, Len::No, NS), 2, None, "default privacy setting", f::blp, Some(n::blp)),
+    row(b"BPR", bare(NOBODY), bare(NS), 5, Some(12), "a contact's phone or mobile property", f::bpr, None),
+    row(b"BYE", bare(FTP), bare(SB), 2, None, "a participant left the switchboard (MSNFTP: the receiver ends the transfer)", f::bye, Some(n::bye)),
+    row(b"CAL", req(SB), req(SB), 2, None, "invite a user into the switchboard", f::cal, Some(n::cal)),
+    row(b"CCL", bare(FTP), bare(NOBODY), 2, None, "MSNFTP: the receiver cancels the transfer", f::none, Some(n::ccl)),
+    row(b"CHG", req(NS), req(NS), 2, None, "set own status", f::chg, Some(n::chg)),
+    row(b"CHL", req(NS), req(NS), 6, None, "challenge to be answered with QRY", f::chl, Some(n::chl)),
+    row(b"CVQ", req(DS_NS), req(DS_NS), 2, None, "version query under CVR0", f::cvr, None),
+    row(b"CVR", req(DS_NS), req(DS_NS), 2, None, "client and OS version report", f::cvr, None),
+    row(b"DEL", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 18, None, "delete stored documents or endpoint data", f::result_or_length, None),
+    row(b"FIL", bare(NOBODY), bare(FTP), 2, None, "MSNFTP: the size of the file about to be sent", f::fil, Some(n::fil)),
+    row(b"FLN", bare(NOBODY), bare(NS), 2, None, "a contact went offline", f::fln, Some(n::fln)),
+    row(b"FND", req(NS), req(NS), 2, Some(7), "member directory search", f::fnd, None),
+    row(b"FQY", side(Trid::Yes, Always, NS), side(Trid::Yes, Always, NS), 14, None, "federation query", f::result_or_length, None),
+    row(b"FSL", side(IfNumeric, Always, NOBODY), side(IfNumeric, Always, NS), 21, None, "undocumented MSNP21 payload command", f::result_or_length, None),
+    row(b"GCF", req(NS), side(Trid::Yes, Always, NS), 11, None, "download a configuration file", f::gcf, None),
+    row(b"GET", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 21, None, "fetch stored data", f::result_or_length, None),
+    row(b"GSB", req(NS), req(NOBODY), 11, Some(11), "rarely seen MSNP11 request", f::none, None),
+    row(b"GTC", req(NS), side(IfNumeric, Len::No, NS), 2, Some(12), "whether to ask when someone adds you", f::gtc, Some(n::gtc)),
+    row(b"ILN", req(NOBODY), req(NS), 2, None, "initial presence of a contact", f::iln, Some(n::presence)),
+    row(b"IMS", req(NS), req(NS), 3, None, "switch incoming switchboard sessions on or off", f::ims, None),
+    row(b"INF", req(DS_NS), req(DS_NS), 2, Some(7), "ask for the supported login methods", f::inf, None),
+    row(b"IPG", side(Trid::No, Always, NOBODY), side(Trid::No, Always, NS), 6, None, "incoming page or mobile message", f::result_or_length, None),
+    row(b"IRO", req(NOBODY), req(SB), 2, None, "a participant already in the switchboard", f::iro, Some(n::iro)),
+    row(b"JOI", bare(NOBODY), bare(SB), 2, None, "a participant joined the switchboard", f::joi, Some(n::joi)),
+    row(b"LSG", req(NS), side(Lsg, Len::No, NS), 7, Some(12), "group list entry", f::lsg, None),
+    row(b"LST", req(NS), side(Lst, Len::No, NS), 2, Some(12), "contact list entry", f::lst, None),
+    row(b"MSG", side(Trid::Yes, Always, SB), side(Trid::No, Always, NS.or(SB)), 2, None, "message with a MIME body", f::msg, None),
+    row(b"NAK", req(NOBODY), req(SB), 2, None, "message not delivered", f::none, Some(n::nak)),
+    row(b"NFY", side(Trid::No, Always, NOBODY), side(Trid::No, Always, NS), 18, None, "someone's stored document changed", f::nfy, None),
+    row(b"NLN", bare(NOBODY), bare(NS), 2, None, "a contact came online or changed presence", f::nln, Some(n::presence)),
+    row(b"NOT", side(Trid::No, Always, NS), side(Trid::No, Always, NS), 5, None, "MSN Alerts notification", f::result_or_length, None),
+    row(b"OUT", bare(SERVERS), bare(SERVERS), 2, None, "close the session", f::out, Some(n::out)),
+    row(b"PAG", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 5, None, "page a mobile device", f::handle_then_length, None),
+    row(b"PGD", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 9, None, "page or mobile message", f::handle_then_length, None),
+    row(b"PNG", bare(NS), bare(NOBODY), 2, None, "keep-alive ping", f::none, None),
+    row(b"PRP", req(NS), side(IfNumeric, Len::No, NS), 5, None, "own property (phone numbers, friendly name)", f::prp, None),
+    row(b"PUT", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 18, None, "store data or presence documents", f::result_or_length, None),
+    row(b"QNG", bare(NOBODY), bare(NS), 2, None, "reply to a ping", f::qng, Some(n::qng)),
+    row(b"QRY", side(Trid::Yes, Always, NS), req(NS), 6, None, "answer to a challenge", f::qry, Some(n::qry)),
+    row(b"REA", req(NS), req(NS), 2, Some(9), "rename yourself or a contact", f::rea, None),
+    row(b"REG", req(NS), req(NS), 7, Some(12), "rename a group", f::reg, None),
+    row(b"REM", req(NS), req(NS), 2, Some(12), "remove from a list or group", f::rem, Some(n::removed)),
+    row(b"RFS", side(IfNumeric, Len::No, NOBODY), side(IfNumeric, Len::No, NS), 13, None, "refresh the address book", f::none, Some(n::rfs)),
+    row(b"RMG", req(NS), req(NS), 7, Some(12), "delete a group", f::rmg, None),
+    row(b"RML", side(Trid::Yes, Always, NS), side(Trid::Yes, IfField1Numeric, NS), 13, None, "remove contacts from lists (XML)", f::result_or_length, None),
+    row(b"RNG", bare(NOBODY), bare(NS), 2, None, "invitation into a switchboard", f::rng, Some(n::rng)),
+    row(b"SBP", req(NS), req(NS), 10, Some(12), "set a contact's cached property", f::sbp, None),
+    row(b"SBS", req(NOBODY), req(NS), 11, None, "undocumented notice after login", f::sbs, None),
+    row(b"SDC", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 5, None, "send an e-mail invitation with a note", f::sdc, None),
+    row(b"SDG", side(Trid::Yes, Always, NS), side(Trid::Yes, Always, NS), 18, None, "datagram to a circle or endpoint", f::result_or_length, None),
+    row(b"SND", req(NS), req(NS), 2, None, "send an e-mail invitation", f::snd, None),
+    row(b"SYN", req(NS), req(NS), 2, Some(12), "synchronise lists and settings", f::syn, None),
+    row(b"TFR", bare(FTP), bare(NOBODY), 2, None, "MSNFTP: the receiver asks the sender to start", f::none, Some(n::tfr)),
+    row(b"UBM", side(Trid::No, Always, NOBODY), side(Trid::No, Always, NS), 14, None, "message from a federated (Yahoo!) user", f::ubm, None),
+    row(b"UBN", side(Trid::No, Always, NOBODY), side(Trid::No, Always, NS), 13, None, "incoming user notification", f::user_notification, Some(n::user_notification)),
+    row(b"UBX", side(Trid::No, Always, NOBODY), side(Trid::No, Always, NS), 11, None, "a contact's personal message or endpoint data", f::ubx, None),
+    row(b"URL", req(NS), req(NS), 2, None, "ask for a web service URL", f::url, None),
+    row(b"USR", req(SERVERS.or(FTP)), req(SERVERS), 2, None, "authentication, joining a switchboard as caller, or (MSNFTP) the receiver's AuthCookie", f::usr, Some(n::usr)),
+    row(b"UUM", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 14, None, "message to a federated (Yahoo!) user", f::uum, None),
+    row(b"UUN", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 13, None, "send a user notification", f::user_notification, Some(n::user_notification)),
+    row(b"UUX", side(Trid::Yes, Always, NS), side(Trid::Yes, IfField1Numeric, NS), 11, None, "set own personal message or endpoint data", f::result_or_length, None),
+    row(b"VAS", side(Trid::Yes, Always, NS), side(Trid::Yes, IfLastNumeric, NS), 18, None, "report a contact for abuse", f::handle_then_length, None),
+    row(b"VER", req(DS_NS.or(FTP)), req(DS_NS.or(FTP)), 2, None, "dialect negotiation (MSNFTP: protocol check)", f::ver, Some(n::ver)),
+    row(b"XFR", req(DS_NS), req(DS_NS), 2, None, "switchboard request or notification server referral", f::xfr, Some(n::xfr)),
 ];
 
 /// The row of a letter verb.
@@ -457,20 +458,31 @@ pub fn named_fields(
     b.finish()
 }
 
-/// The fields of one command line and its note, from one build of the fields.
+/// The fields of one command line and its note, from one build of the fields. With
+/// `all_fields` false the fields are built only when the verb's note is made from them (an
+/// error reply's note is not), and are empty otherwise: for an output that prints notes but
+/// not fields.
 pub fn describe(
     verb: Verb,
     dir: Direction,
     dialect: Option<Dialect>,
     params: &[String],
     has_trid: bool,
+    all_fields: bool,
 ) -> (Fields, Option<String>) {
-    let fields = named_fields(verb, dir, dialect, params, has_trid);
-    let line = Line::new(dir, dialect, params, has_trid);
-    let note = if let Some(code) = verb.error_code() {
-        Some(notes::error(code))
+    let note_fn = match verb.error_code() {
+        Some(_) => None,
+        None => lookup(verb).and_then(|row| row.note),
+    };
+    let fields = if all_fields || note_fn.is_some() {
+        named_fields(verb, dir, dialect, params, has_trid)
     } else {
-        lookup(verb).and_then(|row| (row.note)(&fields, line))
+        Fields::new()
+    };
+    let line = Line::new(dir, dialect, params, has_trid);
+    let note = match verb.error_code() {
+        Some(code) => Some(notes::error(code)),
+        None => note_fn.and_then(|note| note(&fields, line)),
     };
     (fields, note.map(|n| crate::escape::one_line(&n)))
 }
@@ -483,7 +495,7 @@ pub fn note(
     dialect: Option<Dialect>,
     params: &[String],
 ) -> Option<String> {
-    describe(verb, dir, dialect, params, true).1
+    describe(verb, dir, dialect, params, true, false).1
 }
 
 /// A field value as a number when it parses, as text otherwise.

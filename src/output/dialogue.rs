@@ -723,6 +723,12 @@ impl<W: Write> Sink for Dialogue<W> {
         false
     }
 
+    /// The line is shown as sent; named fields reach the dialogue only through the notes
+    /// made from them.
+    fn wants_fields(&self) -> bool {
+        false
+    }
+
     fn event(&mut self, ev: &Event) -> io::Result<()> {
         // Blocks are notes of `full` only (the cancel marker from `brief`); skip them before
         // a connection header could be written for nothing.

@@ -488,6 +488,10 @@ impl Sink for Extract<'_> {
         self.inner.wants_text()
     }
 
+    fn wants_fields(&self) -> bool {
+        self.inner.wants_fields()
+    }
+
     /// Objects still open at the end of the run are ended as they stand.
     fn finish(&mut self) -> io::Result<()> {
         let mut left: Vec<(

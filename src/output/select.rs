@@ -366,6 +366,10 @@ impl Sink for Select<'_> {
     fn wants_text(&self) -> bool {
         self.inner.wants_text()
     }
+
+    fn wants_fields(&self) -> bool {
+        self.inner.wants_fields()
+    }
 }
 
 #[cfg(test)]

@@ -19,10 +19,24 @@ use crate::msnp::framer::{Eol, Frame};
 use crate::msnp::named::{Name, Value};
 use crate::msnp::verbs;
 
-/// The event of one command. `notes` is `None` when no note is to be written, else
-/// `Some(link_note)`, where `link_note` is what the decoder adds from the tables that span
-/// connections: a switchboard link made from the cookie this command presented, or what an
-/// MSNFTP line says about the invitation that announced its connection.
+/// What a command's event carries besides its line, parameters, payload and message: what
+/// the sink reads ([`crate::event::Sink::wants_fields`], [`crate::event::Sink::wants_notes`]).
+/// `link_note` is what the decoder adds from the tables that span connections: a switchboard
+/// link made from the cookie this command presented, or what an MSNFTP line says about the
+/// invitation that announced its connection.
+#[derive(Debug)]
+pub enum Detail {
+    /// The named fields, no note (the summaries).
+    Fields,
+    /// The named fields and the note (JSON).
+    FieldsAndNote { link_note: Option<String> },
+    /// The note, and the fields only where the verb's note is made from them (the dialogue).
+    Note { link_note: Option<String> },
+    /// Neither (the dialogue with `--notes none`).
+    Bare,
+}
+
+/// The event of one command, with the detail the sink reads.
 pub fn command_event(
     flow: FlowId,
     at: At,
@@ -30,22 +44,24 @@ pub fn command_event(
     state: &ConnState,
     frame: Frame,
     changes: &mut Changes,
-    notes: Option<Option<String>>,
+    detail: Detail,
 ) -> CommandEvent {
     let cmd = &frame.command;
     let dialect = state.info.dialect;
     let role = state.info.role;
     let has_trid = cmd.trid.is_some();
     let msnc = changes.message.take();
-    let (mut fields, note) = match notes {
-        // Without notes: the fields alone.
-        None => (
+    let all_fields = !matches!(detail, Detail::Note { .. } | Detail::Bare);
+    let (mut fields, note) = match detail {
+        // Without notes: the fields alone, or nothing.
+        Detail::Fields => (
             verbs::named_fields(cmd.verb, dir, dialect, &cmd.params, has_trid),
             None,
         ),
-        Some(link_note) => {
+        Detail::Bare => (crate::msnp::named::Fields::new(), None),
+        Detail::FieldsAndNote { link_note } | Detail::Note { link_note } => {
             let (fields, verb_note) =
-                verbs::describe(cmd.verb, dir, dialect, &cmd.params, has_trid);
+                verbs::describe(cmd.verb, dir, dialect, &cmd.params, has_trid, all_fields);
             let mut notes: Vec<String> = verb_note.into_iter().collect();
             if let Some(c) = &changes.challenge {
                 notes.push(c.note.clone());
@@ -57,7 +73,7 @@ pub fn command_event(
             (fields, (!notes.is_empty()).then(|| notes.join("; ")))
         }
     };
-    if let Some(c) = &changes.challenge {
+    if let Some(c) = changes.challenge.as_ref().filter(|_| all_fields) {
         fields.set(Name::ChallengeVerdict, Value::Text(c.word.to_string()));
     }
     let channel = classify::channel(role, cmd, dir);
@@ -157,7 +173,7 @@ mod tests {
                 None,
             ),
             &mut changes,
-            Some(None),
+            Detail::FieldsAndNote { link_note: None },
         );
         assert_eq!((ev.flow, ev.frame, ev.offset), (FlowId(7), 9, 40));
         assert_eq!(ev.verb, "NLN");
@@ -170,8 +186,8 @@ mod tests {
         assert_eq!(ev.payload_len, None);
     }
 
-    /// A client's `QRY` whose challenge answer was judged wrong, built with `notes`.
-    fn wrong_qry(notes: Option<Option<String>>) -> CommandEvent {
+    /// A client's `QRY` whose challenge answer was judged wrong, built with `detail`.
+    fn wrong_qry(detail: Detail) -> CommandEvent {
         let mut changes = Changes {
             challenge: Some(ChallengeResult {
                 word: "invalid",
@@ -192,13 +208,15 @@ mod tests {
             &s,
             f,
             &mut changes,
-            notes,
+            detail,
         )
     }
 
     #[test]
     fn notes_are_joined_in_order_and_the_challenge_verdict_is_a_field() {
-        let ev = wrong_qry(Some(Some("linked".into())));
+        let ev = wrong_qry(Detail::FieldsAndNote {
+            link_note: Some("linked".into()),
+        });
         assert_eq!(ev.fields.text(Name::ChallengeVerdict), Some("invalid"));
         assert_eq!(
             ev.note.as_deref(),
@@ -211,12 +229,69 @@ mod tests {
 
     #[test]
     fn without_notes_the_event_is_the_same_but_for_its_note() {
-        let with = wrong_qry(Some(Some("linked".into())));
-        let without = wrong_qry(None);
+        let with = wrong_qry(Detail::FieldsAndNote {
+            link_note: Some("linked".into()),
+        });
+        let without = wrong_qry(Detail::Fields);
         assert!(with.note.is_some());
         assert_eq!(without.note, None);
         let with = CommandEvent { note: None, ..with };
         assert_eq!(format!("{with:?}"), format!("{without:?}"));
+    }
+
+    /// For an output that prints notes but not fields (the dialogue): the same event but for
+    /// its fields, which are named exactly where the verb's note is made from them; without
+    /// notes either, no field at all.
+    #[test]
+    fn without_fields_only_the_notes_own_fields_are_named() {
+        let cases = [
+            // A note made from the fields: named.
+            (
+                "NLN BSY bob@x.com Bob%20B 0",
+                Direction::ServerToClient,
+                true,
+            ),
+            ("JOI bob@x.com Bob", Direction::ServerToClient, true),
+            // No note: nothing named.
+            ("LST bob@x.com Bob 11 0", Direction::ServerToClient, false),
+            ("LSG 1 Friends 0", Direction::ServerToClient, false),
+            ("BPR PHH 555%201234", Direction::ServerToClient, false),
+            // An error reply's note is its code's meaning.
+            ("911 3", Direction::ServerToClient, false),
+        ];
+        let s = state(Role::Notification);
+        let build = |line: &str, dir: Direction, detail: Detail| {
+            command_event(
+                FlowId(7),
+                at(),
+                dir,
+                &s,
+                frame(line, dir, None),
+                &mut Changes::default(),
+                detail,
+            )
+        };
+        for (line, dir, named) in cases {
+            let full = build(line, dir, Detail::FieldsAndNote { link_note: None });
+            let notes = build(line, dir, Detail::Note { link_note: None });
+            let bare = build(line, dir, Detail::Bare);
+            assert!(!full.fields.is_empty(), "{line}");
+            assert_eq!(notes.fields.is_empty(), !named, "{line}");
+            assert!(bare.fields.is_empty() && bare.note.is_none(), "{line}");
+            assert_eq!(notes.note, full.note, "{line}");
+            let fields = |ev: CommandEvent| CommandEvent {
+                fields: Default::default(),
+                note: None,
+                ..ev
+            };
+            let full = format!("{:?}", fields(full));
+            assert_eq!(format!("{:?}", fields(notes)), full, "{line}");
+            assert_eq!(format!("{:?}", fields(bare)), full, "{line}");
+        }
+        // The challenge verdict is a field too: not named without fields.
+        let qry = wrong_qry(Detail::Note { link_note: None });
+        assert_eq!(qry.fields.text(Name::ChallengeVerdict), None);
+        assert_eq!(qry.note.as_deref(), Some("challenge answer is wrong"));
     }
 
     const TYPING: &[u8] =
@@ -226,7 +301,15 @@ mod tests {
     fn msg(s: &mut ConnState, line: &str, dir: Direction, body: &[u8]) -> CommandEvent {
         let f = frame(line, dir, Some((body, body.len() as u64)));
         let mut changes = crate::session::step::step(s, &f.command, Some(body), dir, at());
-        command_event(FlowId(7), at(), dir, s, f, &mut changes, Some(None))
+        command_event(
+            FlowId(7),
+            at(),
+            dir,
+            s,
+            f,
+            &mut changes,
+            Detail::FieldsAndNote { link_note: None },
+        )
     }
 
     #[test]
@@ -290,7 +373,7 @@ mod tests {
                 Some((&[0xff, 0xfe, 0x00], 10)),
             ),
             &mut Changes::default(),
-            None,
+            Detail::Fields,
         );
         assert_eq!(ev.channel, Channel::Msnc);
         assert_eq!(ev.payload_received, Some(3));

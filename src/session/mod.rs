@@ -100,6 +100,9 @@ pub struct Decoder<'s> {
     /// Whether the sink reads commands' notes ([`Sink::wants_notes`]); when not, none is
     /// written.
     build_notes: bool,
+    /// Whether the sink reads commands' named fields ([`Sink::wants_fields`]); when not,
+    /// they are named only where a note is made from them.
+    build_fields: bool,
     /// How much of `text/plain` messages is read: the text when commands are built and the
     /// sink reads it ([`Sink::wants_text`]), what their notes tell when commands are built
     /// without it, nothing when no command is built.
@@ -117,6 +120,7 @@ impl<'s> Decoder<'s> {
         Decoder {
             build_commands,
             build_notes,
+            build_fields: sink.wants_fields(),
             text,
             sink,
             conns: foldhash::HashMap::default(),
@@ -431,10 +435,15 @@ impl<'s> Decoder<'s> {
         let p2p_end = changes.p2p_end.take();
         // The event is built (fields named, text escaped, notes written) only for a sink
         // that reads it.
-        let notes = self.build_notes.then_some(link_note);
+        let detail = match (self.build_notes, self.build_fields) {
+            (true, true) => build::Detail::FieldsAndNote { link_note },
+            (true, false) => build::Detail::Note { link_note },
+            (false, true) => build::Detail::Fields,
+            (false, false) => build::Detail::Bare,
+        };
         let ev = self
             .build_commands
-            .then(|| build::command_event(flow, at, dir, &conn.state, frame, &mut changes, notes));
+            .then(|| build::command_event(flow, at, dir, &conn.state, frame, &mut changes, detail));
         // A connection is reported before its first line; a change a line brings is reported
         // after that line, so that no note runs ahead of what the capture has shown.
         let update = (was_reported && changes.updated).then(|| {

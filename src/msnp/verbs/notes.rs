@@ -12,11 +12,6 @@ use super::presence::status_name;
 use crate::msnp::errors::error_meaning;
 use crate::msnp::named::{Fields, Name as N};
 
-/// No note: the line speaks for itself.
-pub(super) fn none(_: &Fields, _: Line<'_>) -> Option<String> {
-    None
-}
-
 /// Error replies `NNN`.
 pub(super) fn error(code: u16) -> String {
     match error_meaning(code) {
