@@ -141,6 +141,19 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
+/// [`one_line`] of a string the caller owns: printable ASCII (most notes) is its own display
+/// form and comes back as it is, without a copy.
+pub fn into_one_line(text: String) -> String {
+    if text
+        .bytes()
+        .fold(true, |ok, b| ok & (0x20..0x7F).contains(&b))
+    {
+        text
+    } else {
+        one_line(&text)
+    }
+}
+
 /// [`one_line`], appended to `out` (no string of its own).
 pub fn push_one_line(out: &mut String, text: &str) {
     // Printable ASCII is shown as it is: the common case is one check and one copy. No
@@ -412,6 +425,18 @@ mod tests {
             )
         ) {
             prop_assert_eq!(into_field(bytes.clone()), escape_field(&bytes));
+        }
+
+        /// Owned text is made one line as borrowed text is, printable or not.
+        #[test]
+        fn owned_text_is_one_line_as_borrowed_text(
+            chars in proptest::collection::vec(
+                prop_oneof![any::<char>(), Just('a'), Just(' '), Just('\x7f'), Just('\t')],
+                0..24,
+            )
+        ) {
+            let text: String = chars.into_iter().collect();
+            prop_assert_eq!(into_one_line(text.clone()), one_line(&text));
         }
 
         /// Arbitrary bytes mixed with the characters the display form spells out.

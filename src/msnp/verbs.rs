@@ -484,7 +484,7 @@ pub fn describe(
         Some(code) => Some(notes::error(code)),
         None => note_fn.and_then(|note| note(&fields, line)),
     };
-    (fields, note.map(|n| crate::escape::one_line(&n)))
+    (fields, note.map(crate::escape::into_one_line))
 }
 
 /// A short sentence saying what this command means, or `None` when the line speaks for itself

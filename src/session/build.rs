@@ -70,7 +70,13 @@ pub fn command_event(
             if let Some(m) = &msnc {
                 notes.extend(m.notes());
             }
-            (fields, (!notes.is_empty()).then(|| notes.join("; ")))
+            let note = match notes.len() {
+                0 => None,
+                // One note (the usual case) is the note, without a join's copy.
+                1 => notes.pop(),
+                _ => Some(notes.join("; ")),
+            };
+            (fields, note)
         }
     };
     if let Some(c) = changes.challenge.as_ref().filter(|_| all_fields) {
