@@ -485,9 +485,16 @@ pub trait Sink {
     /// Whether the sink reads the named `fields` of command events. The dialogue says no (it
     /// shows the line as sent), and the decoder then names fields only where the verb's note
     /// is made from them and leaves them empty otherwise: the line, its parameters, the note
-    /// and every other event are the same. Asked once, when the decoder is made.
+    /// and every other event are the same. Asked once, when the decoder is made, unless
+    /// [`Sink::fields_vary`].
     fn wants_fields(&self) -> bool {
         true
+    }
+    /// Whether the answer of [`Sink::wants_fields`] changes during the run, so that the
+    /// decoder asks it again just before it builds each command: the hand-over to the output
+    /// thread (`pipeline::decode_split`) says yes. Asked once, when the decoder is made.
+    fn fields_vary(&self) -> bool {
+        false
     }
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())

@@ -174,6 +174,10 @@ pub fn decode(
     Ok((summary, decoder.commands))
 }
 
+/// Batches in a row that must find room in the channel (the output thread keeping up)
+/// before the decoding thread leaves commands' fields to the output thread.
+const ROOM_TO_LEAVE_FIELDS: u32 = 8;
+
 /// Events handed to the output thread at once, at most.
 pub const HANDOFF_EVENTS: usize = 512;
 /// Batches waiting for the output thread, at most; the decoding thread waits when they are
@@ -199,13 +203,31 @@ pub fn decode_split(
     config: FlowConfig,
     sink: &mut dyn Sink,
 ) -> io::Result<(RunSummary, u64)> {
-    let (wants_commands, wants_notes, wants_text, wants_fields) = (
-        sink.wants_commands(),
-        sink.wants_notes(),
-        sink.wants_text(),
-        sink.wants_fields(),
-    );
-    let (tx, rx) = mpsc::sync_channel::<Vec<Event>>(HANDOFF_BATCHES);
+    decode_split_with(source, config, sink, Some(ROOM_TO_LEAVE_FIELDS))
+}
+
+/// [`decode_split`], with the decoding thread leaving commands' fields to the output thread
+/// after `room_to_leave_fields` batches in a row found room in the channel (0: from the first
+/// batch that finds room), or, with `None`, every other batch. For tests, which make the
+/// fields named on either thread, or on both in turn, whatever the machine's speed.
+#[doc(hidden)]
+pub fn decode_split_with(
+    source: &mut (dyn PacketSource + Send),
+    config: FlowConfig,
+    sink: &mut dyn Sink,
+    room_to_leave_fields: Option<u32>,
+) -> io::Result<(RunSummary, u64)> {
+    let (wants_commands, wants_notes, wants_text) =
+        (sink.wants_commands(), sink.wants_notes(), sink.wants_text());
+    // Naming the fields of commands is the one piece of work either thread can do (from the
+    // event itself: `session::build::complete_fields` gives the same fields in the same
+    // order). Which one does it follows which one is behind, batch by batch: while the output
+    // thread keeps up (`read --format jsonl`, where the decoding thread sets the pace), the
+    // decoding thread leaves the fields the notes do not need to it; when the output thread
+    // falls behind (a full channel: transcripts, `--redact-handles`), the decoding thread
+    // names them itself. The output is the same either way.
+    let complete_fields = sink.wants_fields();
+    let (tx, rx) = mpsc::sync_channel::<(Vec<Event>, Vec<bool>)>(HANDOFF_BATCHES);
     // Written batches go back to the decoding thread, which frees their events and fills
     // them again: mimalloc frees a block faster on the thread that made it (the output
     // thread of `read --format jsonl` took 18 % less processor time), and a run makes a few
@@ -228,7 +250,12 @@ pub fn decode_split(
                     wants_commands,
                     wants_notes,
                     wants_text,
-                    wants_fields,
+                    late: Vec::with_capacity(HANDOFF_EVENTS),
+                    built_late: std::cell::Cell::new(false),
+                    complete_fields,
+                    fields_late: complete_fields && room_to_leave_fields.is_none_or(|n| n == 0),
+                    room: 0,
+                    room_to_leave_fields,
                 };
                 let mut decoder = Decoder::new(&mut handoff).with_memcap(config.memcap);
                 let run = run(source, config, &mut decoder);
@@ -238,10 +265,13 @@ pub fn decode_split(
                 run.map(|summary| (summary, commands))
             })?;
         let mut failure = None;
-        'batches: for mut batch in rx.iter() {
+        'batches: for (mut batch, late) in rx.iter() {
             // Lent to be changed: the batch goes back only to be freed, so the redaction
             // may rewrite its events where they are.
-            for ev in &mut batch {
+            for (ev, late) in batch.iter_mut().zip(late) {
+                if late && let Event::Command(c) = ev {
+                    crate::session::build::complete_fields(c, wants_notes);
+                }
                 if let Err(e) = sink.event_mut(ev) {
                     failure = Some(e);
                     break 'batches;
@@ -267,7 +297,8 @@ pub fn decode_split(
 /// The decoding thread's end of the hand-over: events are gathered into batches, sent when
 /// full and at the end.
 struct Handoff {
-    tx: mpsc::SyncSender<Vec<Event>>,
+    /// Batches, each with whether its commands' fields were left to the output thread.
+    tx: mpsc::SyncSender<(Vec<Event>, Vec<bool>)>,
     /// Written batches from the output thread, to free and fill again.
     back: mpsc::Receiver<Vec<Event>>,
     batch: Vec<Event>,
@@ -276,7 +307,24 @@ struct Handoff {
     wants_commands: bool,
     wants_notes: bool,
     wants_text: bool,
-    wants_fields: bool,
+    /// For each event of the batch, whether it is a command whose fields were left to the
+    /// output thread. Per event, not per batch: a command is built before the events that
+    /// go ahead of it (its connection's opening) are handed over, and one of those may
+    /// close the batch.
+    late: Vec<bool>,
+    /// Whether the command being built leaves its fields to the output thread: the last
+    /// answer of `wants_fields`, which the decoder asks once per command, just before it
+    /// builds it.
+    built_late: std::cell::Cell<bool>,
+    /// Whether the outputs read commands' fields at all.
+    complete_fields: bool,
+    /// Whether the batch being filled leaves them to the output thread (see `decode_split`).
+    fields_late: bool,
+    /// Batches in a row that found room in the channel.
+    room: u32,
+    /// How many it takes to leave the fields to the output thread (`None`: every other
+    /// batch does, a test's setting).
+    room_to_leave_fields: Option<u32>,
 }
 
 impl Handoff {
@@ -294,9 +342,29 @@ impl Handoff {
         };
         let batch = std::mem::replace(&mut self.batch, next);
         self.bytes = 0;
-        self.tx
-            .send(batch)
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the output thread stopped"))
+        let stopped = || io::Error::new(io::ErrorKind::BrokenPipe, "the output thread stopped");
+        // Room in the channel several times running: the output thread keeps up, and may
+        // name the next batch's fields. No room: it is behind, and this thread names them.
+        let late = std::mem::replace(&mut self.late, Vec::with_capacity(HANDOFF_EVENTS));
+        match self.tx.try_send((batch, late)) {
+            Ok(()) => {
+                self.room = self.room.saturating_add(1);
+                self.fields_late = self.complete_fields
+                    && match self.room_to_leave_fields {
+                        Some(n) => self.room >= n,
+                        None => !self.fields_late,
+                    };
+                Ok(())
+            }
+            Err(mpsc::TrySendError::Full(batch)) => {
+                self.room = 0;
+                self.fields_late = self.complete_fields
+                    && self.room_to_leave_fields.is_none()
+                    && !self.fields_late;
+                self.tx.send(batch).map_err(|_| stopped())
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => Err(stopped()),
+        }
     }
 }
 
@@ -311,6 +379,8 @@ impl Sink for Handoff {
             Event::ObjectData { bytes, .. } => bytes.len(),
             _ => 0,
         };
+        self.late
+            .push(matches!(ev, Event::Command(_)) && self.built_late.get());
         self.batch.push(ev);
         if self.batch.len() >= HANDOFF_EVENTS || self.bytes >= HANDOFF_BYTES {
             self.send()?;
@@ -330,7 +400,91 @@ impl Sink for Handoff {
         self.wants_text
     }
 
+    fn fields_vary(&self) -> bool {
+        true
+    }
+
+    /// Asked for every command: no while the output thread names them (see
+    /// `decode_split`).
     fn wants_fields(&self) -> bool {
-        self.wants_fields
+        let late = self.complete_fields && self.fields_late;
+        self.built_late.set(late);
+        self.complete_fields && !late
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::FileSource;
+    use crate::event::Collect;
+
+    /// A command built while the fields are left to the output thread stays marked so when
+    /// the event handed over ahead of it (its connection's opening) closes the batch and the
+    /// next batch's commands are named on the decoding thread: what is marked is how each
+    /// command was built, not the batch it travels in.
+    #[test]
+    fn a_command_keeps_the_way_it_was_built_across_a_hand_over() {
+        let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/etherdump_msn.pcap");
+        let mut events = Collect::default();
+        decode(
+            &mut FileSource::new(vec![capture.to_string()], None),
+            msn_config(),
+            &mut events,
+        )
+        .expect("decode");
+        let opened = events
+            .0
+            .iter()
+            .find(|e| matches!(e, Event::ConnectionOpened(_)))
+            .expect("an opening")
+            .clone();
+        let command = events
+            .0
+            .iter()
+            .find(|e| matches!(e, Event::Command(_)))
+            .expect("a command")
+            .clone();
+        let (tx, rx) = mpsc::sync_channel(HANDOFF_BATCHES);
+        let (_back_tx, back) = mpsc::sync_channel(HANDOFF_BATCHES);
+        let mut handoff = Handoff {
+            tx,
+            back,
+            batch: Vec::new(),
+            late: Vec::new(),
+            built_late: std::cell::Cell::new(false),
+            bytes: 0,
+            wants_commands: true,
+            wants_notes: true,
+            wants_text: true,
+            complete_fields: true,
+            fields_late: true,
+            room: 0,
+            // Every other batch: the one after this leaves no field to the output thread.
+            room_to_leave_fields: None,
+        };
+        for _ in 0..HANDOFF_EVENTS - 1 {
+            handoff.event_owned(opened.clone()).expect("hand over");
+        }
+        // The decoder asks, and builds the command without its fields...
+        assert!(!handoff.wants_fields());
+        // ...then hands over the connection's opening, which closes the batch...
+        handoff.event_owned(opened.clone()).expect("hand over");
+        assert!(!handoff.fields_late, "the next batch names its own fields");
+        // ...and the command, which opens the next one.
+        handoff.event_owned(command).expect("hand over");
+        // The next command is built with its fields.
+        assert!(handoff.wants_fields());
+        handoff.event_owned(opened).expect("hand over");
+        handoff.send().expect("send");
+        let (first, first_late) = rx.recv().expect("first batch");
+        assert_eq!(first.len(), HANDOFF_EVENTS);
+        assert!(
+            first_late.iter().all(|&late| !late),
+            "openings are never late"
+        );
+        let (second, second_late) = rx.recv().expect("second batch");
+        assert!(matches!(second[0], Event::Command(_)));
+        assert_eq!(second_late, [true, false]);
     }
 }

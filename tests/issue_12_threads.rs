@@ -141,6 +141,23 @@ fn the_split_run_hands_on_every_event_in_order() {
     for (i, (a, b)) in one.0.iter().zip(&two.0).enumerate() {
         assert_eq!(format!("{a:?}"), format!("{b:?}"), "event {i}");
     }
+    // The same with the fields of every batch that finds room named on the output thread
+    // (the first one always does), with them named on the decoding thread throughout, and
+    // with the two taking turns batch by batch (a command built for one batch may be handed
+    // over in the next: its connection's opening, handed over first, can close a batch).
+    for room in [Some(0), Some(u32::MAX), None] {
+        let mut late = Collect::default();
+        pipeline::decode_split_with(&mut source(), pipeline::msn_config(), &mut late, room)
+            .expect("split");
+        assert_eq!(one.0.len(), late.0.len());
+        for (i, (a, b)) in one.0.iter().zip(&late.0).enumerate() {
+            assert_eq!(
+                format!("{a:?}"),
+                format!("{b:?}"),
+                "event {i}, room {room:?}"
+            );
+        }
+    }
 }
 
 /// A source that counts the packets it has handed out.

@@ -348,6 +348,16 @@ impl Fields {
     }
 }
 
+/// The fields by value, in the order they were set.
+impl IntoIterator for Fields {
+    type Item = (Name, Value);
+    type IntoIter = std::vec::IntoIter<(Name, Value)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
 /// The place of a name's JSON key (`raw`: of its `_raw` twin) in the byte order of every key.
 fn key_rank(name: Name, raw: bool) -> u16 {
     static RANKS: std::sync::OnceLock<Vec<u16>> = std::sync::OnceLock::new();

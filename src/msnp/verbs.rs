@@ -458,6 +458,12 @@ pub fn named_fields(
     b.finish()
 }
 
+/// Whether the verb's row has a note, which is made from its fields (an error reply's note
+/// is not: it is its code's meaning).
+pub fn has_note(verb: Verb) -> bool {
+    lookup(verb).is_some_and(|row| row.note.is_some())
+}
+
 /// The fields of one command line and its note, from one build of the fields. With
 /// `all_fields` false the fields are built only when the verb's note is made from them (an
 /// error reply's note is not), and are empty otherwise: for an output that prints notes but

@@ -36,6 +36,25 @@ pub enum Detail {
     Bare,
 }
 
+/// Names the fields of a command event built without them ([`Detail::Note`] when `notes`,
+/// [`Detail::Bare`] when not), as [`Detail::FieldsAndNote`] or [`Detail::Fields`] would have:
+/// the same fields in the same order. Pure: the names come from the event's own verb,
+/// direction, dialect and parameters. The two-thread run names them on the output thread,
+/// which has less to do than the decoding thread.
+pub fn complete_fields(c: &mut CommandEvent, notes: bool) {
+    let named_for_note = notes && c.verb.error_code().is_none() && verbs::has_note(c.verb);
+    if named_for_note {
+        return;
+    }
+    // What the decoder set itself (the challenge verdict) goes after the named fields, where
+    // the one-thread build puts it.
+    let own = std::mem::take(&mut c.fields);
+    c.fields = verbs::named_fields(c.verb, c.dir, c.dialect, &c.params, c.trid.is_some());
+    for (name, value) in own {
+        c.fields.set(name, value);
+    }
+}
+
 /// The event of one command, with the detail the sink reads.
 pub fn command_event(
     flow: FlowId,
@@ -79,7 +98,9 @@ pub fn command_event(
             (fields, note)
         }
     };
-    if let Some(c) = changes.challenge.as_ref().filter(|_| all_fields) {
+    // The verdict is the decoder's own: set whatever else is named, so that
+    // `complete_fields` can name the rest later.
+    if let Some(c) = &changes.challenge {
         fields.set(Name::ChallengeVerdict, Value::Text(c.word.to_string()));
     }
     let channel = classify::channel(role, cmd, dir);
@@ -294,10 +315,70 @@ mod tests {
             assert_eq!(format!("{:?}", fields(notes)), full, "{line}");
             assert_eq!(format!("{:?}", fields(bare)), full, "{line}");
         }
-        // The challenge verdict is a field too: not named without fields.
-        let qry = wrong_qry(Detail::Note { link_note: None });
-        assert_eq!(qry.fields.text(Name::ChallengeVerdict), None);
-        assert_eq!(qry.note.as_deref(), Some("challenge answer is wrong"));
+        // The challenge verdict is the decoder's own field: set in every mode.
+        let qry = wrong_qry(Detail::Bare);
+        assert_eq!(qry.fields.text(Name::ChallengeVerdict), Some("invalid"));
+    }
+
+    /// Fields left out for the notes (or with them) and named afterwards are the fields the
+    /// full build names, in the same order: what the two-thread run relies on.
+    #[test]
+    fn fields_named_afterwards_are_the_full_builds() {
+        let s = state(Role::Notification);
+        let lines = [
+            ("NLN BSY bob@x.com Bob%20B 0", Direction::ServerToClient),
+            ("LST bob@x.com Bob 11 0", Direction::ServerToClient),
+            ("LSG 1 Friends 0", Direction::ServerToClient),
+            ("ACK 5", Direction::ServerToClient),
+            ("911 3", Direction::ServerToClient),
+            ("USR 3 TWN I alice@x.com", Direction::ClientToServer),
+            ("ZZZ 1 unknown verb", Direction::ClientToServer),
+        ];
+        let build = |line: &str, dir: Direction, detail: Detail| {
+            command_event(
+                FlowId(7),
+                at(),
+                dir,
+                &s,
+                frame(line, dir, None),
+                &mut Changes::default(),
+                detail,
+            )
+        };
+        let debug = |ev: &CommandEvent| format!("{ev:?}");
+        for (line, dir) in lines {
+            let mut with_notes = build(line, dir, Detail::Note { link_note: None });
+            complete_fields(&mut with_notes, true);
+            let full = build(line, dir, Detail::FieldsAndNote { link_note: None });
+            assert_eq!(debug(&with_notes), debug(&full), "{line}");
+            let mut bare = build(line, dir, Detail::Bare);
+            complete_fields(&mut bare, false);
+            assert_eq!(
+                debug(&bare),
+                debug(&build(line, dir, Detail::Fields)),
+                "{line}"
+            );
+            // Naming twice changes nothing.
+            complete_fields(&mut bare, false);
+            assert_eq!(
+                debug(&bare),
+                debug(&build(line, dir, Detail::Fields)),
+                "{line}"
+            );
+        }
+        // The verdict stays last, after the named fields, as in the full build.
+        for (detail, notes, full) in [
+            (
+                Detail::Note { link_note: None },
+                true,
+                Detail::FieldsAndNote { link_note: None },
+            ),
+            (Detail::Bare, false, Detail::Fields),
+        ] {
+            let mut qry = wrong_qry(detail);
+            complete_fields(&mut qry, notes);
+            assert_eq!(debug(&qry), debug(&wrong_qry(full)));
+        }
     }
 
     const TYPING: &[u8] =

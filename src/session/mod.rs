@@ -100,9 +100,10 @@ pub struct Decoder<'s> {
     /// Whether the sink reads commands' notes ([`Sink::wants_notes`]); when not, none is
     /// written.
     build_notes: bool,
-    /// Whether the sink reads commands' named fields ([`Sink::wants_fields`]); when not,
-    /// they are named only where a note is made from them.
-    build_fields: bool,
+    /// Whether the sink reads commands' named fields ([`Sink::wants_fields`]): when not,
+    /// they are named only where a note is made from them. `None`: asked again for every
+    /// command ([`Sink::fields_vary`]).
+    build_fields: Option<bool>,
     /// How much of `text/plain` messages is read: the text when commands are built and the
     /// sink reads it ([`Sink::wants_text`]), what their notes tell when commands are built
     /// without it, nothing when no command is built.
@@ -120,7 +121,7 @@ impl<'s> Decoder<'s> {
         Decoder {
             build_commands,
             build_notes,
-            build_fields: sink.wants_fields(),
+            build_fields: (!sink.fields_vary()).then(|| sink.wants_fields()),
             text,
             sink,
             conns: foldhash::HashMap::default(),
@@ -435,7 +436,13 @@ impl<'s> Decoder<'s> {
         let p2p_end = changes.p2p_end.take();
         // The event is built (fields named, text escaped, notes written) only for a sink
         // that reads it.
-        let detail = match (self.build_notes, self.build_fields) {
+        let fields = match self.build_fields {
+            Some(fields) => fields,
+            // Asked just before the command is built: the two-thread hand-over changes its
+            // answer from batch to batch.
+            None => self.sink.wants_fields(),
+        };
+        let detail = match (self.build_notes, fields) {
             (true, true) => build::Detail::FieldsAndNote { link_note },
             (true, false) => build::Detail::Note { link_note },
             (false, true) => build::Detail::Fields,
