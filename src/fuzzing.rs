@@ -50,9 +50,37 @@ pub fn pipeline_frames(linktype: LinkType, frames: Vec<&[u8]>) {
 
 /// Splits arbitrary bytes into frames (a link-type byte, whose top bit sets a tiny memcap and
 /// next bit a table of three connections, then for each frame a length byte and that many
-/// bytes) and runs them.
+/// bytes) and runs them, twice: once for an output that reads every field, once for one
+/// that reads none (the dialogue). The second run's commands, their fields named afterwards
+/// (as the output thread of a two-thread run names them), must be the first run's events.
 pub fn pipeline(data: &[u8]) {
-    frames_into(data, &mut Discard);
+    use crate::event::{Collect, Event, Sink};
+
+    /// Every event, for an output that reads no named field.
+    struct NoFields(Collect);
+    impl Sink for NoFields {
+        fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+            self.0.event(ev)
+        }
+        fn wants_fields(&self) -> bool {
+            false
+        }
+    }
+    let mut full = Collect::default();
+    frames_into(data, &mut full);
+    let mut without = NoFields(Collect::default());
+    frames_into(data, &mut without);
+    assert_eq!(full.0.len(), without.0.0.len(), "the same events");
+    for (a, mut b) in full.0.into_iter().zip(without.0.0) {
+        if let Event::Command(c) = &mut b {
+            crate::session::build::complete_fields(c, true);
+        }
+        assert_eq!(
+            format!("{a:?}"),
+            format!("{b:?}"),
+            "fields named afterwards differ"
+        );
+    }
 }
 
 /// One message body, sent by a client and relayed by the server on a switchboard, through the
