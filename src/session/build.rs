@@ -266,6 +266,19 @@ mod tests {
         assert_eq!(format!("{with:?}"), format!("{without:?}"));
     }
 
+    /// The event of one line without a payload, built with `detail`.
+    fn line_event(s: &ConnState, line: &str, dir: Direction, detail: Detail) -> CommandEvent {
+        command_event(
+            FlowId(7),
+            at(),
+            dir,
+            s,
+            frame(line, dir, None),
+            &mut Changes::default(),
+            detail,
+        )
+    }
+
     /// For an output that prints notes but not fields (the dialogue): the same event but for
     /// its fields, which are named exactly where the verb's note is made from them; without
     /// notes either, no field at all.
@@ -287,17 +300,7 @@ mod tests {
             ("911 3", Direction::ServerToClient, false),
         ];
         let s = state(Role::Notification);
-        let build = |line: &str, dir: Direction, detail: Detail| {
-            command_event(
-                FlowId(7),
-                at(),
-                dir,
-                &s,
-                frame(line, dir, None),
-                &mut Changes::default(),
-                detail,
-            )
-        };
+        let build = |line: &str, dir: Direction, detail: Detail| line_event(&s, line, dir, detail);
         for (line, dir, named) in cases {
             let full = build(line, dir, Detail::FieldsAndNote { link_note: None });
             let notes = build(line, dir, Detail::Note { link_note: None });
@@ -334,17 +337,7 @@ mod tests {
             ("USR 3 TWN I alice@x.com", Direction::ClientToServer),
             ("ZZZ 1 unknown verb", Direction::ClientToServer),
         ];
-        let build = |line: &str, dir: Direction, detail: Detail| {
-            command_event(
-                FlowId(7),
-                at(),
-                dir,
-                &s,
-                frame(line, dir, None),
-                &mut Changes::default(),
-                detail,
-            )
-        };
+        let build = |line: &str, dir: Direction, detail: Detail| line_event(&s, line, dir, detail);
         let debug = |ev: &CommandEvent| format!("{ev:?}");
         for (line, dir) in lines {
             let mut with_notes = build(line, dir, Detail::Note { link_note: None });
