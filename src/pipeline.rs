@@ -8,7 +8,8 @@
 //! flushed at the end, even when the source fails part way (a truncated last record): the
 //! source's error is returned with the summary, after the flush. Split over two threads, the
 //! events cross in order through one bounded channel, so the output is the same byte for byte
-//! and what waits between the threads has a cap ([`HANDOFF_BYTES`]).
+//! and what waits between the threads has a cap ([`HANDOFF_BYTES`]); commands' named fields
+//! are named by whichever thread is ahead, the same fields in the same order either way.
 
 use crate::capture::{CaptureError, Membership, PacketSource, PacketTap, Timestamp};
 use crate::event::{Event, Sink};
