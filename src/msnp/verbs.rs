@@ -458,8 +458,8 @@ pub fn named_fields(
     b.finish()
 }
 
-/// Whether the verb's row has a note, which is made from its fields (an error reply's note
-/// is not: it is its code's meaning).
+/// Whether the verb's note is made from its fields: its row has a note. An error reply has
+/// no row (its note is its code's meaning), so never.
 pub fn has_note(verb: Verb) -> bool {
     lookup(verb).is_some_and(|row| row.note.is_some())
 }
@@ -476,10 +476,8 @@ pub fn describe(
     has_trid: bool,
     all_fields: bool,
 ) -> (Fields, Option<String>) {
-    let note_fn = match verb.error_code() {
-        Some(_) => None,
-        None => lookup(verb).and_then(|row| row.note),
-    };
+    // As `has_note`, with the one lookup.
+    let note_fn = lookup(verb).and_then(|row| row.note);
     let fields = if all_fields || note_fn.is_some() {
         named_fields(verb, dir, dialect, params, has_trid)
     } else {

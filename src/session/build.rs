@@ -39,11 +39,11 @@ pub enum Detail {
 /// Names the fields of a command event built without them ([`Detail::Note`] when `notes`,
 /// [`Detail::Bare`] when not), as [`Detail::FieldsAndNote`] or [`Detail::Fields`] would have:
 /// the same fields in the same order. Pure: the names come from the event's own verb,
-/// direction, dialect and parameters. The two-thread run names them on the output thread,
-/// which has less to do than the decoding thread.
+/// direction, dialect and parameters. The two-thread run names them on the output thread
+/// while that thread keeps up (`pipeline::decode_split`).
 pub fn complete_fields(c: &mut CommandEvent, notes: bool) {
-    let named_for_note = notes && c.verb.error_code().is_none() && verbs::has_note(c.verb);
-    if named_for_note {
+    // Built for a note, the fields of a verb whose note reads them are all there.
+    if notes && verbs::has_note(c.verb) {
         return;
     }
     // What the decoder set itself (the challenge verdict) goes after the named fields, where
