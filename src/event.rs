@@ -482,13 +482,13 @@ pub trait Sink {
     fn wants_text(&self) -> bool {
         true
     }
-    /// Whether the sink reads the named `fields` of command events. The dialogue says no (it
-    /// shows the line as sent), and the decoder then names fields only where the verb's note
-    /// is made from them and leaves them empty otherwise: the line, its parameters, the note
-    /// and every other event are the same. Asked once, when the decoder is made, unless
-    /// [`Sink::fields_vary`].
-    fn wants_fields(&self) -> bool {
-        true
+    /// Which commands' named `fields` the sink reads. The dialogue reads none (it shows the
+    /// line as sent), `stats` those of the few verbs it sums up. For the others the decoder
+    /// names fields only where the verb's note is made from them and leaves them empty
+    /// otherwise: the line, its parameters, the note and every other event are the same.
+    /// Asked once, when the decoder is made, unless [`Sink::fields_vary`].
+    fn wants_fields(&self) -> FieldsWanted {
+        FieldsWanted::All
     }
     /// Whether the answer of [`Sink::wants_fields`] changes during the run, so that the
     /// decoder asks it again just before it builds each command: the hand-over to the output
@@ -498,6 +498,42 @@ pub trait Sink {
     }
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// Which commands' named fields a sink reads ([`Sink::wants_fields`]).
+#[derive(Clone, Copy, Debug)]
+pub enum FieldsWanted {
+    /// Every command's.
+    All,
+    /// None.
+    None,
+    /// Those of the verbs the function says yes to.
+    Verbs(fn(crate::msnp::Verb) -> bool),
+}
+
+impl FieldsWanted {
+    /// Whether the fields of a command with this verb are read.
+    pub fn of(self, verb: crate::msnp::Verb) -> bool {
+        match self {
+            FieldsWanted::All => true,
+            FieldsWanted::None => false,
+            FieldsWanted::Verbs(reads) => reads(verb),
+        }
+    }
+
+    /// Whether any command's are.
+    pub fn any(self) -> bool {
+        !matches!(self, FieldsWanted::None)
+    }
+
+    /// What either of two sinks reads. Two verb lists make every command's: a function
+    /// cannot be joined to another, and naming more fields than read changes no output.
+    pub fn or(self, other: FieldsWanted) -> FieldsWanted {
+        match (self, other) {
+            (FieldsWanted::None, x) | (x, FieldsWanted::None) => x,
+            _ => FieldsWanted::All,
+        }
     }
 }
 
@@ -536,8 +572,10 @@ impl Sink for Tee<'_> {
         self.0.iter().any(|s| s.wants_text())
     }
 
-    fn wants_fields(&self) -> bool {
-        self.0.iter().any(|s| s.wants_fields())
+    fn wants_fields(&self) -> FieldsWanted {
+        self.0
+            .iter()
+            .fold(FieldsWanted::None, |all, s| all.or(s.wants_fields()))
     }
 
     fn finish(&mut self) -> std::io::Result<()> {

@@ -50,9 +50,11 @@ pub fn pipeline_frames(linktype: LinkType, frames: Vec<&[u8]>) {
 
 /// Splits arbitrary bytes into frames (a link-type byte, whose top bit sets a tiny memcap and
 /// next bit a table of three connections, then for each frame a length byte and that many
-/// bytes) and runs them, twice: once for an output that reads every field, once for one
-/// that reads none (the dialogue). The second run's commands, their fields named afterwards
-/// (as the output thread of a two-thread run names them), must be the first run's events.
+/// bytes) and runs them three times: for an output that reads every field, for one that
+/// reads none (the dialogue), and for `stats`, which reads a few verbs' fields. The second
+/// run's commands, their fields named afterwards (as the output thread of a two-thread run
+/// names them), must be the first run's events, and `stats` must report what it reports
+/// from the first run's events.
 pub fn pipeline(data: &[u8]) {
     use crate::event::{Collect, Event, Sink};
 
@@ -62,12 +64,24 @@ pub fn pipeline(data: &[u8]) {
         fn event(&mut self, ev: &Event) -> std::io::Result<()> {
             self.0.event(ev)
         }
-        fn wants_fields(&self) -> bool {
-            false
+        fn wants_fields(&self) -> crate::event::FieldsWanted {
+            crate::event::FieldsWanted::None
         }
     }
     let mut full = Collect::default();
     frames_into(data, &mut full);
+    // `stats` asks for a few verbs' fields only: its report is the one it makes from all.
+    let mut lean = crate::output::stats::Stats::new();
+    frames_into(data, &mut lean);
+    let mut every = crate::output::stats::Stats::new();
+    for ev in &full.0 {
+        every.event(ev).expect("stats");
+    }
+    assert_eq!(
+        lean.report(),
+        every.report(),
+        "stats without some fields differs"
+    );
     let mut without = NoFields(Collect::default());
     frames_into(data, &mut without);
     assert_eq!(full.0.len(), without.0.0.len(), "the same events");

@@ -12,7 +12,7 @@
 //! are named by whichever thread is ahead, the same fields in the same order either way.
 
 use crate::capture::{CaptureError, Membership, PacketSource, PacketTap, Timestamp};
-use crate::event::{Event, Sink};
+use crate::event::{Event, FieldsWanted, Sink};
 use crate::flow::{At, FlowConfig, FlowEvent, FlowTable};
 use crate::msnp;
 use crate::net::{Decoded, NetDecoder};
@@ -254,7 +254,8 @@ pub fn decode_split_with(
                     late: Vec::with_capacity(HANDOFF_EVENTS),
                     built_late: std::cell::Cell::new(false),
                     complete_fields,
-                    fields_late: complete_fields && room_to_leave_fields.is_none_or(|n| n == 0),
+                    fields_late: complete_fields.any()
+                        && room_to_leave_fields.is_none_or(|n| n == 0),
                     room: 0,
                     room_to_leave_fields,
                 };
@@ -270,7 +271,10 @@ pub fn decode_split_with(
             // Lent to be changed: the batch goes back only to be freed, so the redaction
             // may rewrite its events where they are.
             for (ev, late) in batch.iter_mut().zip(late) {
-                if late && let Event::Command(c) = ev {
+                if late
+                    && let Event::Command(c) = ev
+                    && complete_fields.of(c.verb)
+                {
                     crate::session::build::complete_fields(c, wants_notes);
                 }
                 if let Err(e) = sink.event_mut(ev) {
@@ -317,8 +321,8 @@ struct Handoff {
     /// answer of `wants_fields`, which the decoder asks once per command, just before it
     /// builds it.
     built_late: std::cell::Cell<bool>,
-    /// Whether the outputs read commands' fields at all.
-    complete_fields: bool,
+    /// Which commands' fields the outputs read.
+    complete_fields: FieldsWanted,
     /// Whether the batch being filled leaves them to the output thread (see `decode_split`).
     fields_late: bool,
     /// Batches in a row that found room in the channel.
@@ -350,7 +354,7 @@ impl Handoff {
         match self.tx.try_send((batch, late)) {
             Ok(()) => {
                 self.room = self.room.saturating_add(1);
-                self.fields_late = self.complete_fields
+                self.fields_late = self.complete_fields.any()
                     && match self.room_to_leave_fields {
                         Some(n) => self.room >= n,
                         None => !self.fields_late,
@@ -359,7 +363,7 @@ impl Handoff {
             }
             Err(mpsc::TrySendError::Full(batch)) => {
                 self.room = 0;
-                self.fields_late = self.complete_fields
+                self.fields_late = self.complete_fields.any()
                     && self.room_to_leave_fields.is_none()
                     && !self.fields_late;
                 self.tx.send(batch).map_err(|_| stopped())
@@ -407,10 +411,14 @@ impl Sink for Handoff {
 
     /// Asked for every command: no while the output thread names them (see
     /// `decode_split`).
-    fn wants_fields(&self) -> bool {
-        let late = self.complete_fields && self.fields_late;
+    fn wants_fields(&self) -> FieldsWanted {
+        let late = self.complete_fields.any() && self.fields_late;
         self.built_late.set(late);
-        self.complete_fields && !late
+        if late {
+            FieldsWanted::None
+        } else {
+            self.complete_fields
+        }
     }
 }
 
@@ -458,7 +466,7 @@ mod tests {
             wants_commands: true,
             wants_notes: true,
             wants_text: true,
-            complete_fields: true,
+            complete_fields: FieldsWanted::All,
             fields_late: true,
             room: 0,
             // Every other batch: the one after this leaves no field to the output thread.
@@ -468,14 +476,14 @@ mod tests {
             handoff.event_owned(opened.clone()).expect("hand over");
         }
         // The decoder asks, and builds the command without its fields...
-        assert!(!handoff.wants_fields());
+        assert!(!handoff.wants_fields().any());
         // ...then hands over the connection's opening, which closes the batch...
         handoff.event_owned(opened.clone()).expect("hand over");
         assert!(!handoff.fields_late, "the next batch names its own fields");
         // ...and the command, which opens the next one.
         handoff.event_owned(command).expect("hand over");
         // The next command is built with its fields.
-        assert!(handoff.wants_fields());
+        assert!(handoff.wants_fields().any());
         handoff.event_owned(opened).expect("hand over");
         handoff.send().expect("send");
         let (first, first_late) = rx.recv().expect("first batch");

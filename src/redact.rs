@@ -33,7 +33,7 @@
 //! the bytes of transferred files (`--extract` writes them as sent), and anything the decoder
 //! does not know to be a secret (`docs/security.md` lists what is covered).
 
-use crate::event::{ConnectionInfo, Event, Sink};
+use crate::event::{ConnectionInfo, Event, FieldsWanted, Sink};
 use crate::msnc::{self, Kind};
 use crate::msnp::named::{Name, Value};
 use crate::{Direction, bounded::FifoMap};
@@ -862,8 +862,12 @@ impl Sink for Redact<'_> {
     /// The redaction finds secrets and names by the fields they are in (a ticket, a
     /// password, a friendly name), and replaces them in the parameters and the line too:
     /// with a redactor the fields are built even when the output does not print them.
-    fn wants_fields(&self) -> bool {
-        self.redactor.is_some() || self.inner.wants_fields()
+    fn wants_fields(&self) -> FieldsWanted {
+        if self.redactor.is_some() {
+            FieldsWanted::All
+        } else {
+            self.inner.wants_fields()
+        }
     }
 
     fn finish(&mut self) -> std::io::Result<()> {

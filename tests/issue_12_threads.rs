@@ -5,7 +5,9 @@
 mod support;
 
 use msnsniff::capture::{CaptureError, FileSource, PacketSource, RawPacket};
-use msnsniff::event::{Collect, Event, Sink};
+use msnsniff::event::{Collect, Event, FieldsWanted, Sink};
+use msnsniff::msnp::Verb;
+use msnsniff::output::stats::Stats;
 use msnsniff::pipeline;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -157,6 +159,49 @@ fn the_split_run_hands_on_every_event_in_order() {
                 "event {i}, room {room:?}"
             );
         }
+    }
+}
+
+/// `stats`, given every command's named fields rather than the few it asks for.
+struct EveryField(Stats);
+
+impl Sink for EveryField {
+    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+        self.0.event(ev)
+    }
+    fn wants_notes(&self) -> bool {
+        self.0.wants_notes()
+    }
+    fn wants_text(&self) -> bool {
+        self.0.wants_text()
+    }
+    fn wants_fields(&self) -> FieldsWanted {
+        FieldsWanted::All
+    }
+}
+
+/// `stats` asks for the named fields of a few verbs only. Its report on a generated capture
+/// (thousands of sign-ins, presence changes and conversations, with switchboard sessions
+/// seen from both sides) is the one it makes from every field: on one thread, and on two
+/// with the fields it reads named on either thread.
+#[test]
+fn stats_reports_the_same_from_the_fields_it_asks_for_as_from_all() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = generated(dir.path()).to_string_lossy().into_owned();
+    let source = || FileSource::new(vec![file.clone()], None);
+    let mut every = EveryField(Stats::new());
+    pipeline::decode(&mut source(), pipeline::msn_config(), &mut every).expect("decode");
+    let every = every.0.report();
+    assert!(every.conversations.len() > 100, "{every:?}");
+    let mut lean = Stats::new();
+    assert!(!lean.wants_fields().of(Verb::new(b"LST")));
+    pipeline::decode(&mut source(), pipeline::msn_config(), &mut lean).expect("decode");
+    assert_eq!(lean.report(), every, "one thread");
+    for room in [Some(0), Some(u32::MAX), None] {
+        let mut lean = Stats::new();
+        pipeline::decode_split_with(&mut source(), pipeline::msn_config(), &mut lean, room)
+            .expect("split");
+        assert_eq!(lean.report(), every, "two threads, room {room:?}");
     }
 }
 

@@ -445,6 +445,29 @@ impl Correlator {
         }
     }
 
+    /// Whether a [`Correlator::conversations_only`] reads the named fields of commands with
+    /// this verb: on the notification server the sign-in's (`CVR`, `USR`, `CHG`) and the
+    /// friendly name's (`PRP`, `REA`); on the switchboard the session id (`ANS`, `CAL`), who
+    /// joins and leaves (`USR`, `IRO`, `JOI`, `BYE`) and a message's sender name (`MSG`).
+    /// Contact lists and presence are read only by a full correlator. `stats` has the
+    /// others left unnamed; a test compares its report with one from every field.
+    pub fn conversations_read_fields(verb: crate::msnp::Verb) -> bool {
+        matches!(
+            &verb.0,
+            b"CVR"
+                | b"USR"
+                | b"CHG"
+                | b"PRP"
+                | b"REA"
+                | b"ANS"
+                | b"CAL"
+                | b"IRO"
+                | b"JOI"
+                | b"BYE"
+                | b"MSG"
+        )
+    }
+
     /// Conversations whose connections have all closed since the last call, in order of end.
     pub fn take_finished(&mut self) -> Vec<Conversation> {
         std::mem::take(&mut self.finished)

@@ -331,7 +331,7 @@ use fields as f;
 use notes as n;
 
 /// The table, sorted by verb: framing per direction (TrID, payload), who speaks it each way,
-/// dialect range, summary, the fields function and the note function.
+/// dialect range, summary, the fields function and the note function, if the verb has a note.
 #[rustfmt::skip]
 pub static VERBS: &[VerbSpec] = &[
     row(b"ACK", req(NOBODY), req(SB), 2, None, "message delivered", f::none, Some(n::ack)),

@@ -23,8 +23,8 @@ use crate::Direction;
 use crate::capture::Timestamp;
 use crate::escape;
 use crate::event::{
-    BlockEvent, Clients, CommandEvent, ConnectionInfo, DialectSource, Event, Extracted, LineEnd,
-    Party, Role, Sink, TransferSummary,
+    BlockEvent, Clients, CommandEvent, ConnectionInfo, DialectSource, Event, Extracted,
+    FieldsWanted, LineEnd, Party, Role, Sink, TransferSummary,
 };
 use crate::flow::{Closing, FlowId, Opening};
 use crate::msnc::Kind;
@@ -725,8 +725,8 @@ impl<W: Write> Sink for Dialogue<W> {
 
     /// The line is shown as sent; named fields reach the dialogue only through the notes
     /// made from them.
-    fn wants_fields(&self) -> bool {
-        false
+    fn wants_fields(&self) -> FieldsWanted {
+        FieldsWanted::None
     }
 
     fn event(&mut self, ev: &Event) -> io::Result<()> {

@@ -488,7 +488,7 @@ impl Sink for Extract<'_> {
         self.inner.wants_text()
     }
 
-    fn wants_fields(&self) -> bool {
+    fn wants_fields(&self) -> crate::event::FieldsWanted {
         self.inner.wants_fields()
     }
 

@@ -367,7 +367,7 @@ impl Sink for Select<'_> {
         self.inner.wants_text()
     }
 
-    fn wants_fields(&self) -> bool {
+    fn wants_fields(&self) -> crate::event::FieldsWanted {
         self.inner.wants_fields()
     }
 }

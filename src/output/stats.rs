@@ -28,7 +28,7 @@ use crate::bounded::FifoMap;
 use crate::capture::Timestamp;
 use crate::conversation::Correlator;
 use crate::conversation::model::Conversation;
-use crate::event::{ConnectionInfo, Event, Role, Sink};
+use crate::event::{ConnectionInfo, Event, FieldsWanted, Role, Sink};
 use crate::flow::FlowId;
 use crate::msnp::Verb;
 use crate::msnp::errors::error_meaning;
@@ -613,6 +613,13 @@ impl Sink for Stats {
         false
     }
 
+    /// Presence, the client's name and capabilities and the sign-in, and what the
+    /// correlator reads: about half the commands of the generated captures. Contact lists
+    /// (`LST`, `LSG`), pings, challenges and the rest go unnamed.
+    fn wants_fields(&self) -> FieldsWanted {
+        FieldsWanted::Verbs(reads_fields)
+    }
+
     /// The summary counts text messages but never reads their text: its correlator keeps
     /// message entries without it.
     fn wants_text(&self) -> bool {
@@ -664,6 +671,14 @@ impl Sink for Stats {
         }
         Ok(())
     }
+}
+
+/// Whether [`Stats`] reads the named fields of commands with this verb: presence (`NLN`,
+/// `ILN`, `FLN`, `CHG`), the client (`CVR`, `CHG`) and the sign-in (`USR`), and what its
+/// correlator reads ([`Correlator::conversations_read_fields`]).
+fn reads_fields(verb: Verb) -> bool {
+    matches!(&verb.0, b"NLN" | b"ILN" | b"FLN" | b"CHG" | b"CVR" | b"USR")
+        || Correlator::conversations_read_fields(verb)
 }
 
 /// A contact's handle as the first 64 bits of its SHA-256: distinct handles stay distinct

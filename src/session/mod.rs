@@ -33,7 +33,7 @@ pub mod step;
 use crate::Direction;
 use crate::bounded::FifoMap;
 use crate::event::{
-    BlockEvent, Clients, ConnectionInfo, DialectSource, Event, ObjectId, Role, Sink,
+    BlockEvent, Clients, ConnectionInfo, DialectSource, Event, FieldsWanted, ObjectId, Role, Sink,
     TransferSummary,
 };
 use crate::flow::FlowConsumer;
@@ -100,10 +100,10 @@ pub struct Decoder<'s> {
     /// Whether the sink reads commands' notes ([`Sink::wants_notes`]); when not, none is
     /// written.
     build_notes: bool,
-    /// Whether the sink reads commands' named fields ([`Sink::wants_fields`]): when not,
+    /// Which commands' named fields the sink reads ([`Sink::wants_fields`]): for the others
     /// they are named only where a note is made from them. `None`: asked again for every
     /// command ([`Sink::fields_vary`]).
-    build_fields: Option<bool>,
+    build_fields: Option<FieldsWanted>,
     /// How much of `text/plain` messages is read: the text when commands are built and the
     /// sink reads it ([`Sink::wants_text`]), what their notes tell when commands are built
     /// without it, nothing when no command is built.
@@ -441,7 +441,8 @@ impl<'s> Decoder<'s> {
             // Asked just before the command is built: the two-thread hand-over changes its
             // answer from batch to batch.
             None => self.sink.wants_fields(),
-        };
+        }
+        .of(verb);
         let detail = match (self.build_notes, fields) {
             (true, true) => build::Detail::FieldsAndNote { link_note },
             (true, false) => build::Detail::Note { link_note },

@@ -1060,3 +1060,45 @@ fn outputs_ask_for_text_as_they_read_it_through_the_layers_around_them() {
     let quiet = Dialogue::new(Vec::new(), Notes::None, false, false);
     assert!(!quiet.wants_notes());
 }
+
+/// `stats` asks for the named fields of a few verbs only ([`Sink::wants_fields`]); its
+/// report is the one it makes from every command's fields, on every bundled capture, which
+/// hold sign-ins, presence, contact lists and conversations in every dialect.
+#[test]
+fn stats_reports_the_same_from_the_fields_it_asks_for_as_from_all() {
+    use crate::event::FieldsWanted;
+    use crate::output::stats::Stats;
+    /// `stats`, given every command's fields.
+    struct Every(Stats);
+    impl Sink for Every {
+        fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+            self.0.event(ev)
+        }
+        fn wants_notes(&self) -> bool {
+            self.0.wants_notes()
+        }
+        fn wants_text(&self) -> bool {
+            self.0.wants_text()
+        }
+        fn wants_fields(&self) -> FieldsWanted {
+            FieldsWanted::All
+        }
+    }
+    let wanted = Stats::new().wants_fields();
+    let mut left_unnamed = 0;
+    for path in bundled_captures() {
+        let mut lean = Stats::new();
+        let mut every = Every(Stats::new());
+        let mut all = Collect::default();
+        decode_file(&path, &mut lean);
+        decode_file(&path, &mut every);
+        decode_file(&path, &mut all);
+        assert_eq!(lean.report(), every.0.report(), "{path:?}");
+        left_unnamed += commands(&all.0)
+            .iter()
+            .filter(|c| !wanted.of(c.verb) && !c.fields.is_empty())
+            .count();
+    }
+    // Fields `stats` did without.
+    assert!(left_unnamed > 500, "{left_unnamed}");
+}
