@@ -1061,34 +1061,35 @@ fn outputs_ask_for_text_as_they_read_it_through_the_layers_around_them() {
     assert!(!quiet.wants_notes());
 }
 
+/// `stats`, given every command's named fields rather than the few it asks for.
+struct EveryField(crate::output::stats::Stats);
+
+impl Sink for EveryField {
+    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+        self.0.event(ev)
+    }
+    fn wants_notes(&self) -> bool {
+        self.0.wants_notes()
+    }
+    fn wants_text(&self) -> bool {
+        self.0.wants_text()
+    }
+    fn wants_fields(&self) -> crate::event::FieldsWanted {
+        crate::event::FieldsWanted::All
+    }
+}
+
 /// `stats` asks for the named fields of a few verbs only ([`Sink::wants_fields`]); its
 /// report is the one it makes from every command's fields, on every bundled capture, which
 /// hold sign-ins, presence, contact lists and conversations in every dialect.
 #[test]
 fn stats_reports_the_same_from_the_fields_it_asks_for_as_from_all() {
-    use crate::event::FieldsWanted;
     use crate::output::stats::Stats;
-    /// `stats`, given every command's fields.
-    struct Every(Stats);
-    impl Sink for Every {
-        fn event(&mut self, ev: &Event) -> std::io::Result<()> {
-            self.0.event(ev)
-        }
-        fn wants_notes(&self) -> bool {
-            self.0.wants_notes()
-        }
-        fn wants_text(&self) -> bool {
-            self.0.wants_text()
-        }
-        fn wants_fields(&self) -> FieldsWanted {
-            FieldsWanted::All
-        }
-    }
     let wanted = Stats::new().wants_fields();
     let mut left_unnamed = 0;
     for path in bundled_captures() {
         let mut lean = Stats::new();
-        let mut every = Every(Stats::new());
+        let mut every = EveryField(Stats::new());
         let mut all = Collect::default();
         decode_file(&path, &mut lean);
         decode_file(&path, &mut every);
@@ -1101,4 +1102,63 @@ fn stats_reports_the_same_from_the_fields_it_asks_for_as_from_all() {
     }
     // Fields `stats` did without.
     assert!(left_unnamed > 500, "{left_unnamed}");
+}
+
+/// The verbs whose fields `stats` asks for only because its correlator reads them, in a
+/// conversation the bundled captures do not hold: one switchboard session seen on two
+/// connections, named by `CAL`'s reply on the inviting side and by `ANS` on the answering
+/// side, and someone who never joined speaks (`MSG` with a name) or leaves (`BYE`), as in
+/// a capture that starts mid-conversation. The report is the one made from every field.
+#[test]
+fn stats_merges_and_counts_people_from_the_verbs_its_correlator_reads() {
+    use crate::output::stats::{Stats, StatsReport};
+    let run = |sink: &mut dyn Sink| {
+        let mut d = Decoder::new(sink);
+        let mut f = Feed::new();
+        let body = b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhi";
+        let msg = [
+            format!("MSG dave@example.com Dave {}\r\n", body.len()).as_bytes(),
+            &body[..],
+        ]
+        .concat();
+        // Alice invites Bob (only `CAL`'s reply names the session on her side)...
+        f.open(&mut d, 1, "10.0.0.2:1863", port());
+        f.data(&mut d, 1, C2S, b"USR 1 alice@example.com 1234.5678\r\n");
+        f.data(&mut d, 1, S2C, b"USR 1 OK alice@example.com Alice\r\n");
+        f.data(&mut d, 1, C2S, b"CAL 2 bob@example.com\r\n");
+        f.data(&mut d, 1, S2C, b"CAL 2 RINGING 11752013\r\n");
+        // ...and Bob answers, on a connection of his own, where Carol is already.
+        f.open(&mut d, 2, "10.0.0.3:1863", port());
+        f.data(
+            &mut d,
+            2,
+            C2S,
+            b"ANS 1 bob@example.com 1234.5678 11752013\r\n",
+        );
+        f.data(&mut d, 2, S2C, b"IRO 1 1 1 carol@example.com Carol\r\n");
+        f.data(&mut d, 2, S2C, b"ANS 1 OK\r\n");
+        f.data(&mut d, 1, S2C, &msg);
+        f.data(&mut d, 1, S2C, b"BYE erin@example.com\r\n");
+        f.close(&mut d, 1);
+        f.close(&mut d, 2);
+    };
+    let report = |all: bool| -> StatsReport {
+        let mut lean = Stats::new();
+        let mut every = EveryField(Stats::new());
+        if all {
+            run(&mut every);
+            every.0.report()
+        } else {
+            run(&mut lean);
+            lean.report()
+        }
+    };
+    let every = report(true);
+    assert_eq!(every.conversations.len(), 1, "{every:?}");
+    let row = &every.conversations[0];
+    assert_eq!(row.flows.len(), 2, "{row:?}");
+    for who in ["carol@example.com", "dave@example.com", "erin@example.com"] {
+        assert!(row.participants.iter().any(|p| p == who), "{who}: {row:?}");
+    }
+    assert_eq!(report(false), every);
 }
