@@ -13,6 +13,8 @@
 //! checked against the generator's truth, for each build: a fast wrong answer is no answer.
 //! `stats` also reads the same packets written as pcapng (its MB/s are of the pcap file's
 //! size, so that the two rows compare), and that file's counts are checked too.
+//! `transcripts` writes into an empty directory for every run, in memory (`/dev/shm`) where
+//! the system has it, so that its row is msnsniff's work and not the disk's.
 //!
 //! A last msnsniff row, `capture layer only`, is this harness itself (asked through
 //! `BENCH_FLOOR`) running msnsniff's library over the file with no decoder behind it: reading,
@@ -181,10 +183,26 @@ fn main() {
     } else {
         eprintln!("note: tcpdump is not installed; no ratios");
     }
-    // Transcripts write a file per conversation and format: into a directory of their own,
-    // removed at the end.
-    let transcripts = tempfile::tempdir().expect("a temporary directory");
+    // Transcripts write a file per conversation and format (about 12,500 files for 100 MB):
+    // into a directory of their own, removed at the end and emptied before every run
+    // (untimed), as a user's new output directory is. In memory (`/dev/shm`) where the
+    // system has it, so that the row measures msnsniff rather than the disk: on ext4, writing
+    // over the last run's files made the kernel truncate each one, and making new files
+    // soon after thousands were deleted made it search its inode bitmaps (`recently_deleted`)
+    // for seconds, 0.6 to 15 s for the same run.
+    let shm = Path::new("/dev/shm");
+    let transcripts = if shm.is_dir() {
+        tempfile::Builder::new().tempdir_in(shm)
+    } else {
+        eprintln!("note: no /dev/shm; transcripts are written to disk, and time its file system");
+        tempfile::tempdir()
+    }
+    .expect("a temporary directory");
     let out_dir = transcripts.path().to_string_lossy().into_owned();
+    let empty_out_dir = || {
+        std::fs::remove_dir_all(transcripts.path()).expect("empty the transcripts' directory");
+        std::fs::create_dir(transcripts.path()).expect("make the transcripts' directory");
+    };
     let ng = file_ng.to_string_lossy().into_owned();
     for (name, args) in [
         ("msnsniff stats", vec!["stats", "-q"]),
@@ -264,6 +282,9 @@ fn main() {
         let mut rss = vec![0; group.len()];
         for _ in 0..n {
             for (i, (name, argv)) in group.iter().enumerate() {
+                if argv.contains(&out_dir) {
+                    empty_out_dir();
+                }
                 match run_once(argv) {
                     Some(r) => {
                         walls[i].push(r.wall);
