@@ -263,7 +263,8 @@ pub struct Stats {
     /// chosen by whoever made the traffic; without the key no one can make two of them
     /// collide, and by chance two of the at most [`MAX_CONTACTS`] do with a probability
     /// below 2⁻³³, so the count is the same from run to run. (It was SHA-256's first 64
-    /// bits, which a birthday search of about 2³² handles collides, at 25 times the cost.)
+    /// bits, which a birthday search of about 2³² handles collides, at about 15 times the
+    /// cost.)
     contacts: foldhash::HashSet<u64>,
     contact_key: std::hash::RandomState,
     contacts_capped: bool,
