@@ -586,6 +586,36 @@ impl Sink for Tee<'_> {
     }
 }
 
+/// Another sink, given every command's named fields whatever it asks for: for the tests that
+/// check that what a sink leaves unnamed ([`Sink::wants_fields`]) changes nothing it makes.
+pub struct EveryField<S>(pub S);
+
+impl<S: Sink> Sink for EveryField<S> {
+    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+        self.0.event(ev)
+    }
+
+    fn wants_commands(&self) -> bool {
+        self.0.wants_commands()
+    }
+
+    fn wants_notes(&self) -> bool {
+        self.0.wants_notes()
+    }
+
+    fn wants_text(&self) -> bool {
+        self.0.wants_text()
+    }
+
+    fn wants_fields(&self) -> FieldsWanted {
+        FieldsWanted::All
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.0.finish()
+    }
+}
+
 /// A sink that keeps every event in memory: for tests, and for small captures a program wants
 /// to look at as a whole.
 #[derive(Debug, Default)]

@@ -5,7 +5,7 @@
 mod support;
 
 use msnsniff::capture::{CaptureError, FileSource, PacketSource, RawPacket};
-use msnsniff::event::{Collect, Event, FieldsWanted, Sink};
+use msnsniff::event::{Collect, Event, EveryField, Sink};
 use msnsniff::msnp::Verb;
 use msnsniff::output::stats::Stats;
 use msnsniff::pipeline;
@@ -159,24 +159,6 @@ fn the_split_run_hands_on_every_event_in_order() {
                 "event {i}, room {room:?}"
             );
         }
-    }
-}
-
-/// `stats`, given every command's named fields rather than the few it asks for.
-struct EveryField(Stats);
-
-impl Sink for EveryField {
-    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
-        self.0.event(ev)
-    }
-    fn wants_notes(&self) -> bool {
-        self.0.wants_notes()
-    }
-    fn wants_text(&self) -> bool {
-        self.0.wants_text()
-    }
-    fn wants_fields(&self) -> FieldsWanted {
-        FieldsWanted::All
     }
 }
 

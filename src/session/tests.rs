@@ -3,7 +3,7 @@
 use super::*;
 use crate::capture::Timestamp;
 use crate::event::Channel;
-use crate::event::{Collect, CommandEvent, DialectSource};
+use crate::event::{Collect, CommandEvent, DialectSource, EveryField};
 use crate::flow::{Closing, FlowSummary};
 use crate::msnp::{Dialect, Verb, challenge};
 use std::collections::BTreeMap;
@@ -1059,24 +1059,6 @@ fn outputs_ask_for_text_as_they_read_it_through_the_layers_around_them() {
     assert!(tee.wants_text());
     let quiet = Dialogue::new(Vec::new(), Notes::None, false, false);
     assert!(!quiet.wants_notes());
-}
-
-/// `stats`, given every command's named fields rather than the few it asks for.
-struct EveryField(crate::output::stats::Stats);
-
-impl Sink for EveryField {
-    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
-        self.0.event(ev)
-    }
-    fn wants_notes(&self) -> bool {
-        self.0.wants_notes()
-    }
-    fn wants_text(&self) -> bool {
-        self.0.wants_text()
-    }
-    fn wants_fields(&self) -> crate::event::FieldsWanted {
-        crate::event::FieldsWanted::All
-    }
 }
 
 /// `stats` asks for the named fields of a few verbs only ([`Sink::wants_fields`]); its
