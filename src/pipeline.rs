@@ -412,7 +412,8 @@ impl Sink for Handoff {
     /// Asked for every command: no while the output thread names them (see
     /// `decode_split`).
     fn wants_fields(&self) -> FieldsWanted {
-        let late = self.complete_fields.any() && self.fields_late;
+        // Never late when the outputs read no fields: `fields_late` is set only then.
+        let late = self.fields_late;
         self.built_late.set(late);
         if late {
             FieldsWanted::None

@@ -26,13 +26,13 @@ use crate::msnp::verbs;
 /// invitation that announced its connection.
 #[derive(Debug)]
 pub enum Detail {
-    /// The named fields, no note (the summaries).
+    /// The named fields, no note (the summaries; `stats` for the verbs it reads).
     Fields,
     /// The named fields and the note (JSON).
     FieldsAndNote { link_note: Option<String> },
     /// The note, and the fields only where the verb's note is made from them (the dialogue).
     Note { link_note: Option<String> },
-    /// Neither (the dialogue with `--notes none`).
+    /// Neither (the dialogue with `--notes none`; `stats` for the verbs it does not read).
     Bare,
 }
 
