@@ -3,6 +3,7 @@
 
 use crate::capture::{
     self, CaptureError, FileSource, LiveOptions, LiveSource, PacketSource, PacketTap, PcapWriter,
+    ReadAhead,
 };
 use crate::cli::{
     CaptureArgs, ChannelArg, Cli, ColorArg, Command, EventArgs, FlowsArgs, FlowsFormat,
@@ -79,7 +80,11 @@ pub fn run(cli: Cli) -> io::Result<Outcome> {
 #[allow(clippy::type_complexity)]
 fn source_and_config(
     c: &CaptureArgs,
-) -> io::Result<(Progress<FileSource>, FlowConfig, Option<capture::FileMap>)> {
+) -> io::Result<(
+    Progress<ReadAhead<FileSource>>,
+    FlowConfig,
+    Option<capture::FileMap>,
+)> {
     // Every input is looked at first: a typo in the last name fails before any output.
     capture::check_inputs(&c.files).map_err(|e| io::Error::other(e.to_string()))?;
     let map = (c.files.len() > 1).then(capture::FileMap::new);
@@ -87,7 +92,16 @@ fn source_and_config(
     if let Some(map) = &map {
         files = files.with_file_map(map.clone());
     }
-    let source = Progress::new(files, &c.files, c.quiet);
+    // With a second processor, files on disk are read on a thread of their own. Standard
+    // input and named pipes are not: their next bytes may be a while coming, and the
+    // packets read before must not wait in a block for them (`--line-buffered` shows each
+    // line as soon as its packets have come).
+    let on_disk = c
+        .files
+        .iter()
+        .all(|f| f != "-" && std::fs::metadata(f).is_ok_and(|m| m.is_file()));
+    let ahead = ReadAhead::new(files, on_disk && threads(c) > 1)?;
+    let source = Progress::new(ahead, &c.files, c.quiet);
     let config = FlowConfig {
         ports: c.ports(),
         memcap: memcap_half(c.memcap),
@@ -638,11 +652,15 @@ fn decode(
 /// Whether to decode on one thread and write the output on another: when `--threads` (or,
 /// by default, the machine) allows two and the output is written in blocks.
 fn split(capture: &CaptureArgs, blocks: bool) -> bool {
-    let threads = capture.threads.map_or_else(
+    blocks && threads(capture) > 1
+}
+
+/// The threads `--threads` allows, by default the machine's processors.
+fn threads(capture: &CaptureArgs) -> usize {
+    capture.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         |n| n as usize,
-    );
-    blocks && threads > 1
+    )
 }
 
 /// Feeds each flow event to the decoder (whose events make the rows, and whose announcements go

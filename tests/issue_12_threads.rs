@@ -70,7 +70,16 @@ fn files_in(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// Runs `args` on `file` with one thread and with two, and checks that both wrote the same,
 /// on stdout and stderr, and in the directory an argument `DIR` stands for.
 fn same_both_ways(args: &[&str], file: &Path) {
-    let file = file.to_str().expect("UTF-8 path");
+    same_both_ways_on(args, &[file]);
+}
+
+/// [`same_both_ways`] on several files read as one capture.
+fn same_both_ways_on(args: &[&str], files: &[&Path]) {
+    let files: Vec<&str> = files
+        .iter()
+        .map(|f| f.to_str().expect("UTF-8 path"))
+        .collect();
+    let file = files.join(" ");
     let scratch = tempfile::tempdir().expect("tempdir");
     let dir = scratch.path().join("out");
     let run = |threads: &str| {
@@ -79,7 +88,8 @@ fn same_both_ways(args: &[&str], file: &Path) {
             .iter()
             .map(|&a| if a == "DIR" { dir.to_str().unwrap() } else { a })
             .collect();
-        all.extend(["--threads", threads, file]);
+        all.extend(["--threads", threads]);
+        all.extend(&files);
         (msnsniff(&all), files_in(&dir))
     };
     let ((one, one_files), (two, two_files)) = (run("1"), run("2"));
@@ -103,6 +113,11 @@ fn every_bundled_capture_is_written_the_same_on_one_thread_and_on_two() {
             &["read", "-q", "--format", "json", "--only", "sb"],
             &["read", "-q", "--format", "jsonl", "--extract", "DIR"],
             &["read", "-q", "--format", "jsonl", "--redact-handles"],
+            // Their outputs are written on the decoding thread, but the file is read ahead
+            // on another.
+            &["read", "-q"],
+            &["stats", "-q"],
+            &["flows", "-q", "--format", "jsonl"],
         ] {
             same_both_ways(args, &file);
         }
@@ -117,6 +132,47 @@ fn a_large_capture_is_written_the_same_on_one_thread_and_on_two() {
     same_both_ways(&["read", "-q", "--format", "jsonl"], &file);
     same_both_ways(&["read", "-q", "--format", "json", "--verb", "MSG"], &file);
     same_both_ways(&["transcripts", "-q", "-o", "DIR"], &file);
+    same_both_ways(&["read", "-q"], &file);
+    same_both_ways(&["stats", "-q"], &file);
+}
+
+/// Reading ahead gives what the files give, in the same place: a notice between two files
+/// (the second starts before the first ended) and a truncated last record's error.
+#[test]
+fn notices_and_errors_come_in_the_same_place_on_one_thread_and_on_two() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = generated(dir.path());
+    let bytes = std::fs::read(&file).expect("read");
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3 + 5]).expect("write");
+    for args in [
+        &["read", "-q", "--format", "jsonl"][..],
+        &["read", "-q"],
+        &["stats", "-q"],
+    ] {
+        same_both_ways_on(args, &[&file, &file]);
+        same_both_ways_on(args, &[&file, &cut]);
+    }
+    // The cases happen: the notice is written, and the truncation is said on stderr with
+    // a failing status.
+    let run = msnsniff(&[
+        "read",
+        "-q",
+        "--format",
+        "jsonl",
+        "--threads",
+        "2",
+        file.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&run.stdout).contains("capture.file_time_backwards"));
+    let run = msnsniff(&["read", "-q", "--threads", "2", cut.to_str().unwrap()]);
+    assert_ne!(run.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("truncated"),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
 }
 
 #[test]

@@ -7,12 +7,14 @@
 //! 1-based frame number, and reports environment failures (unreadable file, truncated last
 //! record) as [`CaptureError`]s: those are the only failures that abort a run.
 
+mod ahead;
 mod classic;
 mod file;
 mod live;
 mod pcapng;
 mod write;
 
+pub use ahead::{BLOCK_BYTES, BLOCK_PACKETS, BLOCKS_AHEAD, ReadAhead};
 pub use file::{FileKind, FileSource, check_inputs};
 pub use live::{
     DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN, Interface, KERNEL_FILTER, LiveOptions, LiveSource,
