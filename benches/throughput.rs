@@ -219,11 +219,13 @@ fn main() {
             vec!["read", "--format", "jsonl", "-q"],
         ),
         ("msnsniff read (dialogue)", vec!["read", "-q"]),
-        // The same on one thread, to show what the second one brings.
+        // The same on one thread, to show what the other two bring.
+        ("msnsniff stats -j1", vec!["stats", "-q", "-j1"]),
         (
             "msnsniff read --format jsonl -j1",
             vec!["read", "--format", "jsonl", "-q", "-j1"],
         ),
+        ("msnsniff read (dialogue) -j1", vec!["read", "-q", "-j1"]),
         (
             "msnsniff transcripts",
             vec!["transcripts", "-q", "-o", &out_dir],

@@ -162,17 +162,15 @@ pub struct CaptureArgs {
           value_parser = clap::value_parser!(u32).range(2..=65536))]
     pub memcap: u32,
 
-    /// Threads to use: 1 does everything on one; 2 or more read the capture file on one,
-    /// decode on another and, for some outputs, write the output on a third (the output is
-    /// the same) [default: 2 when the machine has two processors or more, else 1].
+    /// Threads to use: 1 does everything on one; 2 or more read the capture files on one,
+    /// decode on another and write the output on a third (the output is the same)
+    /// [default: 2 when the machine has two processors or more, else 1].
     ///
-    /// Every command that reads files on disk reads them ahead on a thread of their own
-    /// (standard input and named pipes are decoded as their packets come). Only `read
-    /// --format jsonl|json` and `transcripts`, whose outputs are as much work as the
-    /// decoding, also write on a thread apart from the decoding; a terminal and
-    /// `--line-buffered` do not, so that each line is shown as it is complete, nor do the
-    /// dialogue, `flows` and `stats` (their outputs are lighter work, and handing the events
-    /// over costs about what it saves). `live` uses one.
+    /// Files on disk are read ahead (standard input and named pipes are decoded as their
+    /// packets come). `read`, `stats` and `transcripts` write on a thread apart from the
+    /// decoding, except to a terminal or with `--line-buffered`, so that each line is shown
+    /// as soon as it is complete; `flows` writes on the decoding thread (its rows are little
+    /// work). `live` uses one.
     #[arg(long, short = 'j', value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub threads: Option<u32>,

@@ -113,10 +113,11 @@ fn every_bundled_capture_is_written_the_same_on_one_thread_and_on_two() {
             &["read", "-q", "--format", "json", "--only", "sb"],
             &["read", "-q", "--format", "jsonl", "--extract", "DIR"],
             &["read", "-q", "--format", "jsonl", "--redact-handles"],
-            // Their outputs are written on the decoding thread, but the file is read ahead
-            // on another.
             &["read", "-q"],
+            &["read", "-q", "--group", "--extract", "DIR"],
             &["stats", "-q"],
+            &["stats", "-q", "--format", "json", "--extract", "DIR"],
+            // Written on the decoding thread, the file read ahead on another.
             &["flows", "-q", "--format", "jsonl"],
         ] {
             same_both_ways(args, &file);
