@@ -496,6 +496,14 @@ pub trait Sink {
     fn fields_vary(&self) -> bool {
         false
     }
+    /// Whether the command about to be built leaves its note, and its fields, to be
+    /// finished where it is written (`session::build::complete_note`): the decoder then
+    /// writes only the parts of the note it alone knows. Asked for every command, just after
+    /// [`Sink::wants_fields`], when the sink reads notes and [`Sink::fields_vary`]: the
+    /// hand-over to the output thread says yes while that thread keeps up.
+    fn notes_later(&self) -> bool {
+        false
+    }
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
     }

@@ -50,11 +50,13 @@ pub fn pipeline_frames(linktype: LinkType, frames: Vec<&[u8]>) {
 
 /// Splits arbitrary bytes into frames (a link-type byte, whose top bit sets a tiny memcap and
 /// next bit a table of three connections, then for each frame a length byte and that many
-/// bytes) and runs them three times: for an output that reads every field, for one that
-/// reads none (the dialogue), and for `stats`, which reads a few verbs' fields. The second
-/// run's commands, their fields named afterwards (as the output thread of a two-thread run
-/// names them), must be the first run's events, and `stats` must report what it reports
-/// from the first run's events.
+/// bytes) and runs them four times: for an output that reads every field, for one that
+/// reads none (the dialogue), for `stats`, which reads a few verbs' fields, and for one that
+/// leaves every command's note and fields for later. The second run's commands, their
+/// fields named afterwards (as the output thread of a two-thread run names them), must be
+/// the first run's events; the fourth run's, their notes and fields written afterwards,
+/// must be the first run's and the second's; and `stats` must report what it reports from
+/// the first run's events.
 pub fn pipeline(data: &[u8]) {
     use crate::event::{Collect, Event, Sink};
 
@@ -82,10 +84,40 @@ pub fn pipeline(data: &[u8]) {
         every.report(),
         "stats without some fields differs"
     );
+    /// Every event, each command's note and fields left for later (as the hand-over to the
+    /// output thread asks while that thread keeps up).
+    struct Later(Collect);
+    impl Sink for Later {
+        fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+            self.0.event(ev)
+        }
+        fn wants_fields(&self) -> crate::event::FieldsWanted {
+            crate::event::FieldsWanted::None
+        }
+        fn fields_vary(&self) -> bool {
+            true
+        }
+        fn notes_later(&self) -> bool {
+            true
+        }
+    }
     let mut without = NoFields(Collect::default());
     frames_into(data, &mut without);
+    let mut later = Later(Collect::default());
+    frames_into(data, &mut later);
     assert_eq!(full.0.len(), without.0.0.len(), "the same events");
-    for (a, mut b) in full.0.into_iter().zip(without.0.0) {
+    assert_eq!(full.0.len(), later.0.0.len(), "the same events");
+    for ((a, mut b), l) in full.0.into_iter().zip(without.0.0).zip(later.0.0) {
+        // Written afterwards for an output that reads no field: the second run's event.
+        let (mut for_json, mut for_dialogue) = (l.clone(), l);
+        if let Event::Command(c) = &mut for_dialogue {
+            crate::session::build::complete_note(c, false);
+        }
+        assert_eq!(
+            format!("{b:?}"),
+            format!("{for_dialogue:?}"),
+            "a note written afterwards differs"
+        );
         if let Event::Command(c) = &mut b {
             crate::session::build::complete_fields(c, true);
         }
@@ -93,6 +125,14 @@ pub fn pipeline(data: &[u8]) {
             format!("{a:?}"),
             format!("{b:?}"),
             "fields named afterwards differ"
+        );
+        if let Event::Command(c) = &mut for_json {
+            crate::session::build::complete_note(c, true);
+        }
+        assert_eq!(
+            format!("{a:?}"),
+            format!("{for_json:?}"),
+            "a note and fields written afterwards differ"
         );
     }
 }

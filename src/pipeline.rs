@@ -9,7 +9,8 @@
 //! source's error is returned with the summary, after the flush. Split over two threads, the
 //! events cross in order through one bounded channel, so the output is the same byte for byte
 //! and what waits between the threads has a cap ([`HANDOFF_BYTES`]); commands' named fields
-//! are named by whichever thread is ahead, the same fields in the same order either way.
+//! and notes are written by whichever thread is ahead, the same fields in the same order and
+//! the same notes either way.
 
 use crate::capture::{CaptureError, Membership, PacketSource, PacketTap, Timestamp};
 use crate::event::{Event, FieldsWanted, Sink};
@@ -220,13 +221,15 @@ pub fn decode_split_with(
 ) -> io::Result<(RunSummary, u64)> {
     let (wants_commands, wants_notes, wants_text) =
         (sink.wants_commands(), sink.wants_notes(), sink.wants_text());
-    // Naming the fields of commands is the one piece of work either thread can do (from the
-    // event itself: `session::build::complete_fields` gives the same fields in the same
-    // order). Which one does it follows which one is behind, batch by batch: while the output
-    // thread keeps up (`read --format jsonl`, where the decoding thread sets the pace), the
-    // decoding thread leaves the fields the notes do not need to it; when the output thread
-    // falls behind (a full channel: transcripts, `--redact-handles`), the decoding thread
-    // names them itself. The output is the same either way.
+    // Naming the fields of commands and writing their notes is the one piece of work either
+    // thread can do (from the event itself: `session::build::complete_fields` and
+    // `complete_note` give the same fields in the same order and the same note, the decoder
+    // leaving in the note what it alone knows). Which one does it follows which one is
+    // behind, batch by batch: while the output thread keeps up (the dialogue, `read --format
+    // jsonl`, where the decoding thread sets the pace), the decoding thread leaves the notes
+    // and the fields to it; when the output thread falls behind (a full channel:
+    // transcripts, `--redact-handles`), the decoding thread does them itself. The output is
+    // the same either way.
     let complete_fields = sink.wants_fields();
     let (tx, rx) = mpsc::sync_channel::<(Vec<Event>, Vec<bool>)>(HANDOFF_BATCHES);
     // Written batches go back to the decoding thread, which frees their events and fills
@@ -254,7 +257,7 @@ pub fn decode_split_with(
                     late: Vec::with_capacity(HANDOFF_EVENTS),
                     built_late: std::cell::Cell::new(false),
                     complete_fields,
-                    fields_late: complete_fields.any()
+                    fields_late: (complete_fields.any() || wants_notes)
                         && room_to_leave_fields.is_none_or(|n| n == 0),
                     room: 0,
                     room_to_leave_fields,
@@ -271,11 +274,13 @@ pub fn decode_split_with(
             // Lent to be changed: the batch goes back only to be freed, so the redaction
             // may rewrite its events where they are.
             for (ev, late) in batch.iter_mut().zip(late) {
-                if late
-                    && let Event::Command(c) = ev
-                    && complete_fields.of(c.verb)
-                {
-                    crate::session::build::complete_fields(c, wants_notes);
+                if late && let Event::Command(c) = ev {
+                    // Built as `Detail::Later` when notes are read, else without fields.
+                    if wants_notes {
+                        crate::session::build::complete_note(c, complete_fields.of(c.verb));
+                    } else if complete_fields.of(c.verb) {
+                        crate::session::build::complete_fields(c, false);
+                    }
                 }
                 if let Err(e) = sink.event_mut(ev) {
                     failure = Some(e);
@@ -312,18 +317,19 @@ struct Handoff {
     wants_commands: bool,
     wants_notes: bool,
     wants_text: bool,
-    /// For each event of the batch, whether it is a command whose fields were left to the
-    /// output thread. Per event, not per batch: a command is built before the events that
+    /// For each event of the batch, whether it is a command whose fields (and note, when
+    /// the outputs read notes) were left to the output thread. Per event, not per batch: a command is built before the events that
     /// go ahead of it (its connection's opening) are handed over, and one of those may
     /// close the batch.
     late: Vec<bool>,
-    /// Whether the command being built leaves its fields to the output thread: the last
-    /// answer of `wants_fields`, which the decoder asks once per command, just before it
-    /// builds it.
+    /// Whether the command being built leaves its fields (and note) to the output thread:
+    /// the last answer of `wants_fields`, which the decoder asks once per command, just
+    /// before it builds it.
     built_late: std::cell::Cell<bool>,
     /// Which commands' fields the outputs read.
     complete_fields: FieldsWanted,
-    /// Whether the batch being filled leaves them to the output thread (see `decode_split`).
+    /// Whether the batch being filled leaves them, and the notes, to the output thread (see
+    /// `decode_split`).
     fields_late: bool,
     /// Batches in a row that found room in the channel.
     room: u32,
@@ -354,7 +360,7 @@ impl Handoff {
         match self.tx.try_send((batch, late)) {
             Ok(()) => {
                 self.room = self.room.saturating_add(1);
-                self.fields_late = self.complete_fields.any()
+                self.fields_late = (self.complete_fields.any() || self.wants_notes)
                     && match self.room_to_leave_fields {
                         Some(n) => self.room >= n,
                         None => !self.fields_late,
@@ -363,7 +369,7 @@ impl Handoff {
             }
             Err(mpsc::TrySendError::Full(batch)) => {
                 self.room = 0;
-                self.fields_late = self.complete_fields.any()
+                self.fields_late = (self.complete_fields.any() || self.wants_notes)
                     && self.room_to_leave_fields.is_none()
                     && !self.fields_late;
                 self.tx.send(batch).map_err(|_| stopped())
@@ -412,7 +418,8 @@ impl Sink for Handoff {
     /// Asked for every command: no while the output thread names them (see
     /// `decode_split`).
     fn wants_fields(&self) -> FieldsWanted {
-        // Never late when the outputs read no fields: `fields_late` is set only then.
+        // Never late when the outputs read neither fields nor notes: `fields_late` is set
+        // only then.
         let late = self.fields_late;
         self.built_late.set(late);
         if late {
@@ -420,6 +427,11 @@ impl Sink for Handoff {
         } else {
             self.complete_fields
         }
+    }
+
+    /// Follows the last answer of `wants_fields`: a command built late leaves its note too.
+    fn notes_later(&self) -> bool {
+        self.built_late.get() && self.wants_notes
     }
 }
 

@@ -5,7 +5,7 @@
 mod support;
 
 use msnsniff::capture::{CaptureError, FileSource, PacketSource, RawPacket};
-use msnsniff::event::{Collect, Event, EveryField, Sink};
+use msnsniff::event::{Collect, Event, EveryField, FieldsWanted, Sink};
 use msnsniff::msnp::Verb;
 use msnsniff::output::stats::Stats;
 use msnsniff::pipeline;
@@ -210,6 +210,51 @@ fn the_split_run_hands_on_every_event_in_order() {
             .expect("split");
         assert_eq!(one.0.len(), late.0.len());
         for (i, (a, b)) in one.0.iter().zip(&late.0).enumerate() {
+            assert_eq!(
+                format!("{a:?}"),
+                format!("{b:?}"),
+                "event {i}, room {room:?}"
+            );
+        }
+    }
+}
+
+/// An output that reads notes and no field, as the dialogue does.
+struct NotesOnly(Collect);
+
+impl Sink for NotesOnly {
+    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+        self.0.event(ev)
+    }
+
+    fn wants_fields(&self) -> FieldsWanted {
+        FieldsWanted::None
+    }
+}
+
+/// For an output that reads notes but no field (the dialogue), the notes written on the
+/// output thread (with the few fields they are made from) are the ones the decoding thread
+/// writes: whichever thread writes them, batch by batch.
+#[test]
+fn notes_written_on_either_thread_are_the_same() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = generated(dir.path()).to_string_lossy().into_owned();
+    let source = || FileSource::new(vec![file.clone()], None);
+    let mut one = NotesOnly(Collect::default());
+    pipeline::decode(&mut source(), pipeline::msn_config(), &mut one).expect("decode");
+    let notes = one
+        .0
+        .0
+        .iter()
+        .filter(|e| matches!(e, Event::Command(c) if c.note.is_some()))
+        .count();
+    assert!(notes > 1000, "{notes} notes");
+    for room in [Some(0), Some(u32::MAX), None] {
+        let mut two = NotesOnly(Collect::default());
+        pipeline::decode_split_with(&mut source(), pipeline::msn_config(), &mut two, room)
+            .expect("split");
+        assert_eq!(one.0.0.len(), two.0.0.len());
+        for (i, (a, b)) in one.0.0.iter().zip(&two.0.0).enumerate() {
             assert_eq!(
                 format!("{a:?}"),
                 format!("{b:?}"),

@@ -34,6 +34,10 @@ pub enum Detail {
     Note { link_note: Option<String> },
     /// Neither (the dialogue with `--notes none`; `stats` for the verbs it does not read).
     Bare,
+    /// Neither yet: only the parts of the note that the decoder alone knows (`link_note`
+    /// and the challenge's), joined, in `note`, for [`complete_note`] to finish where the
+    /// event is written (the two-thread run, while the output thread keeps up).
+    Later { link_note: Option<String> },
 }
 
 /// Names the fields of a command event built without them ([`Detail::Note`] when `notes`,
@@ -55,6 +59,42 @@ pub fn complete_fields(c: &mut CommandEvent, notes: bool) {
     }
 }
 
+/// Finishes a command event built with [`Detail::Later`] as [`Detail::FieldsAndNote`]
+/// (`fields`) or [`Detail::Note`] (not) would have built it: the same note and the same
+/// fields in the same order. Pure, like [`complete_fields`]: the verb's note and its fields
+/// come from the event's own verb, direction, dialect and parameters, the message's notes
+/// from its decoded message, and the rest of the note was left in `note`.
+pub fn complete_note(c: &mut CommandEvent, fields: bool) {
+    let (named, verb_note) = verbs::describe(
+        c.verb,
+        c.dir,
+        c.dialect,
+        &c.params,
+        c.trid.is_some(),
+        fields,
+    );
+    let mut notes: Vec<String> = verb_note.into_iter().collect();
+    notes.extend(c.note.take());
+    if let Some(m) = &c.msnc {
+        notes.extend(m.notes());
+    }
+    c.note = join_notes(notes);
+    let own = std::mem::replace(&mut c.fields, named);
+    for (name, value) in own {
+        c.fields.set(name, value);
+    }
+}
+
+/// The note of a command: its parts joined, one part as it is, none as none.
+fn join_notes(mut notes: Vec<String>) -> Option<String> {
+    match notes.len() {
+        0 => None,
+        // One note (the usual case) is the note, without a join's copy.
+        1 => notes.pop(),
+        _ => Some(notes.join("; ")),
+    }
+}
+
 /// The event of one command, with the detail the sink reads.
 pub fn command_event(
     flow: FlowId,
@@ -70,7 +110,10 @@ pub fn command_event(
     let role = state.info.role;
     let has_trid = cmd.trid.is_some();
     let msnc = changes.message.take();
-    let all_fields = !matches!(detail, Detail::Note { .. } | Detail::Bare);
+    let all_fields = !matches!(
+        detail,
+        Detail::Note { .. } | Detail::Bare | Detail::Later { .. }
+    );
     let (mut fields, note) = match detail {
         // Without notes: the fields alone, or nothing.
         Detail::Fields => (
@@ -78,6 +121,16 @@ pub fn command_event(
             None,
         ),
         Detail::Bare => (crate::msnp::named::Fields::new(), None),
+        Detail::Later { link_note } => {
+            let mut notes: Vec<String> = changes
+                .challenge
+                .as_ref()
+                .map(|c| c.note.clone())
+                .into_iter()
+                .collect();
+            notes.extend(link_note);
+            (crate::msnp::named::Fields::new(), join_notes(notes))
+        }
         Detail::FieldsAndNote { link_note } | Detail::Note { link_note } => {
             let (fields, verb_note) =
                 verbs::describe(cmd.verb, dir, dialect, &cmd.params, has_trid, all_fields);
@@ -89,13 +142,7 @@ pub fn command_event(
             if let Some(m) = &msnc {
                 notes.extend(m.notes());
             }
-            let note = match notes.len() {
-                0 => None,
-                // One note (the usual case) is the note, without a join's copy.
-                1 => notes.pop(),
-                _ => Some(notes.join("; ")),
-            };
-            (fields, note)
+            (fields, join_notes(notes))
         }
     };
     // The verdict is the decoder's own: set whatever else is named, so that
@@ -379,17 +426,107 @@ mod tests {
 
     /// One message through the step (which decodes it) and the builder.
     fn msg(s: &mut ConnState, line: &str, dir: Direction, body: &[u8]) -> CommandEvent {
-        let f = frame(line, dir, Some((body, body.len() as u64)));
-        let mut changes = crate::session::step::step(s, &f.command, Some(body), dir, at());
-        command_event(
-            FlowId(7),
-            at(),
-            dir,
+        msg_with(
             s,
-            f,
-            &mut changes,
+            line,
+            dir,
+            body,
             Detail::FieldsAndNote { link_note: None },
         )
+    }
+
+    fn msg_with(
+        s: &mut ConnState,
+        line: &str,
+        dir: Direction,
+        body: &[u8],
+        detail: Detail,
+    ) -> CommandEvent {
+        let f = frame(line, dir, Some((body, body.len() as u64)));
+        let mut changes = crate::session::step::step(s, &f.command, Some(body), dir, at());
+        command_event(FlowId(7), at(), dir, s, f, &mut changes, detail)
+    }
+
+    /// A note (and fields) left for later and finished afterwards is the note (and fields)
+    /// the full build writes, for an output that reads every field (JSON) and for one that
+    /// reads none (the dialogue): the verb's note, the decoder's own parts (a challenge's
+    /// verdict, a link) and the message's notes, joined in the same order.
+    #[test]
+    fn notes_written_afterwards_are_the_full_builds() {
+        let s = state(Role::Notification);
+        let debug = |ev: &CommandEvent| format!("{ev:?}");
+        let later = || Detail::Later { link_note: None };
+        for (line, dir) in [
+            ("NLN BSY bob@x.com Bob%20B 0", Direction::ServerToClient),
+            ("JOI bob@x.com Bob", Direction::ServerToClient),
+            ("LST bob@x.com Bob 11 0", Direction::ServerToClient),
+            ("911 3", Direction::ServerToClient),
+            ("USR 3 TWN I alice@x.com", Direction::ClientToServer),
+            ("ZZZ 1 unknown verb", Direction::ClientToServer),
+        ] {
+            let mut json = line_event(&s, line, dir, later());
+            complete_note(&mut json, true);
+            let full = line_event(&s, line, dir, Detail::FieldsAndNote { link_note: None });
+            assert_eq!(debug(&json), debug(&full), "{line}");
+            let mut dialogue = line_event(&s, line, dir, later());
+            complete_note(&mut dialogue, false);
+            let notes = line_event(&s, line, dir, Detail::Note { link_note: None });
+            assert_eq!(debug(&dialogue), debug(&notes), "{line}");
+        }
+        // The decoder's parts: the challenge's note and a link, after the verb's.
+        let linked = || Some("linked".to_string());
+        for (fields, full) in [
+            (
+                true,
+                Detail::FieldsAndNote {
+                    link_note: linked(),
+                },
+            ),
+            (
+                false,
+                Detail::Note {
+                    link_note: linked(),
+                },
+            ),
+        ] {
+            let mut qry = wrong_qry(Detail::Later {
+                link_note: linked(),
+            });
+            assert!(qry.note.is_some(), "the decoder's parts travel in the note");
+            complete_note(&mut qry, fields);
+            assert_eq!(debug(&qry), debug(&wrong_qry(full)));
+        }
+        // A message's notes, after the rest.
+        let sb = || {
+            let mut sb = state(Role::Switchboard);
+            sb.info.principal = Some("alice@x.com".into());
+            sb
+        };
+        let line = "MSG 4 U 91";
+        for (fields, full) in [
+            (
+                true,
+                Detail::FieldsAndNote {
+                    link_note: linked(),
+                },
+            ),
+            (
+                false,
+                Detail::Note {
+                    link_note: linked(),
+                },
+            ),
+        ] {
+            let dir = Direction::ClientToServer;
+            let later = Detail::Later {
+                link_note: linked(),
+            };
+            let mut ev = msg_with(&mut sb(), line, dir, TYPING, later);
+            complete_note(&mut ev, fields);
+            let full = msg_with(&mut sb(), line, dir, TYPING, full);
+            assert_eq!(full.note.as_deref(), Some("linked; bob@x.com is typing"));
+            assert_eq!(debug(&ev), debug(&full));
+        }
     }
 
     #[test]

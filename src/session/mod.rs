@@ -443,7 +443,10 @@ impl<'s> Decoder<'s> {
             None => self.sink.wants_fields(),
         }
         .of(verb);
+        // Asked after `wants_fields`, whose answer it follows.
+        let later = self.build_notes && self.build_fields.is_none() && self.sink.notes_later();
         let detail = match (self.build_notes, fields) {
+            _ if later => build::Detail::Later { link_note },
             (true, true) => build::Detail::FieldsAndNote { link_note },
             (true, false) => build::Detail::Note { link_note },
             (false, true) => build::Detail::Fields,
