@@ -318,9 +318,9 @@ struct Handoff {
     wants_notes: bool,
     wants_text: bool,
     /// For each event of the batch, whether it is a command whose fields (and note, when
-    /// the outputs read notes) were left to the output thread. Per event, not per batch: a command is built before the events that
-    /// go ahead of it (its connection's opening) are handed over, and one of those may
-    /// close the batch.
+    /// the outputs read notes) were left to the output thread. Per event, not per batch: a
+    /// command is built before the events that go ahead of it (its connection's opening)
+    /// are handed over, and one of those may close the batch.
     late: Vec<bool>,
     /// Whether the command being built leaves its fields (and note) to the output thread:
     /// the last answer of `wants_fields`, which the decoder asks once per command, just

@@ -215,7 +215,11 @@ impl Apart {
                 self.block.notices.push_front((0, n));
             }
             self.given = 0;
-            let _ = self.back.try_send(done);
+            // All but the empty block this side starts with, which the reading thread did
+            // not make.
+            if done.packets.capacity() > 0 {
+                let _ = self.back.try_send(done);
+            }
         }
         Ok(true)
     }
