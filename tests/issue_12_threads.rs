@@ -208,14 +208,19 @@ fn the_split_run_hands_on_every_event_in_order() {
         let mut late = Collect::default();
         pipeline::decode_split_with(&mut source(), pipeline::msn_config(), &mut late, room)
             .expect("split");
-        assert_eq!(one.0.len(), late.0.len());
-        for (i, (a, b)) in one.0.iter().zip(&late.0).enumerate() {
-            assert_eq!(
-                format!("{a:?}"),
-                format!("{b:?}"),
-                "event {i}, room {room:?}"
-            );
-        }
+        same_events(&one.0, &late.0, room);
+    }
+}
+
+/// The events of a run on one thread and of one on two, `room` the two-thread run's setting.
+fn same_events(one: &[Event], two: &[Event], room: Option<u32>) {
+    assert_eq!(one.len(), two.len(), "room {room:?}");
+    for (i, (a, b)) in one.iter().zip(two).enumerate() {
+        assert_eq!(
+            format!("{a:?}"),
+            format!("{b:?}"),
+            "event {i}, room {room:?}"
+        );
     }
 }
 
@@ -253,14 +258,7 @@ fn notes_written_on_either_thread_are_the_same() {
         let mut two = NotesOnly(Collect::default());
         pipeline::decode_split_with(&mut source(), pipeline::msn_config(), &mut two, room)
             .expect("split");
-        assert_eq!(one.0.0.len(), two.0.0.len());
-        for (i, (a, b)) in one.0.0.iter().zip(&two.0.0).enumerate() {
-            assert_eq!(
-                format!("{a:?}"),
-                format!("{b:?}"),
-                "event {i}, room {room:?}"
-            );
-        }
+        same_events(&one.0.0, &two.0.0, room);
     }
 }
 

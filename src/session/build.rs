@@ -475,20 +475,24 @@ mod tests {
         }
         // The decoder's parts: the challenge's note and a link, after the verb's.
         let linked = || Some("linked".to_string());
-        for (fields, full) in [
-            (
-                true,
-                Detail::FieldsAndNote {
-                    link_note: linked(),
-                },
-            ),
-            (
-                false,
-                Detail::Note {
-                    link_note: linked(),
-                },
-            ),
-        ] {
+        // For JSON (every field) and for the dialogue (none), with the full build to match.
+        let outputs = || {
+            [
+                (
+                    true,
+                    Detail::FieldsAndNote {
+                        link_note: linked(),
+                    },
+                ),
+                (
+                    false,
+                    Detail::Note {
+                        link_note: linked(),
+                    },
+                ),
+            ]
+        };
+        for (fields, full) in outputs() {
             let mut qry = wrong_qry(Detail::Later {
                 link_note: linked(),
             });
@@ -503,20 +507,7 @@ mod tests {
             sb
         };
         let line = "MSG 4 U 91";
-        for (fields, full) in [
-            (
-                true,
-                Detail::FieldsAndNote {
-                    link_note: linked(),
-                },
-            ),
-            (
-                false,
-                Detail::Note {
-                    link_note: linked(),
-                },
-            ),
-        ] {
+        for (fields, full) in outputs() {
             let dir = Direction::ClientToServer;
             let later = Detail::Later {
                 link_note: linked(),
