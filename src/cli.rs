@@ -162,15 +162,16 @@ pub struct CaptureArgs {
           value_parser = clap::value_parser!(u32).range(2..=65536))]
     pub memcap: u32,
 
-    /// Threads to use: 1 does everything on one; 2 or more read the capture files on one,
-    /// decode on another and write the output on a third (the output is the same)
-    /// [default: 2 when the machine has two processors or more, else 1].
+    /// Processors to use: 1 runs everything on one thread; with 2 or more, the capture
+    /// files are read on one thread, decoded on a second and the output written on a third
+    /// (the output is the same) [default: 2 when the machine has two processors or more,
+    /// else 1].
     ///
     /// Files on disk are read ahead (standard input and named pipes are decoded as their
-    /// packets come). `read`, `stats` and `transcripts` write on a thread apart from the
-    /// decoding, except to a terminal or with `--line-buffered`, so that each line is shown
-    /// as soon as it is complete; `flows` writes on the decoding thread (its rows are little
-    /// work). `live` uses one.
+    /// packets come). `stats`, `transcripts` and `read` write on a thread apart from the
+    /// decoding, `read` except to a terminal or with `--line-buffered`, so that each line is
+    /// shown as soon as it is complete; `flows` writes on the decoding thread (its rows are
+    /// little work). `live` uses one.
     #[arg(long, short = 'j', value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub threads: Option<u32>,
