@@ -10,7 +10,9 @@
 //! the source gives them, in the same order, each notice after the same packet; only the
 //! thread that reads them differs. What is read ahead has a cap: at most [`BLOCKS_AHEAD`]
 //! blocks wait, and five are made in all; each is closed once it holds [`BLOCK_BYTES`] of
-//! packet bytes (so at most that and one packet more) or [`BLOCK_PACKETS`] packets. A
+//! packet bytes (so at most that and one packet more) or [`BLOCK_PACKETS`] packets; and the
+//! reading thread waits while more than [`AHEAD_BYTES`] are handed over and not given back,
+//! so that very large packets cross one at a time. A
 //! panic on the reading thread is passed on to the reader
 //! of the packets. If the packets stop being read (an output failed), the reading thread
 //! stops at its next hand-over.
@@ -35,6 +37,15 @@ pub const BLOCKS_AHEAD: usize = 2;
 /// one on its way back. They go round rather than being made and freed, because a new
 /// block is paid in page faults, and a freed one in the other processor's TLB flush.
 const BLOCKS: usize = BLOCKS_AHEAD + 3;
+/// Packet bytes handed over and not yet given back, past which the reading thread waits for
+/// blocks to come back: room for the blocks waiting, the one being read out and one more,
+/// so that it never waits for this in the steady state. A block may hold one packet past
+/// [`BLOCK_BYTES`], and a pcapng file may hold packets of up to 16 MiB: those are read one
+/// at a time.
+pub const AHEAD_BYTES: usize = (BLOCKS_AHEAD + 2) * BLOCK_BYTES;
+/// What a block's bytes are made to hold; a block that grew past it for a large packet is
+/// made anew rather than kept that large.
+const BLOCK_CAPACITY: usize = BLOCK_BYTES + (1 << 16);
 
 /// A packet of a block: where its bytes are in the block's `data`, and the rest of the
 /// source's [`RawPacket`].
@@ -61,6 +72,14 @@ struct Block {
 }
 
 impl Block {
+    fn new() -> Block {
+        Block {
+            data: Vec::with_capacity(BLOCK_CAPACITY),
+            packets: Vec::with_capacity(BLOCK_PACKETS),
+            ..Block::default()
+        }
+    }
+
     fn clear(&mut self) {
         self.data.clear();
         self.packets.clear();
@@ -128,24 +147,35 @@ fn read<S: PacketSource>(
     tx: &mpsc::SyncSender<Block>,
     back: &mpsc::Receiver<Block>,
 ) {
+    // Blocks given back and not yet filled again, how many were made, and the packet bytes
+    // handed over and not given back.
+    let mut free: Vec<Block> = Vec::with_capacity(BLOCKS);
     let mut made = 0;
+    let mut out = 0;
+    fn given_back(block: Block, out: &mut usize, free: &mut Vec<Block>) {
+        *out -= block.data.len();
+        free.push(block);
+    }
     loop {
-        let mut block = match back.try_recv() {
-            Ok(block) => block,
-            Err(_) if made < BLOCKS => {
-                made += 1;
-                Block {
-                    data: Vec::with_capacity(BLOCK_BYTES + (1 << 16)),
-                    packets: Vec::with_capacity(BLOCK_PACKETS),
-                    ..Block::default()
-                }
-            }
-            // Every block is out: wait for one (none comes when the packets are no longer
-            // read).
-            Err(_) => match back.recv() {
-                Ok(block) => block,
+        while let Ok(block) = back.try_recv() {
+            given_back(block, &mut out, &mut free);
+        }
+        // Too much out, or every block out: wait for one to come back (none comes when the
+        // packets are no longer read).
+        while out > AHEAD_BYTES || (free.is_empty() && made == BLOCKS) {
+            match back.recv() {
+                Ok(block) => given_back(block, &mut out, &mut free),
                 Err(_) => return,
-            },
+            }
+        }
+        let mut block = match free.pop() {
+            Some(block) if block.data.capacity() <= BLOCK_CAPACITY => block,
+            // Grown for a large packet: made anew, its memory given back now.
+            Some(_) => Block::new(),
+            None => {
+                made += 1;
+                Block::new()
+            }
         };
         block.clear();
         loop {
@@ -179,6 +209,7 @@ fn read<S: PacketSource>(
             }
         }
         let last = block.end.is_some();
+        out += block.data.len();
         if tx.send(block).is_err() || last {
             return;
         }
@@ -196,6 +227,15 @@ impl Apart {
                 self.ended = true;
                 return end.map(|()| false);
             }
+            // Read out: given back first, so that the reading thread can go on whatever it
+            // waits for; the notices not asked for yet stay, ahead of the next block's. (The
+            // empty block this side starts with is not the reading thread's: not given.)
+            let mut done = std::mem::take(&mut self.block);
+            let kept = std::mem::take(&mut done.notices);
+            if done.packets.capacity() > 0 {
+                let _ = self.back.try_send(done);
+            }
+            self.given = 0;
             let next = match self.blocks.recv() {
                 Ok(next) => next,
                 Err(_) => {
@@ -209,16 +249,9 @@ impl Apart {
                     return Ok(false);
                 }
             };
-            let mut done = std::mem::replace(&mut self.block, next);
-            // Notices not asked for yet stay, ahead of the new block's.
-            while let Some((_, n)) = done.notices.pop_back() {
+            self.block = next;
+            for (_, n) in kept.into_iter().rev() {
                 self.block.notices.push_front((0, n));
-            }
-            self.given = 0;
-            // All but the empty block this side starts with, which the reading thread did
-            // not make.
-            if done.packets.capacity() > 0 {
-                let _ = self.back.try_send(done);
             }
         }
         Ok(true)
@@ -468,6 +501,32 @@ mod tests {
             panic.downcast_ref::<&str>(),
             Some(&"the scripted source panics")
         );
+    }
+
+    /// Packets larger than what may be out at once cross one at a time: the reading
+    /// thread waits for each block to come back before it reads the next packet, however
+    /// long the reader takes. (Bounded by blocks alone, it read five ahead.)
+    #[test]
+    fn very_large_packets_are_read_one_at_a_time() {
+        let big = 2 * AHEAD_BYTES;
+        let mut steps = vec![Step::Packet(big); 6];
+        steps.push(Step::End(None));
+        let direct = seen(&mut Scripted::new(steps.clone()));
+        let source = Scripted::new(steps);
+        let given = source.given.clone();
+        let mut ahead = ReadAhead::new(source, true).expect("thread");
+        assert!(matches!(ahead.next_packet(), Ok(Some(p)) if p.data.len() == big));
+        for _ in 0..20 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            assert!(
+                given.load(Ordering::SeqCst) <= 1,
+                "read ahead of a large packet"
+            );
+        }
+        // The rest comes as the source gives it.
+        let mut rest = vec![direct[0].clone()];
+        rest.extend(seen(&mut ahead));
+        assert_eq!(first_difference(&direct, &rest), None);
     }
 
     #[test]
