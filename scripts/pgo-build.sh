@@ -65,6 +65,8 @@ for f in "${captures[@]}"; do
   runs=$((runs + 1))
 done
 "$profdata" merge -o "$data/merged.profdata" "$data/raw"
+# The raw profiles (about 200 MB) are merged; only the merged one is needed.
+rm -rf "$data/raw"
 echo "pgo: trained on ${#captures[@]} bundled captures ($runs runs)" >&2
 
 # 3. The optimised build.
