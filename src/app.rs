@@ -78,8 +78,22 @@ pub fn run(cli: Cli) -> io::Result<Outcome> {
 /// The file source, the flow settings, and with several files the map of where each starts
 /// (for the outputs that say which file a frame is in).
 #[allow(clippy::type_complexity)]
+/// Whether a command's files on disk are read on a thread of their own when there is a
+/// second processor.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ahead {
+    /// `read`, `stats` and `flows`: their decoding thread sets the pace, and reading ahead
+    /// takes the reading off it.
+    Read,
+    /// `transcripts`: its decoding and writing threads already keep two processors busy,
+    /// and a third thread made it slower (0.97 of the time without it, in paired runs on
+    /// the generated 100 MB capture).
+    Not,
+}
+
 fn source_and_config(
     c: &CaptureArgs,
+    ahead: Ahead,
 ) -> io::Result<(
     Progress<ReadAhead<FileSource>>,
     FlowConfig,
@@ -100,7 +114,7 @@ fn source_and_config(
         .files
         .iter()
         .all(|f| f != "-" && std::fs::metadata(f).is_ok_and(|m| m.is_file()));
-    let ahead = ReadAhead::new(files, on_disk && threads(c) > 1)?;
+    let ahead = ReadAhead::new(files, ahead == Ahead::Read && on_disk && threads(c) > 1)?;
     let source = Progress::new(ahead, &c.files, c.quiet);
     let config = FlowConfig {
         ports: c.ports(),
@@ -111,7 +125,7 @@ fn source_and_config(
 }
 
 fn flows(args: FlowsArgs) -> io::Result<Outcome> {
-    let (mut source, config, _) = source_and_config(&args.capture)?;
+    let (mut source, config, _) = source_and_config(&args.capture, Ahead::Read)?;
     // The directory first, so that a bad one fails before the capture is read.
     let mut dump = args.dump.clone().map(Dump::new).transpose()?;
     // The rows are the summaries the decoder reports; the decoder also follows the
@@ -207,7 +221,7 @@ fn terminal_width() -> Option<u16> {
 }
 
 fn read(args: ReadArgs) -> io::Result<Outcome> {
-    let (mut source, config, files) = source_and_config(&args.capture)?;
+    let (mut source, config, files) = source_and_config(&args.capture, Ahead::Read)?;
     let stdout = io::stdout();
     // A terminal (and --line-buffered) gets each line as it is complete; a pipe or a file
     // gets blocks, as grep does.
@@ -519,7 +533,7 @@ fn interfaces(args: InterfacesArgs) -> io::Result<Outcome> {
 }
 
 fn stats(args: StatsArgs) -> io::Result<Outcome> {
-    let (mut source, config, _) = source_and_config(&args.capture)?;
+    let (mut source, config, _) = source_and_config(&args.capture, Ahead::Read)?;
     let mut stats = Stats::new();
     let redactor = redactor(&args.redact)?;
     // The summary is made on a thread apart from the decoding: with the file read ahead on
@@ -569,7 +583,7 @@ fn stats(args: StatsArgs) -> io::Result<Outcome> {
 /// `msnsniff transcripts`: the correlator turns the decoder's events into conversations and
 /// login sessions, then every transcript is written; the paths written go to stdout.
 fn transcripts(args: TranscriptsArgs) -> io::Result<Outcome> {
-    let (mut source, config, _) = source_and_config(&args.capture)?;
+    let (mut source, config, _) = source_and_config(&args.capture, Ahead::Not)?;
     let formats: Vec<TranscriptFormat> = if args.format.is_empty() {
         TranscriptFormat::ALL.to_vec()
     } else {

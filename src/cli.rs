@@ -168,7 +168,8 @@ pub struct CaptureArgs {
     /// else 1].
     ///
     /// Files on disk are read ahead (standard input and named pipes are decoded as their
-    /// packets come). `stats`, `transcripts` and `read` write on a thread apart from the
+    /// packets come), except by `transcripts`, whose decoding and writing keep two
+    /// processors busy. `stats`, `transcripts` and `read` write on a thread apart from the
     /// decoding, `read` except to a terminal or with `--line-buffered`, so that each line is
     /// shown as soon as it is complete; `flows` writes on the decoding thread (its rows are
     /// little work). `live` uses one.
