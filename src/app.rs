@@ -75,9 +75,6 @@ pub fn run(cli: Cli) -> io::Result<Outcome> {
     }
 }
 
-/// The file source, the flow settings, and with several files the map of where each starts
-/// (for the outputs that say which file a frame is in).
-#[allow(clippy::type_complexity)]
 /// Whether a command's files on disk are read on a thread of their own when there is a
 /// second processor.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -91,6 +88,9 @@ enum Ahead {
     Not,
 }
 
+/// The file source, the flow settings, and with several files the map of where each starts
+/// (for the outputs that say which file a frame is in).
+#[allow(clippy::type_complexity)]
 fn source_and_config(
     c: &CaptureArgs,
     ahead: Ahead,
