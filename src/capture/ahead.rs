@@ -21,6 +21,8 @@
 //! whose next packet is never long in coming: files on disk. Live captures, standard input
 //! and named pipes do not use it: a packet that has come would wait in a half-full block
 //! for packets that have not (and a reader of `--line-buffered` output for its line).
+//! Nor does `transcripts`, whose decoding and writing threads already keep two processors
+//! busy (`src/app.rs`).
 
 use super::{CaptureError, LinkType, PacketSource, RawPacket, SourceNotice, Timestamp};
 use std::collections::VecDeque;
