@@ -6,7 +6,8 @@
 //! (`policy`), the candidates' sniffing (`candidate`) and the announced addresses
 //! (`expect`). Guarantees are those of the flow module (see its documentation): ids in order
 //! of first being MSN, at most `max_connections` entries, every byte delivered or reported as
-//! a gap, everything flushed and closed in id order at the end.
+//! a gap, everything flushed and closed in id order at the end. A finished entry keeps only a
+//! small tombstone ([`Tomb`]), so memory does not grow with the connections that have ended.
 
 use super::candidate::{self, Held, Verdict};
 use super::clock::CaptureClock;
@@ -20,7 +21,7 @@ use crate::Direction;
 use crate::bounded::Holdings;
 use crate::capture::Membership;
 use crate::net::TcpSegment;
-use crate::reassembly::{GapReason, HalfEvent, HalfStream, Limits};
+use crate::reassembly::{GapReason, HalfEvent, HalfStream};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -59,8 +60,22 @@ enum State {
     Candidate,
     /// An MSN connection with this id.
     Msn,
-    /// Known not to be MSN, or closed: packets are absorbed until a new SYN reuses the tuple.
-    Done,
+}
+
+/// What the table keeps of a finished entry (a closed MSN connection, or one found not to be
+/// MSN): enough to absorb its stray packets (a last ACK, a retransmitted FIN) until a new SYN
+/// reuses the tuple, to keep its place in the LRU and to expire it. A [`Conn`] is about 700
+/// bytes with its two streams; a tombstone is a small fraction of that, so a table full of
+/// finished connections (the usual state past the first few hundred megabytes of a busy
+/// capture) holds no more memory than one that has just started filling.
+#[derive(Debug)]
+struct Tomb {
+    tick: u64,
+    slot: u32,
+    /// Whether it was an MSN connection (its late packets still count as MSN).
+    msn: bool,
+    /// When (capture clock) it last had a packet.
+    active_at: Duration,
 }
 
 struct Conn {
@@ -116,6 +131,7 @@ impl<K> Default for Lru<K> {
 const LRU_SLACK: usize = 1024;
 
 type Conns = foldhash::HashMap<Key, Box<Conn>>;
+type Tombs = foldhash::HashMap<Key, Tomb>;
 
 /// Each connection's LRU tick and key under a small number of its own (its slot): what the
 /// [`Lru`]'s pairs name, so that telling a current pair from a stale one reads an array
@@ -233,6 +249,9 @@ pub struct FlowTable {
     /// Keyed by addresses a sender chooses: foldhash's per-process random seed keeps
     /// collisions unpredictable, at a fraction of SipHash's cost.
     conns: Conns,
+    /// Finished entries, apart from the live ones: a key is in one map or the other, and the
+    /// two together hold at most `max_connections`.
+    tombs: Tombs,
     /// Least recently active first.
     lru: Lru<u32>,
     /// The connections' slots, which the LRU's pairs name.
@@ -254,11 +273,23 @@ pub struct FlowTable {
 
 impl FlowTable {
     pub fn new(config: FlowConfig) -> FlowTable {
+        // The tables that grow with the entries are made at their full size: memory is
+        // taken from the system only as it is touched, and a full table neither doubles on
+        // the way (the old and the new copy both held at once) nor, for the tombstones,
+        // which come and go all the time, doubles again to clear the markers its removals
+        // leave (a hash map rehashes in place only while at most half full).
+        let tombs = config.max_connections.saturating_mul(2);
         FlowTable {
-            config,
             conns: foldhash::HashMap::default(),
-            lru: Lru::default(),
-            slots: Slots::default(),
+            tombs: foldhash::HashMap::with_capacity_and_hasher(tombs, Default::default()),
+            lru: Lru {
+                queue: VecDeque::with_capacity(tombs.saturating_add(LRU_SLACK)),
+            },
+            slots: Slots {
+                entries: Vec::with_capacity(config.max_connections),
+                free: Vec::new(),
+            },
+            config,
             tick: 0,
             next_id: 1,
             expected: Expected::default(),
@@ -417,10 +448,10 @@ impl FlowTable {
     /// MSN while its tombstone lasts, so its last ACKs go with it.
     pub fn membership(&self, a: SocketAddr, b: SocketAddr) -> Membership {
         let key = key_of(a, b);
-        match self.conns.get(&key) {
-            Some(c) if c.state == State::Msn => Membership::Msn((key.0, key.1)),
-            Some(c) if c.state == State::Candidate => Membership::Undecided((key.0, key.1)),
-            Some(c) if c.summary.id != FlowId(0) => Membership::Msn((key.0, key.1)),
+        match (self.conns.get(&key), self.tombs.get(&key)) {
+            (Some(c), _) if c.state == State::Msn => Membership::Msn((key.0, key.1)),
+            (Some(_), _) => Membership::Undecided((key.0, key.1)),
+            (None, Some(t)) if t.msn => Membership::Msn((key.0, key.1)),
             _ => Membership::Other(Some((key.0, key.1))),
         }
     }
@@ -437,17 +468,31 @@ impl FlowTable {
         let bare_syn = seg.flags.syn() && !seg.flags.ack();
 
         // Port reuse: a new SYN on a finished tuple, or a SYN with another ISN on a live one.
-        if bare_syn && let Some(conn) = self.conns.get(&key) {
-            let reused = match conn.state {
-                State::Done => true,
-                _ => conn.client_isn.is_some_and(|isn| isn != seg.seq) || conn.client != seg.src,
+        if bare_syn {
+            let reused = match self.conns.get(&key) {
+                Some(conn) => {
+                    conn.client_isn.is_some_and(|isn| isn != seg.seq) || conn.client != seg.src
+                }
+                None => self.tombs.contains_key(&key),
             };
             if reused {
                 self.remove(key, at, Closing::Open, emit);
             }
         }
+        // A finished entry absorbs the packet: to the back of the LRU, and nothing else.
+        if let Some(tomb) = self.tombs.get_mut(&key) {
+            tomb.active_at = now;
+            if tomb.tick != self.tick || tomb.tick <= self.swept_until {
+                self.tick += 1;
+                tomb.tick = self.tick;
+                self.slots.set_tick(tomb.slot, self.tick);
+                self.lru.push(self.tick, tomb.slot);
+            }
+            self.lru.compact(self.entries(), self.slots.tick_of());
+            return;
+        }
         if !self.conns.contains_key(&key) {
-            if self.conns.len() >= self.config.max_connections {
+            if self.entries() >= self.config.max_connections {
                 self.evict_oldest(at, emit);
             }
             let mut conn = self.new_conn(seg, at, now);
@@ -468,10 +513,6 @@ impl FlowTable {
             conn.tick = self.tick;
             self.slots.set_tick(conn.slot, self.tick);
             self.lru.push(self.tick, conn.slot);
-        }
-        if conn.state == State::Done {
-            self.lru.compact(self.conns.len(), self.slots.tick_of());
-            return;
         }
         conn.idle_flushed = false;
         let dir = if seg.src == conn.client {
@@ -570,14 +611,14 @@ impl FlowTable {
             self.decide(key, false, emit);
             self.count(key);
         }
-        self.lru.compact(self.conns.len(), self.slots.tick_of());
+        self.lru.compact(self.entries(), self.slots.tick_of());
         if self.holdings.total() > self.config.memcap {
             self.enforce_memcap(at, emit);
         }
         let Some(conn) = self.conns.get(&key) else {
             return;
         };
-        if seg.flags.rst() && conn.state != State::Done {
+        if seg.flags.rst() {
             self.close_or_drop(key, at, Closing::Rst, emit);
         } else if conn.state == State::Msn && conn.fin[0] && conn.fin[1] {
             self.close_or_drop(key, at, Closing::Fin, emit);
@@ -615,6 +656,7 @@ impl FlowTable {
             self.close_or_drop(key, at, closing, emit);
         }
         self.conns.clear();
+        self.tombs.clear();
         self.lru.clear();
         self.slots.clear();
     }
@@ -712,14 +754,7 @@ impl FlowTable {
         let verdict = candidate::verdict(&conn.held, conn.sniff_packets, last, self.config.sniff);
         match verdict {
             Verdict::Wait => {}
-            Verdict::NotMsn => {
-                conn.state = State::Done;
-                conn.held = Vec::new();
-                conn.halves = [
-                    HalfStream::new(Limits::default()),
-                    HalfStream::new(Limits::default()),
-                ];
-            }
+            Verdict::NotMsn => self.bury(key),
             Verdict::Msn(dir) => {
                 // The sender of the MSNP command is the client, unless a SYN said otherwise.
                 let swap = policy::content_swaps_sides(dir, conn.sides_known);
@@ -799,13 +834,36 @@ impl FlowTable {
                 summary: &conn.summary,
             });
         }
-        conn.state = State::Done;
-        conn.held = Vec::new();
-        conn.halves = [
-            HalfStream::new(Limits::default()),
-            HalfStream::new(Limits::default()),
-        ];
-        self.recount(key);
+        self.bury(key);
+    }
+
+    /// Replaces a live entry by its tombstone: its streams, held packets and summary go, and
+    /// their bytes leave the memcap's count; its slot and LRU place stay.
+    fn bury(&mut self, key: Key) {
+        let Some(conn) = self.conns.remove(&key) else {
+            return;
+        };
+        self.uncount(&conn, key);
+        let tomb = Tomb {
+            tick: conn.tick,
+            slot: conn.slot,
+            msn: conn.summary.id != FlowId(0),
+            active_at: conn.active_at,
+        };
+        self.tombs.insert(key, tomb);
+    }
+
+    /// Entries of both kinds, live and finished.
+    fn entries(&self) -> usize {
+        self.conns.len() + self.tombs.len()
+    }
+
+    /// When (capture clock) the entry for `key`, live or finished, last had a packet.
+    fn active_at(&self, key: &Key) -> Option<Duration> {
+        match self.conns.get(key) {
+            Some(c) => Some(c.active_at),
+            None => self.tombs.get(key).map(|t| t.active_at),
+        }
     }
 
     /// Flushes and forgets a connection.
@@ -824,11 +882,13 @@ impl FlowTable {
         self.forget(key);
     }
 
-    /// Takes a connection out of the table: its slot and its buffers' count go with it.
+    /// Takes an entry out of the table: its slot and its buffers' count go with it.
     fn forget(&mut self, key: Key) {
         if let Some(conn) = self.conns.remove(&key) {
             self.slots.release(conn.slot);
             self.uncount(&conn, key);
+        } else if let Some(tomb) = self.tombs.remove(&key) {
+            self.slots.release(tomb.slot);
         }
     }
 
@@ -840,6 +900,14 @@ impl FlowTable {
         for (key, c) in &self.conns {
             assert_eq!(self.slots.entries[c.slot as usize], (c.tick, *key));
             assert!(used.insert(c.slot), "slot {} held twice", c.slot);
+            assert!(
+                !self.tombs.contains_key(key),
+                "{key:?} both live and finished"
+            );
+        }
+        for (key, t) in &self.tombs {
+            assert_eq!(self.slots.entries[t.slot as usize], (t.tick, *key));
+            assert!(used.insert(t.slot), "slot {} held twice", t.slot);
         }
         for &slot in &self.slots.free {
             assert!(!used.contains(&slot), "slot {slot} both free and held");
@@ -847,6 +915,12 @@ impl FlowTable {
         }
         assert_eq!(used.len() + self.slots.free.len(), self.slots.entries.len());
         self.slots.entries.len()
+    }
+
+    /// Live entries (MSN connections and candidates) and finished ones (tombstones).
+    #[cfg(test)]
+    pub(crate) fn live_and_finished(&self) -> (usize, usize) {
+        (self.conns.len(), self.tombs.len())
     }
 
     /// The least recently active connection's key.
@@ -866,7 +940,13 @@ impl FlowTable {
             .current(0, self.slots.tick_of())
             .take(EVICTION_SCAN)
             .filter_map(|(_, slot)| self.slots.key(slot))
-            .find(|k| self.conns.get(k).is_some_and(|c| c.state != State::Msn));
+            .find(|k| {
+                self.tombs.contains_key(k)
+                    || self
+                        .conns
+                        .get(k)
+                        .is_some_and(|c| c.state == State::Candidate)
+            });
         if let Some(key) = dead {
             self.remove(key, at, Closing::Evicted, emit);
             return;
@@ -889,18 +969,22 @@ impl FlowTable {
             return;
         }
         self.last_sweep = now;
-        let silent = |c: &Conn| now.saturating_sub(c.active_at);
+        let silent = |active_at: Duration| now.saturating_sub(active_at);
         // Live runs close what has been silent past `idle_close`: the least recently active
         // entries, from the front of the LRU, as long as they are that old.
         if let Some(limit) = self.config.idle_close {
             while let Some(key) = self.least_recent() {
-                let Some(c) = self.conns.get(&key) else {
+                let Some(active_at) = self.active_at(&key) else {
                     break;
                 };
-                if silent(c) <= limit {
+                if silent(active_at) <= limit {
                     break;
                 }
-                if c.state == State::Candidate {
+                if self
+                    .conns
+                    .get(&key)
+                    .is_some_and(|c| c.state == State::Candidate)
+                {
                     self.decide(key, true, emit);
                 }
                 if self.conns.get(&key).is_some_and(|c| c.state == State::Msn) {
@@ -922,7 +1006,7 @@ impl FlowTable {
             .lru
             .current(self.swept_until.saturating_add(1), self.slots.tick_of())
             .filter_map(|(tick, slot)| Some((tick, self.slots.key(slot)?)))
-            .take_while(|(_, k)| self.conns.get(k).is_none_or(|c| silent(c) > timeout))
+            .take_while(|(_, k)| self.active_at(k).is_none_or(|a| silent(a) > timeout))
             .collect();
         for (tick, key) in expired {
             self.swept_until = tick;
@@ -941,12 +1025,11 @@ impl FlowTable {
                         c.idle_flushed = true;
                     }
                 }
-                Some(State::Done) => {
-                    self.forget(key);
-                }
-                // Decided at last: a candidate is never left waiting; a connection another
-                // entry's handling removed has nothing left to handle.
-                Some(State::Candidate) | None => {}
+                // Decided at last: a candidate is never left waiting.
+                Some(State::Candidate) => {}
+                // Finished: forgotten. (A connection another entry's handling removed has
+                // nothing left to handle.)
+                None => self.forget(key),
             }
         }
     }

@@ -982,6 +982,48 @@ fn eviction_takes_tombstones_and_candidates_before_a_quiet_msn_connection() {
 }
 
 #[test]
+fn a_finished_connection_keeps_only_a_tombstone_that_absorbs_its_stray_packets() {
+    let mut h = Harness::new();
+    // 100 MSN connections, each closed by both FINs after one command.
+    for port in 0..100u16 {
+        let c = format!("10.0.3.1:{}", 30000 + port);
+        h.seg(&c, S, 1, 0, "S", b"");
+        h.seg(&c, S, 2, 0, "PA", b"VER 1 MSNP8\r\n");
+        h.seg(&c, S, 15, 0, "FA", b"");
+        h.seg(S, &c, 1, 16, "FA", b"");
+    }
+    // Each is closed and kept only as a tombstone: no streams, no live entry.
+    assert_eq!(h.table.live_and_finished(), (0, 100));
+    assert_eq!(h.table.checked_slots(), 100);
+    let closed = |h: &Harness| {
+        h.recs
+            .iter()
+            .filter(|r| matches!(r, Rec::Closed(..)))
+            .count()
+    };
+    assert_eq!(closed(&h), 100);
+    // A late ACK and a retransmitted FIN of the first one: absorbed, still MSN, and no new
+    // connection.
+    let first = "10.0.3.1:30000";
+    h.seg(S, first, 2, 16, "A", b"");
+    h.seg(first, S, 15, 2, "FA", b"");
+    assert_eq!(h.table.live_and_finished(), (0, 100));
+    assert_eq!(
+        h.table
+            .membership(first.parse().unwrap(), S.parse().unwrap()),
+        crate::capture::Membership::Msn(key(first, S))
+    );
+    // A new SYN reuses the tuple: a new connection in place of the tombstone.
+    h.seg(first, S, 7000, 0, "S", b"");
+    h.seg(first, S, 7001, 0, "PA", b"VER 2 MSNP8\r\n");
+    assert_eq!(h.table.live_and_finished(), (1, 99));
+    assert_eq!(h.table.checked_slots(), 100);
+    h.finish();
+    assert_eq!(h.opened().len(), 101);
+    assert_eq!(h.bytes(101, C2S), b"VER 2 MSNP8\r\n");
+}
+
+#[test]
 fn the_idle_sweep_costs_what_expires_not_what_exists() {
     let mut h = Harness::new();
     // 500 MSN connections, each with one command, then silence.
