@@ -300,7 +300,7 @@ fn print_events<'o>(
             };
             Box::new(
                 Dialogue::new(out, notes, use_color(args.color), args.group)
-                    .with_group_memory(config.memcap * 2)
+                    .with_group_memory(config.memcap)
                     .with_stamps(stamps)
                     .with_files(files),
             )

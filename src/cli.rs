@@ -157,7 +157,8 @@ pub struct CaptureArgs {
     /// MiB that all connections together may hold in buffers: half for reassembly (bytes
     /// waiting behind a hole, and recent bytes kept to check retransmissions), half for lines
     /// and payloads in progress. Past either half the oldest buffer is given up (a gap with
-    /// reason `capacity`, or a cut payload; anomaly `stream.memcap`).
+    /// reason `capacity`, or a cut payload; anomaly `stream.memcap`). `read --group` may also
+    /// keep half of it in output waiting to be printed.
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMCAP_MIB,
           value_parser = clap::value_parser!(u32).range(2..=65536))]
     pub memcap: u32,
@@ -345,7 +346,8 @@ pub struct EventArgs {
     /// (the dialogue only: JSON events carry `flow` to group by).
     ///
     /// A connection is printed once it and those before it have closed; what waits beyond
-    /// --memcap MiB goes to a temporary file in $TMPDIR, removed when the run ends.
+    /// half of --memcap (16 MiB by default) goes to a temporary file in $TMPDIR, removed when
+    /// the run ends.
     #[arg(long)]
     pub group: bool,
 

@@ -105,11 +105,18 @@ pub struct Dialogue<W: Write> {
 
 /// Output of `--group`, waiting: a connection is printed once it and every connection with a
 /// smaller id that has anything to show have closed. What waits is kept in memory up to a
-/// cap ([`DEFAULT_GROUP_MEMORY`], or `--memcap`); past it every connection's waiting text is
-/// appended to a temporary file (unlinked at once, so it goes away with the process) and read
-/// back when the connection is printed. Memory then holds only the places of those pieces.
+/// cap ([`DEFAULT_GROUP_MEMORY`], or half of `--memcap`); past it every connection's waiting
+/// text is appended to a temporary file (unlinked at once, so it goes away with the process)
+/// and read back when the connection is printed. Memory then holds only the places of those
+/// pieces.
+///
+/// The cap counts the memory the texts hold, not their length: a text that grows by
+/// doubling holds up to twice its length (the waiting texts of a 1 GB capture held 1.45 times
+/// what their lengths added up to), and a closed connection's text, which will not grow
+/// again, is shrunk to its length while it waits.
 struct Groups {
     waiting: BTreeMap<FlowId, Group>,
+    /// The bytes the waiting texts hold (their capacities).
     in_memory: usize,
     cap: usize,
     spill: Option<std::fs::File>,
@@ -124,8 +131,10 @@ struct Group {
     closed: bool,
 }
 
-/// What `--group` keeps in memory before it spills to a temporary file: 32 MiB.
-pub const DEFAULT_GROUP_MEMORY: usize = 32 << 20;
+/// What `--group` keeps in memory before it spills to a temporary file: 16 MiB, half the
+/// default `--memcap` (the other half of the memory a run may hold is for the connections'
+/// buffers).
+pub const DEFAULT_GROUP_MEMORY: usize = 16 << 20;
 
 impl Groups {
     fn new(cap: usize) -> Groups {
@@ -158,6 +167,12 @@ impl Groups {
         Ok(())
     }
 
+    /// What the waiting texts hold, counted afresh (what `in_memory` keeps up to date).
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.waiting.values().map(|g| g.text.capacity()).sum()
+    }
+
     /// Writes a connection's text: its spilled pieces, then what is in memory.
     fn write(&mut self, g: Group, out: &mut dyn Write) -> io::Result<()> {
         use std::io::{Read, Seek, SeekFrom};
@@ -174,7 +189,7 @@ impl Groups {
                 }
             }
         }
-        self.in_memory -= g.text.len();
+        self.in_memory -= g.text.capacity();
         out.write_all(g.text.as_bytes())?;
         out.write_all(b"\n")
     }
@@ -542,9 +557,10 @@ impl<W: Write> Dialogue<W> {
         match (&mut self.groups, flow) {
             (Some(groups), Some(f)) => {
                 let g = groups.waiting.entry(f).or_default();
+                let before = g.text.capacity();
                 g.text.push_str(&text);
                 g.closed |= closing;
-                groups.in_memory += text.len();
+                groups.in_memory += g.text.capacity() - before;
                 // Print finished connections in id order, as far as no open one comes first.
                 while let Some(entry) = groups.waiting.first_entry() {
                     if !entry.get().closed {
@@ -552,6 +568,12 @@ impl<W: Write> Dialogue<W> {
                     }
                     let g = entry.remove();
                     groups.write(g, &mut self.out)?;
+                }
+                // A closed connection left waiting gives back the room its text grew into.
+                if closing && let Some(g) = groups.waiting.get_mut(&f) {
+                    let before = g.text.capacity();
+                    g.text.shrink_to_fit();
+                    groups.in_memory -= before - g.text.capacity();
                 }
                 if groups.in_memory > groups.cap {
                     groups.spill()?;
@@ -868,7 +890,25 @@ mod tests {
         let mut source = crate::capture::FileSource::new(vec![path.to_string()], None);
         let mut out = Vec::new();
         let mut d = Dialogue::new(&mut out, Notes::Full, false, true).with_group_memory(cap);
-        let mut decoder = crate::session::Decoder::new(&mut d);
+        // After every event, what the waiting texts hold is what is counted, and within the
+        // cap (a spill empties it whenever it goes past).
+        struct Checked<'a, W: Write>(&'a mut Dialogue<W>, usize);
+        impl<W: Write> Sink for Checked<'_, W> {
+            fn event(&mut self, ev: &Event) -> io::Result<()> {
+                self.0.event(ev)?;
+                let g = self.0.groups.as_ref().expect("grouped");
+                assert_eq!(g.in_memory, g.held());
+                assert!(
+                    g.in_memory <= self.1,
+                    "{} held, cap {}",
+                    g.in_memory,
+                    self.1
+                );
+                Ok(())
+            }
+        }
+        let mut checked = Checked(&mut d, cap);
+        let mut decoder = crate::session::Decoder::new(&mut checked);
         crate::pipeline::run(&mut source, crate::pipeline::msn_config(), &mut decoder).unwrap();
         drop(decoder);
         d.finish().unwrap();
