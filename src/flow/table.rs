@@ -130,6 +130,11 @@ impl<K> Default for Lru<K> {
 /// Stale pairs tolerated beyond the table's size before the queue is compacted.
 const LRU_SLACK: usize = 1024;
 
+/// Entries from which the tables are made big enough for a full table
+/// ([`FlowTable::presize`]): a small capture (and each run of the fuzzers) never pays for a
+/// big one.
+const PRESIZE_FROM: usize = 256;
+
 type Conns = foldhash::HashMap<Key, Box<Conn>>;
 type Tombs = foldhash::HashMap<Key, Tomb>;
 
@@ -273,22 +278,11 @@ pub struct FlowTable {
 
 impl FlowTable {
     pub fn new(config: FlowConfig) -> FlowTable {
-        // The tables that grow with the entries are made at their full size: memory is
-        // taken from the system only as it is touched, and a full table neither doubles on
-        // the way (the old and the new copy both held at once) nor, for the tombstones,
-        // which come and go all the time, doubles again to clear the markers its removals
-        // leave (a hash map rehashes in place only while at most half full).
-        let tombs = config.max_connections.saturating_mul(2);
         FlowTable {
             conns: foldhash::HashMap::default(),
-            tombs: foldhash::HashMap::with_capacity_and_hasher(tombs, Default::default()),
-            lru: Lru {
-                queue: VecDeque::with_capacity(tombs.saturating_add(LRU_SLACK)),
-            },
-            slots: Slots {
-                entries: Vec::with_capacity(config.max_connections),
-                free: Vec::new(),
-            },
+            tombs: foldhash::HashMap::default(),
+            lru: Lru::default(),
+            slots: Slots::default(),
             config,
             tick: 0,
             next_id: 1,
@@ -494,6 +488,8 @@ impl FlowTable {
         if !self.conns.contains_key(&key) {
             if self.entries() >= self.config.max_connections {
                 self.evict_oldest(at, emit);
+            } else if self.entries() == PRESIZE_FROM {
+                self.presize();
             }
             let mut conn = self.new_conn(seg, at, now);
             conn.slot = self.slots.take(key);
@@ -851,6 +847,25 @@ impl FlowTable {
             active_at: conn.active_at,
         };
         self.tombs.insert(key, tomb);
+    }
+
+    /// Makes the tables that grow with the entries as big as a full table needs, once the
+    /// table holds [`PRESIZE_FROM`] entries: memory is taken from the system only as it is
+    /// touched, and a full table then neither doubles on the way (the old and the new copy
+    /// both held at once) nor, for the tombstones, which come and go all the time, doubles
+    /// again to clear the markers their removals leave (a hash map rehashes in place only
+    /// while at most half full).
+    fn presize(&mut self) {
+        let max = self.config.max_connections;
+        let tombs = max.saturating_mul(2);
+        self.tombs.reserve(tombs.saturating_sub(self.tombs.len()));
+        let lru = tombs.saturating_add(LRU_SLACK);
+        self.lru
+            .queue
+            .reserve(lru.saturating_sub(self.lru.queue.len()));
+        self.slots
+            .entries
+            .reserve(max.saturating_sub(self.slots.entries.len()));
     }
 
     /// Entries of both kinds, live and finished.
