@@ -906,6 +906,19 @@ mod tests {
                 );
                 Ok(())
             }
+            // The decoder builds for the dialogue what it builds in a run.
+            fn wants_commands(&self) -> bool {
+                self.0.wants_commands()
+            }
+            fn wants_notes(&self) -> bool {
+                self.0.wants_notes()
+            }
+            fn wants_text(&self) -> bool {
+                self.0.wants_text()
+            }
+            fn wants_fields(&self) -> crate::event::FieldsWanted {
+                self.0.wants_fields()
+            }
         }
         let mut checked = Checked(&mut d, cap);
         let mut decoder = crate::session::Decoder::new(&mut checked);
