@@ -13,7 +13,6 @@
 
 mod support;
 
-use std::process::{Command, Output};
 use support::*;
 
 const S: &str = "10.0.0.2:1863";
@@ -23,33 +22,6 @@ const FEW: u32 = 1_000;
 /// Closed connections in the large one: twice the table's size and more, so that it is full
 /// of finished connections for most of the run.
 const MANY: u32 = 30_000;
-
-/// Runs msnsniff under GNU time; its output and its peak RSS in KiB.
-fn run_measured(args: &[&str]) -> (Output, u64) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let report = dir.path().join("rss");
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(&report)
-        .arg(env!("CARGO_BIN_EXE_msnsniff"))
-        .args(args)
-        .output()
-        .expect("GNU time (/usr/bin/time) runs the test's commands; `make test` installs it");
-    let kb = std::fs::read_to_string(&report)
-        .expect("time's report")
-        .trim()
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .expect("a number of KiB");
-    (out, kb)
-}
-
-fn eth(ip: Vec<u8>) -> Vec<u8> {
-    ethernet(CLIENT_MAC, SERVER_MAC, 0x0800, &ip)
-}
 
 /// `n` MSN connections one after the other, each a handshake, a `VER` each way and both
 /// FINs, from clients of their own.
@@ -64,13 +36,34 @@ fn closed_connections(dir: &tempfile::TempDir, name: &str, n: u32) -> String {
             i & 0xFF,
             20_000 + i % 40_000
         );
-        p.push(&eth(ip_packet(&c, S, 1000, 0, "S", b"")));
-        p.push(&eth(ip_packet(S, &c, 5000, 1001, "SA", b"")));
-        p.push(&eth(ip_packet(&c, S, 1001, 5001, "PA", ver)));
-        p.push(&eth(ip_packet(S, &c, 5001, 1001 + len, "PA", ver)));
-        p.push(&eth(ip_packet(&c, S, 1001 + len, 5001 + len, "FA", b"")));
-        p.push(&eth(ip_packet(S, &c, 5001 + len, 1002 + len, "FA", b"")));
-        p.push(&eth(ip_packet(&c, S, 1002 + len, 5002 + len, "A", b"")));
+        p.push(&eth_ipv4(ip_packet(&c, S, 1000, 0, "S", b"")));
+        p.push(&eth_ipv4(ip_packet(S, &c, 5000, 1001, "SA", b"")));
+        p.push(&eth_ipv4(ip_packet(&c, S, 1001, 5001, "PA", ver)));
+        p.push(&eth_ipv4(ip_packet(S, &c, 5001, 1001 + len, "PA", ver)));
+        p.push(&eth_ipv4(ip_packet(
+            &c,
+            S,
+            1001 + len,
+            5001 + len,
+            "FA",
+            b"",
+        )));
+        p.push(&eth_ipv4(ip_packet(
+            S,
+            &c,
+            5001 + len,
+            1002 + len,
+            "FA",
+            b"",
+        )));
+        p.push(&eth_ipv4(ip_packet(
+            &c,
+            S,
+            1002 + len,
+            5002 + len,
+            "A",
+            b"",
+        )));
     }
     let path = dir.path().join(name);
     p.write(&path);

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 use support::*;
 
 /// The bound every run must stay under: 64 MB, the bound of issue 12. The caps, not the
@@ -15,37 +15,10 @@ const BOUND_KB: u64 = 64 * 1024;
 const C: &str = "10.0.0.1:50000";
 const S: &str = "10.0.0.2:1863";
 
-/// Runs msnsniff under GNU time; its output and its peak RSS in KiB.
-fn run_measured(args: &[&str]) -> (Output, u64) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let report = dir.path().join("rss");
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(&report)
-        .arg(env!("CARGO_BIN_EXE_msnsniff"))
-        .args(args)
-        .output()
-        .expect("GNU time (/usr/bin/time) runs the test's commands; `make test` installs it");
-    let kb = std::fs::read_to_string(&report)
-        .expect("time's report")
-        .trim()
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .expect("a number of KiB");
-    (out, kb)
-}
-
-fn eth(ip: Vec<u8>) -> Vec<u8> {
-    ethernet(CLIENT_MAC, SERVER_MAC, 0x0800, &ip)
-}
-
 fn handshake(p: &mut Pcap, c: &str, s: &str) {
-    p.push(&eth(ip_packet(c, s, 1000, 0, "S", b"")));
-    p.push(&eth(ip_packet(s, c, 5000, 1001, "SA", b"")));
-    p.push(&eth(ip_packet(c, s, 1001, 5001, "A", b"")));
+    p.push(&eth_ipv4(ip_packet(c, s, 1000, 0, "S", b"")));
+    p.push(&eth_ipv4(ip_packet(s, c, 5000, 1001, "SA", b"")));
+    p.push(&eth_ipv4(ip_packet(c, s, 1001, 5001, "A", b"")));
 }
 
 fn anomalies(out: &Output) -> std::collections::BTreeMap<String, u64> {
@@ -78,7 +51,7 @@ fn an_endless_line_without_a_newline() {
     handshake(&mut p, C, S);
     let chunk = vec![b'A'; 1400];
     let mut seq = 1001u32;
-    p.push(&eth(ip_packet(
+    p.push(&eth_ipv4(ip_packet(
         C,
         S,
         seq,
@@ -89,7 +62,7 @@ fn an_endless_line_without_a_newline() {
     seq += 18;
     // 30 MB of one line.
     for _ in 0..(30 << 20) / 1400 {
-        p.push(&eth(ip_packet(C, S, seq, 5001, "PA", &chunk)));
+        p.push(&eth_ipv4(ip_packet(C, S, seq, 5001, "PA", &chunk)));
         seq = seq.wrapping_add(1400);
     }
     let file = write(&p, &dir, "line.pcap");
@@ -115,12 +88,12 @@ fn a_msg_whose_length_says_two_gigabytes() {
         &b"ANS 1 alice@x.com 123.456 789\r\n"[..],
         b"MSG 2 N 2147483647\r\n",
     ] {
-        p.push(&eth(ip_packet(C, sb, seq, 5001, "PA", line)));
+        p.push(&eth_ipv4(ip_packet(C, sb, seq, 5001, "PA", line)));
         seq = seq.wrapping_add(line.len() as u32);
     }
     let chunk = vec![b'x'; 1400];
     for _ in 0..(20 << 20) / 1400 {
-        p.push(&eth(ip_packet(C, sb, seq, 5001, "PA", &chunk)));
+        p.push(&eth_ipv4(ip_packet(C, sb, seq, 5001, "PA", &chunk)));
         seq = seq.wrapping_add(1400);
     }
     let file = write(&p, &dir, "msg.pcap");
@@ -147,8 +120,15 @@ fn two_hundred_thousand_connections_never_closed() {
             i & 0xFF,
             1024 + i % 60000
         );
-        p.push(&eth(ip_packet(&c, S, 1, 0, "S", b"")));
-        p.push(&eth(ip_packet(&c, S, 2, 0, "PA", b"VER 1 MSNP8 CVR0\r\n")));
+        p.push(&eth_ipv4(ip_packet(&c, S, 1, 0, "S", b"")));
+        p.push(&eth_ipv4(ip_packet(
+            &c,
+            S,
+            2,
+            0,
+            "PA",
+            b"VER 1 MSNP8 CVR0\r\n",
+        )));
     }
     let file = write(&p, &dir, "conns.pcap");
     drop(p);
@@ -172,7 +152,7 @@ fn tiny_out_of_order_segments_behind_a_hole() {
     // The first byte never comes; a million one-byte segments follow it, each out of order.
     for i in 0..1_000_000u32 {
         let at = 1002 + (i ^ 1);
-        p.push(&eth(ip_packet(C, S, at, 5001, "PA", b"x")));
+        p.push(&eth_ipv4(ip_packet(C, S, at, 5001, "PA", b"x")));
     }
     let file = write(&p, &dir, "holes.pcap");
     drop(p);
@@ -192,7 +172,7 @@ fn overlapping_retransmissions_that_disagree_keep_the_first_copy() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = Pcap::new(LINKTYPE_ETHERNET);
     handshake(&mut p, C, S);
-    p.push(&eth(ip_packet(
+    p.push(&eth_ipv4(ip_packet(
         C,
         S,
         1001,
@@ -201,7 +181,7 @@ fn overlapping_retransmissions_that_disagree_keep_the_first_copy() {
         b"VER 1 MSNP8 CVR0\r\n",
     )));
     // The same bytes again, different: the first copy stands.
-    p.push(&eth(ip_packet(
+    p.push(&eth_ipv4(ip_packet(
         C,
         S,
         1001,
@@ -209,7 +189,7 @@ fn overlapping_retransmissions_that_disagree_keep_the_first_copy() {
         "PA",
         b"VER 9 EVIL!! CVR0\r\n",
     )));
-    p.push(&eth(ip_packet(
+    p.push(&eth_ipv4(ip_packet(
         S,
         C,
         5001,
@@ -235,7 +215,7 @@ fn a_hundred_thousand_announced_switchboards_never_connected_to() {
     let mut p = Pcap::new(LINKTYPE_ETHERNET);
     handshake(&mut p, C, S);
     let ver = b"VER 1 MSNP8 CVR0\r\n";
-    p.push(&eth(ip_packet(C, S, 1001, 5001, "PA", ver)));
+    p.push(&eth_ipv4(ip_packet(C, S, 1001, 5001, "PA", ver)));
     let cseq = 1001 + ver.len() as u32;
     let mut sseq = 5001u32;
     // Replies of the server, each announcing a switchboard on another port.
@@ -253,7 +233,7 @@ fn a_hundred_thousand_announced_switchboards_never_connected_to() {
         batch.extend_from_slice(line.as_bytes());
         in_batch += 1;
         if batch.len() > 1300 {
-            p.push(&eth(ip_packet(S, C, sseq, cseq, "PA", &batch)));
+            p.push(&eth_ipv4(ip_packet(S, C, sseq, cseq, "PA", &batch)));
             sseq = sseq.wrapping_add(batch.len() as u32);
             batch.clear();
             sent += in_batch;
@@ -292,7 +272,7 @@ fn ipv4_fragments_that_never_complete() {
         ip[12..16].copy_from_slice(&[10, 1, (i >> 8) as u8, i as u8]); // source address
         ip[6] |= 0x20; // more fragments
         // The header checksum is not checked by msnsniff; leave it.
-        p.push(&eth(ip));
+        p.push(&eth_ipv4(ip));
     }
     let file = write(&p, &dir, "frags.pcap");
     drop(p);
@@ -331,7 +311,7 @@ fn a_flood_of_p2p_chunks_claiming_huge_sizes_in_thousands_of_sessions() {
     handshake(&mut p, C, S);
     let mut seq = 1001u32;
     let mut send = |p: &mut Pcap, bytes: &[u8]| {
-        p.push(&eth(ip_packet(C, S, seq, 5001, "PA", bytes)));
+        p.push(&eth_ipv4(ip_packet(C, S, seq, 5001, "PA", bytes)));
         seq = seq.wrapping_add(bytes.len() as u32);
     };
     send(&mut p, b"USR 1 alice@x.com 1.2.3\r\n");
@@ -424,7 +404,14 @@ fn stalled_connections(
             let bytes: &[u8] = if round == 0 { head } else { &chunk };
             if !bytes.is_empty() {
                 let at = &mut next[i as usize];
-                p.push(&eth(ip_packet(&client_of(i), S, *at, 5001, "PA", bytes)));
+                p.push(&eth_ipv4(ip_packet(
+                    &client_of(i),
+                    S,
+                    *at,
+                    5001,
+                    "PA",
+                    bytes,
+                )));
                 *at += bytes.len() as u32;
             }
         }

@@ -570,6 +570,35 @@ pub fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs msnsniff with `args` under GNU time: its output and its peak resident memory in
+/// KiB (`%M`, measured on the msnsniff process alone).
+pub fn run_measured(args: &[&str]) -> (std::process::Output, u64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("rss");
+    let out = std::process::Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(env!("CARGO_BIN_EXE_msnsniff"))
+        .args(args)
+        .output()
+        .expect("GNU time (/usr/bin/time) runs the test's commands; `make test` installs it");
+    let kb = std::fs::read_to_string(&report)
+        .expect("time's report")
+        .trim()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("a number of KiB");
+    (out, kb)
+}
+
+/// An Ethernet frame from the client's MAC to the server's, carrying the IPv4 packet `ip`.
+pub fn eth_ipv4(ip: Vec<u8>) -> Vec<u8> {
+    ethernet(CLIENT_MAC, SERVER_MAC, 0x0800, &ip)
+}
+
 /// The JSON values of a run's standard output, one a line (`--format jsonl`).
 pub fn jsonl(o: &std::process::Output) -> Vec<serde_json::Value> {
     stdout(o)
