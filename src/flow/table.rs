@@ -473,19 +473,21 @@ impl FlowTable {
                 self.remove(key, at, Closing::Open, emit);
             }
         }
-        // A finished entry absorbs the packet: to the back of the LRU, and nothing else.
-        if let Some(tomb) = self.tombs.get_mut(&key) {
-            tomb.active_at = now;
-            if tomb.tick != self.tick || tomb.tick <= self.swept_until {
-                self.tick += 1;
-                tomb.tick = self.tick;
-                self.slots.set_tick(tomb.slot, self.tick);
-                self.lru.push(self.tick, tomb.slot);
-            }
-            self.lru.compact(self.entries(), self.slots.tick_of());
-            return;
-        }
         if !self.conns.contains_key(&key) {
+            // A finished entry absorbs the packet: to the back of the LRU, and nothing else.
+            // (Looked for only when no live entry has the key: a key is in one map or the
+            // other, and most packets are a live connection's.)
+            if let Some(tomb) = self.tombs.get_mut(&key) {
+                tomb.active_at = now;
+                if tomb.tick != self.tick || tomb.tick <= self.swept_until {
+                    self.tick += 1;
+                    tomb.tick = self.tick;
+                    self.slots.set_tick(tomb.slot, self.tick);
+                    self.lru.push(self.tick, tomb.slot);
+                }
+                self.lru.compact(self.entries(), self.slots.tick_of());
+                return;
+            }
             if self.entries() >= self.config.max_connections {
                 self.evict_oldest(at, emit);
             } else if self.entries() == PRESIZE_FROM {
