@@ -1,7 +1,8 @@
 //! Issue 12: reading the file on one thread, decoding on another and writing on a third
 //! (`--threads`, on by default on a machine with two processors; `transcripts` reads on its
-//! decoding thread) changes nothing in what is written: the same events in the same order, the same notices and errors, the same exit
-//! status, and an output that fails stops the decoding.
+//! decoding thread) changes nothing in what is written: the same events in the same order,
+//! the same notices and errors, the same exit status, and an output that fails stops the
+//! decoding.
 
 mod support;
 

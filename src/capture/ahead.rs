@@ -12,10 +12,9 @@
 //! blocks wait, and five are made in all; each is closed once it holds [`BLOCK_BYTES`] of
 //! packet bytes (so at most that and one packet more) or [`BLOCK_PACKETS`] packets; and the
 //! reading thread waits while more than [`AHEAD_BYTES`] are handed over and not given back,
-//! so that very large packets cross one at a time. A
-//! panic on the reading thread is passed on to the reader
-//! of the packets. If the packets stop being read (an output failed), the reading thread
-//! stops at its next hand-over.
+//! so that very large packets cross one at a time. A panic on the reading thread is passed
+//! on to the reader of the packets. If the packets stop being read (an output failed), the
+//! reading thread stops at its next hand-over.
 //!
 //! A block is handed over when it is full or the source has ended, so this is for sources
 //! whose next packet is never long in coming: files on disk. Live captures, standard input
