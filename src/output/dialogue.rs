@@ -101,6 +101,9 @@ pub struct Dialogue<W: Write> {
     groups: Option<Groups>,
     /// With `--group`: bytes that went through the temporary file, once finished.
     pub spilled: u64,
+    /// The text of the event being written, kept from one event to the next so that an
+    /// event costs no allocation of its own.
+    text: String,
 }
 
 /// Output of `--group`, waiting: a connection is printed once it and every connection with a
@@ -209,6 +212,7 @@ impl<W: Write> Dialogue<W> {
             roles: BTreeMap::new(),
             groups: group.then(|| Groups::new(DEFAULT_GROUP_MEMORY)),
             spilled: 0,
+            text: String::with_capacity(256),
         }
     }
 
@@ -333,8 +337,14 @@ impl<W: Write> Dialogue<W> {
             let role = self.roles.get(&flow).copied().unwrap_or(Role::Unknown);
             // Our own printable text, so written as `note` would write it without the
             // `format!` and the escaping pass: interleaved connections print this often.
-            let number = flow.0.to_string();
-            let parts = ["<o> -- connection ", &number, " (", role.as_str(), ") --"];
+            let mut digits = itoa::Buffer::new();
+            let parts = [
+                "<o> -- connection ",
+                digits.format(flow.0),
+                " (",
+                role.as_str(),
+                ") --",
+            ];
             self.paint_parts(s, CYAN, &parts);
             s.push('\n');
         }
@@ -553,12 +563,12 @@ impl<W: Write> Dialogue<W> {
         self.note(s, &text);
     }
 
-    fn emit(&mut self, flow: Option<FlowId>, text: String, closing: bool) -> io::Result<()> {
+    fn emit(&mut self, flow: Option<FlowId>, text: &str, closing: bool) -> io::Result<()> {
         match (&mut self.groups, flow) {
             (Some(groups), Some(f)) => {
                 let g = groups.waiting.entry(f).or_default();
                 let before = g.text.capacity();
-                g.text.push_str(&text);
+                g.text.push_str(text);
                 g.closed |= closing;
                 groups.in_memory += g.text.capacity() - before;
                 // Print finished connections in id order, as far as no open one comes first.
@@ -767,16 +777,36 @@ impl<W: Write> Sink for Dialogue<W> {
         {
             return Ok(());
         }
-        let mut s = String::with_capacity(256);
+        let mut s = std::mem::take(&mut self.text);
+        s.clear();
+        let result = self.write_event(ev, &mut s);
+        self.text = s;
+        result
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if let Some(mut groups) = self.groups.take() {
+            while let Some((_, g)) = groups.waiting.pop_first() {
+                groups.write(g, &mut self.out)?;
+            }
+            self.spilled = groups.spill_len;
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Dialogue<W> {
+    /// [`Sink::event`]'s work, its text built in `s` (empty on entry).
+    fn write_event(&mut self, ev: &Event, s: &mut String) -> io::Result<()> {
         let flow = ev.flow();
         if let Some(f) = flow
             && !matches!(ev, Event::ConnectionOpened(_))
         {
-            self.header(&mut s, f);
+            self.header(s, f);
         }
         let mut closing = false;
         match ev {
-            Event::ConnectionOpened(c) => self.opened(&mut s, c),
+            Event::ConnectionOpened(c) => self.opened(s, c),
             Event::ConnectionUpdate(c) => {
                 let before = self.roles.insert(c.flow, c.role);
                 if self.notes == Notes::Full {
@@ -794,11 +824,11 @@ impl<W: Write> Sink for Dialogue<W> {
                         principal
                     );
                     text.push_str(&clients_words(&c.clients));
-                    self.note(&mut s, &text);
+                    self.note(s, &text);
                 } else if self.notes == Notes::Brief && before.is_some_and(|r| r != c.role) {
                     // A role taken from the first lines, corrected by a later one.
                     self.note(
-                        &mut s,
+                        s,
                         &format!(
                             "connection {} is {}: {}",
                             c.flow,
@@ -808,22 +838,22 @@ impl<W: Write> Sink for Dialogue<W> {
                     );
                 }
             }
-            Event::Command(c) => self.command(&mut s, c),
-            Event::MsnftpBlock(b) => self.note(&mut s, &block_words(b)),
+            Event::Command(c) => self.command(s, c),
+            Event::MsnftpBlock(b) => self.note(s, &block_words(b)),
             Event::MsnftpTransfer(t) => {
                 if self.notes > Notes::None {
-                    self.note(&mut s, &transfer_words(t));
+                    self.note(s, &transfer_words(t));
                 }
             }
             Event::ObjectStarted(_) | Event::ObjectData { .. } | Event::ObjectEnded { .. } => {}
-            Event::Extracted(x) => self.note(&mut s, &extracted_words(x)),
+            Event::Extracted(x) => self.note(s, &extracted_words(x)),
             Event::Gap { dir, len, .. } => {
                 if self.notes > Notes::None {
                     let side = match dir {
                         Direction::ClientToServer => "client",
                         Direction::ServerToClient => "server",
                     };
-                    self.note(&mut s, &format!("{len} bytes from the {side} are missing"));
+                    self.note(s, &format!("{len} bytes from the {side} are missing"));
                 }
             }
             Event::Anomaly { name, detail, .. } => {
@@ -833,7 +863,7 @@ impl<W: Write> Sink for Dialogue<W> {
                     } else {
                         format!("anomaly {name}: {detail}")
                     };
-                    self.note(&mut s, &text);
+                    self.note(s, &text);
                 }
             }
             Event::ConnectionClosed {
@@ -844,7 +874,7 @@ impl<W: Write> Sink for Dialogue<W> {
                 summary,
                 ..
             } => {
-                self.closed(&mut s, *flow, *role, *ts, *c, summary);
+                self.closed(s, *flow, *role, *ts, *c, summary);
                 closing = true;
             }
         }
@@ -860,19 +890,9 @@ impl<W: Write> Sink for Dialogue<W> {
                 stamped.push_str(&stamp);
                 stamped.push_str(line);
             }
-            s = stamped;
+            return self.emit(flow, &stamped, closing);
         }
         self.emit(flow, s, closing)
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        if let Some(mut groups) = self.groups.take() {
-            while let Some((_, g)) = groups.waiting.pop_first() {
-                groups.write(g, &mut self.out)?;
-            }
-            self.spilled = groups.spill_len;
-        }
-        self.out.flush()
     }
 }
 
