@@ -43,6 +43,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+pub mod allocator;
 pub mod app;
 pub mod bounded;
 pub mod capture;
