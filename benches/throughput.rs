@@ -16,18 +16,25 @@
 //! `transcripts` writes into an empty directory for every run, in memory (`/dev/shm`) where
 //! the system has it, so that its row is msnsniff's work and not the disk's.
 //!
-//! A last msnsniff row, `capture layer only`, is this harness itself (asked through
-//! `BENCH_FLOOR`) running msnsniff's library over the file with no decoder behind it: reading,
-//! link, IP and TCP headers, the flow table and reassembly, every MSN byte delivered in order
-//! and then dropped. It is the floor the commands stand on: what a command takes beyond it is
-//! the MSNP decoding and the output. (It uses the system's allocator, not the binary's; the
-//! capture layer allocates little.)
+//! The last msnsniff rows are floors: this harness itself (asked through `BENCH_FLOOR` or
+//! `BENCH_FRAMING`) running msnsniff's library on one thread, with the binary's allocator.
+//! `capture layer only` has no decoder behind it: reading, link, IP and TCP headers, the flow
+//! table and reassembly, every MSN byte delivered in order and then dropped. `capture layer
+//! and framing` adds an MSNP framer for each direction: every command line cut out and
+//! parsed, every payload cut to its length, the commands counted (their count is printed,
+//! and equals the generator's) and nothing decoded. What a command takes beyond the first is
+//! the MSNP decoding and the output; beyond the second, the meaning of the commands (session
+//! state, named fields, message bodies, notes), the events and the output.
 //!
 //! No number here is asserted: the machine is shared and noisy, so speed is judged from the
 //! ratios, never from a timed test.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+
+/// The binary's allocator, so that the floors allocate as the commands do.
+#[global_allocator]
+static GLOBAL: msnsniff::allocator::Allocator = msnsniff::allocator::Allocator;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -113,6 +120,10 @@ fn main() {
     }
     if let Ok(path) = std::env::var("BENCH_FLOOR") {
         floor(&path);
+        return;
+    }
+    if let Ok(path) = std::env::var("BENCH_FRAMING") {
+        framing_floor(&path);
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -253,6 +264,10 @@ fn main() {
         "capture layer only (no MSNP decoding)".into(),
         s(&["env", &format!("BENCH_FLOOR={f}"), &me]),
     )]);
+    groups.push(vec![(
+        "capture layer and framing (lines cut and parsed, not decoded)".into(),
+        s(&["env", &format!("BENCH_FRAMING={f}"), &me]),
+    )]);
     if installed("tshark") {
         groups.push(vec![(
             "tshark -Y msnms -T fields -e frame.number".into(),
@@ -356,6 +371,87 @@ fn floor(path: &str) {
     eprintln!(
         "capture layer: {} frames, {} MSN bytes delivered",
         summary.frames, count.0
+    );
+}
+
+/// The capture layer as [`floor`] runs it, with an MSNP framer behind it for each direction
+/// of each connection: every command line cut out of the stream and parsed (verb, TrID,
+/// parameters), every payload cut to its declared length; nothing more (no dialect learnt,
+/// no session state, no event, no output). It prints the frames it counted to stderr. What
+/// `stats` takes beyond this row is the decoding proper and the summary.
+fn framing_floor(path: &str) {
+    use msnsniff::flow::FlowEvent;
+    use msnsniff::msnp::{Framer, FramerEvent};
+    #[derive(Default)]
+    struct Frames {
+        framers: std::collections::HashMap<(msnsniff::flow::FlowId, bool), Framer>,
+        frames: u64,
+    }
+    impl Frames {
+        fn drain(&mut self, key: (msnsniff::flow::FlowId, bool)) {
+            if let Some(framer) = self.framers.get_mut(&key) {
+                while let Some(ev) = framer.next_event(None) {
+                    if let FramerEvent::Frame(_) = ev {
+                        self.frames += 1;
+                    }
+                }
+            }
+        }
+    }
+    impl msnsniff::flow::FlowConsumer for Frames {
+        fn event(&mut self, ev: &FlowEvent<'_>) -> std::io::Result<()> {
+            match *ev {
+                FlowEvent::Data {
+                    flow,
+                    dir,
+                    offset,
+                    bytes,
+                    ..
+                } => {
+                    let key = (flow, dir == msnsniff::Direction::ClientToServer);
+                    self.framers
+                        .entry(key)
+                        .or_insert_with(|| Framer::new(dir))
+                        .push(offset, bytes);
+                    self.drain(key);
+                }
+                FlowEvent::Gap {
+                    flow,
+                    dir,
+                    offset,
+                    len,
+                    ..
+                } => {
+                    let key = (flow, dir == msnsniff::Direction::ClientToServer);
+                    if let Some(framer) = self.framers.get_mut(&key) {
+                        framer.gap(offset, len);
+                    }
+                    self.drain(key);
+                }
+                FlowEvent::Closed { summary, .. } => {
+                    for key in [(summary.id, true), (summary.id, false)] {
+                        if let Some(mut framer) = self.framers.remove(&key) {
+                            self.frames += framer
+                                .finish()
+                                .iter()
+                                .filter(|ev| matches!(ev, FramerEvent::Frame(_)))
+                                .count() as u64;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        }
+    }
+    let mut source = msnsniff::capture::FileSource::new(vec![path.to_string()], None);
+    let mut frames = Frames::default();
+    let summary =
+        msnsniff::pipeline::run(&mut source, msnsniff::pipeline::msn_config(), &mut frames)
+            .expect("the capture layer's run");
+    eprintln!(
+        "capture layer and framing: {} frames, {} MSNP frames",
+        summary.frames, frames.frames
     );
 }
 
