@@ -17,7 +17,8 @@
 //! the system has it, so that its row is msnsniff's work and not the disk's.
 //!
 //! The last msnsniff rows are floors: this harness itself (asked through `BENCH_FLOOR` or
-//! `BENCH_FRAMING`) running msnsniff's library on one thread, with the binary's allocator.
+//! `BENCH_FRAMING`) running msnsniff's library on one thread, with the binary's allocator
+//! (`tests/support/floors.rs`, where a test checks their counts against the generator's).
 //! `capture layer only` has no decoder behind it: reading, link, IP and TCP headers, the flow
 //! table and reassembly, every MSN byte delivered in order and then dropped. `capture layer
 //! and framing` adds an MSNP framer for each direction: every command line cut out and
@@ -354,105 +355,15 @@ fn main() {
 /// delivered, which it prints to stderr (so that the work cannot be skipped, and a run that
 /// found nothing shows).
 fn floor(path: &str) {
-    struct Count(u64);
-    impl msnsniff::flow::FlowConsumer for Count {
-        fn event(&mut self, ev: &msnsniff::flow::FlowEvent<'_>) -> std::io::Result<()> {
-            if let msnsniff::flow::FlowEvent::Data { bytes, .. } = ev {
-                self.0 += bytes.len() as u64;
-            }
-            Ok(())
-        }
-    }
-    let mut source = msnsniff::capture::FileSource::new(vec![path.to_string()], None);
-    let mut count = Count(0);
-    let summary =
-        msnsniff::pipeline::run(&mut source, msnsniff::pipeline::msn_config(), &mut count)
-            .expect("the capture layer's run");
-    eprintln!(
-        "capture layer: {} frames, {} MSN bytes delivered",
-        summary.frames, count.0
-    );
+    let (frames, bytes) = support::floors::capture_layer(path);
+    eprintln!("capture layer: {frames} frames, {bytes} MSN bytes delivered");
 }
 
-/// The capture layer as [`floor`] runs it, with an MSNP framer behind it for each direction
-/// of each connection: every command line cut out of the stream and parsed (verb, TrID,
-/// parameters), every payload cut to its declared length; nothing more (no dialect learnt,
-/// no session state, no event, no output). It prints the frames it counted to stderr. What
-/// `stats` takes beyond this row is the decoding proper and the summary.
+/// The capture layer with an MSNP framer behind it (`support::floors::framing`); prints the
+/// commands it counted to stderr.
 fn framing_floor(path: &str) {
-    use msnsniff::flow::FlowEvent;
-    use msnsniff::msnp::{Framer, FramerEvent};
-    #[derive(Default)]
-    struct Frames {
-        framers: std::collections::HashMap<(msnsniff::flow::FlowId, bool), Framer>,
-        frames: u64,
-    }
-    impl Frames {
-        fn drain(&mut self, key: (msnsniff::flow::FlowId, bool)) {
-            if let Some(framer) = self.framers.get_mut(&key) {
-                while let Some(ev) = framer.next_event(None) {
-                    if let FramerEvent::Frame(_) = ev {
-                        self.frames += 1;
-                    }
-                }
-            }
-        }
-    }
-    impl msnsniff::flow::FlowConsumer for Frames {
-        fn event(&mut self, ev: &FlowEvent<'_>) -> std::io::Result<()> {
-            match *ev {
-                FlowEvent::Data {
-                    flow,
-                    dir,
-                    offset,
-                    bytes,
-                    ..
-                } => {
-                    let key = (flow, dir == msnsniff::Direction::ClientToServer);
-                    self.framers
-                        .entry(key)
-                        .or_insert_with(|| Framer::new(dir))
-                        .push(offset, bytes);
-                    self.drain(key);
-                }
-                FlowEvent::Gap {
-                    flow,
-                    dir,
-                    offset,
-                    len,
-                    ..
-                } => {
-                    let key = (flow, dir == msnsniff::Direction::ClientToServer);
-                    if let Some(framer) = self.framers.get_mut(&key) {
-                        framer.gap(offset, len);
-                    }
-                    self.drain(key);
-                }
-                FlowEvent::Closed { summary, .. } => {
-                    for key in [(summary.id, true), (summary.id, false)] {
-                        if let Some(mut framer) = self.framers.remove(&key) {
-                            self.frames += framer
-                                .finish()
-                                .iter()
-                                .filter(|ev| matches!(ev, FramerEvent::Frame(_)))
-                                .count() as u64;
-                        }
-                    }
-                }
-                _ => {}
-            }
-            Ok(())
-        }
-    }
-    let mut source = msnsniff::capture::FileSource::new(vec![path.to_string()], None);
-    let mut frames = Frames::default();
-    let summary =
-        msnsniff::pipeline::run(&mut source, msnsniff::pipeline::msn_config(), &mut frames)
-            .expect("the capture layer's run");
-    eprintln!(
-        "capture layer and framing: {} frames, {} MSNP frames",
-        summary.frames, frames.frames
-    );
+    let (frames, commands) = support::floors::framing(path);
+    eprintln!("capture layer and framing: {frames} frames, {commands} MSNP frames");
 }
 
 /// Frames in a classic pcap (24-byte file header, 16-byte record headers).

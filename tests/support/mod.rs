@@ -20,6 +20,7 @@
 //! test, not in capture data.
 #![allow(dead_code)]
 
+pub mod floors;
 pub mod msngen;
 
 use etherparse::{PacketBuilder, TcpHeader};
