@@ -22,10 +22,11 @@
 //! `capture layer only` has no decoder behind it: reading, link, IP and TCP headers, the flow
 //! table and reassembly, every MSN byte delivered in order and then dropped. `capture layer
 //! and framing` adds an MSNP framer for each direction: every command line cut out and
-//! parsed, every payload cut to its length, the commands counted (their count is printed,
-//! and equals the generator's) and nothing decoded. What a command takes beyond the first is
-//! the MSNP decoding and the output; beyond the second, the meaning of the commands (session
-//! state, named fields, message bodies, notes), the events and the output.
+//! parsed, every payload cut to its length, the commands counted and nothing decoded.
+//! Before anything is timed, both floors' counts (stream bytes delivered, commands framed)
+//! are checked against the generator's. What a command takes beyond the first is the MSNP
+//! decoding and the output; beyond the second, the meaning of the commands (session state,
+//! named fields, message bodies, notes), the events and the output.
 //!
 //! No number here is asserted: the machine is shared and noisy, so speed is judged from the
 //! ratios, never from a timed test.
@@ -111,9 +112,16 @@ fn main() {
             .into_iter()
             .map(|((d, v), n)| (d, v, n))
             .collect();
+        let stream_bytes: u64 = generated
+            .truth
+            .connections
+            .iter()
+            .map(|c| c.c2s_bytes + c.s2c_bytes)
+            .sum();
         let summary = serde_json::json!({
             "packets": count_packets(&generated.pcap),
             "connections": generated.truth.connections.len(),
+            "stream_bytes": stream_bytes,
             "commands": truth,
         });
         std::fs::write(format!("{path}.truth.json"), summary.to_string()).expect("truth");
@@ -172,6 +180,11 @@ fn main() {
         check_truth(bin, &file, &truth);
         check_truth(bin, &file_ng, &truth);
     }
+    // The floors too: every stream byte delivered, every command framed.
+    let commands: u64 = truth.values().sum();
+    let stream_bytes = summary["stream_bytes"].as_u64().expect("stream bytes");
+    check_floor("BENCH_FLOOR", &file, stream_bytes);
+    check_floor("BENCH_FRAMING", &file, commands);
 
     let f = file.to_string_lossy().into_owned();
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
@@ -349,6 +362,26 @@ fn main() {
         summary["connections"]
     );
     println!("{table}");
+}
+
+/// Runs a floor of this harness once over `file` and checks the count it prints last on its
+/// line (bytes delivered, or commands framed) against the generator's.
+fn check_floor(var: &str, file: &Path, expected: u64) {
+    let me = std::env::current_exe().expect("own path");
+    let out = Command::new(me)
+        .env(var, file)
+        .stdout(Stdio::null())
+        .output()
+        .expect("run the floor");
+    assert!(out.status.success(), "{var} failed");
+    let said = String::from_utf8_lossy(&out.stderr);
+    let count = said
+        .split(", ")
+        .nth(1)
+        .and_then(|part| part.split(' ').next())
+        .and_then(|n| n.parse::<u64>().ok());
+    assert_eq!(count, Some(expected), "{var}: {said}");
+    eprintln!("{var}: {expected}, as the generator's truth");
 }
 
 /// Runs the capture layer over `path` with nothing behind it but a count of the MSN bytes
