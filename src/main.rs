@@ -32,12 +32,12 @@ fn main() -> ExitCode {
 /// free, which mimalloc does faster, and events built on the decoding thread are freed on the
 /// output thread, which glibc's arenas make slow (the two-thread run was slower than one).
 ///
-/// Blocks of 16 KiB and more (whole payloads, a stalled line, a reassembly
-/// buffer behind a hole) bypass mimalloc: they are mapped from the system and unmapped when
-/// freed, so their memory goes back at once, whichever thread frees them. mimalloc keeps its
-/// default purge delay (10 ms) for everything smaller. With a delay of 0, which bounded the
-/// big blocks before, every page that emptied was given back and faulted in again at its
-/// next use: `read --format jsonl` spent about a seventh of its time on that
+/// Blocks of 16 KiB and more (whole payloads, a stalled line, a reassembly buffer behind a
+/// hole) bypass mimalloc: they are mapped from the system and unmapped when freed, so their
+/// memory goes back at once, whichever thread frees them (`msnsniff::allocator`). mimalloc
+/// keeps its default purge delay (10 ms) for everything smaller. With a delay of 0, which
+/// bounded the big blocks before, every page that emptied was given back and faulted in
+/// again at its next use: `read --format jsonl` spent about a seventh of its time on that
 /// (docs/performance.md). With the delay and no bypass, the payloads freed on the output
 /// thread waited for it, and 400 stalled 1 MB messages took 77 MB
 /// (`tests/issue_13_resource_attacks.rs`, bound 64 MB).

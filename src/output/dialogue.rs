@@ -102,9 +102,13 @@ pub struct Dialogue<W: Write> {
     /// With `--group`: bytes that went through the temporary file, once finished.
     pub spilled: u64,
     /// The text of the event being written, kept from one event to the next so that an
-    /// event costs no allocation of its own.
+    /// event costs no allocation of its own (up to [`TEXT_KEPT`] bytes).
     text: String,
 }
+
+/// The most room the text of one event keeps for the next: an event's text is a few hundred
+/// bytes, and the hex dump of a large binary payload, megabytes, is not held after it.
+const TEXT_KEPT: usize = 64 << 10;
 
 /// Output of `--group`, waiting: a connection is printed once it and every connection with a
 /// smaller id that has anything to show have closed. What waits is kept in memory up to a
@@ -780,7 +784,10 @@ impl<W: Write> Sink for Dialogue<W> {
         let mut s = std::mem::take(&mut self.text);
         s.clear();
         let result = self.write_event(ev, &mut s);
-        self.text = s;
+        // The text of a big payload is not kept for the events after it.
+        if s.capacity() <= TEXT_KEPT {
+            self.text = s;
+        }
         result
     }
 
@@ -948,6 +955,47 @@ mod tests {
         let spilled = d.spilled;
         drop(d);
         (out, spilled)
+    }
+
+    /// The text kept from one event for the next has a cap: after the lines of a 1 MB
+    /// payload it is given back, and the next event starts small again.
+    #[test]
+    fn the_text_of_a_big_payload_is_not_kept_for_the_next_event() {
+        let mut out = Vec::new();
+        let mut d = Dialogue::new(&mut out, Notes::Full, false, false);
+        let payload = b"a line of the payload\r\n".repeat(1 << 16);
+        let event = |payload: Option<Vec<u8>>| {
+            let len = payload.as_ref().map(|p| p.len() as u64);
+            Event::Command(Box::new(CommandEvent {
+                flow: FlowId(1),
+                frame: 1,
+                ts: Timestamp::new(1000, 0),
+                dir: Direction::ServerToClient,
+                role: Role::Switchboard,
+                channel: crate::event::Channel::Sb,
+                dialect: None,
+                verb: crate::msnp::Verb::new(b"MSG"),
+                trid: None,
+                params: Vec::new(),
+                fields: crate::msnp::named::Fields::new(),
+                payload_len: len,
+                payload_received: None,
+                line_end: LineEnd::Crlf,
+                offset: 0,
+                reply_to: None,
+                note: None,
+                line: b"MSG a@b.c A 1572864".to_vec(),
+                payload_bytes: payload,
+                msnc: None,
+            }))
+        };
+        d.event(&event(Some(payload))).unwrap();
+        assert!(d.text.capacity() <= TEXT_KEPT, "{}", d.text.capacity());
+        d.event(&event(None)).unwrap();
+        assert!(d.text.capacity() <= TEXT_KEPT, "{}", d.text.capacity());
+        assert!(d.text.capacity() > 0);
+        drop(d);
+        assert!(out.len() > 1 << 20, "{}", out.len());
     }
 
     #[test]
