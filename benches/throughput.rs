@@ -364,8 +364,9 @@ fn main() {
     println!("{table}");
 }
 
-/// Runs a floor of this harness once over `file` and checks the count it prints last on its
-/// line (bytes delivered, or commands framed) against the generator's.
+/// Runs a floor of this harness once over `file` and checks the second count of the line it
+/// prints (stream bytes delivered, or commands framed; the first is the frames read)
+/// against the generator's.
 fn check_floor(var: &str, file: &Path, expected: u64) {
     let me = std::env::current_exe().expect("own path");
     let out = Command::new(me)
