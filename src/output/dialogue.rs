@@ -107,7 +107,8 @@ pub struct Dialogue<W: Write> {
 }
 
 /// The most room the text of one event keeps for the next: an event's text is a few hundred
-/// bytes, and the hex dump of a large binary payload, megabytes, is not held after it.
+/// bytes, and the lines of a large text payload, megabytes, are not held after it (a binary
+/// payload is shown by a short summary).
 const TEXT_KEPT: usize = 64 << 10;
 
 /// Output of `--group`, waiting: a connection is printed once it and every connection with a
